@@ -1,0 +1,30 @@
+# One place for everything a contributor runs. `make test` is what CI runs after building the wheel.
+PYTHON ?= python
+
+.PHONY: build develop wheel lint test test-rust bench clean
+
+develop:            ## build the extension in release mode into the current environment
+	maturin develop --release
+
+wheel:              ## abi3 wheel in dist/ (thin LTO; `make wheel PROFILE=dist` for published wheels)
+	maturin build --profile $(or $(PROFILE),release) --out dist
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --release -- -D warnings
+	ruff check python tests benches
+	ruff format --check python tests benches
+	mypy
+	$(PYTHON) -m mypy.stubtest scalecore._core
+
+test:
+	$(PYTHON) -m pytest
+
+test-rust:
+	cargo test -p scalecore-core --release
+
+bench:
+	$(PYTHON) benches/run.py
+
+clean:
+	rm -rf target dist

@@ -1,0 +1,50 @@
+# Type stubs of the Rust extension (rust/python), checked by `python -m mypy.stubtest scalecore._core`.
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__version__: str
+
+# --- laws and fitting (rust/python/src/fit.rs) -----------------------------------------------------
+
+def law_names() -> list[str]: ...
+def law_info(name: str) -> dict[str, Any]: ...
+def law_grid(name: str) -> NDArray[np.float64]: ...
+def law_predict(name: str, theta: list[float], columns: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]: ...
+def objective_value_grad(
+    law: str,
+    theta: list[float],
+    columns: dict[str, NDArray[np.float64]],
+    loss: NDArray[np.float64],
+    weight: NDArray[np.float64] | None = None,
+    objective_name: str = "huber_log",
+    delta: float = 1e-3,
+    asymmetry: float = 2.0,
+) -> tuple[float, NDArray[np.float64]]: ...
+def fit_law(
+    law: str,
+    columns: dict[str, NDArray[np.float64]],
+    loss: NDArray[np.float64],
+    *,
+    weight: NDArray[np.float64] | None = None,
+    objective_name: str = "huber_log",
+    delta: float = 1e-3,
+    asymmetry: float = 2.0,
+    init: str = "auto",
+    starts: NDArray[np.float64] | None = None,
+    fixed: list[tuple[int, float]] = ...,
+    ties: list[tuple[int, int]] = ...,
+    max_iter: int = 1000,
+    ftol: float = 1e-13,
+    gtol: float = 1e-10,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> dict[str, Any]: ...
+
+# --- kde (rust/python/src/kde.rs) ------------------------------------------------------------------
+
+# --- bootstrap (rust/python/src/bootstrap.rs) ------------------------------------------------------
+
+# --- bounds (rust/python/src/bounds.rs) ------------------------------------------------------------

@@ -1,0 +1,94 @@
+"""Input validation shared by the public API: every failure names the argument and the value."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import InvalidInputError
+
+FloatArray = NDArray[np.float64]
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def as_float_array(
+    name: str,
+    value: Any,
+    *,
+    positive: bool = False,
+    nonnegative: bool = False,
+    finite: bool = True,
+    ndim: int = 1,
+    allow_empty: bool = False,
+) -> FloatArray:
+    """A fresh C-contiguous float64 copy of `value`, checked; the caller's object is never modified."""
+    if value is None:
+        raise InvalidInputError(f"{name}: a value is required, got None")
+    try:
+        arr = np.array(value, dtype=np.float64, copy=True, order="C")
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name}: cannot be read as numbers ({exc}); got {_show(value)}") from None
+    if ndim == 1 and arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != ndim:
+        raise InvalidInputError(f"{name}: expected a {ndim}-D array, got shape {arr.shape}")
+    if arr.size == 0 and not allow_empty:
+        raise InvalidInputError(f"{name}: is empty")
+    if finite:
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            idx = np.flatnonzero(bad.ravel())[0]
+            raise InvalidInputError(f"{name}: must be finite, got {arr.ravel()[idx]!r} at position {idx}")
+    if positive:
+        bad = ~(arr > 0)
+        if bad.any():
+            idx = np.flatnonzero(bad.ravel())[0]
+            raise InvalidInputError(f"{name}: must be positive, got {arr.ravel()[idx]!r} at position {idx}")
+    if nonnegative:
+        bad = ~(arr >= 0)
+        if bad.any():
+            idx = np.flatnonzero(bad.ravel())[0]
+            raise InvalidInputError(f"{name}: must be non-negative, got {arr.ravel()[idx]!r} at position {idx}")
+    return arr
+
+
+def positive_float(name: str, value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name}: must be a positive number, got {_show(value)}") from None
+    if not (np.isfinite(v) and v > 0):
+        raise InvalidInputError(f"{name}: must be a positive number, got {_show(value)}")
+    return v
+
+
+def one_of(name: str, value: Any, choices: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise InvalidInputError(f"{name}: must be one of {list(choices)}, got {_show(value)}")
+    return value
+
+
+def n_threads(value: int | None) -> int | None:
+    """None means the environment's SCALECORE_NUM_THREADS, else all cores."""
+    if value is None:
+        env = os.environ.get("SCALECORE_NUM_THREADS")
+        if env is None or env == "":
+            return None
+        value_any: Any = env
+    else:
+        value_any = value
+    try:
+        n = int(value_any)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"n_threads: must be a positive integer, got {_show(value_any)}") from None
+    if isinstance(value_any, float) or n < 1:
+        raise InvalidInputError(f"n_threads: must be a positive integer, got {_show(value_any)}")
+    return n

@@ -1,0 +1,311 @@
+"""Fitting scaling laws: `sc.fit` and `FitResult` (methods.md section 2)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._validation import FloatArray, as_float_array, n_threads as check_threads, one_of, positive_float
+from .errors import ConvergenceError, ConvergenceWarning, IdentifiabilityWarning, InvalidInputError
+from .laws import Law, get as get_law
+from .runs import Runs
+
+__all__ = ["OBJECTIVES", "FitResult", "fit", "fit_many"]
+
+OBJECTIVES = ("huber_log", "lsq", "lsq_log", "asymmetric")
+
+# Above this Hessian condition number (free log-space coordinates) the optimum is reported as poorly
+# identified. Chinchilla fits of good sweeps sit around 1e6-1e9 because of the A-alpha and B-beta ridges.
+_ILL_CONDITIONED = 1e12
+
+
+def as_runs(runs: Any) -> Runs:
+    if isinstance(runs, Runs):
+        return runs
+    if isinstance(runs, Mapping):
+        return Runs(**dict(runs))
+    if hasattr(runs, "columns") or hasattr(runs, "column_names"):
+        return Runs.from_frame(runs)
+    raise InvalidInputError(f"runs: expected scalecore.Runs, a mapping of columns or a table, got {type(runs).__name__}")
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A fitted law. ``params`` are public values (E, A, B positive; exponents as they are)."""
+
+    law: str
+    params: dict[str, float]
+    objective: float
+    converged: bool
+    stop: str
+    iterations: int
+    n_starts: int
+    n_at_best: int
+    n_converged: int
+    n_runs: int
+    objective_name: str
+    delta: float
+    residuals: FloatArray = field(repr=False)
+    hessian: FloatArray = field(repr=False)
+    free_params: tuple[str, ...] = ()
+    input_ranges: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+    start_objectives: FloatArray = field(default_factory=lambda: np.empty(0), repr=False)
+
+    @property
+    def law_(self) -> Law:
+        return get_law(self.law)
+
+    def predict(self, runs: Runs | None = None, **columns: Any) -> FloatArray:
+        """Predicted loss at given inputs (``fit.predict(N=..., D=...)``) or at the runs of a table."""
+        if runs is not None:
+            columns = {name: getattr(runs, name) for name in self.law_.inputs}
+        return self.law_.predict(self.params, **columns)
+
+    @property
+    def identifiability(self) -> dict[str, Any]:
+        """Condition number of the Hessian at the optimum (free internal coordinates: logs of E, A, B
+        and the exponents) and the parameter correlations implied by its inverse."""
+        h = np.asarray(self.hessian, dtype=np.float64)
+        k = len(self.free_params)
+        h = h.reshape(k, k)
+        eig = np.linalg.eigvalsh(h)
+        cond = float(eig[-1] / eig[0]) if eig[0] > 0 else math.inf
+        cov = np.linalg.pinv(h)
+        sd = np.sqrt(np.clip(np.diag(cov), 1e-300, None))
+        corr = cov / np.outer(sd, sd)
+        return {
+            "condition_number": cond,
+            "positive_definite": bool(eig[0] > 0),
+            "params": self.free_params,
+            "correlations": corr,
+        }
+
+    def allocate(self, compute: Any, *, flops_per_param_token: float = 6.0) -> Any:
+        """Compute-optimal N, D and loss for budgets `compute` (closed form for chinchilla)."""
+        from .allocation import allocate
+
+        return allocate(self, compute=compute, flops_per_param_token=flops_per_param_token)
+
+    def to_dict(self) -> dict[str, Any]:
+        ident = self.identifiability
+        return {
+            "law": self.law,
+            "params": dict(self.params),
+            "objective": self.objective,
+            "objective_name": self.objective_name,
+            "delta": self.delta,
+            "converged": self.converged,
+            "stop": self.stop,
+            "iterations": self.iterations,
+            "n_starts": self.n_starts,
+            "n_at_best": self.n_at_best,
+            "n_converged": self.n_converged,
+            "n_runs": self.n_runs,
+            "condition_number": ident["condition_number"],
+            "correlations": np.asarray(ident["correlations"]).tolist(),
+            "free_params": list(self.free_params),
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def __repr__(self) -> str:
+        p = ", ".join(f"{k}={v:.6g}" for k, v in self.params.items())
+        status = "converged" if self.converged else f"NOT converged ({self.stop})"
+        return (
+            f"FitResult({self.law}: {p}; {self.objective_name} objective {self.objective:.6g}, {status}, "
+            f"{self.n_at_best}/{self.n_starts} starts at the best optimum, {self.n_runs} runs)"
+        )
+
+
+def _starts(law: Law, init: Any) -> tuple[str, FloatArray | None]:
+    if isinstance(init, str):
+        return one_of("init", init, ("auto", "hoffmann")), None
+    if isinstance(init, Mapping):
+        unknown = set(init) - set(law.param_names)
+        if unknown:
+            raise InvalidInputError(f"init: unknown parameters {sorted(unknown)} for {law.name}")
+        missing = [p for p in law.param_names if p not in init]
+        if missing:
+            raise InvalidInputError(f"init: a start needs every parameter; missing {missing}")
+        axes = [np.atleast_1d(np.asarray(init[p], dtype=np.float64)) for p in law.param_names]
+        rows = [law.to_internal(dict(zip(law.param_names, combo))) for combo in itertools.product(*axes)]
+        return "starts", np.ascontiguousarray(rows, dtype=np.float64)
+    arr = as_float_array("init", init, ndim=2)
+    if arr.shape[1] != len(law.param_names):
+        raise InvalidInputError(f"init: starts need {len(law.param_names)} columns {law.param_names}, got {arr.shape[1]}")
+    rows = [law.to_internal(dict(zip(law.param_names, row))) for row in arr]
+    return "starts", np.ascontiguousarray(rows, dtype=np.float64)
+
+
+def _constraints(
+    law: Law, fixed: Mapping[str, float] | None, tie: Iterable[Sequence[str]] | None
+) -> tuple[list[tuple[int, float]], list[tuple[int, int]]]:
+    index = {p: i for i, p in enumerate(law.param_names)}
+
+    def idx(name: Any, arg: str) -> int:
+        if name not in index:
+            raise InvalidInputError(f"{arg}: unknown parameter {name!r} for {law.name}; known: {law.param_names}")
+        return index[name]
+
+    fixed_out = []
+    for name, value in (fixed or {}).items():
+        i = idx(name, "fixed")
+        internal = law.to_internal({**dict.fromkeys(law.param_names, 1.0), name: value})[i]
+        fixed_out.append((i, float(internal)))
+    ties_out = []
+    for group in tie or ():
+        if isinstance(group, str):
+            group = [g.strip() for g in group.split("=")]
+        members = [idx(g, "tie") for g in group]
+        if len(members) < 2:
+            raise InvalidInputError(f"tie: a tie needs two or more parameters, got {group!r}")
+        if len({law.log_params[m] for m in members}) != 1:
+            raise InvalidInputError(f"tie: cannot tie a positive coefficient to an exponent: {group!r}")
+        ties_out += [(m, members[0]) for m in members[1:]]
+    return fixed_out, ties_out
+
+
+def fit(
+    runs: Any,
+    law: str | Law = "chinchilla",
+    *,
+    objective: str = "huber_log",
+    delta: float = 1e-3,
+    asymmetry: float = 2.0,
+    init: Any = "auto",
+    fixed: Mapping[str, float] | None = None,
+    tie: Iterable[Sequence[str]] | None = None,
+    weights: Any = None,
+    max_iter: int = 1000,
+    ftol: float = 1e-13,
+    gtol: float = 1e-10,
+    strict: bool = False,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> FitResult:
+    """Fit `law` to `runs` by multi-start L-BFGS with analytic gradients.
+
+    objective: "huber_log" (Huber loss with threshold `delta` on log residuals, summed: Hoffmann et al.),
+        "lsq" (squares in linear space, like curve_fit), "lsq_log" (squares of log residuals),
+        "asymmetric" (Huber on log residuals, over-estimates weighted `asymmetry` times).
+    init: "auto" (screen the law's start grid by objective value, polish the 16 best: same optimum as the
+        full grid, much faster), "hoffmann" (every start of the grid; for chinchilla Hoffmann et al.'s
+        4500), a dict {param: value or list of values} whose product is the grid, or a (k, n_params) array.
+    fixed: {param: value} held constant; tie: pairs such as ("alpha", "beta") or "alpha=beta" kept equal.
+    weights: per-run weights (default: the runs' weight column, else 1).
+    Convergence is tested relative to the objective's own size (`ftol`, `gtol`), so summing or averaging
+    the loss does not change where the fit stops. A best start that did not converge gives a
+    ConvergenceWarning and ``converged=False``, or ConvergenceError with ``strict=True``.
+    """
+    r = as_runs(runs)
+    lw = get_law(law)
+    one_of("objective", objective, OBJECTIVES)
+    delta = positive_float("delta", delta)
+    asymmetry = positive_float("asymmetry", asymmetry)
+    ftol = positive_float("ftol", ftol)
+    gtol = positive_float("gtol", gtol)
+    if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
+        raise InvalidInputError(f"max_iter: must be a positive integer, got {max_iter!r}")
+    columns = lw.columns({name: getattr(r, name) if r.has(name) else None for name in lw.inputs})
+    w = r.weight if weights is None else as_float_array("weights", weights, nonnegative=True)
+    if w is not None and len(w) != len(r):
+        raise InvalidInputError(f"weights: has {len(w)} rows but runs has {len(r)}")
+    if objective != "lsq" and not (r.loss > 0).all():
+        bad = r.loss[~(r.loss > 0)][0]
+        raise InvalidInputError(f"loss: must be positive for the {objective} objective, got {bad!r}")
+    mode, starts = _starts(lw, init)
+    fixed_i, ties_i = _constraints(lw, fixed, tie)
+    n_free = len(lw.param_names) - len(fixed_i) - len(ties_i)
+    if len(r) < n_free:
+        raise InvalidInputError(f"runs: {len(r)} runs cannot determine {n_free} free parameters of {lw.name}")
+    out = _core.fit_law(
+        lw.name,
+        columns,
+        r.loss,
+        weight=w,
+        objective_name=objective,
+        delta=delta,
+        asymmetry=asymmetry,
+        init=mode,
+        starts=starts,
+        fixed=fixed_i,
+        ties=ties_i,
+        max_iter=max_iter,
+        ftol=ftol,
+        gtol=gtol,
+        n_threads=check_threads(n_threads),
+        progress=progress,
+    )
+    result = FitResult(
+        law=lw.name,
+        params=lw.to_public(out["theta"]),
+        objective=float(out["objective"]),
+        converged=bool(out["converged"]),
+        stop=str(out["stop"]),
+        iterations=int(out["iterations"]),
+        n_starts=int(out["n_starts"]),
+        n_at_best=int(out["n_at_best"]),
+        n_converged=int(out["n_converged"]),
+        n_runs=len(r),
+        objective_name=objective,
+        delta=delta,
+        residuals=np.asarray(out["residuals"]),
+        hessian=np.asarray(out["hessian"]),
+        free_params=tuple(lw.param_names[i] for i in out["free_index"]),
+        input_ranges={k: (float(v.min()), float(v.max())) for k, v in columns.items()},
+        start_objectives=np.asarray(out["start_objectives"]),
+    )
+    if not result.converged:
+        msg = f"the best start of the {lw.name} fit did not converge (stopped by {result.stop})"
+        if strict:
+            raise ConvergenceError(msg)
+        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+    elif result.identifiability["condition_number"] > _ILL_CONDITIONED:
+        warnings.warn(
+            f"the {lw.name} fit is poorly identified (Hessian condition number "
+            f"{result.identifiability['condition_number']:.3g}); consider fixing or tying parameters",
+            IdentifiabilityWarning,
+            stacklevel=2,
+        )
+    return result
+
+
+def fit_many(
+    table: Any,
+    law: str | Law = "power",
+    *,
+    by: Sequence[str] | str,
+    loss: str = "loss",
+    **kwargs: Any,
+) -> list[dict[str, Any]]:
+    """One fit per group of a table: ``fit_many(df, law="power", by=["task"], x="step", loss="loss")``.
+
+    Keywords naming Runs columns (x, N, D, C, U, M, weight) map them to the table's columns; the rest go
+    to `fit`. Returns one row per group: the group keys, the parameters, objective and convergence.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    column_keys = {"x", "N", "D", "C", "U", "M", "weight"}
+    mapping = {k: kwargs.pop(k) for k in list(kwargs) if k in column_keys}
+    mapping["loss"] = loss
+    from .runs import _column_of
+
+    keys = [np.asarray(_column_of(table, b)) for b in by]
+    cols = {k: np.asarray(_column_of(table, v)) for k, v in mapping.items()}
+    labels = list(zip(*[k.tolist() for k in keys]))
+    rows = []
+    for label in dict.fromkeys(labels):
+        mask = np.array([lab == label for lab in labels])
+        sub = Runs(**{k: v[mask] for k, v in cols.items()})
+        res = fit(sub, law, **kwargs)
+        rows.append({**dict(zip(by, label)), **res.params, "objective": res.objective, "converged": res.converged,
+                     "n_runs": len(sub)})
+    return rows

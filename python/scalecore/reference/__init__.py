@@ -1,0 +1,11 @@
+"""Pure NumPy/SciPy implementations of scalecore's algorithms: the test oracles and benchmark baselines.
+
+They favour clarity over speed and follow the published procedures literally (for example the
+Hoffmann-grid fit with scipy's L-BFGS-B and analytic gradients, as Besiroglu et al. 2024 ran it).
+"""
+
+from __future__ import annotations
+
+from .fit import chinchilla_objective, fit_grid, hoffmann_grid, objective_and_grad
+
+__all__ = ["chinchilla_objective", "fit_grid", "hoffmann_grid", "objective_and_grad"]

@@ -1,0 +1,1 @@
+//! bootstrap: filled in by its own issue.

@@ -1,0 +1,1 @@
+//! bounds: filled in by its own issue.

@@ -1,0 +1,226 @@
+//! Objectives (robust or least-squares losses of the residuals) summed over a table of runs, with
+//! their analytic gradients. Sums are taken over fixed blocks in a fixed order (see `parallel`), so a
+//! value is bit-identical whatever the thread count.
+
+use crate::error::{CoreError, Result};
+use crate::laws::{Columns, Features, Law, Space};
+use crate::parallel::{map_blocks, BLOCK};
+
+/// Rows a law kernel handles per call: the Jacobian of a sub-block stays in L1 cache.
+const SUB_BLOCK: usize = 256;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Objective {
+    /// sum_i Huber_delta(log prediction - log observation) (Hoffmann et al.; summed, not averaged).
+    HuberLog { delta: f64 },
+    /// sum_i (prediction - observation)^2, what scipy's curve_fit minimises.
+    Lsq,
+    /// sum_i (log prediction - log observation)^2.
+    LsqLog,
+    /// Huber on log residuals with over-estimates (prediction above observation) weighted `weight`
+    /// times; `delta` smooths the kink at zero, so small delta approaches the asymmetric absolute error.
+    Asymmetric { delta: f64, weight: f64 },
+}
+
+impl Objective {
+    pub fn space(&self) -> Space {
+        match self {
+            Objective::Lsq => Space::Linear,
+            _ => Space::Log,
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let positive = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(CoreError::invalid(name, format!("must be finite and positive, got {v}")))
+            }
+        };
+        match *self {
+            Objective::HuberLog { delta } => positive("delta", delta),
+            Objective::Asymmetric { delta, weight } => positive("delta", delta).and(positive("asymmetry", weight)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The loss of one residual and its derivative.
+    #[inline]
+    pub fn rho(&self, r: f64) -> (f64, f64) {
+        match *self {
+            Objective::HuberLog { delta } => huber(r, delta),
+            Objective::Lsq | Objective::LsqLog => (r * r, 2.0 * r),
+            Objective::Asymmetric { delta, weight } => {
+                let (v, d) = huber(r, delta);
+                if r > 0.0 {
+                    (weight * v, weight * d)
+                } else {
+                    (v, d)
+                }
+            }
+        }
+    }
+}
+
+/// Huber's loss as scipy.special.huber defines it: r^2/2 inside |r| <= delta, linear outside.
+#[inline]
+fn huber(r: f64, delta: f64) -> (f64, f64) {
+    if r.abs() <= delta {
+        (0.5 * r * r, r)
+    } else {
+        (delta * (r.abs() - 0.5 * delta), delta * r.signum())
+    }
+}
+
+/// A law, a table of runs and an objective: the function the optimiser minimises.
+pub struct Problem<'a> {
+    pub law: &'a dyn Law,
+    feats: Features,
+    /// Observations in the objective's space (log loss for log objectives).
+    target: Vec<f64>,
+    weights: Option<Vec<f64>>,
+    pub objective: Objective,
+}
+
+impl<'a> Problem<'a> {
+    pub fn new(
+        law: &'a dyn Law,
+        cols: &Columns,
+        loss: &[f64],
+        weights: Option<&[f64]>,
+        objective: Objective,
+    ) -> Result<Self> {
+        objective.validate()?;
+        let feats = law.features(cols)?;
+        if feats.n_rows != loss.len() {
+            return Err(CoreError::invalid(
+                "loss",
+                format!("has {} rows but the inputs have {}", loss.len(), feats.n_rows),
+            ));
+        }
+        if loss.len() < law.n_params() {
+            return Err(CoreError::invalid(
+                "runs",
+                format!("{} runs cannot determine the {} parameters of {}", loss.len(), law.n_params(), law.name()),
+            ));
+        }
+        let space = objective.space();
+        for &v in loss {
+            let ok = v.is_finite() && (space == Space::Linear || v > 0.0);
+            if !ok {
+                return Err(CoreError::invalid("loss", format!("must be finite and positive, got {v}")));
+            }
+        }
+        if let Some(w) = weights {
+            if w.len() != loss.len() {
+                return Err(CoreError::invalid("weight", format!("has {} rows, expected {}", w.len(), loss.len())));
+            }
+            if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+                return Err(CoreError::invalid("weight", format!("must be finite and non-negative, got {bad}")));
+            }
+        }
+        let target = match space {
+            Space::Log => loss.iter().map(|v| v.ln()).collect(),
+            Space::Linear => loss.to_vec(),
+        };
+        Ok(Problem { law, feats, target, weights: weights.map(|w| w.to_vec()), objective })
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.feats.n_rows
+    }
+
+    pub fn n_params(&self) -> usize {
+        self.law.n_params()
+    }
+
+    /// Every `stride`-th run, for screening many starts cheaply on a large table.
+    pub fn subsample(&self, stride: usize) -> Problem<'a> {
+        let pick = |v: &Vec<f64>| v.iter().step_by(stride).copied().collect::<Vec<f64>>();
+        let cols: Vec<Vec<f64>> = self.feats.cols.iter().map(pick).collect();
+        let n_rows = cols.first().map_or(0, |c| c.len());
+        Problem {
+            law: self.law,
+            feats: Features { cols, n_rows },
+            target: pick(&self.target),
+            weights: self.weights.as_ref().map(pick),
+            objective: self.objective,
+        }
+    }
+
+    pub fn value(&self, theta: &[f64]) -> f64 {
+        self.reduce(theta, None)
+    }
+
+    /// Objective value; its gradient with respect to the internal parameters goes into `grad`.
+    pub fn value_grad(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
+        self.reduce(theta, Some(grad))
+    }
+
+    /// Residuals (prediction minus observation) in the objective's space.
+    pub fn residuals(&self, theta: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; self.n_rows()];
+        for (k, chunk) in out.chunks_mut(SUB_BLOCK).enumerate() {
+            let start = k * SUB_BLOCK;
+            let end = start + chunk.len();
+            self.law.predict_block(theta, &self.feats, start, end, self.objective.space(), chunk, None);
+            for (r, t) in chunk.iter_mut().zip(&self.target[start..end]) {
+                *r -= t;
+            }
+        }
+        out
+    }
+
+    fn reduce(&self, theta: &[f64], grad: Option<&mut [f64]>) -> f64 {
+        let k = self.n_params();
+        let want_grad = grad.is_some();
+        let parts = map_blocks(self.n_rows(), BLOCK, |start, end| {
+            let mut g = vec![0.0; if want_grad { k } else { 0 }];
+            let f = self.block(theta, start, end, want_grad.then_some(&mut g[..]));
+            (f, g)
+        });
+        let mut total = 0.0;
+        if let Some(grad) = grad {
+            grad.iter_mut().for_each(|g| *g = 0.0);
+            for (f, g) in parts {
+                total += f;
+                grad.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+            }
+        } else {
+            total = parts.iter().map(|(f, _)| f).sum();
+        }
+        total
+    }
+
+    /// Objective over rows `start..end`, accumulating the gradient into `grad` when given.
+    fn block(&self, theta: &[f64], start: usize, end: usize, mut grad: Option<&mut [f64]>) -> f64 {
+        let k = self.n_params();
+        let mut pred = [0.0; SUB_BLOCK];
+        let mut jac = if grad.is_some() { vec![0.0; k * SUB_BLOCK] } else { Vec::new() };
+        let mut total = 0.0;
+        let mut s = start;
+        while s < end {
+            let e = (s + SUB_BLOCK).min(end);
+            let len = e - s;
+            let pred = &mut pred[..len];
+            let jac_block = if grad.is_some() { Some(&mut jac[..k * len]) } else { None };
+            self.law.predict_block(theta, &self.feats, s, e, self.objective.space(), pred, jac_block);
+            // pred becomes the weighted rho' in place, so the Jacobian product is one pass per parameter.
+            for i in 0..len {
+                let (v, d) = self.objective.rho(pred[i] - self.target[s + i]);
+                let w = self.weights.as_ref().map_or(1.0, |w| w[s + i]);
+                total += w * v;
+                pred[i] = w * d;
+            }
+            if let Some(g) = grad.as_deref_mut() {
+                for (j, gj) in g.iter_mut().enumerate() {
+                    let col = &jac[j * len..(j + 1) * len];
+                    *gj += col.iter().zip(pred.iter()).map(|(a, b)| a * b).sum::<f64>();
+                }
+            }
+            s = e;
+        }
+        total
+    }
+}

@@ -1,0 +1,1 @@
+//! kde: filled in by its own issue.

@@ -1,0 +1,87 @@
+//! L(N, D) = E + A / N^alpha + B / D^beta (Hoffmann et al. 2022, approach 3), in the LSE form
+//! log L = LSE(a - alpha ln N, b - beta ln D, e) with A = e^a, B = e^b, E = e^e.
+
+use super::{cartesian_grid, Columns, Features, Law, ParamSpec, Space, Transform};
+use crate::error::{CoreError, Result};
+use crate::fit::lse::{lse3_block, Lse3};
+
+pub struct Chinchilla;
+
+const PARAMS: [ParamSpec; 5] = [
+    ParamSpec { name: "E", transform: Transform::Log, lower: -10.0, upper: 10.0 },
+    ParamSpec { name: "A", transform: Transform::Log, lower: -10.0, upper: 60.0 },
+    ParamSpec { name: "B", transform: Transform::Log, lower: -10.0, upper: 60.0 },
+    ParamSpec { name: "alpha", transform: Transform::Identity, lower: 0.0, upper: 5.0 },
+    ParamSpec { name: "beta", transform: Transform::Identity, lower: 0.0, upper: 5.0 },
+];
+
+/// Hoffmann et al.'s 4500-start grid (methods.md section 2), in internal coordinates (e, a, b, alpha, beta).
+pub fn hoffmann_grid() -> Vec<Vec<f64>> {
+    let e = [-1.0, -0.5, 0.0, 0.5, 1.0];
+    let ab = [0.0, 5.0, 10.0, 15.0, 20.0, 25.0];
+    let exps = [0.0, 0.5, 1.0, 1.5, 2.0];
+    cartesian_grid(&[&e, &ab, &ab, &exps, &exps])
+}
+
+pub fn log_columns(cols: &Columns, names: &[&str], law: &str) -> Result<Vec<Vec<f64>>> {
+    names
+        .iter()
+        .map(|&name| {
+            let col = cols.require(name, law)?;
+            if let Some(bad) = col.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+                return Err(CoreError::invalid(name, format!("must be finite and positive, got {bad}")));
+            }
+            Ok(col.iter().map(|v| v.ln()).collect())
+        })
+        .collect()
+}
+
+impl Law for Chinchilla {
+    fn name(&self) -> &'static str {
+        "chinchilla"
+    }
+    fn params(&self) -> &[ParamSpec] {
+        &PARAMS
+    }
+    fn inputs(&self) -> &'static [&'static str] {
+        &["N", "D"]
+    }
+    fn features(&self, cols: &Columns) -> Result<Features> {
+        let cols = log_columns(cols, &["N", "D"], self.name())?;
+        let n_rows = cols[0].len();
+        Ok(Features { cols, n_rows })
+    }
+    fn predict_block(
+        &self,
+        theta: &[f64],
+        feats: &Features,
+        start: usize,
+        end: usize,
+        space: Space,
+        pred: &mut [f64],
+        jac: Option<&mut [f64]>,
+    ) {
+        let (e, a, b, alpha, beta) = (theta[0], theta[1], theta[2], theta[3], theta[4]);
+        let ln_n = &feats.cols[0][start..end];
+        let ln_d = &feats.cols[1][start..end];
+        let len = end - start;
+        let terms = Lse3 { c1: a, s1: -alpha, x1: ln_n, c2: b, s2: -beta, x2: ln_d, c3: e };
+        match jac {
+            None => lse3_block(&terms, space, pred, None),
+            Some(jac) => {
+                let (j_e, rest) = jac.split_at_mut(len);
+                let (j_a, rest) = rest.split_at_mut(len);
+                let (j_b, rest) = rest.split_at_mut(len);
+                let (j_alpha, j_beta) = rest.split_at_mut(len);
+                lse3_block(&terms, space, pred, Some([j_a, j_b, j_e]));
+                for i in 0..len {
+                    j_alpha[i] = -ln_n[i] * j_a[i];
+                    j_beta[i] = -ln_d[i] * j_b[i];
+                }
+            }
+        }
+    }
+    fn default_grid(&self) -> Vec<Vec<f64>> {
+        hoffmann_grid()
+    }
+}

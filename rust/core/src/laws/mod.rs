@@ -1,0 +1,161 @@
+//! Scaling-law families behind one abstraction.
+//!
+//! A law works in an *internal* parametrisation in which L-BFGS runs unconstrained: positive
+//! coefficients are optimised as their logarithms (Hoffmann et al.'s LSE form), exponents as they are.
+//! `ParamSpec::transform` says which, so fixing, tying and reporting parameters is generic.
+//! Inputs are turned once into the features a law's kernel reads (e.g. ln N and ln D), and the kernel
+//! predicts a block of rows at a time with its Jacobian, so that the objective loop stays generic
+//! while the transcendental work stays in tight, vectorisable loops.
+
+mod chinchilla;
+mod power;
+
+pub use chinchilla::Chinchilla;
+pub use power::Power;
+
+use crate::error::{CoreError, Result};
+
+/// How a public parameter maps to the internal coordinate the optimiser moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transform {
+    /// internal = public
+    Identity,
+    /// internal = ln(public); the public value is positive
+    Log,
+}
+
+impl Transform {
+    pub fn to_internal(self, public: f64) -> f64 {
+        match self {
+            Transform::Identity => public,
+            Transform::Log => public.ln(),
+        }
+    }
+    pub fn to_public(self, internal: f64) -> f64 {
+        match self {
+            Transform::Identity => internal,
+            Transform::Log => internal.exp(),
+        }
+    }
+}
+
+/// One parameter: its public name, its transform, and the box (in internal coordinates) where
+/// start grids are drawn and beyond which a fit is reported as implausible.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub transform: Transform,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// The space in which predictions are compared with observations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Space {
+    Linear,
+    Log,
+}
+
+/// Named input columns of a table of runs (all of equal length, validated by the caller).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Columns<'a> {
+    pub x: Option<&'a [f64]>,
+    pub n: Option<&'a [f64]>,
+    pub d: Option<&'a [f64]>,
+    pub u: Option<&'a [f64]>,
+}
+
+impl<'a> Columns<'a> {
+    /// The column `name` ("x", "N", "D", "U"), or an error saying the law needs it.
+    pub fn require(&self, name: &str, law: &str) -> Result<&'a [f64]> {
+        let col = match name {
+            "x" => self.x,
+            "N" => self.n,
+            "D" => self.d,
+            "U" => self.u,
+            _ => None,
+        };
+        col.ok_or_else(|| CoreError::invalid(name, format!("the {law} law needs the column {name}")))
+    }
+}
+
+/// Per-row features a law's kernel reads, column-major (`cols[j][i]`).
+#[derive(Debug, Clone)]
+pub struct Features {
+    pub cols: Vec<Vec<f64>>,
+    pub n_rows: usize,
+}
+
+pub trait Law: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn params(&self) -> &[ParamSpec];
+    /// Input column names the law reads.
+    fn inputs(&self) -> &'static [&'static str];
+    /// Turn raw columns into kernel features once per data set.
+    fn features(&self, cols: &Columns) -> Result<Features>;
+    /// Predictions for rows `start..end` in `space`; when `jac` is given, the derivatives with respect
+    /// to the internal parameters, parameter-major: `jac[j * (end - start) + i]`.
+    fn predict_block(
+        &self,
+        theta: &[f64],
+        feats: &Features,
+        start: usize,
+        end: usize,
+        space: Space,
+        pred: &mut [f64],
+        jac: Option<&mut [f64]>,
+    );
+    /// Default multi-start grid (internal coordinates), one start per row.
+    fn default_grid(&self) -> Vec<Vec<f64>>;
+
+    fn n_params(&self) -> usize {
+        self.params().len()
+    }
+}
+
+/// Every law by its public name.
+pub fn get(name: &str) -> Result<Box<dyn Law>> {
+    match name {
+        "power" => Ok(Box::new(Power)),
+        "chinchilla" => Ok(Box::new(Chinchilla)),
+        _ => Err(CoreError::invalid("law", format!("unknown law {name:?}; known: {:?}", names()))),
+    }
+}
+
+pub fn names() -> Vec<&'static str> {
+    vec!["power", "chinchilla"]
+}
+
+/// Cartesian product of per-parameter value lists, the last parameter varying fastest.
+pub fn cartesian_grid(axes: &[&[f64]]) -> Vec<Vec<f64>> {
+    let mut grid = vec![Vec::with_capacity(axes.len())];
+    for axis in axes {
+        grid = grid
+            .into_iter()
+            .flat_map(|prefix| {
+                axis.iter().map(move |&v| {
+                    let mut p = prefix.clone();
+                    p.push(v);
+                    p
+                })
+            })
+            .collect();
+    }
+    grid
+}
+
+/// Turn linear-space predictions (already in `pred`) into log space, Jacobian included, for laws
+/// whose natural form is linear.
+pub fn linear_to_log(pred: &mut [f64], jac: Option<&mut [f64]>) {
+    let len = pred.len();
+    if let Some(jac) = jac {
+        for row in jac.chunks_mut(len) {
+            for (j, p) in row.iter_mut().zip(pred.iter()) {
+                *j /= *p;
+            }
+        }
+    }
+    for p in pred.iter_mut() {
+        *p = p.ln();
+    }
+}

@@ -1,0 +1,65 @@
+//! L(x) = E + A x^-alpha ("power law plus constant"), in the LSE form log L = LSE(a - alpha ln x, e).
+
+use super::chinchilla::log_columns;
+use super::{cartesian_grid, Columns, Features, Law, ParamSpec, Space, Transform};
+use crate::error::Result;
+use crate::fit::lse::{lse3_block, Lse3};
+
+pub struct Power;
+
+const PARAMS: [ParamSpec; 3] = [
+    ParamSpec { name: "E", transform: Transform::Log, lower: -10.0, upper: 10.0 },
+    ParamSpec { name: "A", transform: Transform::Log, lower: -10.0, upper: 60.0 },
+    ParamSpec { name: "alpha", transform: Transform::Identity, lower: 0.0, upper: 5.0 },
+];
+
+impl Law for Power {
+    fn name(&self) -> &'static str {
+        "power"
+    }
+    fn params(&self) -> &[ParamSpec] {
+        &PARAMS
+    }
+    fn inputs(&self) -> &'static [&'static str] {
+        &["x"]
+    }
+    fn features(&self, cols: &Columns) -> Result<Features> {
+        let cols = log_columns(cols, &["x"], self.name())?;
+        let n_rows = cols[0].len();
+        Ok(Features { cols, n_rows })
+    }
+    fn predict_block(
+        &self,
+        theta: &[f64],
+        feats: &Features,
+        start: usize,
+        end: usize,
+        space: Space,
+        pred: &mut [f64],
+        jac: Option<&mut [f64]>,
+    ) {
+        let (e, a, alpha) = (theta[0], theta[1], theta[2]);
+        let ln_x = &feats.cols[0][start..end];
+        let len = end - start;
+        // The second term is switched off (coefficient -inf) so the three-term kernel serves.
+        let terms = Lse3 { c1: a, s1: -alpha, x1: ln_x, c2: f64::NEG_INFINITY, s2: 0.0, x2: ln_x, c3: e };
+        match jac {
+            None => lse3_block(&terms, space, pred, None),
+            Some(jac) => {
+                let (j_e, rest) = jac.split_at_mut(len);
+                let (j_a, j_alpha) = rest.split_at_mut(len);
+                let mut unused = vec![0.0; len];
+                lse3_block(&terms, space, pred, Some([j_a, &mut unused, j_e]));
+                for i in 0..len {
+                    j_alpha[i] = -ln_x[i] * j_a[i];
+                }
+            }
+        }
+    }
+    fn default_grid(&self) -> Vec<Vec<f64>> {
+        let e = [-1.0, -0.5, 0.0, 0.5, 1.0];
+        let a = [0.0, 5.0, 10.0, 15.0, 20.0, 25.0];
+        let alpha = [0.0, 0.5, 1.0, 1.5, 2.0];
+        cartesian_grid(&[&e, &a, &alpha])
+    }
+}

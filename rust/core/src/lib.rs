@@ -1,0 +1,15 @@
+//! scalecore-core: the numerical engine of scalecore, free of Python.
+//!
+//! Every public function takes slices and plain structs and returns `Result<_, CoreError>`;
+//! the binding crate (`rust/python`) only converts arguments, releases the GIL and maps errors.
+
+pub mod bootstrap;
+pub mod bounds;
+pub mod control;
+pub mod error;
+pub mod fit;
+pub mod kde;
+pub mod laws;
+pub mod parallel;
+
+pub use error::CoreError;

@@ -1,0 +1,94 @@
+//! The one way heavy core work is run from Python: off the GIL, on a rayon pool of the requested
+//! size, with Ctrl-C and progress handled from the calling thread.
+//!
+//! The work runs on a scoped worker thread inside the pool while the calling thread, GIL released,
+//! waits on a channel in 100 ms slices; between slices it re-attaches to check Python's signals
+//! (cancelling the work on Ctrl-C, which the core notices at its next check) and to report progress.
+
+use std::collections::HashMap;
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
+use scalecore_core::control::Control;
+
+use crate::errors::{invalid, to_py};
+
+const POLL: Duration = Duration::from_millis(100);
+
+fn pool(n_threads: Option<usize>) -> PyResult<Option<Arc<ThreadPool>>> {
+    let Some(n) = n_threads else { return Ok(None) };
+    if n == 0 {
+        return Err(invalid("n_threads", "must be at least 1, got 0"));
+    }
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = OnceLock::new();
+    let mut pools = POOLS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = pools.get(&n) {
+        return Ok(Some(p.clone()));
+    }
+    let p = ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("scalecore-{i}"))
+        .build()
+        .map_err(|e| invalid("n_threads", format!("cannot start {n} threads: {e}")))?;
+    let p = Arc::new(p);
+    pools.insert(n, p.clone());
+    Ok(Some(p))
+}
+
+/// Run `work` off the GIL. `progress`, if given, is called as `progress(done, total)` from the calling
+/// thread about ten times a second while the work runs.
+pub fn run<T, F>(py: Python<'_>, n_threads: Option<usize>, progress: Option<&Bound<'_, PyAny>>, work: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&Control) -> scalecore_core::error::Result<T> + Send,
+{
+    let pool = pool(n_threads)?;
+    let control = Control::new();
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<()>();
+        // A Mutex makes the receiver shareable with the GIL-free closure; only this thread locks it.
+        let rx = Mutex::new(rx);
+        let control = &control;
+        let worker = scope.spawn(move || {
+            let out = match &pool {
+                Some(p) => p.install(|| work(control)),
+                None => work(control),
+            };
+            let _ = tx.send(());
+            out
+        });
+        loop {
+            let finished = py.detach(|| match rx.lock().map(|r| r.recv_timeout(POLL)) {
+                Err(_) => true,
+                Ok(r) => match r {
+                    Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => true,
+                Err(mpsc::RecvTimeoutError::Timeout) => false,
+                },
+            });
+            if finished {
+                break;
+            }
+            let interrupted = py.check_signals().err().or_else(|| {
+                progress.and_then(|cb| cb.call1((control.done(), control.total())).err())
+            });
+            if let Some(err) = interrupted {
+                control.cancel();
+                py.detach(|| {
+                    if let Ok(r) = rx.lock() {
+                        let _ = r.recv();
+                    }
+                });
+                let _ = worker.join();
+                return Err(err);
+            }
+        }
+        match worker.join() {
+            Ok(result) => result.map_err(to_py),
+            Err(_) => Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "internal error in scalecore's core (a bug: please report it with the input that caused it)",
+            )),
+        }
+    })
+}
