@@ -43,8 +43,18 @@ def fit_law(
     progress: Callable[[int, int], Any] | None = None,
 ) -> dict[str, Any]: ...
 
+# --- allocation and isoflop (rust/python/src/allocation.rs) -----------------------------------------
+
+# (end of allocation)
+
 # --- kde (rust/python/src/kde.rs) ------------------------------------------------------------------
+
+# (end of kde)
 
 # --- bootstrap (rust/python/src/bootstrap.rs) ------------------------------------------------------
 
+# (end of bootstrap)
+
 # --- bounds (rust/python/src/bounds.rs) ------------------------------------------------------------
+
+# (end of bounds)

@@ -1,8 +1,12 @@
 //! PyO3 bindings of scalecore-core: argument conversion, GIL release and error mapping only.
 //! Every heavy call goes through `run::run`.
 
+mod allocation;
+mod bootstrap;
+mod bounds;
 mod errors;
 mod fit;
+mod kde;
 mod run;
 
 use pyo3::prelude::*;
@@ -16,8 +20,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fit::law_predict, m)?)?;
     m.add_function(wrap_pyfunction!(fit::objective_value_grad, m)?)?;
     m.add_function(wrap_pyfunction!(fit::fit_law, m)?)?;
-    // kde: registered by the KDE issue
-    // bootstrap: registered by the bootstrap issue
-    // bounds: registered by the bounds issue
+    allocation::register(m)?;
+    bootstrap::register(m)?;
+    bounds::register(m)?;
+    kde::register(m)?;
     Ok(())
 }

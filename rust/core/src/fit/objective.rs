@@ -2,6 +2,8 @@
 //! their analytic gradients. Sums are taken over fixed blocks in a fixed order (see `parallel`), so a
 //! value is bit-identical whatever the thread count.
 
+use std::sync::Arc;
+
 use crate::error::{CoreError, Result};
 use crate::laws::{Columns, Features, Law, Space};
 use crate::parallel::{map_blocks, BLOCK};
@@ -74,12 +76,17 @@ fn huber(r: f64, delta: f64) -> (f64, f64) {
 }
 
 /// A law, a table of runs and an objective: the function the optimiser minimises.
+///
+/// Features, observations and weights are shared (`Arc`), so a bootstrap replicate that reweights
+/// the runs (`with_weights`) or replaces the observations (`with_target`) costs O(n) for the changed
+/// column only, never a copy of the table.
+#[derive(Clone)]
 pub struct Problem<'a> {
     pub law: &'a dyn Law,
-    feats: Features,
+    feats: Arc<Features>,
     /// Observations in the objective's space (log loss for log objectives).
-    target: Vec<f64>,
-    weights: Option<Vec<f64>>,
+    target: Arc<Vec<f64>>,
+    weights: Option<Arc<Vec<f64>>>,
     pub objective: Objective,
 }
 
@@ -124,7 +131,39 @@ impl<'a> Problem<'a> {
             Space::Log => loss.iter().map(|v| v.ln()).collect(),
             Space::Linear => loss.to_vec(),
         };
-        Ok(Problem { law, feats, target, weights: weights.map(|w| w.to_vec()), objective })
+        Ok(Problem {
+            law,
+            feats: Arc::new(feats),
+            target: Arc::new(target),
+            weights: weights.map(|w| Arc::new(w.to_vec())),
+            objective,
+        })
+    }
+
+    /// The same problem with per-run weights replaced (e.g. resampling counts of a pairs bootstrap).
+    pub fn with_weights(&self, weights: Option<Arc<Vec<f64>>>) -> Problem<'a> {
+        Problem { weights, ..self.clone() }
+    }
+
+    /// The same problem with observations replaced, given in the objective's space
+    /// (log loss for log objectives), e.g. a residual or parametric bootstrap replicate.
+    pub fn with_target(&self, target: Arc<Vec<f64>>) -> Problem<'a> {
+        Problem { target, ..self.clone() }
+    }
+
+    /// Observations in the objective's space.
+    pub fn target(&self) -> &[f64] {
+        &self.target
+    }
+
+    /// Predictions in the objective's space at internal parameters `theta`.
+    pub fn predictions(&self, theta: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; self.n_rows()];
+        for (k, chunk) in out.chunks_mut(SUB_BLOCK).enumerate() {
+            let start = k * SUB_BLOCK;
+            self.law.predict_block(theta, &self.feats, start, start + chunk.len(), self.objective.space(), chunk, None);
+        }
+        out
     }
 
     pub fn n_rows(&self) -> usize {
@@ -137,14 +176,14 @@ impl<'a> Problem<'a> {
 
     /// Every `stride`-th run, for screening many starts cheaply on a large table.
     pub fn subsample(&self, stride: usize) -> Problem<'a> {
-        let pick = |v: &Vec<f64>| v.iter().step_by(stride).copied().collect::<Vec<f64>>();
-        let cols: Vec<Vec<f64>> = self.feats.cols.iter().map(pick).collect();
+        let pick = |v: &[f64]| v.iter().step_by(stride).copied().collect::<Vec<f64>>();
+        let cols: Vec<Vec<f64>> = self.feats.cols.iter().map(|c| pick(c)).collect();
         let n_rows = cols.first().map_or(0, |c| c.len());
         Problem {
             law: self.law,
-            feats: Features { cols, n_rows },
-            target: pick(&self.target),
-            weights: self.weights.as_ref().map(pick),
+            feats: Arc::new(Features { cols, n_rows }),
+            target: Arc::new(pick(&self.target)),
+            weights: self.weights.as_ref().map(|w| Arc::new(pick(w))),
             objective: self.objective,
         }
     }
@@ -160,15 +199,8 @@ impl<'a> Problem<'a> {
 
     /// Residuals (prediction minus observation) in the objective's space.
     pub fn residuals(&self, theta: &[f64]) -> Vec<f64> {
-        let mut out = vec![0.0; self.n_rows()];
-        for (k, chunk) in out.chunks_mut(SUB_BLOCK).enumerate() {
-            let start = k * SUB_BLOCK;
-            let end = start + chunk.len();
-            self.law.predict_block(theta, &self.feats, start, end, self.objective.space(), chunk, None);
-            for (r, t) in chunk.iter_mut().zip(&self.target[start..end]) {
-                *r -= t;
-            }
-        }
+        let mut out = self.predictions(theta);
+        out.iter_mut().zip(self.target.iter()).for_each(|(r, t)| *r -= t);
         out
     }
 
