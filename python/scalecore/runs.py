@@ -22,7 +22,7 @@ def _column_of(frame: Any, name: str) -> Any:
     """One column of a pandas, polars or pyarrow table (or any mapping of columns) as a NumPy array."""
     try:
         col = frame[name]
-    except Exception:  # noqa: BLE001  (each library raises its own missing-column error)
+    except Exception:
         cols = getattr(frame, "columns", None) or getattr(frame, "column_names", None)
         raise InvalidInputError(f"column {name!r} not found; the table has {list(cols or [])}") from None
     to_numpy = getattr(col, "to_numpy", None)

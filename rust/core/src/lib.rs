@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod bounds;
 pub mod control;
 pub mod error;
+pub mod fastmath;
 pub mod fit;
 pub mod kde;
 pub mod laws;

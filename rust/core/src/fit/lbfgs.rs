@@ -178,7 +178,15 @@ where
 }
 
 /// Strong-Wolfe line search; None when no step lowers f.
-fn line_search<F>(fg: &mut F, x: &[f64], f0: f64, d: &[f64], slope0: f64, a_init: f64, evals: &mut usize) -> Option<Point>
+fn line_search<F>(
+    fg: &mut F,
+    x: &[f64],
+    f0: f64,
+    d: &[f64],
+    slope0: f64,
+    a_init: f64,
+    evals: &mut usize,
+) -> Option<Point>
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
@@ -204,7 +212,16 @@ where
 }
 
 #[allow(clippy::too_many_arguments)]
-fn zoom<F>(fg: &mut F, x: &[f64], f0: f64, d: &[f64], slope0: f64, mut lo: Point, mut hi: Point, evals: &mut usize) -> Option<Point>
+fn zoom<F>(
+    fg: &mut F,
+    x: &[f64],
+    f0: f64,
+    d: &[f64],
+    slope0: f64,
+    mut lo: Point,
+    mut hi: Point,
+    evals: &mut usize,
+) -> Option<Point>
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {

@@ -108,6 +108,14 @@ pub trait Law: Send + Sync {
     /// Default multi-start grid (internal coordinates), one start per row.
     fn default_grid(&self) -> Vec<Vec<f64>>;
 
+    /// Terms of the form `theta[coef] - theta[exponent] * feature[col]` as (coef, exponent, col). The
+    /// optimiser moves `theta[coef] - theta[exponent] * mean(feature[col])` instead of `theta[coef]`,
+    /// which removes the near-perfect correlation of a coefficient with its exponent (the A-alpha and
+    /// B-beta ridges: ln N is about 20 far from zero) and so most of the objective's ill-conditioning.
+    fn centring(&self) -> &[(usize, usize, usize)] {
+        &[]
+    }
+
     fn n_params(&self) -> usize {
         self.params().len()
     }
