@@ -1,0 +1,209 @@
+//! IsoFLOP analysis (Hoffmann et al. 2022, approach 2) and the efficient frontier of training curves
+//! (approach 1); methods.md section 6.
+//!
+//! Approach 2: per budget, a polynomial of loss against ln N and its minimum N_opt(C) (`polynomial`);
+//! then ln N_opt = ln k + a ln C by ordinary least squares. The bootstrap resamples runs within each
+//! budget, refits every budget and the power law, so both stages' uncertainty reaches the interval of a.
+
+mod frontier;
+mod polynomial;
+
+pub use frontier::{efficient_frontier, Frontier};
+pub use polynomial::{budget_minimum, Refusal};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::control::Control;
+use crate::error::{CoreError, Result};
+
+/// Runs of an IsoFLOP sweep: ln N, loss and the budget index of each run; ln C of each budget.
+#[derive(Debug, Clone, Copy)]
+pub struct Sweep<'a> {
+    pub ln_n: &'a [f64],
+    pub loss: &'a [f64],
+    pub budget: &'a [usize],
+    pub ln_c: &'a [f64],
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// 2 (parabola) or 3 (cubic).
+    pub degree: usize,
+    /// Distinct model sizes fitted around each budget's lowest run; None for every run.
+    pub near: Option<usize>,
+}
+
+/// The runs of each budget, in input order.
+fn rows_by_budget(sweep: &Sweep) -> Result<Vec<Vec<usize>>> {
+    let nb = sweep.ln_c.len();
+    let n = sweep.ln_n.len();
+    if sweep.loss.len() != n || sweep.budget.len() != n {
+        return Err(CoreError::invalid(
+            "runs",
+            "ln N, loss and budget columns differ in length",
+        ));
+    }
+    for (name, col) in [("N", sweep.ln_n), ("loss", sweep.loss), ("C", sweep.ln_c)] {
+        if let Some(bad) = col.iter().find(|v| !v.is_finite()) {
+            return Err(CoreError::invalid(
+                name,
+                format!("must be finite, got {bad}"),
+            ));
+        }
+    }
+    let mut rows = vec![Vec::new(); nb];
+    for (i, &b) in sweep.budget.iter().enumerate() {
+        rows.get_mut(b)
+            .ok_or_else(|| CoreError::invalid("budget", format!("index {b} out of range")))?
+            .push(i);
+    }
+    Ok(rows)
+}
+
+fn check_options(opts: &Options) -> Result<()> {
+    if !(opts.degree == 2 || opts.degree == 3) {
+        return Err(CoreError::invalid(
+            "degree",
+            format!("must be 2 or 3, got {}", opts.degree),
+        ));
+    }
+    Ok(())
+}
+
+/// Minimum of every budget under run weights `w`.
+fn fit_all(
+    sweep: &Sweep,
+    rows: &[Vec<usize>],
+    w: &[f64],
+    opts: &Options,
+) -> Vec<std::result::Result<(f64, f64), Refusal>> {
+    rows.iter()
+        .map(|r| {
+            let x: Vec<f64> = r.iter().map(|&i| sweep.ln_n[i]).collect();
+            let y: Vec<f64> = r.iter().map(|&i| sweep.loss[i]).collect();
+            let ww: Vec<f64> = r.iter().map(|&i| w[i]).collect();
+            budget_minimum(&x, &y, &ww, opts.degree, opts.near)
+        })
+        .collect()
+}
+
+/// Ordinary least squares of y on x: (slope, intercept).
+pub fn line_fit(x: &[f64], y: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let mx = x.iter().sum::<f64>() / n;
+    let my = y.iter().sum::<f64>() / n;
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = x.iter().map(|a| (a - mx) * (a - mx)).sum();
+    let slope = sxy / sxx;
+    (slope, my - slope * mx)
+}
+
+#[derive(Debug, Clone)]
+pub struct IsoflopFit {
+    /// Per budget: Ok((ln N_opt, loss at the minimum)) or why not.
+    pub budgets: Vec<std::result::Result<(f64, f64), Refusal>>,
+    /// a and ln k of N_opt = k C^a over the budgets that have a minimum (NaN if fewer than two).
+    pub exponent: f64,
+    pub intercept: f64,
+}
+
+fn exponent_of(ln_c: &[f64], minima: &[std::result::Result<(f64, f64), Refusal>]) -> (f64, f64) {
+    let (xs, ys): (Vec<f64>, Vec<f64>) = minima
+        .iter()
+        .zip(ln_c)
+        .filter_map(|(m, &c)| m.as_ref().ok().map(|&(x, _)| (c, x)))
+        .unzip();
+    if xs.len() < 2 {
+        return (f64::NAN, f64::NAN);
+    }
+    line_fit(&xs, &ys)
+}
+
+pub fn isoflop(sweep: &Sweep, opts: &Options) -> Result<IsoflopFit> {
+    check_options(opts)?;
+    let rows = rows_by_budget(sweep)?;
+    let w = vec![1.0; sweep.ln_n.len()];
+    let budgets = fit_all(sweep, &rows, &w, opts);
+    let (exponent, intercept) = exponent_of(sweep.ln_c, &budgets);
+    Ok(IsoflopFit {
+        budgets,
+        exponent,
+        intercept,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct IsoflopBootstrap {
+    /// a and ln k per replicate (NaN where a budget had no minimum in that replicate).
+    pub exponent: Vec<f64>,
+    pub intercept: Vec<f64>,
+    /// ln N_opt and loss at the minimum, replicate-major (`[r * n_budgets + b]`), NaN where refused.
+    pub ln_n_opt: Vec<f64>,
+    pub loss_opt: Vec<f64>,
+    pub n_failed: usize,
+}
+
+/// Bootstrap of both stages: replicate r resamples each budget's runs with replacement (as many as it
+/// has), drawing from ChaCha8 seeded with `seed` on stream r, so replicates are identical for any
+/// thread count or split.
+pub fn isoflop_bootstrap(
+    sweep: &Sweep,
+    opts: &Options,
+    n_resamples: usize,
+    seed: u64,
+    control: &Control,
+) -> Result<IsoflopBootstrap> {
+    check_options(opts)?;
+    let rows = rows_by_budget(sweep)?;
+    let nb = rows.len();
+    control.set_total(n_resamples);
+    let reps: Vec<(f64, f64, Vec<(f64, f64)>)> = (0..n_resamples)
+        .into_par_iter()
+        .map(|r| {
+            if control.is_cancelled() {
+                return (f64::NAN, f64::NAN, vec![(f64::NAN, f64::NAN); nb]);
+            }
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(r as u64);
+            let mut w = vec![0.0; sweep.ln_n.len()];
+            for budget_rows in &rows {
+                for _ in 0..budget_rows.len() {
+                    w[budget_rows[rng.random_range(0..budget_rows.len())]] += 1.0;
+                }
+            }
+            let minima = fit_all(sweep, &rows, &w, opts);
+            let failed = minima.iter().any(|m| m.is_err());
+            let (a, k) = if failed {
+                (f64::NAN, f64::NAN)
+            } else {
+                exponent_of(sweep.ln_c, &minima)
+            };
+            let per: Vec<(f64, f64)> = minima
+                .iter()
+                .map(|m| m.unwrap_or((f64::NAN, f64::NAN)))
+                .collect();
+            control.advance(1);
+            (a, k, per)
+        })
+        .collect();
+    control.check()?;
+    let mut out = IsoflopBootstrap {
+        exponent: Vec::with_capacity(n_resamples),
+        intercept: Vec::with_capacity(n_resamples),
+        ln_n_opt: Vec::with_capacity(n_resamples * nb),
+        loss_opt: Vec::with_capacity(n_resamples * nb),
+        n_failed: 0,
+    };
+    for (a, k, per) in reps {
+        out.n_failed += usize::from(!a.is_finite());
+        out.exponent.push(a);
+        out.intercept.push(k);
+        for (x, l) in per {
+            out.ln_n_opt.push(x);
+            out.loss_opt.push(l);
+        }
+    }
+    Ok(out)
+}
