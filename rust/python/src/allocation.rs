@@ -209,8 +209,8 @@ pub fn isoflop_fit<'py>(
         "refusal",
         fit.budgets
             .iter()
-            .map(|b| b.err().map_or(0, |r| r.code()))
-            .collect::<Vec<u8>>(),
+            .map(|b| b.err().map_or(0, |r| u32::from(r.code())))
+            .collect::<Vec<u32>>(),
     )?;
     d.set_item(
         "messages",

@@ -1,8 +1,8 @@
 //! One IsoFLOP budget: a weighted least-squares polynomial (degree 2 or 3) of loss against ln N and
 //! the location of its interior minimum.
 //!
-//! The default fits only the runs nearest the lowest observed loss (`near`, counted in distinct model
-//! sizes, split as evenly as possible between the two sides of the lowest run). Real sweeps are wide
+//! `near` restricts the fit to the runs nearest the lowest observed loss (counted in distinct model
+//! sizes, split as evenly as possible between the two sides of the lowest run; the Python default). Real sweeps are wide
 //! and asymmetric: far up one wall of the valley the loss is not quadratic in ln N, and a parabola
 //! through every point is dragged towards the longer wall. Near the minimum any smooth valley is
 //! close to quadratic, so the local fit is nearly unbiased.
