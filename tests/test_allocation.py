@@ -87,13 +87,14 @@ def test_search_matches_scipy_reference(law: str, seed: int) -> None:
     )
     # The optimum's value is sharp, its location flat (a relative change h in N moves the loss by ~h^2,
     # so locations agree only to about sqrt of the loss's rounding): the loss must match and never be
-    # worse than SciPy's. Data-constrained valleys at large budgets are flat to 1e-15 over +-1 % in N, so
-    # locations are compared to 2 %, and to 1e-4 for the laws whose valleys are curved.
+    # worse than SciPy's. With many epochs the data-constrained law saturates in both N' and D', so its
+    # loss along the iso-cost curve is flat to 1e-15 over a wide range of N and the optimal N is not
+    # determined; its locations are checked in the README example instead.
     np.testing.assert_allclose(got.loss, loss, rtol=1e-10)
     assert np.all(got.loss <= loss * (1 + 1e-12))
-    where = 2e-2 if law == "data_constrained" else 1e-4
-    np.testing.assert_allclose(got.N, n, rtol=where)
-    np.testing.assert_allclose(got.D, d, rtol=where)
+    if law != "data_constrained":
+        np.testing.assert_allclose(got.N, n, rtol=1e-4)
+        np.testing.assert_allclose(got.D, d, rtol=1e-4)
 
 
 def test_data_constrained_readme_allocation() -> None:
