@@ -222,11 +222,14 @@ class FrontierResult:
         )
 
 
-def efficient_frontier(runs: Any, *, n_grid: int = 256, n_threads: int | None = None) -> FrontierResult:
+def efficient_frontier(
+    runs: Any, *, n_grid: int = 256, objective: str = "lsq_log", n_threads: int | None = None
+) -> FrontierResult:
     """Approach 1: `runs` hold points of training curves (N, C or D so far, loss); each distinct N (or
     ``group``, when given) is one model. At `n_grid` log-spaced computes the lowest interpolated loss
     over models forms the frontier; N_opt ~ C^a is fitted by least squares in log-log over the frontier
-    points and L(C) = E + A C^-alpha by `sc.fit` with the power law (Huber on log residuals)."""
+    points and L(C) = E + A C^-alpha by `sc.fit` with the power law and `objective` (least squares on
+    log residuals by default: the frontier is a smooth curve, not a set of noisy runs)."""
     from .fit import as_runs, fit
 
     r = as_runs(runs)
@@ -243,7 +246,7 @@ def efficient_frontier(runs: Any, *, n_grid: int = 256, n_threads: int | None = 
     loss = np.asarray(out["loss"])
     N = sizes[np.asarray(out["model"], dtype=np.int64)]
     a, k = np.polyfit(np.log(C), np.log(N), 1)
-    law = fit(Runs(x=C, loss=loss), "power", n_threads=n_threads)
+    law = fit(Runs(x=C, loss=loss), "power", objective=objective, n_threads=n_threads)
     return FrontierResult(
         C=C,
         loss=loss,
