@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scalecore as sc
 from hypothesis import given
 from hypothesis import strategies as st
-
-import scalecore as sc
 from scalecore import _core
 from scalecore.reference import laws as ref
 
@@ -67,10 +66,7 @@ def test_rust_matches_reference(law: str, seed: int, objective: str) -> None:
     # The gradient of a summed objective is the residual-weighted Jacobian: checks every column.
     y = want * np.exp(0.02 * rng.standard_normal(len(want)))
     _, grad = _core.objective_value_grad(law, theta.tolist(), cols, y, objective_name=objective)
-    if objective == "lsq":
-        expect = 2 * (want - y) @ jac
-    else:
-        expect = 2 * (np.log(want) - np.log(y)) @ (jac / want[:, None])
+    expect = 2 * (want - y) @ jac if objective == "lsq" else 2 * (np.log(want) - np.log(y)) @ (jac / want[:, None])
     scale = np.abs(expect).max()
     tol = 1e-6 if law == "data_constrained" else 1e-9  # its reference Jacobian is by central differences
     np.testing.assert_allclose(grad, expect, rtol=tol, atol=tol * scale)
@@ -135,11 +131,25 @@ def test_data_constrained_fit_on_published_runs(shared_data: Path) -> None:
 
 
 # --- Gadre et al. 2024: the paper's own protocol -------------------------------------------------------
-SUBSET = (
-    "bigbench_operators pubmed_qa_labeled hellaswag_zeroshot boolq arc_easy coqa bigbench_dyck_languages "
-    "lambada_openai bigbench_novel_concepts winograd bigbench_cs_algorithms commonsense_qa "
-    "bigbench_qa_wikidata hellaswag copa squad piqa"
-).split()
+SUBSET = [
+    "bigbench_operators",
+    "pubmed_qa_labeled",
+    "hellaswag_zeroshot",
+    "boolq",
+    "arc_easy",
+    "coqa",
+    "bigbench_dyck_languages",
+    "lambada_openai",
+    "bigbench_novel_concepts",
+    "winograd",
+    "bigbench_cs_algorithms",
+    "commonsense_qa",
+    "bigbench_qa_wikidata",
+    "hellaswag",
+    "copa",
+    "squad",
+    "piqa",
+]
 SMALL = ["d=96_l=8_h=4", "d=512_l=8_h=4", "d=576_l=24_h=8", "d=1024_l=24_h=8"]
 
 
@@ -171,7 +181,9 @@ def test_gadre_overtrained_and_downstream_reproduce_published_errors(shared_data
     err_rows = loss_rows | ((rpj.model == "open_lm_1b") & (rpj.cc_mult == 1.0))
     fit_err = rpj[err_rows]
     err_fit = sc.fit(
-        sc.Runs(x=fit_err.loss_c4_val, loss=fit_err.err), "downstream", objective="lsq",
+        sc.Runs(x=fit_err.loss_c4_val, loss=fit_err.err),
+        "downstream",
+        objective="lsq",
         init={"eps": 1.0, "k": 1.0, "gamma": 1.0},  # scipy's curve_fit default start, as the paper ran it
     )
     published = {("open_lm_1b", 32.0): (0.7103, 3.6365), ("open_lm_7b", 1.0): (0.7320, 0.0464)}
@@ -198,7 +210,9 @@ def test_m4_recovers_planted_curve() -> None:
     truth = {"eps_inf": 1.5, "eps_0": 6.0, "alpha": 0.7, "beta": 2e3, "c": -0.45}
     x = np.geomspace(1e3, 1e11, 50)
     y = sc.laws.get("m4").predict(truth, x=x)
-    assert np.all(np.diff(y) < 0) and y[0] < truth["eps_0"] and y[-1] > truth["eps_inf"]
+    assert np.all(np.diff(y) < 0)
+    assert y[0] < truth["eps_0"]
+    assert y[-1] > truth["eps_inf"]
     fit = sc.fit(sc.Runs(x=x, loss=y), "m4", objective="lsq_log")
     np.testing.assert_allclose(fit.predict(x=x), y, rtol=1e-6)
     for name, value in truth.items():

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._validation import FloatArray, as_float_array, n_threads as check_threads, positive_float
+from ._validation import FloatArray, as_float_array, positive_float
+from ._validation import n_threads as check_threads
 from .errors import ExtrapolationWarning, InvalidInputError
 from .laws import get as get_law
 
@@ -60,7 +61,8 @@ class Allocation:
 
     def __repr__(self) -> str:
         rows = []
-        for i, (c, n, d, lo, x) in enumerate(zip(self.compute, self.N, self.D, self.loss, self.extrapolated)):
+        columns = zip(self.compute, self.N, self.D, self.loss, self.extrapolated, strict=True)
+        for i, (c, n, d, lo, x) in enumerate(columns):
             row = f"  C={c:.3g}: N={n:.4g}, D={d:.4g}, D/N={d / n:.3g}, loss={lo:.4f}"
             if self.N_ci is not None:
                 row += f", N in [{self.N_ci[i, 0]:.4g}, {self.N_ci[i, 1]:.4g}]"
@@ -142,11 +144,11 @@ def _per_budget(name: str, value: Any, n: int, *, zero_ok: bool) -> FloatArray:
     return arr
 
 
-def _inputs(
-    src: _Source, n: int, inference_tokens: Any, unique_tokens: Any
-) -> tuple[FloatArray, FloatArray | None]:
+def _inputs(src: _Source, n: int, inference_tokens: Any, unique_tokens: Any) -> tuple[FloatArray, FloatArray | None]:
     lw = get_law(src.law)
-    inference = np.zeros(n) if inference_tokens is None else _per_budget("inference_tokens", inference_tokens, n, zero_ok=True)
+    inference = (
+        np.zeros(n) if inference_tokens is None else _per_budget("inference_tokens", inference_tokens, n, zero_ok=True)
+    )
     if "U" in lw.inputs:
         if unique_tokens is None:
             raise InvalidInputError(f"unique_tokens: the {lw.name} law needs the unique tokens available (U)")
@@ -223,7 +225,7 @@ def allocate(
             raise InvalidInputError(f"source: bootstrap samples lack parameters {missing}")
         rows = np.column_stack([src.samples[p] for p in lw.param_names])
         ok = np.all(np.isfinite(rows), axis=1) & np.all(rows[:, list(np.flatnonzero(lw.log_params))] > 0, axis=1)
-        thetas = np.ascontiguousarray([lw.to_internal(dict(zip(lw.param_names, r))) for r in rows[ok]])
+        thetas = np.ascontiguousarray([lw.to_internal(dict(zip(lw.param_names, r, strict=False))) for r in rows[ok]])
         many = _core.allocate_law_many(lw.name, thetas, c, inference, unique, f, threads)
         q = [100 * (1 - lvl) / 2, 100 * (1 + lvl) / 2]
         for key in ("N", "D", "loss"):

@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._validation import FloatArray, n_threads as check_threads
+from ._validation import FloatArray
+from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
 from .runs import Runs
 
@@ -75,7 +76,7 @@ class IsoflopResult:
         """b in D_opt ~ C^b (= 1 - a, since D = C / (f N))."""
         return 1.0 - self.exponent
 
-    def predict_N_opt(self, compute: Any) -> FloatArray:
+    def predict_N_opt(self, compute: Any) -> FloatArray:  # noqa: N802  (the field's own symbol)
         """N_opt at other budgets from the fitted power law."""
         c = np.asarray(compute, dtype=np.float64)
         return np.asarray(self.coefficient * c**self.exponent, dtype=np.float64)
@@ -83,10 +84,11 @@ class IsoflopResult:
     def __repr__(self) -> str:
         ci = ""
         if self.exponent_ci is not None:
-            ci = f" [{self.exponent_ci[0]:.4f}, {self.exponent_ci[1]:.4f}] ({self.level:.0%}, {self.n_resamples} resamples)"
+            lo, hi = self.exponent_ci
+            ci = f" [{lo:.4f}, {hi:.4f}] ({self.level:.0%}, {self.n_resamples} resamples)"
         how = "every run" if self.near is None else f"{self.near} sizes around each minimum"
         lines = [f"IsoflopResult(degree {self.degree} on {how}: N_opt ~ C^{self.exponent:.4f}{ci}"]
-        for c, n, d, lo in zip(self.C, self.N_opt, self.D_opt, self.loss_opt):
+        for c, n, d, lo in zip(self.C, self.N_opt, self.D_opt, self.loss_opt, strict=False):
             lines.append(f"  C={c:.3g}: N_opt={n:.4g}, D_opt={d:.4g}, loss={lo:.4f}")
         for c, why in self.skipped:
             lines.append(f"  C={c:.3g}: skipped, {why}")
@@ -159,10 +161,14 @@ def isoflop(
     skipped = tuple((float(C_all[b]), str(fit["messages"][b])) for b in np.flatnonzero(refused))
     if skipped and not skip_bad:
         text = "; ".join(f"C={c:.4g} {why}" for c, why in skipped)
-        raise InvalidInputError(f"runs: {len(skipped)} budget(s) have no usable minimum: {text} (skip_bad=True drops them)")
+        raise InvalidInputError(
+            f"runs: {len(skipped)} budget(s) have no usable minimum: {text} (skip_bad=True drops them)"
+        )
     keep = np.flatnonzero(~refused)
     if keep.size < 2:
-        raise InvalidInputError(f"runs: the power law N_opt ~ C^a needs at least 2 budgets with a minimum, got {keep.size}")
+        raise InvalidInputError(
+            f"runs: the power law N_opt ~ C^a needs at least 2 budgets with a minimum, got {keep.size}"
+        )
     remap = {int(b): i for i, b in enumerate(keep)}
     rows = [i for i, b in enumerate(index) if b in remap]
     sub_index = [remap[index[i]] for i in rows]
@@ -173,9 +179,7 @@ def isoflop(
     C = C_all[keep]
     boot: dict[str, Any] = {}
     if n_resamples > 0:
-        out = _core.isoflop_bootstrap(
-            *sub, degree, near_k, n_resamples, seed, check_threads(n_threads), progress
-        )
+        out = _core.isoflop_bootstrap(*sub, degree, near_k, n_resamples, seed, check_threads(n_threads), progress)
         samples = np.asarray(out["exponent"])
         per = np.exp(np.asarray(out["ln_n_opt"]).reshape(n_resamples, len(C)))
         boot = {

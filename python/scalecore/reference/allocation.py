@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import brentq, minimize_scalar
 
-from .laws import predict
+from .laws import value
 
 FloatArray = NDArray[np.float64]
 
@@ -55,7 +55,7 @@ def allocate(
         def loss(y: float, i: int = i, ui: FloatArray | None = ui) -> float:
             d = np.array([np.exp(y)])
             n = c[i] / (f * d + g[i])
-            v = float(predict(law, theta, _columns(n, d, f, ui))[0][0])
+            v = float(value(law, theta, _columns(n, d, f, ui))[0])
             return v if np.isfinite(v) else np.inf
 
         grid = 0.5 * np.log(c[i] / f) + np.linspace(-20.7, 20.7, 97)

@@ -16,7 +16,7 @@ from scipy.special import expit
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["data_constrained_loss", "predict"]
+__all__ = ["data_constrained_loss", "predict", "value"]
 
 
 def _softplus(u: FloatArray) -> FloatArray:
@@ -75,7 +75,7 @@ def _data_constrained(th: FloatArray, c: Mapping[str, FloatArray]) -> tuple[Floa
     log = (True, True, True, False, False, True, True)
 
     def at(t: FloatArray) -> FloatArray:
-        p = {n: float(np.exp(v)) if lg else float(v) for n, lg, v in zip(names, log, t)}
+        p = {n: float(np.exp(v)) if lg else float(v) for n, lg, v in zip(names, log, t, strict=False)}
         return data_constrained_loss(p, c["N"], c["D"], c["U"])
 
     # Central differences in internal coordinates: the reference checks the Rust Jacobian's chain
@@ -157,3 +157,15 @@ def predict(
     th = np.asarray(theta, dtype=np.float64)
     cols = {k: np.asarray(v, dtype=np.float64) for k, v in columns.items()}
     return _LAWS[law](th, cols)
+
+
+def value(law: str, theta: Sequence[float] | FloatArray, columns: Mapping[str, FloatArray]) -> FloatArray:
+    """Linear-space prediction only (skips the Jacobian's cost)."""
+    th = np.asarray(theta, dtype=np.float64)
+    cols = {k: np.asarray(v, dtype=np.float64) for k, v in columns.items()}
+    if law == "data_constrained":
+        names = ("E", "A", "B", "alpha", "beta", "R_N_star", "R_D_star")
+        log = (True, True, True, False, False, True, True)
+        p = {n: float(np.exp(v)) if lg else float(v) for n, lg, v in zip(names, log, th, strict=False)}
+        return data_constrained_loss(p, cols["N"], cols["D"], cols["U"])
+    return _LAWS[law](th, cols)[0]

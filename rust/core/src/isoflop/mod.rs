@@ -145,6 +145,9 @@ pub struct IsoflopBootstrap {
     pub n_failed: usize,
 }
 
+/// One bootstrap replicate: a, ln k and each budget's (ln N_opt, loss at it).
+type Replicate = (f64, f64, Vec<(f64, f64)>);
+
 /// Bootstrap of both stages: replicate r resamples each budget's runs with replacement (as many as it
 /// has), drawing from ChaCha8 seeded with `seed` on stream r, so replicates are identical for any
 /// thread count or split.
@@ -159,7 +162,7 @@ pub fn isoflop_bootstrap(
     let rows = rows_by_budget(sweep)?;
     let nb = rows.len();
     control.set_total(n_resamples);
-    let reps: Vec<(f64, f64, Vec<(f64, f64)>)> = (0..n_resamples)
+    let reps: Vec<Replicate> = (0..n_resamples)
         .into_par_iter()
         .map(|r| {
             if control.is_cancelled() {

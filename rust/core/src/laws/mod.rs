@@ -115,6 +115,7 @@ pub trait Law: Send + Sync {
     fn features(&self, cols: &Columns) -> Result<Features>;
     /// Predictions for rows `start..end` in `space`; when `jac` is given, the derivatives with respect
     /// to the internal parameters, parameter-major: `jac[j * (end - start) + i]`.
+    #[allow(clippy::too_many_arguments)]
     fn predict_block(
         &self,
         theta: &[f64],
