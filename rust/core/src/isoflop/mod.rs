@@ -210,3 +210,102 @@ pub fn isoflop_bootstrap(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parabola_sweep() -> (Vec<f64>, Vec<f64>, Vec<usize>, Vec<f64>) {
+        // Exact parabolas with minima at ln N = 18 + 0.5 b, budgets ln C = 40 + b: slope 0.5.
+        let (mut x, mut y, mut budget) = (Vec::new(), Vec::new(), Vec::new());
+        for b in 0..5 {
+            let centre = 18.0 + 0.5 * b as f64;
+            for k in 0..9 {
+                let xi = centre - 1.7 + 0.4 * k as f64;
+                x.push(xi);
+                y.push(3.0 - 0.1 * b as f64 + 0.05 * (xi - centre).powi(2));
+                budget.push(b);
+            }
+        }
+        (x, y, budget, (0..5).map(|b| 40.0 + b as f64).collect())
+    }
+
+    #[test]
+    fn exact_parabolas_give_exact_minima() {
+        let (x, y, budget, ln_c) = parabola_sweep();
+        let sweep = Sweep {
+            ln_n: &x,
+            loss: &y,
+            budget: &budget,
+            ln_c: &ln_c,
+        };
+        for opts in [
+            Options {
+                degree: 2,
+                near: None,
+            },
+            Options {
+                degree: 3,
+                near: Some(5),
+            },
+        ] {
+            let fit = isoflop(&sweep, &opts).unwrap();
+            for (b, m) in fit.budgets.iter().enumerate() {
+                let (xo, lo) = m.unwrap();
+                assert!((xo - (18.0 + 0.5 * b as f64)).abs() < 1e-9);
+                assert!((lo - (3.0 - 0.1 * b as f64)).abs() < 1e-12);
+            }
+            assert!((fit.exponent - 0.5).abs() < 1e-10);
+        }
+    }
+
+    #[test]
+    fn refusals() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        let w = [1.0; 4];
+        assert_eq!(
+            budget_minimum(&x, &[4.0, 3.0, 2.0, 1.0], &w, 2, None),
+            Err(Refusal::MinimumAtEdge)
+        );
+        assert_eq!(
+            budget_minimum(&x[..2], &[2.0, 1.0], &w[..2], 2, None),
+            Err(Refusal::TooFewPoints { have: 2, need: 3 })
+        );
+        assert_eq!(
+            budget_minimum(&x[..3], &[2.0, 1.0, 2.0], &w[..3], 3, None),
+            Err(Refusal::TooFewPoints { have: 3, need: 4 })
+        );
+        assert!(budget_minimum(&x, &[2.0, 1.0, 1.5, 2.5], &w, 2, None).is_ok());
+    }
+
+    #[test]
+    fn bootstrap_is_deterministic_across_thread_counts() {
+        let (x, mut y, budget, ln_c) = parabola_sweep();
+        for (i, v) in y.iter_mut().enumerate() {
+            *v += 0.003 * ((i * 7919 % 101) as f64 / 101.0 - 0.5);
+        }
+        let sweep = Sweep {
+            ln_n: &x,
+            loss: &y,
+            budget: &budget,
+            ln_c: &ln_c,
+        };
+        let opts = Options {
+            degree: 2,
+            near: Some(7),
+        };
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| isoflop_bootstrap(&sweep, &opts, 64, 11, &Control::new()).unwrap())
+        };
+        let (one, two) = (run(1), run(2));
+        assert_eq!(
+            one.exponent.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            two.exponent.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        assert!(one.exponent.iter().filter(|v| v.is_finite()).count() > 50);
+    }
+}
