@@ -11,6 +11,7 @@ tokens U available (Muennighoff et al. 2023). `compute_for_loss` answers the inv
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,9 +23,23 @@ from . import _core
 from ._validation import FloatArray, as_float_array, positive_float
 from ._validation import n_threads as check_threads
 from .errors import ExtrapolationWarning, InvalidInputError
-from .laws import get as get_law
+from .laws import Law
+from .laws import get as _get_law
 
 __all__ = ["Allocation", "allocate", "chinchilla_allocation", "compute_for_loss"]
+
+
+@functools.lru_cache(maxsize=64)
+def _law_by_name(name: str) -> Law:
+    return _get_law(name)
+
+
+def get_law(name: str) -> Law:
+    """The law called `name` (registry look-ups cached: allocation is called in tight loops)."""
+    if not isinstance(name, str):
+        return _get_law(name)
+    return _law_by_name(name)
+
 
 _STATUS = {
     1: "the loss still falls as tokens per parameter shrink towards 1e-18 (no interior optimum)",
@@ -168,15 +183,22 @@ def _check_status(status: Any, compute: FloatArray) -> None:
         )
 
 
-def _extrapolated(ranges: Mapping[str, tuple[float, float]], n: FloatArray, d: FloatArray) -> Any:
+def _extrapolated(
+    ranges: Mapping[str, tuple[float, float]], n: FloatArray, d: FloatArray, f: float, u: FloatArray | None
+) -> Any:
+    """Budgets whose optimum lies outside the fitted runs' range of any input the law reads."""
+    values = {"N": n, "D": d, "C": f * n * d, "M": d / n}
+    if u is not None:
+        values["U"] = u
     outside = np.zeros(len(n), dtype=bool)
-    for name, v in (("N", n), ("D", d)):
+    for name, v in values.items():
         if name in ranges:
             lo, hi = ranges[name]
             outside |= (v < lo) | (v > hi)
     if outside.any():
+        names = "/".join(k for k in values if k in ranges)
         warnings.warn(
-            f"{int(outside.sum())} of {len(n)} allocations lie outside the N or D range of the fitted runs",
+            f"{int(outside.sum())} of {len(n)} allocations lie outside the {names} range of the fitted runs",
             ExtrapolationWarning,
             stacklevel=3,
         )
@@ -236,7 +258,7 @@ def allocate(
         N=n,
         D=d,
         loss=loss,
-        extrapolated=_extrapolated(src.ranges, n, d),
+        extrapolated=_extrapolated(src.ranges, n, d, f, unique),
         law=lw.name,
         inference_tokens=inference if inference_tokens is not None else None,
         N_ci=cis.get("N"),
@@ -289,7 +311,7 @@ def compute_for_loss(
         N=n,
         D=d,
         loss=np.asarray(out["loss"]),
-        extrapolated=_extrapolated(src.ranges, n, d),
+        extrapolated=_extrapolated(src.ranges, n, d, f, unique),
         law=lw.name,
         inference_tokens=inference if inference_tokens is not None else None,
     )

@@ -52,16 +52,21 @@ def allocate(
     for i in range(len(c)):
         ui = None if u is None else u[i : i + 1]
 
-        def loss(y: float, i: int = i, ui: FloatArray | None = ui) -> float:
-            d = np.array([np.exp(y)])
+        def losses(y: FloatArray, i: int = i, ui: FloatArray | None = ui) -> FloatArray:
+            d = np.exp(y)
             n = c[i] / (f * d + g[i])
-            v = float(value(law, theta, _columns(n, d, f, ui))[0])
-            return v if np.isfinite(v) else np.inf
+            uu = None if ui is None else np.broadcast_to(ui, d.shape)
+            v = value(law, theta, _columns(n, d, f, uu))
+            return np.where(np.isfinite(v), v, np.inf)
 
         grid = 0.5 * np.log(c[i] / f) + np.linspace(-20.7, 20.7, 97)
-        vals = [loss(y) for y in grid]
-        k = int(np.clip(np.argmin(vals), 1, len(grid) - 2))
-        res = minimize_scalar(loss, bounds=(grid[k - 1], grid[k + 1]), method="bounded", options={"xatol": 1e-10})
+        k = int(np.clip(np.argmin(losses(grid)), 1, len(grid) - 2))
+        res = minimize_scalar(
+            lambda y: float(losses(np.array([y]))[0]),
+            bounds=(grid[k - 1], grid[k + 1]),
+            method="bounded",
+            options={"xatol": 1e-10},
+        )
         d = float(np.exp(res.x))
         out[:, i] = (c[i] / (f * d + g[i]), d, res.fun)
     return out[0], out[1], out[2]
