@@ -82,8 +82,9 @@ def test_budget_minimum_matches_numpy_reference(seed: int, degree: int, near: in
     x = np.sort(rng.uniform(17, 23, k))
     centre = rng.uniform(x[0], x[-1])
     y = 2.5 + 0.05 * (x - centre) ** 2 + 0.004 * (x - centre) ** 3 + 0.002 * rng.standard_normal(k)
-    want = ref.budget_minimum(x, y, None, degree, near)
-    got = _core.isoflop_fit(x, y, [0] * k, np.array([40.0]), degree, near)
+    w = rng.integers(0, 4, k).astype(float) if rng.uniform() < 0.5 else None  # as bootstrap counts
+    want = ref.budget_minimum(x, y, w, degree, near)
+    got = _core.isoflop_fit(x, y, [0] * k, np.array([40.0]), degree, near, w)
     assert (got["refusal"][0] == 0) == (want is not None), got["messages"]
     if want is not None:
         assert got["ln_n_opt"][0] == pytest.approx(want[0], abs=1e-7)

@@ -244,3 +244,34 @@ def test_bad_inputs_are_named() -> None:
         sc.laws.get("m4").predict({"eps_inf": 1, "eps_0": 2, "alpha": 1, "beta": 1, "c": -1}, x=[-1.0])
     with pytest.raises(sc.InvalidInputError, match="law"):
         sc.fit(sc.Runs(x=[1.0, 2.0, 3.0, 4.0], loss=[1.0, 0.9, 0.8, 0.7]), "m5")
+
+
+PLANTED: dict[str, tuple[dict[str, float], dict[str, np.ndarray]]] = {
+    "kaplan": (
+        {"N_c": 8.8e13, "D_c": 5.4e13, "alpha_N": 0.076, "alpha_D": 0.095},
+        {"N": np.geomspace(1e6, 1e10, 60), "D": np.tile(np.geomspace(1e8, 1e11, 6), 10)},
+    ),
+    "overtrained": (
+        {"E": 1.8, "a": 400.0, "b": 360.0, "eta": 0.14},
+        {"C": np.geomspace(1e17, 1e22, 60), "M": np.tile(np.geomspace(5, 640, 6), 10)},
+    ),
+    "downstream": ({"eps": 0.86, "k": 2.2, "gamma": 0.71}, {"x": np.linspace(2.5, 5.5, 40)}),
+    "bnsl": ({"a": 0.2, "b": 30.0, "c0": 0.1, "c1": 0.6, "d1": 1e5, "f1": 0.5}, {"x": np.geomspace(1e2, 1e9, 60)}),
+    "m4": ({"eps_inf": 0.1, "eps_0": 0.9, "alpha": 0.5, "beta": 30.0, "c": -0.35}, {"x": np.geomspace(1e2, 1e9, 40)}),
+}
+
+
+# The fit engine's L-BFGS reports near-exact fits that end in a failed line search at machine
+# precision as not converged (chinchilla does the same); this test judges the optimum by its quality.
+@pytest.mark.filterwarnings("ignore::scalecore.ConvergenceWarning")
+@pytest.mark.parametrize("objective", ["huber_log", "lsq", "lsq_log", "asymmetric"])
+@pytest.mark.parametrize("law", sorted(PLANTED))
+def test_every_objective_fits_every_law(law: str, objective: str) -> None:
+    truth, cols = PLANTED[law]
+    clean = sc.laws.get(law).predict(truth, **cols)
+    # noise below Huber's delta = 1e-3, so the Huber objectives stay smooth at the optimum
+    noisy = clean * np.exp(0.0005 * np.random.default_rng(1).standard_normal(len(clean)))
+    fit = sc.fit(sc.Runs(loss=noisy, **cols), law, objective=objective)
+    assert fit.n_at_best >= 2  # several starts agree on the optimum
+    # The fit explains the noise-free curve far better than the noise level.
+    assert np.sqrt(np.mean((fit.predict(**cols) / clean - 1) ** 2)) < 0.0005

@@ -80,6 +80,7 @@ def isoflop_fit(
     ln_c: NDArray[np.float64],
     degree: int = 2,
     near: int | None = None,
+    weight: NDArray[np.float64] | None = None,
 ) -> dict[str, Any]: ...
 def isoflop_bootstrap(
     ln_n: NDArray[np.float64],
@@ -88,6 +89,7 @@ def isoflop_bootstrap(
     ln_c: NDArray[np.float64],
     degree: int = 2,
     near: int | None = None,
+    weight: NDArray[np.float64] | None = None,
     n_resamples: int = 1000,
     seed: int = 0,
     n_threads: int | None = None,

@@ -130,6 +130,7 @@ def isoflop(
         cubic; None: every run). See the module docstring for why.
     n_resamples: bootstrap replicates through both stages (0: none); `level` for the intervals.
     skip_bad: leave out budgets without a usable minimum (listed in ``skipped``) instead of raising.
+    The runs' ``weight`` column, when present, weights each budget's polynomial fit (zero drops a run).
     """
     from .fit import as_runs
 
@@ -156,7 +157,7 @@ def isoflop(
     f = r.flops_per_param_token
     C_all, index = _budgets(r.C)
     ln_n = np.log(r.N)
-    fit = _core.isoflop_fit(ln_n, r.loss, index, np.log(C_all), degree, near_k)
+    fit = _core.isoflop_fit(ln_n, r.loss, index, np.log(C_all), degree, near_k, r.weight)
     refused = np.asarray(fit["refusal"]) != 0
     skipped = tuple((float(C_all[b]), str(fit["messages"][b])) for b in np.flatnonzero(refused))
     if skipped and not skip_bad:
@@ -174,12 +175,15 @@ def isoflop(
     sub_index = [remap[index[i]] for i in rows]
     ln_c = np.log(C_all[keep])
     sub = (np.ascontiguousarray(ln_n[rows]), np.ascontiguousarray(r.loss[rows]), sub_index, ln_c)
-    fit = _core.isoflop_fit(*sub, degree, near_k)
+    weight = None if r.weight is None else np.ascontiguousarray(r.weight[rows])
+    fit = _core.isoflop_fit(*sub, degree, near_k, weight)
     n_opt = np.exp(np.asarray(fit["ln_n_opt"]))
     C = C_all[keep]
     boot: dict[str, Any] = {}
     if n_resamples > 0:
-        out = _core.isoflop_bootstrap(*sub, degree, near_k, n_resamples, seed, check_threads(n_threads), progress)
+        out = _core.isoflop_bootstrap(
+            *sub, degree, near_k, weight, n_resamples, seed, check_threads(n_threads), progress
+        )
         samples = np.asarray(out["exponent"])
         per = np.exp(np.asarray(out["ln_n_opt"]).reshape(n_resamples, len(C)))
         boot = {

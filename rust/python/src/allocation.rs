@@ -176,7 +176,8 @@ fn sweep_options(degree: usize, near: Option<usize>) -> Options {
 /// Per-budget minima of an IsoFLOP sweep and the exponent a of N_opt ~ C^a. `refusal` holds 0 for a
 /// budget with a minimum, else a code, and `messages` the reason.
 #[pyfunction]
-#[pyo3(signature = (ln_n, loss, budget, ln_c, degree=2, near=None))]
+#[pyo3(signature = (ln_n, loss, budget, ln_c, degree=2, near=None, weight=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn isoflop_fit<'py>(
     py: Python<'py>,
     ln_n: PyReadonlyArray1<'py, f64>,
@@ -185,7 +186,9 @@ pub fn isoflop_fit<'py>(
     ln_c: PyReadonlyArray1<'py, f64>,
     degree: usize,
     near: Option<usize>,
+    weight: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let weight = weight.as_ref().map(|w| slice("weight", w)).transpose()?;
     let sweep = Sweep {
         ln_n: slice("N", &ln_n)?,
         loss: slice("loss", &loss)?,
@@ -194,7 +197,7 @@ pub fn isoflop_fit<'py>(
     };
     let opts = sweep_options(degree, near);
     let fit = py
-        .detach(|| isoflop::isoflop(&sweep, &opts))
+        .detach(|| isoflop::isoflop(&sweep, &opts, weight))
         .map_err(to_py)?;
     let d = PyDict::new(py);
     let pick = |k: usize| -> Vec<f64> {
@@ -226,7 +229,7 @@ pub fn isoflop_fit<'py>(
 
 /// Bootstrap of an IsoFLOP analysis through both stages (see the core's `isoflop_bootstrap`).
 #[pyfunction]
-#[pyo3(signature = (ln_n, loss, budget, ln_c, degree=2, near=None, n_resamples=1000, seed=0, n_threads=None, progress=None))]
+#[pyo3(signature = (ln_n, loss, budget, ln_c, degree=2, near=None, weight=None, n_resamples=1000, seed=0, n_threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn isoflop_bootstrap<'py>(
     py: Python<'py>,
@@ -236,6 +239,7 @@ pub fn isoflop_bootstrap<'py>(
     ln_c: PyReadonlyArray1<'py, f64>,
     degree: usize,
     near: Option<usize>,
+    weight: Option<PyReadonlyArray1<'py, f64>>,
     n_resamples: usize,
     seed: u64,
     n_threads: Option<usize>,
@@ -248,8 +252,9 @@ pub fn isoflop_bootstrap<'py>(
         ln_c: slice("C", &ln_c)?,
     };
     let opts = sweep_options(degree, near);
+    let weight = weight.as_ref().map(|w| slice("weight", w)).transpose()?;
     let b = run(py, n_threads, progress.as_ref(), |control| {
-        isoflop::isoflop_bootstrap(&sweep, &opts, n_resamples, seed, control)
+        isoflop::isoflop_bootstrap(&sweep, &opts, weight, n_resamples, seed, control)
     })?;
     let d = PyDict::new(py);
     d.set_item("exponent", b.exponent.into_pyarray(py))?;

@@ -121,10 +121,35 @@ fn exponent_of(ln_c: &[f64], minima: &[std::result::Result<(f64, f64), Refusal>]
     line_fit(&xs, &ys)
 }
 
-pub fn isoflop(sweep: &Sweep, opts: &Options) -> Result<IsoflopFit> {
+/// Validated per-run weights (all ones when none are given).
+fn run_weights(sweep: &Sweep, weights: Option<&[f64]>) -> Result<Vec<f64>> {
+    let n = sweep.ln_n.len();
+    match weights {
+        Some(w) => {
+            if w.len() != n {
+                return Err(CoreError::invalid(
+                    "weight",
+                    format!("has {} values, expected {n}", w.len()),
+                ));
+            }
+            if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+                return Err(CoreError::invalid(
+                    "weight",
+                    format!("must be finite and non-negative, got {bad}"),
+                ));
+            }
+            Ok(w.to_vec())
+        }
+        None => Ok(vec![1.0; n]),
+    }
+}
+
+/// Per-budget minima and the power law; `weights` (one per run, non-negative) weight the polynomial
+/// fits, a zero dropping a run.
+pub fn isoflop(sweep: &Sweep, opts: &Options, weights: Option<&[f64]>) -> Result<IsoflopFit> {
     check_options(opts)?;
     let rows = rows_by_budget(sweep)?;
-    let w = vec![1.0; sweep.ln_n.len()];
+    let w = run_weights(sweep, weights)?;
     let budgets = fit_all(sweep, &rows, &w, opts);
     let (exponent, intercept) = exponent_of(sweep.ln_c, &budgets);
     Ok(IsoflopFit {
@@ -149,17 +174,19 @@ pub struct IsoflopBootstrap {
 type Replicate = (f64, f64, Vec<(f64, f64)>);
 
 /// Bootstrap of both stages: replicate r resamples each budget's runs with replacement (as many as it
-/// has), drawing from ChaCha8 seeded with `seed` on stream r, so replicates are identical for any
+/// has; a run drawn k times weighs k times its own weight), drawing from ChaCha8 seeded with `seed` on stream r, so replicates are identical for any
 /// thread count or split.
 pub fn isoflop_bootstrap(
     sweep: &Sweep,
     opts: &Options,
+    weights: Option<&[f64]>,
     n_resamples: usize,
     seed: u64,
     control: &Control,
 ) -> Result<IsoflopBootstrap> {
     check_options(opts)?;
     let rows = rows_by_budget(sweep)?;
+    let base = run_weights(sweep, weights)?;
     let nb = rows.len();
     control.set_total(n_resamples);
     let reps: Vec<Replicate> = (0..n_resamples)
@@ -173,7 +200,8 @@ pub fn isoflop_bootstrap(
             let mut w = vec![0.0; sweep.ln_n.len()];
             for budget_rows in &rows {
                 for _ in 0..budget_rows.len() {
-                    w[budget_rows[rng.random_range(0..budget_rows.len())]] += 1.0;
+                    let i = budget_rows[rng.random_range(0..budget_rows.len())];
+                    w[i] += base[i];
                 }
             }
             let minima = fit_all(sweep, &rows, &w, opts);
@@ -249,7 +277,7 @@ mod tests {
                 near: Some(5),
             },
         ] {
-            let fit = isoflop(&sweep, &opts).unwrap();
+            let fit = isoflop(&sweep, &opts, None).unwrap();
             for (b, m) in fit.budgets.iter().enumerate() {
                 let (xo, lo) = m.unwrap();
                 assert!((xo - (18.0 + 0.5 * b as f64)).abs() < 1e-9);
@@ -299,7 +327,9 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            pool.install(|| isoflop_bootstrap(&sweep, &opts, 64, 11, &Control::new()).unwrap())
+            pool.install(|| {
+                isoflop_bootstrap(&sweep, &opts, None, 64, 11, &Control::new()).unwrap()
+            })
         };
         let (one, two) = (run(1), run(2));
         assert_eq!(
