@@ -250,8 +250,10 @@ def allocate(
         thetas = np.ascontiguousarray([lw.to_internal(dict(zip(lw.param_names, r, strict=False))) for r in rows[ok]])
         many = _core.allocate_law_many(lw.name, thetas, c, inference, unique, f, threads)
         q = [100 * (1 - lvl) / 2, 100 * (1 + lvl) / 2]
+        # Replicates without an interior optimum at a budget do not enter that budget's interval.
+        usable = np.asarray(many["status"]).reshape(len(thetas), len(c)) == 0
         for key in ("N", "D", "loss"):
-            reps = np.asarray(many[key]).reshape(len(thetas), len(c))
+            reps = np.where(usable, np.asarray(many[key]).reshape(len(thetas), len(c)), np.nan)
             cis[key] = np.nanpercentile(reps, q, axis=0).T
     return Allocation(
         compute=c,

@@ -32,8 +32,10 @@ pub enum Status {
     AtFewestTokens = 1,
     /// The loss still falls at the largest token count searched (D / N above about 1e18).
     AtMostTokens = 2,
-    /// (inverse query) No compute up to 1e60 FLOPs reaches the target loss.
+    /// (inverse query) No compute up to 1e59 FLOPs reaches the target loss.
     Unreachable = 3,
+    /// (one allocation per parameter vector) These parameters admit no allocation at all.
+    Failed = 4,
 }
 
 /// The cost model and the data constraint shared by every budget of a call.
