@@ -254,7 +254,10 @@ def allocate(
         usable = np.asarray(many["status"]).reshape(len(thetas), len(c)) == 0
         for key in ("N", "D", "loss"):
             reps = np.where(usable, np.asarray(many[key]).reshape(len(thetas), len(c)), np.nan)
-            cis[key] = np.nanpercentile(reps, q, axis=0).T
+            with warnings.catch_warnings():
+                # a budget no replicate can allocate gets a NaN interval, not a warning per call
+                warnings.simplefilter("ignore", RuntimeWarning)
+                cis[key] = np.nanpercentile(reps, q, axis=0).T
     return Allocation(
         compute=c,
         N=n,

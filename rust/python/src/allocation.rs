@@ -11,8 +11,7 @@ use crate::errors::{invalid, to_py};
 use crate::run::run;
 
 fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
-    a.as_slice()
-        .map_err(|_| invalid(name, "must be a contiguous float64 array"))
+    a.as_slice().map_err(|_| invalid(name, "must be a contiguous float64 array"))
 }
 
 fn allocation_dict<'py>(py: Python<'py>, a: Allocation) -> PyResult<Bound<'py, PyDict>> {
@@ -20,14 +19,7 @@ fn allocation_dict<'py>(py: Python<'py>, a: Allocation) -> PyResult<Bound<'py, P
     d.set_item("N", a.n.into_pyarray(py))?;
     d.set_item("D", a.d.into_pyarray(py))?;
     d.set_item("loss", a.loss.into_pyarray(py))?;
-    d.set_item(
-        "status",
-        a.status
-            .iter()
-            .map(|s| *s as u8)
-            .collect::<Vec<u8>>()
-            .into_pyarray(py),
-    )?;
+    d.set_item("status", a.status.iter().map(|s| *s as u8).collect::<Vec<u8>>().into_pyarray(py))?;
     Ok(d)
 }
 
@@ -49,20 +41,11 @@ pub fn allocate_law<'py>(
     let law = laws::get(law).map_err(to_py)?;
     let compute = slice("compute", &compute)?;
     let inference = slice("inference_tokens", &inference_tokens)?;
-    let unique = unique_tokens
-        .as_ref()
-        .map(|u| slice("unique_tokens", u))
-        .transpose()?;
-    let cost = CostModel {
-        flops_per_param_token,
-    };
+    let unique = unique_tokens.as_ref().map(|u| slice("unique_tokens", u)).transpose()?;
+    let cost = CostModel { flops_per_param_token };
     let law_ref = law.as_ref();
     let out = run(py, n_threads, None, |control| {
-        let budgets = Budgets {
-            compute,
-            inference_tokens: inference,
-            unique_tokens: unique,
-        };
+        let budgets = Budgets { compute, inference_tokens: inference, unique_tokens: unique };
         allocation::allocate(law_ref, &theta, &budgets, &cost, control)
     })?;
     allocation_dict(py, out)
@@ -85,29 +68,15 @@ pub fn allocate_law_many<'py>(
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let law = laws::get(law).map_err(to_py)?;
-    let thetas: Vec<Vec<f64>> = thetas
-        .as_array()
-        .rows()
-        .into_iter()
-        .map(|r| r.to_vec())
-        .collect();
+    let thetas: Vec<Vec<f64>> = thetas.as_array().rows().into_iter().map(|r| r.to_vec()).collect();
     let compute = slice("compute", &compute)?;
     let inference = slice("inference_tokens", &inference_tokens)?;
-    let unique = unique_tokens
-        .as_ref()
-        .map(|u| slice("unique_tokens", u))
-        .transpose()?;
-    let cost = CostModel {
-        flops_per_param_token,
-    };
+    let unique = unique_tokens.as_ref().map(|u| slice("unique_tokens", u)).transpose()?;
+    let cost = CostModel { flops_per_param_token };
     let law_ref = law.as_ref();
     let nb = compute.len();
     let results = run(py, n_threads, progress.as_ref(), |control| {
-        let budgets = Budgets {
-            compute,
-            inference_tokens: inference,
-            unique_tokens: unique,
-        };
+        let budgets = Budgets { compute, inference_tokens: inference, unique_tokens: unique };
         allocation::allocate_many(law_ref, &thetas, &budgets, &cost, control)
     })?;
     let mut all = Allocation::default();
@@ -125,8 +94,7 @@ pub fn allocate_law_many<'py>(
                 all.n.extend(std::iter::repeat_n(f64::NAN, nb));
                 all.d.extend(std::iter::repeat_n(f64::NAN, nb));
                 all.loss.extend(std::iter::repeat_n(f64::NAN, nb));
-                all.status
-                    .extend(std::iter::repeat_n(allocation::Status::Unreachable, nb));
+                all.status.extend(std::iter::repeat_n(allocation::Status::Unreachable, nb));
             }
         }
     }
@@ -153,13 +121,8 @@ pub fn compute_for_loss_law<'py>(
     let law = laws::get(law).map_err(to_py)?;
     let targets = slice("loss", &targets)?;
     let inference = slice("inference_tokens", &inference_tokens)?;
-    let unique = unique_tokens
-        .as_ref()
-        .map(|u| slice("unique_tokens", u))
-        .transpose()?;
-    let cost = CostModel {
-        flops_per_param_token,
-    };
+    let unique = unique_tokens.as_ref().map(|u| slice("unique_tokens", u)).transpose()?;
+    let cost = CostModel { flops_per_param_token };
     let law_ref = law.as_ref();
     let (compute, alloc) = run(py, n_threads, None, |control| {
         allocation::compute_for_loss(law_ref, &theta, targets, inference, unique, &cost, control)
@@ -189,38 +152,23 @@ pub fn isoflop_fit<'py>(
     weight: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let weight = weight.as_ref().map(|w| slice("weight", w)).transpose()?;
-    let sweep = Sweep {
-        ln_n: slice("N", &ln_n)?,
-        loss: slice("loss", &loss)?,
-        budget: &budget,
-        ln_c: slice("C", &ln_c)?,
-    };
+    let sweep =
+        Sweep { ln_n: slice("N", &ln_n)?, loss: slice("loss", &loss)?, budget: &budget, ln_c: slice("C", &ln_c)? };
     let opts = sweep_options(degree, near);
-    let fit = py
-        .detach(|| isoflop::isoflop(&sweep, &opts, weight))
-        .map_err(to_py)?;
+    let fit = py.detach(|| isoflop::isoflop(&sweep, &opts, weight)).map_err(to_py)?;
     let d = PyDict::new(py);
     let pick = |k: usize| -> Vec<f64> {
-        fit.budgets
-            .iter()
-            .map(|b| b.map_or(f64::NAN, |v| if k == 0 { v.0 } else { v.1 }))
-            .collect()
+        fit.budgets.iter().map(|b| b.map_or(f64::NAN, |v| if k == 0 { v.0 } else { v.1 })).collect()
     };
     d.set_item("ln_n_opt", pick(0).into_pyarray(py))?;
     d.set_item("loss_opt", pick(1).into_pyarray(py))?;
     d.set_item(
         "refusal",
-        fit.budgets
-            .iter()
-            .map(|b| b.err().map_or(0, |r| u32::from(r.code())))
-            .collect::<Vec<u32>>(),
+        fit.budgets.iter().map(|b| b.err().map_or(0, |r| u32::from(r.code()))).collect::<Vec<u32>>(),
     )?;
     d.set_item(
         "messages",
-        fit.budgets
-            .iter()
-            .map(|b| b.err().map_or(String::new(), |r| r.to_string()))
-            .collect::<Vec<_>>(),
+        fit.budgets.iter().map(|b| b.err().map_or(String::new(), |r| r.to_string())).collect::<Vec<_>>(),
     )?;
     d.set_item("exponent", fit.exponent)?;
     d.set_item("intercept", fit.intercept)?;
@@ -245,12 +193,8 @@ pub fn isoflop_bootstrap<'py>(
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let sweep = Sweep {
-        ln_n: slice("N", &ln_n)?,
-        loss: slice("loss", &loss)?,
-        budget: &budget,
-        ln_c: slice("C", &ln_c)?,
-    };
+    let sweep =
+        Sweep { ln_n: slice("N", &ln_n)?, loss: slice("loss", &loss)?, budget: &budget, ln_c: slice("C", &ln_c)? };
     let opts = sweep_options(degree, near);
     let weight = weight.as_ref().map(|w| slice("weight", w)).transpose()?;
     let b = run(py, n_threads, progress.as_ref(), |control| {
@@ -277,9 +221,7 @@ pub fn efficient_frontier<'py>(
     n_grid: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (ln_c, loss) = (slice("C", &ln_c)?, slice("loss", &loss)?);
-    let f = py
-        .detach(|| isoflop::efficient_frontier(&model, ln_c, loss, n_models, n_grid))
-        .map_err(to_py)?;
+    let f = py.detach(|| isoflop::efficient_frontier(&model, ln_c, loss, n_models, n_grid)).map_err(to_py)?;
     let d = PyDict::new(py);
     d.set_item("ln_c", f.ln_c.into_pyarray(py))?;
     d.set_item("loss", f.loss.into_pyarray(py))?;

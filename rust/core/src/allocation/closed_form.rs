@@ -30,17 +30,7 @@ fn closed(theta: &[f64]) -> Result<Closed> {
     let ln_g = (alpha.ln() + a - beta.ln() - b) / s;
     let g = ln_g.exp();
     let k = (a - alpha * ln_g).exp() + (b + beta * ln_g).exp();
-    Ok(Closed {
-        e,
-        g,
-        a_exp: beta / s,
-        b_exp: alpha / s,
-        k,
-        alpha,
-        beta,
-        big_a: a.exp(),
-        big_b: b.exp(),
-    })
+    Ok(Closed { e, g, a_exp: beta / s, b_exp: alpha / s, k, alpha, beta, big_a: a.exp(), big_b: b.exp() })
 }
 
 pub fn chinchilla_allocation(theta: &[f64], compute: &[f64], f: f64) -> Result<Allocation> {
@@ -52,8 +42,7 @@ pub fn chinchilla_allocation(theta: &[f64], compute: &[f64], f: f64) -> Result<A
         let d = s.powf(c.b_exp) / c.g;
         out.n.push(n);
         out.d.push(d);
-        out.loss
-            .push(c.e + c.big_a * n.powf(-c.alpha) + c.big_b * d.powf(-c.beta));
+        out.loss.push(c.e + c.big_a * n.powf(-c.alpha) + c.big_b * d.powf(-c.beta));
         out.status.push(Status::Optimal);
     }
     Ok(out)
@@ -61,27 +50,12 @@ pub fn chinchilla_allocation(theta: &[f64], compute: &[f64], f: f64) -> Result<A
 
 /// Least training compute whose optimal allocation reaches each target loss (NaN and `Unreachable`
 /// for targets at or below E).
-pub fn chinchilla_compute_for_loss(
-    theta: &[f64],
-    targets: &[f64],
-    f: f64,
-) -> Result<(Vec<f64>, Allocation)> {
+pub fn chinchilla_compute_for_loss(theta: &[f64], targets: &[f64], f: f64) -> Result<(Vec<f64>, Allocation)> {
     let c = closed(theta)?;
     let power = -(c.alpha + c.beta) / (c.alpha * c.beta);
-    let compute: Vec<f64> = targets
-        .iter()
-        .map(|&t| {
-            if t > c.e {
-                f * ((t - c.e) / c.k).powf(power)
-            } else {
-                f64::NAN
-            }
-        })
-        .collect();
-    let finite: Vec<f64> = compute
-        .iter()
-        .map(|&v| if v.is_finite() && v > 0.0 { v } else { 1.0 })
-        .collect();
+    let compute: Vec<f64> =
+        targets.iter().map(|&t| if t > c.e { f * ((t - c.e) / c.k).powf(power) } else { f64::NAN }).collect();
+    let finite: Vec<f64> = compute.iter().map(|&v| if v.is_finite() && v > 0.0 { v } else { 1.0 }).collect();
     let mut alloc = chinchilla_allocation(theta, &finite, f)?;
     for (i, v) in compute.iter().enumerate() {
         if !(v.is_finite() && *v > 0.0) {

@@ -4,10 +4,7 @@
 //! below the loss reachable with 1e59 FLOPs (for example below the law's floor E, or below the plateau
 //! that a fixed number of unique tokens imposes) is reported `Unreachable` with NaN compute.
 
-use super::{
-    allocate, check_budgets, check_law, chinchilla_compute_for_loss, Allocation, Budgets,
-    CostModel, Status,
-};
+use super::{allocate, check_budgets, check_law, chinchilla_compute_for_loss, Allocation, Budgets, CostModel, Status};
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::laws::Law;
@@ -26,18 +23,11 @@ pub fn compute_for_loss(
     control: &Control,
 ) -> Result<(Vec<f64>, Allocation)> {
     if let Some(bad) = targets.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
-        return Err(CoreError::invalid(
-            "loss",
-            format!("target losses must be finite and positive, got {bad}"),
-        ));
+        return Err(CoreError::invalid("loss", format!("target losses must be finite and positive, got {bad}")));
     }
     let n = targets.len();
     let ones = vec![1.0; n];
-    let probe = Budgets {
-        compute: &ones,
-        inference_tokens,
-        unique_tokens,
-    };
+    let probe = Budgets { compute: &ones, inference_tokens, unique_tokens };
     check_law(law, &probe)?;
     check_budgets(&probe, cost)?;
     let f = cost.flops_per_param_token;
@@ -46,17 +36,7 @@ pub fn compute_for_loss(
     }
     let optimal_loss = |ln_c: &[f64]| -> Result<Allocation> {
         let compute: Vec<f64> = ln_c.iter().map(|v| v.exp()).collect();
-        allocate(
-            law,
-            theta,
-            &Budgets {
-                compute: &compute,
-                inference_tokens,
-                unique_tokens,
-            },
-            cost,
-            control,
-        )
+        allocate(law, theta, &Budgets { compute: &compute, inference_tokens, unique_tokens }, cost, control)
     };
     let mut lo = vec![0.0; n];
     let mut hi = vec![LN_C_MAX; n];

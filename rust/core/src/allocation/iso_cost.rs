@@ -33,44 +33,21 @@ struct Probe<'l> {
 }
 
 impl Probe<'_> {
-    fn loss(
-        &self,
-        y: &[f64],
-        c: &[f64],
-        g: &[f64],
-        u: Option<&[f64]>,
-        out: &mut [f64],
-    ) -> Result<()> {
+    fn loss(&self, y: &[f64], c: &[f64], g: &[f64], u: Option<&[f64]>, out: &mut [f64]) -> Result<()> {
         let len = y.len();
         let d: Vec<f64> = y.iter().map(|v| v.exp()).collect();
         let n: Vec<f64> = (0..len).map(|i| c[i] / (self.f * d[i] + g[i])).collect();
         let train: Vec<f64> = (0..len).map(|i| self.f * n[i] * d[i]).collect();
         let m: Vec<f64> = (0..len).map(|i| d[i] / n[i]).collect();
-        let cols = Columns {
-            x: None,
-            n: Some(&n),
-            d: Some(&d),
-            u,
-            c: Some(&train),
-            m: Some(&m),
-        };
+        let cols = Columns { x: None, n: Some(&n), d: Some(&d), u, c: Some(&train), m: Some(&m) };
         let feats = self.law.features(&cols)?;
-        self.law
-            .predict_block(self.theta, &feats, 0, len, Space::Linear, out, None);
-        out.iter_mut()
-            .filter(|v| !v.is_finite())
-            .for_each(|v| *v = f64::INFINITY);
+        self.law.predict_block(self.theta, &feats, 0, len, Space::Linear, out, None);
+        out.iter_mut().filter(|v| !v.is_finite()).for_each(|v| *v = f64::INFINITY);
         Ok(())
     }
 }
 
-fn search_block(
-    probe: &Probe,
-    budgets: &Budgets,
-    g_all: &[f64],
-    start: usize,
-    end: usize,
-) -> Result<Allocation> {
+fn search_block(probe: &Probe, budgets: &Budgets, g_all: &[f64], start: usize, end: usize) -> Result<Allocation> {
     let k = end - start;
     let c = &budgets.compute[start..end];
     let g = &g_all[start..end];
@@ -101,12 +78,8 @@ fn search_block(
         })
         .collect();
     // Golden section on [grid j-1, grid j+1] of each budget.
-    let mut lo: Vec<f64> = (0..k)
-        .map(|i| center[i] - HALF_WIDTH + best[i].1.saturating_sub(1) as f64 * step)
-        .collect();
-    let mut hi: Vec<f64> = (0..k)
-        .map(|i| center[i] - HALF_WIDTH + (best[i].1 + 1).min(SCAN) as f64 * step)
-        .collect();
+    let mut lo: Vec<f64> = (0..k).map(|i| center[i] - HALF_WIDTH + best[i].1.saturating_sub(1) as f64 * step).collect();
+    let mut hi: Vec<f64> = (0..k).map(|i| center[i] - HALF_WIDTH + (best[i].1 + 1).min(SCAN) as f64 * step).collect();
     let mut x1: Vec<f64> = (0..k).map(|i| hi[i] - INV_PHI * (hi[i] - lo[i])).collect();
     let mut x2: Vec<f64> = (0..k).map(|i| lo[i] + INV_PHI * (hi[i] - lo[i])).collect();
     let mut f1 = vec![0.0; k];
@@ -142,11 +115,7 @@ fn search_block(
     }
     let mut out = Allocation::with_capacity(k);
     for i in 0..k {
-        let (y_best, loss) = if f1[i] <= f2[i] {
-            (x1[i], f1[i])
-        } else {
-            (x2[i], f2[i])
-        };
+        let (y_best, loss) = if f1[i] <= f2[i] { (x1[i], f1[i]) } else { (x2[i], f2[i]) };
         // The scan's best point can only be beaten, never lost, by the golden search.
         let (y_best, loss) = if best[i].0 < loss {
             (center[i] - HALF_WIDTH + best[i].1 as f64 * step, best[i].0)
@@ -156,8 +125,7 @@ fn search_block(
         let d = y_best.exp();
         out.n.push(c[i] / (probe.f * d + g[i]));
         out.d.push(d);
-        out.loss
-            .push(if loss.is_finite() { loss } else { f64::NAN });
+        out.loss.push(if loss.is_finite() { loss } else { f64::NAN });
         out.status.push(status[i]);
     }
     Ok(out)
@@ -171,11 +139,7 @@ pub fn search_allocation(
     cost: &CostModel,
     control: &Control,
 ) -> Result<Allocation> {
-    let probe = Probe {
-        law,
-        theta,
-        f: cost.flops_per_param_token,
-    };
+    let probe = Probe { law, theta, f: cost.flops_per_param_token };
     // Inference FLOPs per parameter: 2 per token served.
     let g: Vec<f64> = budgets.inference_tokens.iter().map(|t| 2.0 * t).collect();
     let n = budgets.compute.len();

@@ -87,7 +87,11 @@ pub(crate) fn check_law(law: &dyn Law, budgets: &Budgets) -> Result<()> {
     if inputs.iter().any(|i| !ALLOCATABLE.contains(i)) {
         return Err(CoreError::invalid(
             "law",
-            format!("the {} law reads {:?}, not model size and tokens; allocation needs a law of N and D", law.name(), inputs),
+            format!(
+                "the {} law reads {:?}, not model size and tokens; allocation needs a law of N and D",
+                law.name(),
+                inputs
+            ),
         ));
     }
     if inputs.contains(&"U") && budgets.unique_tokens.is_none() {
@@ -102,27 +106,15 @@ pub(crate) fn check_law(law: &dyn Law, budgets: &Budgets) -> Result<()> {
 pub(crate) fn check_budgets(budgets: &Budgets, cost: &CostModel) -> Result<()> {
     let f = cost.flops_per_param_token;
     if !(f.is_finite() && f > 0.0) {
-        return Err(CoreError::invalid(
-            "flops_per_param_token",
-            format!("must be finite and positive, got {f}"),
-        ));
+        return Err(CoreError::invalid("flops_per_param_token", format!("must be finite and positive, got {f}")));
     }
     let n = budgets.compute.len();
     let positive = |name: &str, col: &[f64], zero_ok: bool| -> Result<()> {
         if col.len() != n {
-            return Err(CoreError::invalid(
-                name,
-                format!("has {} values, expected {n}", col.len()),
-            ));
+            return Err(CoreError::invalid(name, format!("has {} values, expected {n}", col.len())));
         }
-        match col
-            .iter()
-            .find(|v| !(v.is_finite() && (**v > 0.0 || (zero_ok && **v == 0.0)) && **v < 1e60))
-        {
-            Some(bad) => Err(CoreError::invalid(
-                name,
-                format!("must be finite, positive and below 1e60, got {bad}"),
-            )),
+        match col.iter().find(|v| !(v.is_finite() && (**v > 0.0 || (zero_ok && **v == 0.0)) && **v < 1e60)) {
+            Some(bad) => Err(CoreError::invalid(name, format!("must be finite, positive and below 1e60, got {bad}"))),
             None => Ok(()),
         }
     };
@@ -145,10 +137,7 @@ pub fn allocate(
     check_law(law, budgets)?;
     check_budgets(budgets, cost)?;
     if theta.len() != law.n_params() || theta.iter().any(|v| !v.is_finite()) {
-        return Err(CoreError::invalid(
-            "params",
-            format!("{} needs {} finite values", law.name(), law.n_params()),
-        ));
+        return Err(CoreError::invalid("params", format!("{} needs {} finite values", law.name(), law.n_params())));
     }
     let no_inference = budgets.inference_tokens.iter().all(|&g| g == 0.0);
     if law.name() == "chinchilla" && no_inference {
@@ -188,35 +177,18 @@ mod tests {
 
     /// Hoffmann et al.'s unrounded parameters in internal coordinates (e, a, b, alpha, beta).
     const HOFFMANN: [f64; 5] = [0.5267228, 6.0073404, 6.0179186, 0.33917084, 0.2849083];
-    const SIX: CostModel = CostModel {
-        flops_per_param_token: 6.0,
-    };
+    const SIX: CostModel = CostModel { flops_per_param_token: 6.0 };
 
     fn budgets<'a>(compute: &'a [f64], inference: &'a [f64]) -> Budgets<'a> {
-        Budgets {
-            compute,
-            inference_tokens: inference,
-            unique_tokens: None,
-        }
+        Budgets { compute, inference_tokens: inference, unique_tokens: None }
     }
 
     #[test]
     fn closed_form_check_values() {
         let law = laws::get("chinchilla").unwrap();
         let c = [5.76e23, 1e24];
-        let a = allocate(
-            law.as_ref(),
-            &HOFFMANN,
-            &budgets(&c, &[0.0, 0.0]),
-            &SIX,
-            &Control::new(),
-        )
-        .unwrap();
-        for (got, want) in
-            a.n.iter()
-                .chain(&a.d)
-                .zip([4.0361e10, 5.1920e10, 2.3785e12, 3.2101e12])
-        {
+        let a = allocate(law.as_ref(), &HOFFMANN, &budgets(&c, &[0.0, 0.0]), &SIX, &Control::new()).unwrap();
+        for (got, want) in a.n.iter().chain(&a.d).zip([4.0361e10, 5.1920e10, 2.3785e12, 3.2101e12]) {
             assert!((got / want - 1.0).abs() < 2.1e-5, "{got} vs {want}");
         }
     }
@@ -226,23 +198,9 @@ mod tests {
         // Negligible inference cost sends chinchilla through the iso-cost search.
         let law = laws::get("chinchilla").unwrap();
         let c: Vec<f64> = (0..40).map(|i| 10f64.powf(18.0 + 0.2 * i as f64)).collect();
-        let closed = allocate(
-            law.as_ref(),
-            &HOFFMANN,
-            &budgets(&c, &vec![0.0; 40]),
-            &SIX,
-            &Control::new(),
-        )
-        .unwrap();
+        let closed = allocate(law.as_ref(), &HOFFMANN, &budgets(&c, &vec![0.0; 40]), &SIX, &Control::new()).unwrap();
         let tiny = vec![1e-9; 40];
-        let searched = allocate(
-            law.as_ref(),
-            &HOFFMANN,
-            &budgets(&c, &tiny),
-            &SIX,
-            &Control::new(),
-        )
-        .unwrap();
+        let searched = allocate(law.as_ref(), &HOFFMANN, &budgets(&c, &tiny), &SIX, &Control::new()).unwrap();
         for i in 0..40 {
             assert!((searched.n[i] / closed.n[i] - 1.0).abs() < 1e-6);
             assert!((searched.loss[i] / closed.loss[i] - 1.0).abs() < 1e-13);
@@ -256,16 +214,7 @@ mod tests {
         let theta = [8.8e13f64.ln(), 5.4e13f64.ln(), 0.076, 0.095];
         let targets = [2.5, 2.2, 2.0];
         let zeros = [0.0; 3];
-        let (c, a) = compute_for_loss(
-            law.as_ref(),
-            &theta,
-            &targets,
-            &zeros,
-            None,
-            &SIX,
-            &Control::new(),
-        )
-        .unwrap();
+        let (c, a) = compute_for_loss(law.as_ref(), &theta, &targets, &zeros, None, &SIX, &Control::new()).unwrap();
         for i in 0..3 {
             assert!((a.loss[i] / targets[i] - 1.0).abs() < 1e-10);
             assert!(c[i] > 0.0);
@@ -278,25 +227,11 @@ mod tests {
         let control = Control::new();
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             let c = [1e22, bad];
-            assert!(allocate(
-                chin.as_ref(),
-                &HOFFMANN,
-                &budgets(&c, &[0.0, 0.0]),
-                &SIX,
-                &control
-            )
-            .is_err());
+            assert!(allocate(chin.as_ref(), &HOFFMANN, &budgets(&c, &[0.0, 0.0]), &SIX, &control).is_err());
         }
         let power = laws::get("power").unwrap();
         let c = [1e22];
-        assert!(allocate(
-            power.as_ref(),
-            &[0.5, 5.0, 0.3],
-            &budgets(&c, &[0.0]),
-            &SIX,
-            &control
-        )
-        .is_err());
+        assert!(allocate(power.as_ref(), &[0.5, 5.0, 0.3], &budgets(&c, &[0.0]), &SIX, &control).is_err());
         let dc = laws::get("data_constrained").unwrap();
         let theta = [0.6, 6.3, 7.3, 0.35, 0.35, 1.7, 2.7];
         assert!(allocate(dc.as_ref(), &theta, &budgets(&c, &[0.0]), &SIX, &control).is_err());

@@ -24,22 +24,13 @@ pub fn efficient_frontier(
 ) -> Result<Frontier> {
     let n = model.len();
     if ln_c.len() != n || loss.len() != n {
-        return Err(CoreError::invalid(
-            "runs",
-            "model, C and loss columns differ in length",
-        ));
+        return Err(CoreError::invalid("runs", "model, C and loss columns differ in length"));
     }
     if n_grid < 2 {
-        return Err(CoreError::invalid(
-            "n_grid",
-            format!("must be at least 2, got {n_grid}"),
-        ));
+        return Err(CoreError::invalid("n_grid", format!("must be at least 2, got {n_grid}")));
     }
     if let Some(bad) = ln_c.iter().chain(loss).find(|v| !v.is_finite()) {
-        return Err(CoreError::invalid(
-            "runs",
-            format!("C and loss must be finite, got {bad}"),
-        ));
+        return Err(CoreError::invalid("runs", format!("C and loss must be finite, got {bad}")));
     }
     let mut curves: Vec<Vec<(f64, f64)>> = vec![Vec::new(); n_models];
     for i in 0..n {
@@ -53,11 +44,7 @@ pub fn efficient_frontier(
     }
     let lo = ln_c.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = ln_c.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut out = Frontier {
-        ln_c: Vec::new(),
-        loss: Vec::new(),
-        model: Vec::new(),
-    };
+    let mut out = Frontier { ln_c: Vec::new(), loss: Vec::new(), model: Vec::new() };
     for g in 0..n_grid {
         let at = lo + (hi - lo) * g as f64 / (n_grid - 1) as f64;
         let mut best: Option<(f64, usize)> = None;

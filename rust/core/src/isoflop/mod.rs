@@ -40,34 +40,23 @@ fn rows_by_budget(sweep: &Sweep) -> Result<Vec<Vec<usize>>> {
     let nb = sweep.ln_c.len();
     let n = sweep.ln_n.len();
     if sweep.loss.len() != n || sweep.budget.len() != n {
-        return Err(CoreError::invalid(
-            "runs",
-            "ln N, loss and budget columns differ in length",
-        ));
+        return Err(CoreError::invalid("runs", "ln N, loss and budget columns differ in length"));
     }
     for (name, col) in [("N", sweep.ln_n), ("loss", sweep.loss), ("C", sweep.ln_c)] {
         if let Some(bad) = col.iter().find(|v| !v.is_finite()) {
-            return Err(CoreError::invalid(
-                name,
-                format!("must be finite, got {bad}"),
-            ));
+            return Err(CoreError::invalid(name, format!("must be finite, got {bad}")));
         }
     }
     let mut rows = vec![Vec::new(); nb];
     for (i, &b) in sweep.budget.iter().enumerate() {
-        rows.get_mut(b)
-            .ok_or_else(|| CoreError::invalid("budget", format!("index {b} out of range")))?
-            .push(i);
+        rows.get_mut(b).ok_or_else(|| CoreError::invalid("budget", format!("index {b} out of range")))?.push(i);
     }
     Ok(rows)
 }
 
 fn check_options(opts: &Options) -> Result<()> {
     if !(opts.degree == 2 || opts.degree == 3) {
-        return Err(CoreError::invalid(
-            "degree",
-            format!("must be 2 or 3, got {}", opts.degree),
-        ));
+        return Err(CoreError::invalid("degree", format!("must be 2 or 3, got {}", opts.degree)));
     }
     Ok(())
 }
@@ -110,11 +99,8 @@ pub struct IsoflopFit {
 }
 
 fn exponent_of(ln_c: &[f64], minima: &[std::result::Result<(f64, f64), Refusal>]) -> (f64, f64) {
-    let (xs, ys): (Vec<f64>, Vec<f64>) = minima
-        .iter()
-        .zip(ln_c)
-        .filter_map(|(m, &c)| m.as_ref().ok().map(|&(x, _)| (c, x)))
-        .unzip();
+    let (xs, ys): (Vec<f64>, Vec<f64>) =
+        minima.iter().zip(ln_c).filter_map(|(m, &c)| m.as_ref().ok().map(|&(x, _)| (c, x))).unzip();
     if xs.len() < 2 {
         return (f64::NAN, f64::NAN);
     }
@@ -127,16 +113,10 @@ fn run_weights(sweep: &Sweep, weights: Option<&[f64]>) -> Result<Vec<f64>> {
     match weights {
         Some(w) => {
             if w.len() != n {
-                return Err(CoreError::invalid(
-                    "weight",
-                    format!("has {} values, expected {n}", w.len()),
-                ));
+                return Err(CoreError::invalid("weight", format!("has {} values, expected {n}", w.len())));
             }
             if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
-                return Err(CoreError::invalid(
-                    "weight",
-                    format!("must be finite and non-negative, got {bad}"),
-                ));
+                return Err(CoreError::invalid("weight", format!("must be finite and non-negative, got {bad}")));
             }
             Ok(w.to_vec())
         }
@@ -152,11 +132,7 @@ pub fn isoflop(sweep: &Sweep, opts: &Options, weights: Option<&[f64]>) -> Result
     let w = run_weights(sweep, weights)?;
     let budgets = fit_all(sweep, &rows, &w, opts);
     let (exponent, intercept) = exponent_of(sweep.ln_c, &budgets);
-    Ok(IsoflopFit {
-        budgets,
-        exponent,
-        intercept,
-    })
+    Ok(IsoflopFit { budgets, exponent, intercept })
 }
 
 #[derive(Debug, Clone)]
@@ -206,15 +182,8 @@ pub fn isoflop_bootstrap(
             }
             let minima = fit_all(sweep, &rows, &w, opts);
             let failed = minima.iter().any(|m| m.is_err());
-            let (a, k) = if failed {
-                (f64::NAN, f64::NAN)
-            } else {
-                exponent_of(sweep.ln_c, &minima)
-            };
-            let per: Vec<(f64, f64)> = minima
-                .iter()
-                .map(|m| m.unwrap_or((f64::NAN, f64::NAN)))
-                .collect();
+            let (a, k) = if failed { (f64::NAN, f64::NAN) } else { exponent_of(sweep.ln_c, &minima) };
+            let per: Vec<(f64, f64)> = minima.iter().map(|m| m.unwrap_or((f64::NAN, f64::NAN))).collect();
             control.advance(1);
             (a, k, per)
         })
@@ -261,22 +230,8 @@ mod tests {
     #[test]
     fn exact_parabolas_give_exact_minima() {
         let (x, y, budget, ln_c) = parabola_sweep();
-        let sweep = Sweep {
-            ln_n: &x,
-            loss: &y,
-            budget: &budget,
-            ln_c: &ln_c,
-        };
-        for opts in [
-            Options {
-                degree: 2,
-                near: None,
-            },
-            Options {
-                degree: 3,
-                near: Some(5),
-            },
-        ] {
+        let sweep = Sweep { ln_n: &x, loss: &y, budget: &budget, ln_c: &ln_c };
+        for opts in [Options { degree: 2, near: None }, Options { degree: 3, near: Some(5) }] {
             let fit = isoflop(&sweep, &opts, None).unwrap();
             for (b, m) in fit.budgets.iter().enumerate() {
                 let (xo, lo) = m.unwrap();
@@ -291,10 +246,7 @@ mod tests {
     fn refusals() {
         let x = [1.0, 2.0, 3.0, 4.0];
         let w = [1.0; 4];
-        assert_eq!(
-            budget_minimum(&x, &[4.0, 3.0, 2.0, 1.0], &w, 2, None),
-            Err(Refusal::MinimumAtEdge)
-        );
+        assert_eq!(budget_minimum(&x, &[4.0, 3.0, 2.0, 1.0], &w, 2, None), Err(Refusal::MinimumAtEdge));
         assert_eq!(
             budget_minimum(&x[..2], &[2.0, 1.0], &w[..2], 2, None),
             Err(Refusal::TooFewPoints { have: 2, need: 3 })
@@ -312,24 +264,11 @@ mod tests {
         for (i, v) in y.iter_mut().enumerate() {
             *v += 0.003 * ((i * 7919 % 101) as f64 / 101.0 - 0.5);
         }
-        let sweep = Sweep {
-            ln_n: &x,
-            loss: &y,
-            budget: &budget,
-            ln_c: &ln_c,
-        };
-        let opts = Options {
-            degree: 2,
-            near: Some(7),
-        };
+        let sweep = Sweep { ln_n: &x, loss: &y, budget: &budget, ln_c: &ln_c };
+        let opts = Options { degree: 2, near: Some(7) };
         let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
-                isoflop_bootstrap(&sweep, &opts, None, 64, 11, &Control::new()).unwrap()
-            })
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| isoflop_bootstrap(&sweep, &opts, None, 64, 11, &Control::new()).unwrap())
         };
         let (one, two) = (run(1), run(2));
         assert_eq!(

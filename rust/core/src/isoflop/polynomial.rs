@@ -37,22 +37,13 @@ impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Refusal::TooFewPoints { have, need } => {
-                write!(
-                    f,
-                    "has {have} distinct model sizes; the fit needs at least {need}"
-                )
+                write!(f, "has {have} distinct model sizes; the fit needs at least {need}")
             }
             Refusal::MinimumAtEdge => {
-                write!(
-                    f,
-                    "has its lowest loss at the smallest or largest model, so no interior minimum"
-                )
+                write!(f, "has its lowest loss at the smallest or largest model, so no interior minimum")
             }
             Refusal::NoMinimum => write!(f, "the fitted curve has no minimum (it opens downwards)"),
-            Refusal::MinimumOutside => write!(
-                f,
-                "the fitted minimum lies outside the model sizes of the sweep"
-            ),
+            Refusal::MinimumOutside => write!(f, "the fitted minimum lies outside the model sizes of the sweep"),
         }
     }
 }
@@ -75,11 +66,7 @@ fn polyfit(t: &[f64], y: &[f64], w: &[f64], degree: usize) -> Option<Vec<f64>> {
         }
     }
     for col in 0..k {
-        let piv = (col..k).max_by(|&i, &j| {
-            a[i * (k + 1) + col]
-                .abs()
-                .total_cmp(&a[j * (k + 1) + col].abs())
-        })?;
+        let piv = (col..k).max_by(|&i, &j| a[i * (k + 1) + col].abs().total_cmp(&a[j * (k + 1) + col].abs()))?;
         if a[piv * (k + 1) + col].abs() < 1e-12 {
             return None;
         }
@@ -95,11 +82,7 @@ fn polyfit(t: &[f64], y: &[f64], w: &[f64], degree: usize) -> Option<Vec<f64>> {
             }
         }
     }
-    Some(
-        (0..k)
-            .map(|r| a[r * (k + 1) + k] / a[r * (k + 1) + r])
-            .collect(),
-    )
+    Some((0..k).map(|r| a[r * (k + 1) + k] / a[r * (k + 1) + r]).collect())
 }
 
 fn poly_value(c: &[f64], t: f64) -> f64 {
@@ -123,9 +106,7 @@ fn poly_minimum(c: &[f64]) -> Option<f64> {
             // Numerically stable roots; of the two, the minimum has p'' = +sqrt(disc) > 0.
             let q = -0.5 * (qb + qb.signum() * disc.sqrt());
             let (r1, r2) = (q / qa, qc / q);
-            [r1, r2]
-                .into_iter()
-                .find(|&r| 2.0 * c[2] + 6.0 * c[3] * r > 0.0)
+            [r1, r2].into_iter().find(|&r| 2.0 * c[2] + 6.0 * c[3] * r > 0.0)
         }
         _ => None,
     }
@@ -147,10 +128,7 @@ pub fn budget_minimum(
     sizes.sort_by(f64::total_cmp);
     sizes.dedup();
     if sizes.len() < need {
-        return Err(Refusal::TooFewPoints {
-            have: sizes.len(),
-            need,
-        });
+        return Err(Refusal::TooFewPoints { have: sizes.len(), need });
     }
     let best = (0..x.len())
         .filter(|&i| w[i] > 0.0)
@@ -173,18 +151,13 @@ pub fn budget_minimum(
             (sizes[at - left], sizes[at + right])
         }
     };
-    let chosen: Vec<usize> = (0..x.len())
-        .filter(|&i| w[i] > 0.0 && x[i] >= lo && x[i] <= hi)
-        .collect();
+    let chosen: Vec<usize> = (0..x.len()).filter(|&i| w[i] > 0.0 && x[i] >= lo && x[i] <= hi).collect();
     let shift = x[best];
     let scale = ((hi - lo) / 2.0).max(1e-12);
     let t: Vec<f64> = chosen.iter().map(|&i| (x[i] - shift) / scale).collect();
     let yy: Vec<f64> = chosen.iter().map(|&i| y[i]).collect();
     let ww: Vec<f64> = chosen.iter().map(|&i| w[i]).collect();
-    let coef = polyfit(&t, &yy, &ww, degree).ok_or(Refusal::TooFewPoints {
-        have: sizes.len(),
-        need,
-    })?;
+    let coef = polyfit(&t, &yy, &ww, degree).ok_or(Refusal::TooFewPoints { have: sizes.len(), need })?;
     let t_opt = poly_minimum(&coef).ok_or(Refusal::NoMinimum)?;
     let x_opt = shift + scale * t_opt;
     if !(x_opt >= lo && x_opt <= hi) {

@@ -13,12 +13,7 @@ use crate::error::Result;
 pub const MAX_BREAKS: usize = 3;
 
 const fn spec(name: &'static str, transform: Transform, lower: f64, upper: f64) -> ParamSpec {
-    ParamSpec {
-        name,
-        transform,
-        lower,
-        upper,
-    }
+    ParamSpec { name, transform, lower, upper }
 }
 
 const PARAMS: [ParamSpec; 3 + 3 * MAX_BREAKS] = [
@@ -43,9 +38,7 @@ pub struct Bnsl {
 impl Bnsl {
     /// A law with `breaks` breaks, 1 to MAX_BREAKS (clamped).
     pub fn new(breaks: usize) -> Self {
-        Bnsl {
-            breaks: breaks.clamp(1, MAX_BREAKS),
-        }
+        Bnsl { breaks: breaks.clamp(1, MAX_BREAKS) }
     }
 }
 

@@ -17,48 +17,13 @@ use crate::error::{CoreError, Result};
 pub struct DataConstrained;
 
 const PARAMS: [ParamSpec; 7] = [
-    ParamSpec {
-        name: "E",
-        transform: Transform::Log,
-        lower: -10.0,
-        upper: 10.0,
-    },
-    ParamSpec {
-        name: "A",
-        transform: Transform::Log,
-        lower: -10.0,
-        upper: 60.0,
-    },
-    ParamSpec {
-        name: "B",
-        transform: Transform::Log,
-        lower: -10.0,
-        upper: 60.0,
-    },
-    ParamSpec {
-        name: "alpha",
-        transform: Transform::Identity,
-        lower: 0.0,
-        upper: 5.0,
-    },
-    ParamSpec {
-        name: "beta",
-        transform: Transform::Identity,
-        lower: 0.0,
-        upper: 5.0,
-    },
-    ParamSpec {
-        name: "R_N_star",
-        transform: Transform::Log,
-        lower: -5.0,
-        upper: 10.0,
-    },
-    ParamSpec {
-        name: "R_D_star",
-        transform: Transform::Log,
-        lower: -5.0,
-        upper: 10.0,
-    },
+    ParamSpec { name: "E", transform: Transform::Log, lower: -10.0, upper: 10.0 },
+    ParamSpec { name: "A", transform: Transform::Log, lower: -10.0, upper: 60.0 },
+    ParamSpec { name: "B", transform: Transform::Log, lower: -10.0, upper: 60.0 },
+    ParamSpec { name: "alpha", transform: Transform::Identity, lower: 0.0, upper: 5.0 },
+    ParamSpec { name: "beta", transform: Transform::Identity, lower: 0.0, upper: 5.0 },
+    ParamSpec { name: "R_N_star", transform: Transform::Log, lower: -5.0, upper: 10.0 },
+    ParamSpec { name: "R_D_star", transform: Transform::Log, lower: -5.0, upper: 10.0 },
 ];
 
 /// ln(U (1 + R* (1 - exp(-R / R*)))) with R = exp(ln_total - ln_unique) - 1, and its derivatives with
@@ -93,10 +58,7 @@ impl Law for DataConstrained {
         for name in ["N", "D", "U"] {
             let col = cols.require(name, self.name())?;
             if let Some(bad) = col.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
-                return Err(CoreError::invalid(
-                    name,
-                    format!("must be finite and positive, got {bad}"),
-                ));
+                return Err(CoreError::invalid(name, format!("must be finite and positive, got {bad}")));
             }
             out.push(col.iter().map(|v| v.ln()).collect::<Vec<f64>>());
         }
@@ -128,11 +90,7 @@ impl Law for DataConstrained {
         for i in 0..len {
             let ln_nopt = k / alpha + (beta / alpha) * ln_u[i];
             let capped = ln_nopt < ln_n[i];
-            let (ln_np, g_u, g_rn) = if capped {
-                effective(ln_n[i], ln_nopt, r_n_star)
-            } else {
-                (ln_n[i], 0.0, 0.0)
-            };
+            let (ln_np, g_u, g_rn) = if capped { effective(ln_n[i], ln_nopt, r_n_star) } else { (ln_n[i], 0.0, 0.0) };
             let (ln_dp, _, g_rd) = effective(ln_d[i], ln_u[i], r_d_star);
             let t_n = (a - alpha * ln_np).exp();
             let t_d = (b - beta * ln_dp).exp();

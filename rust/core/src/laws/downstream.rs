@@ -7,24 +7,9 @@ use crate::error::{CoreError, Result};
 pub struct Downstream;
 
 const PARAMS: [ParamSpec; 3] = [
-    ParamSpec {
-        name: "eps",
-        transform: Transform::Identity,
-        lower: -1.0,
-        upper: 2.0,
-    },
-    ParamSpec {
-        name: "k",
-        transform: Transform::Log,
-        lower: -10.0,
-        upper: 20.0,
-    },
-    ParamSpec {
-        name: "gamma",
-        transform: Transform::Identity,
-        lower: 0.0,
-        upper: 10.0,
-    },
+    ParamSpec { name: "eps", transform: Transform::Identity, lower: -1.0, upper: 2.0 },
+    ParamSpec { name: "k", transform: Transform::Log, lower: -10.0, upper: 20.0 },
+    ParamSpec { name: "gamma", transform: Transform::Identity, lower: 0.0, upper: 10.0 },
 ];
 
 impl Law for Downstream {
@@ -40,15 +25,9 @@ impl Law for Downstream {
     fn features(&self, cols: &Columns) -> Result<Features> {
         let x = cols.require("x", self.name())?;
         if let Some(bad) = x.iter().find(|v| !v.is_finite()) {
-            return Err(CoreError::invalid(
-                "x",
-                format!("must be finite, got {bad}"),
-            ));
+            return Err(CoreError::invalid("x", format!("must be finite, got {bad}")));
         }
-        Ok(Features {
-            cols: vec![x.to_vec()],
-            n_rows: x.len(),
-        })
+        Ok(Features { cols: vec![x.to_vec()], n_rows: x.len() })
     }
     fn predict_block(
         &self,

@@ -13,30 +13,10 @@ use crate::error::Result;
 pub struct Kaplan;
 
 const PARAMS: [ParamSpec; 4] = [
-    ParamSpec {
-        name: "N_c",
-        transform: Transform::Log,
-        lower: 0.0,
-        upper: 80.0,
-    },
-    ParamSpec {
-        name: "D_c",
-        transform: Transform::Log,
-        lower: 0.0,
-        upper: 80.0,
-    },
-    ParamSpec {
-        name: "alpha_N",
-        transform: Transform::Identity,
-        lower: 0.0,
-        upper: 3.0,
-    },
-    ParamSpec {
-        name: "alpha_D",
-        transform: Transform::Identity,
-        lower: 0.0,
-        upper: 3.0,
-    },
+    ParamSpec { name: "N_c", transform: Transform::Log, lower: 0.0, upper: 80.0 },
+    ParamSpec { name: "D_c", transform: Transform::Log, lower: 0.0, upper: 80.0 },
+    ParamSpec { name: "alpha_N", transform: Transform::Identity, lower: 0.0, upper: 3.0 },
+    ParamSpec { name: "alpha_D", transform: Transform::Identity, lower: 0.0, upper: 3.0 },
 ];
 
 impl Law for Kaplan {

@@ -15,36 +15,11 @@ use crate::error::Result;
 pub struct M4;
 
 const PARAMS: [ParamSpec; 5] = [
-    ParamSpec {
-        name: "eps_inf",
-        transform: Transform::Identity,
-        lower: 0.0,
-        upper: 10.0,
-    },
-    ParamSpec {
-        name: "eps_0",
-        transform: Transform::Identity,
-        lower: 0.0,
-        upper: 30.0,
-    },
-    ParamSpec {
-        name: "alpha",
-        transform: Transform::Identity,
-        lower: 0.0,
-        upper: 5.0,
-    },
-    ParamSpec {
-        name: "beta",
-        transform: Transform::Log,
-        lower: -30.0,
-        upper: 30.0,
-    },
-    ParamSpec {
-        name: "c",
-        transform: Transform::Identity,
-        lower: -3.0,
-        upper: 0.0,
-    },
+    ParamSpec { name: "eps_inf", transform: Transform::Identity, lower: 0.0, upper: 10.0 },
+    ParamSpec { name: "eps_0", transform: Transform::Identity, lower: 0.0, upper: 30.0 },
+    ParamSpec { name: "alpha", transform: Transform::Identity, lower: 0.0, upper: 5.0 },
+    ParamSpec { name: "beta", transform: Transform::Log, lower: -30.0, upper: 30.0 },
+    ParamSpec { name: "c", transform: Transform::Identity, lower: -3.0, upper: 0.0 },
 ];
 
 #[inline]
@@ -127,8 +102,7 @@ impl Law for M4 {
         pred: &mut [f64],
         mut jac: Option<&mut [f64]>,
     ) {
-        let (eps_inf, eps_0, alpha, ln_beta, c) =
-            (theta[0], theta[1], theta[2], theta[3], theta[4]);
+        let (eps_inf, eps_0, alpha, ln_beta, c) = (theta[0], theta[1], theta[2], theta[3], theta[4]);
         let ln_x = &feats.cols[0][start..end];
         let len = end - start;
         let width = eps_0 - eps_inf;

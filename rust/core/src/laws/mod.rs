@@ -93,9 +93,7 @@ impl<'a> Columns<'a> {
             "M" => self.m,
             _ => None,
         };
-        col.ok_or_else(|| {
-            CoreError::invalid(name, format!("the {law} law needs the column {name}"))
-        })
+        col.ok_or_else(|| CoreError::invalid(name, format!("the {law} law needs the column {name}")))
     }
 }
 
@@ -146,25 +144,12 @@ pub fn get(name: &str) -> Result<Box<dyn Law>> {
         "bnsl" => Ok(Box::new(Bnsl::new(1))),
         "bnsl2" => Ok(Box::new(Bnsl::new(2))),
         "m4" => Ok(Box::new(M4)),
-        _ => Err(CoreError::invalid(
-            "law",
-            format!("unknown law {name:?}; known: {:?}", names()),
-        )),
+        _ => Err(CoreError::invalid("law", format!("unknown law {name:?}; known: {:?}", names()))),
     }
 }
 
 pub fn names() -> Vec<&'static str> {
-    vec![
-        "power",
-        "chinchilla",
-        "kaplan",
-        "overtrained",
-        "downstream",
-        "data_constrained",
-        "bnsl",
-        "m4",
-        "bnsl2",
-    ]
+    vec!["power", "chinchilla", "kaplan", "overtrained", "downstream", "data_constrained", "bnsl", "m4", "bnsl2"]
 }
 
 /// Cartesian product of per-parameter value lists, the last parameter varying fastest.

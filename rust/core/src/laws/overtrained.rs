@@ -11,30 +11,10 @@ use crate::error::Result;
 pub struct Overtrained;
 
 const PARAMS: [ParamSpec; 4] = [
-    ParamSpec {
-        name: "E",
-        transform: Transform::Identity,
-        lower: 0.0,
-        upper: 10.0,
-    },
-    ParamSpec {
-        name: "a",
-        transform: Transform::Log,
-        lower: -10.0,
-        upper: 60.0,
-    },
-    ParamSpec {
-        name: "b",
-        transform: Transform::Log,
-        lower: -10.0,
-        upper: 60.0,
-    },
-    ParamSpec {
-        name: "eta",
-        transform: Transform::Identity,
-        lower: 0.0,
-        upper: 3.0,
-    },
+    ParamSpec { name: "E", transform: Transform::Identity, lower: 0.0, upper: 10.0 },
+    ParamSpec { name: "a", transform: Transform::Log, lower: -10.0, upper: 60.0 },
+    ParamSpec { name: "b", transform: Transform::Log, lower: -10.0, upper: 60.0 },
+    ParamSpec { name: "eta", transform: Transform::Identity, lower: 0.0, upper: 3.0 },
 ];
 
 impl Law for Overtrained {
