@@ -21,8 +21,11 @@ than 3 distinct model sizes (4 for a cubic), their lowest run is the smallest or
 interior minimum), or the fitted curve's minimum is missing or outside the runs fitted.
 
 With ``n_resamples > 0`` the runs of each budget are resampled with replacement, every budget and the
-log-log line are refitted per replicate (both stages), and percentile intervals are reported. Replicate i
-draws from its own ChaCha8 stream (seed, i): the same answer for any thread count.
+log-log line are refitted per replicate (both stages), and percentile intervals are reported. A replicate
+in which some budget loses its interior minimum is counted in ``n_failed`` and left out of the exponent's
+interval (so the interval is conditional on a bracketed minimum; many failures mean the sweeps are too
+narrow or too noisy). Replicate i draws from its own ChaCha8 stream (seed, i): the same answer for any
+thread count.
 """
 
 from __future__ import annotations
