@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import datasets, laws, reference
 from ._core import __version__
-from .allocation import Allocation, allocate
+from .allocation import Allocation, allocate, compute_for_loss
 from .errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -20,6 +20,7 @@ from .errors import (
     ScalecoreWarning,
 )
 from .fit import FitResult, fit, fit_many
+from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
 from .runs import Runs
 
 __all__ = [
@@ -28,16 +29,21 @@ __all__ = [
     "ConvergenceWarning",
     "ExtrapolationWarning",
     "FitResult",
+    "FrontierResult",
     "IdentifiabilityWarning",
     "InvalidInputError",
+    "IsoflopResult",
     "Runs",
     "ScalecoreError",
     "ScalecoreWarning",
     "__version__",
     "allocate",
+    "compute_for_loss",
     "datasets",
+    "efficient_frontier",
     "fit",
     "fit_many",
+    "isoflop",
     "laws",
     "reference",
 ]

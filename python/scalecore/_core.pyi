@@ -45,6 +45,60 @@ def fit_law(
 
 # --- allocation and isoflop (rust/python/src/allocation.rs) -----------------------------------------
 
+def allocate_law(
+    law: str,
+    theta: list[float],
+    compute: NDArray[np.float64],
+    inference_tokens: NDArray[np.float64],
+    unique_tokens: NDArray[np.float64] | None = None,
+    flops_per_param_token: float = 6.0,
+    n_threads: int | None = None,
+) -> dict[str, Any]: ...
+def allocate_law_many(
+    law: str,
+    thetas: NDArray[np.float64],
+    compute: NDArray[np.float64],
+    inference_tokens: NDArray[np.float64],
+    unique_tokens: NDArray[np.float64] | None = None,
+    flops_per_param_token: float = 6.0,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> dict[str, Any]: ...
+def compute_for_loss_law(
+    law: str,
+    theta: list[float],
+    targets: NDArray[np.float64],
+    inference_tokens: NDArray[np.float64],
+    unique_tokens: NDArray[np.float64] | None = None,
+    flops_per_param_token: float = 6.0,
+    n_threads: int | None = None,
+) -> dict[str, Any]: ...
+def isoflop_fit(
+    ln_n: NDArray[np.float64],
+    loss: NDArray[np.float64],
+    budget: list[int],
+    ln_c: NDArray[np.float64],
+    degree: int = 2,
+    near: int | None = None,
+    weight: NDArray[np.float64] | None = None,
+) -> dict[str, Any]: ...
+def isoflop_bootstrap(
+    ln_n: NDArray[np.float64],
+    loss: NDArray[np.float64],
+    budget: list[int],
+    ln_c: NDArray[np.float64],
+    degree: int = 2,
+    near: int | None = None,
+    weight: NDArray[np.float64] | None = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> dict[str, Any]: ...
+def efficient_frontier(
+    model: list[int], ln_c: NDArray[np.float64], loss: NDArray[np.float64], n_models: int, n_grid: int = 256
+) -> dict[str, Any]: ...
+
 # (end of allocation)
 
 # --- kde (rust/python/src/kde.rs) ------------------------------------------------------------------
