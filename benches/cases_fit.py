@@ -68,7 +68,7 @@ def cases(quick: bool) -> list[Case]:
     truth = sc.datasets.HOFFMANN_PARAMS
 
     def one_eval() -> float:
-        theta = np.log([truth["E"], truth["A"], truth["B"]]).tolist() + [truth["alpha"], truth["beta"]]
+        theta = [*np.log([truth["E"], truth["A"], truth["B"]]).tolist(), truth["alpha"], truth["beta"]]
         return objective_and_grad("chinchilla", theta, {"N": big.N, "D": big.D}, big.loss)[0]
 
     out.append(

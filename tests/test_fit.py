@@ -305,7 +305,7 @@ def test_bad_options_are_refused_naming_the_argument() -> None:
             sc.fit(runs, law, **kwargs)  # type: ignore[arg-type]
     with pytest.raises(sc.InvalidInputError, match="runs"):
         sc.fit(sc.Runs(N=GOOD["N"][:4], D=GOOD["D"][:4], loss=GOOD["loss"][:4]))
-    with pytest.raises(ValueError):  # InvalidInputError is a ValueError too
+    with pytest.raises(ValueError, match="objective"):  # InvalidInputError is a ValueError too
         sc.fit(runs, objective="nope")
 
 
