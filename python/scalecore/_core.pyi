@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __version__: str
+__all__: list[str]
 
 # --- laws and fitting (rust/python/src/fit.rs) -----------------------------------------------------
 

@@ -8,6 +8,9 @@
 //! No fused multiply-adds are used, so results are the same on every x86-64 machine, and a value does
 //! not depend on whether it was computed in a vector lane or in the scalar loop tail.
 
+// fdlibm's constants are kept digit for digit as published.
+#![allow(clippy::excessive_precision)]
+
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
 /// ln 2 split so that n * LN2_HI is exact for |n| < 2^11 (fdlibm's constants).
 const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
