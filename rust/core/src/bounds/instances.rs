@@ -1,0 +1,146 @@
+//! The derived bound instances of bounds.md section 3: a teacher of `d` inputs and weight budget `B`
+//! learned by a student of p parameters, i.e. n = p / (d + 1) ReLU units sampled from the teacher.
+//!
+//! These are instances derived in the framework of Jeon & Van Roy, not the papers' own constants:
+//!   misspecification M(n, eta) = B^2 / (8 n) + B^2 eta / 4
+//!   estimation       E(n, eta, T) = [kappa(n) ((d/2) ln(1 + 1/eta) + ln(2 e n)) + ln n] / T
+//! minimised over the weight noise eta > 0 in closed form: eta (1 + eta) = 2 kappa(n) d / (B^2 T).
+
+use statrs::function::gamma::digamma;
+
+use super::{Bound, Terms};
+
+/// Expected number of distinct teacher units among n draws, kappa(n).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Teacher {
+    /// A teacher with `units` units: kappa(n) = min(n, units).
+    Finite { units: f64 },
+    /// A Dirichlet-process teacher with concentration K: kappa(n) = K [psi(K + n) - psi(K)].
+    DirichletProcess { concentration: f64 },
+}
+
+impl Teacher {
+    pub fn kappa(&self, n: f64) -> f64 {
+        match *self {
+            Teacher::Finite { units } => n.min(units),
+            Teacher::DirichletProcess { concentration: k } => k * (digamma(k + n) - digamma(k)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Instance {
+    pub d: f64,
+    pub b: f64,
+    pub teacher: Teacher,
+}
+
+/// Everything that depends on p alone, so that a grid row of equal p pays for the digamma once.
+#[derive(Debug, Clone, Copy)]
+struct Width {
+    p: f64,
+    n: f64,
+    kappa: f64,
+    /// kappa ln(2 e n) + ln n: the estimation numerator without the eta term.
+    count_term: f64,
+}
+
+impl Instance {
+    fn width(&self, p: f64) -> Width {
+        let n = p / (self.d + 1.0);
+        let kappa = self.teacher.kappa(n);
+        let count_term = kappa * (2.0 * std::f64::consts::E * n).ln() + n.ln();
+        Width { p, n, kappa, count_term }
+    }
+
+    /// The optimal eta, from eta (1 + eta) = c with c = 2 kappa d / (B^2 T); written as
+    /// 2c / (1 + sqrt(1 + 4c)) so that it stays accurate when c is tiny (many tokens).
+    pub fn optimal_eta(&self, p: f64, t: f64) -> f64 {
+        let w = self.width(p);
+        self.eta(&w, t)
+    }
+
+    fn eta(&self, w: &Width, t: f64) -> f64 {
+        let c = 2.0 * w.kappa * self.d / (self.b * self.b * t);
+        2.0 * c / (1.0 + (1.0 + 4.0 * c).sqrt())
+    }
+
+    fn terms_at(&self, w: &Width, t: f64) -> Terms {
+        let b2 = self.b * self.b;
+        let eta = self.eta(w, t);
+        Terms {
+            misspecification: b2 / (8.0 * w.n) + b2 * eta / 4.0,
+            estimation: (w.kappa * 0.5 * self.d * (1.0 / eta).ln_1p() + w.count_term) / t,
+        }
+    }
+}
+
+impl Bound for Instance {
+    fn terms(&self, p: f64, t: f64) -> Terms {
+        self.terms_at(&self.width(p), t)
+    }
+
+    /// At least one hidden unit: p >= d + 1.
+    fn min_params(&self) -> f64 {
+        self.d + 1.0
+    }
+
+    fn evaluate_block(&self, p: &[f64], t: &[f64], value: &mut [f64], mut terms: Option<(&mut [f64], &mut [f64])>) {
+        let mut w: Option<Width> = None;
+        for i in 0..value.len() {
+            let width = match w {
+                Some(w) if w.p == p[i] => w,
+                _ => *w.insert(self.width(p[i])),
+            };
+            let x = self.terms_at(&width, t[i]);
+            value[i] = x.misspecification + x.estimation;
+            if let Some((m, e)) = terms.as_mut() {
+                m[i] = x.misspecification;
+                e[i] = x.estimation;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dirichlet_process_distinct_units_check() {
+        // bounds.md section 2, K = 10.
+        let t = Teacher::DirichletProcess { concentration: 10.0 };
+        for (n, want) in [(10.0, 7.188), (100.0, 24.442), (1000.0, 46.655)] {
+            assert!((t.kappa(n) - want).abs() < 5e-4, "{n}: {}", t.kappa(n));
+        }
+    }
+
+    #[test]
+    fn eta_minimises_the_sum() {
+        let inst = Instance { d: 64.0, b: 1.0, teacher: Teacher::DirichletProcess { concentration: 10.0 } };
+        let (p, t) = (1e5, 1e8);
+        let w = inst.width(p);
+        let at = |eta: f64| {
+            let b2 = inst.b * inst.b;
+            b2 / (8.0 * w.n) + b2 * eta / 4.0 + (w.kappa * 0.5 * inst.d * (1.0 / eta).ln_1p() + w.count_term) / t
+        };
+        let eta = inst.optimal_eta(p, t);
+        let best = at(eta);
+        assert!((inst.value(p, t) - best).abs() <= 1e-15 * best);
+        for f in [0.9, 0.99, 1.01, 1.1] {
+            assert!(at(eta * f) > best);
+        }
+    }
+
+    #[test]
+    fn cached_rows_match_pointwise() {
+        let inst = Instance { d: 8.0, b: 2.0, teacher: Teacher::Finite { units: 50.0 } };
+        let p = [9.0, 9.0, 900.0, 900.0, 9.0];
+        let t = [1.0, 1e3, 1e3, 1e6, 1e9];
+        let mut v = [0.0; 5];
+        inst.evaluate_block(&p, &t, &mut v, None);
+        for i in 0..5 {
+            assert_eq!(v[i], inst.value(p[i], t[i]));
+        }
+    }
+}

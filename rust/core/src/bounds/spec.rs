@@ -1,0 +1,255 @@
+//! One named bound with validated constants, and the parallel evaluation and allocation over arrays.
+
+use rayon::prelude::*;
+
+use super::allocation::{allocate_each, allocate_numerical, check_budgets, Allocations};
+use super::instances::{Instance, Teacher};
+use super::shapes::{InverseLinear, InverseLog, PowerLaw};
+use super::Bound;
+use crate::control::Control;
+use crate::error::{CoreError, Result};
+
+/// Points per parallel chunk of an evaluation.
+const CHUNK: usize = 8192;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BoundSpec {
+    InverseLinear(InverseLinear),
+    InverseLog(InverseLog),
+    PowerLaw(PowerLaw),
+    Instance(Instance),
+}
+
+/// The kinds `BoundSpec::new` accepts, with their constants in order.
+pub const KINDS: [(&str, &[&str]); 5] = [
+    ("inverse_linear", &["a", "b"]),
+    ("inverse_log", &["a", "b0", "b1"]),
+    ("power_law", &["E", "A", "B", "alpha", "beta"]),
+    ("finite_teacher", &["d", "N", "B"]),
+    ("dirichlet_process_teacher", &["d", "K", "B"]),
+];
+
+fn require(name: &str, value: f64, ok: bool, what: &str) -> Result<()> {
+    if value.is_finite() && ok {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(name, format!("must be {what}, got {value}")))
+    }
+}
+
+impl BoundSpec {
+    /// A bound of `kind` with constants `params` (in the order of `KINDS`), validated.
+    pub fn new(kind: &str, params: &[f64]) -> Result<Self> {
+        let names = KINDS
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, names)| *names)
+            .ok_or_else(|| CoreError::invalid("kind", format!("unknown bound kind {kind:?}")))?;
+        if params.len() != names.len() {
+            return Err(CoreError::invalid(
+                "params",
+                format!("{kind} takes {} constants ({}), got {}", names.len(), names.join(", "), params.len()),
+            ));
+        }
+        let p = params;
+        Ok(match kind {
+            "inverse_linear" => {
+                require("a", p[0], p[0] > 0.0, "positive")?;
+                require("b", p[1], p[1] > 0.0, "positive")?;
+                BoundSpec::InverseLinear(InverseLinear { a: p[0], b: p[1] })
+            }
+            "inverse_log" => {
+                require("a", p[0], p[0] > 0.0, "positive")?;
+                require("b0", p[1], p[1] >= 0.0, "non-negative")?;
+                require("b1", p[2], p[2] >= 0.0, "non-negative")?;
+                if p[1] == 0.0 && p[2] == 0.0 {
+                    return Err(CoreError::invalid("b1", "b0 and b1 are both 0: the bound has no estimation term"));
+                }
+                BoundSpec::InverseLog(InverseLog { a: p[0], b0: p[1], b1: p[2] })
+            }
+            "power_law" => {
+                require("E", p[0], p[0] >= 0.0, "non-negative")?;
+                for (i, name) in ["A", "B", "alpha", "beta"].iter().enumerate() {
+                    require(name, p[i + 1], p[i + 1] > 0.0, "positive")?;
+                }
+                BoundSpec::PowerLaw(PowerLaw { e: p[0], a: p[1], b: p[2], alpha: p[3], beta: p[4] })
+            }
+            _ => {
+                require("d", p[0], p[0] >= 1.0, "at least 1")?;
+                require("B", p[2], p[2] > 0.0, "positive")?;
+                let teacher = if kind == "finite_teacher" {
+                    require("N", p[1], p[1] >= 1.0, "at least 1 (teacher units)")?;
+                    Teacher::Finite { units: p[1] }
+                } else {
+                    require("K", p[1], p[1] > 0.0, "positive")?;
+                    Teacher::DirichletProcess { concentration: p[1] }
+                };
+                BoundSpec::Instance(Instance { d: p[0], b: p[2], teacher })
+            }
+        })
+    }
+
+    fn bound(&self) -> &dyn BoundDyn {
+        match self {
+            BoundSpec::InverseLinear(b) => b,
+            BoundSpec::InverseLog(b) => b,
+            BoundSpec::PowerLaw(b) => b,
+            BoundSpec::Instance(b) => b,
+        }
+    }
+
+    pub fn min_params(&self) -> f64 {
+        self.bound().min_params_dyn()
+    }
+
+    /// U(p_i, T_i) for paired points (already broadcast), and the two terms when `terms` is given.
+    pub fn evaluate(
+        &self,
+        p: &[f64],
+        t: &[f64],
+        value: &mut [f64],
+        terms: Option<(&mut [f64], &mut [f64])>,
+    ) -> Result<()> {
+        if p.len() != t.len() || value.len() != p.len() {
+            return Err(CoreError::invalid("T", format!("has {} points but p has {}", t.len(), p.len())));
+        }
+        let floor = self.min_params();
+        if let Some(i) = p.iter().position(|v| !(v.is_finite() && *v >= floor)) {
+            return Err(CoreError::invalid(
+                "p",
+                format!("must be finite and at least {floor} for this bound, got {} at position {i}", p[i]),
+            ));
+        }
+        if let Some(i) = t.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(CoreError::invalid("T", format!("must be finite and positive, got {} at position {i}", t[i])));
+        }
+        let bound = self.bound();
+        let chunks = value.par_chunks_mut(CHUNK).zip(p.par_chunks(CHUNK)).zip(t.par_chunks(CHUNK));
+        match terms {
+            None => chunks.for_each(|((v, p), t)| bound.evaluate_dyn(p, t, v, None)),
+            Some((m, e)) => chunks
+                .zip(m.par_chunks_mut(CHUNK))
+                .zip(e.par_chunks_mut(CHUNK))
+                .for_each(|((((v, p), t), m), e)| bound.evaluate_dyn(p, t, v, Some((m, e)))),
+        }
+        Ok(())
+    }
+
+    /// Compute-optimal allocations for each budget: the closed form of a shape unless `numerical`,
+    /// the grid-and-Brent search otherwise (always for the instances).
+    pub fn allocate(&self, compute: &[f64], numerical: bool, control: &Control) -> Result<Allocations> {
+        if let Some(i) = compute.iter().position(|c| !(c.is_finite() && *c > 0.0)) {
+            return Err(CoreError::invalid(
+                "compute",
+                format!("must be finite and positive, got {} at position {i}", compute[i]),
+            ));
+        }
+        match (self, numerical) {
+            (BoundSpec::InverseLinear(b), false) => allocate_each(compute, control, |c| b.allocate(c)),
+            (BoundSpec::InverseLog(b), false) => allocate_each(compute, control, |c| b.allocate(c)),
+            (BoundSpec::PowerLaw(b), false) => allocate_each(compute, control, |c| b.allocate(c)),
+            (BoundSpec::InverseLinear(b), true) => numerical_each(b, compute, control),
+            (BoundSpec::InverseLog(b), true) => numerical_each(b, compute, control),
+            (BoundSpec::PowerLaw(b), true) => numerical_each(b, compute, control),
+            (BoundSpec::Instance(b), _) => numerical_each(b, compute, control),
+        }
+    }
+}
+
+fn numerical_each<B: Bound>(bound: &B, compute: &[f64], control: &Control) -> Result<Allocations> {
+    check_budgets(bound, compute)?;
+    allocate_each(compute, control, |c| allocate_numerical(bound, c))
+}
+
+/// Object-safe view of `Bound` for the dispatch above (the generic methods stay monomorphised).
+trait BoundDyn: Sync {
+    fn min_params_dyn(&self) -> f64;
+    fn evaluate_dyn(&self, p: &[f64], t: &[f64], value: &mut [f64], terms: Option<(&mut [f64], &mut [f64])>);
+}
+
+impl<B: Bound> BoundDyn for B {
+    fn min_params_dyn(&self) -> f64 {
+        self.min_params()
+    }
+    fn evaluate_dyn(&self, p: &[f64], t: &[f64], value: &mut [f64], terms: Option<(&mut [f64], &mut [f64])>) {
+        self.evaluate_block(p, t, value, terms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rel(a: f64, b: f64) -> f64 {
+        ((a - b) / b).abs()
+    }
+
+    /// `got` rounds to `stated`, which is given to `digits` significant digits.
+    fn agrees(got: f64, stated: f64, digits: i32) -> bool {
+        let unit = 10f64.powi(stated.abs().log10().floor() as i32 - digits + 1);
+        (got - stated).abs() <= 0.5 * unit * (1.0 + 1e-9)
+    }
+
+    #[test]
+    fn dirichlet_process_check_table() {
+        // bounds.md section 3 (K = 10, B = 1): (d, C, p*, T*, T*/p*, U*).
+        // The last two U* are stated to 4 digits.
+        let rows = [
+            (64.0, 1e12, 2.4130e4, 4.1442e7, 1717.4, 6.3086e-4, 5),
+            (64.0, 1e16, 1.4467e6, 6.9122e9, 4777.8, 1.0941e-5, 5),
+            (64.0, 1e20, 1.0268e8, 9.7389e11, 9484.6, 1.5602e-7, 5),
+            (4.0, 1e16, 1.0914e6, 9.1622e9, 8394.6, 1.105e-6, 4),
+            (256.0, 1e16, 1.6544e6, 6.0444e9, 3653.4, 3.763e-5, 4),
+        ];
+        for (d, c, p, t, ratio, u, u_digits) in rows {
+            let spec = BoundSpec::new("dirichlet_process_teacher", &[d, 10.0, 1.0]).unwrap();
+            let x = spec.allocate(&[c], false, &Control::new()).unwrap();
+            let ok = agrees(x.p[0], p, 5)
+                && agrees(x.t[0], t, 5)
+                && agrees(x.t[0] / x.p[0], ratio, 5)
+                && agrees(x.value[0], u, u_digits);
+            assert!(ok, "{d} {c}: {x:?}");
+        }
+    }
+
+    #[test]
+    fn local_slope_rises_toward_one_half() {
+        let spec = BoundSpec::new("dirichlet_process_teacher", &[64.0, 10.0, 1.0]).unwrap();
+        let c: Vec<f64> = [13, 15, 17, 19, 21].iter().map(|k| 10f64.powi(*k)).collect();
+        let x = spec.allocate(&c, false, &Control::new()).unwrap();
+        for (got, want) in x.local_exponent.iter().zip([0.438, 0.451, 0.460, 0.466, 0.470]) {
+            assert!((got - want).abs() < 5e-4, "{got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn numerical_search_matches_closed_forms() {
+        for (kind, params) in [
+            ("inverse_linear", vec![3.0, 0.5]),
+            ("inverse_log", vec![1.0, 0.0, 1.0]),
+            ("power_law", vec![1.7, 406.4, 410.7, 0.34, 0.28]),
+        ] {
+            let spec = BoundSpec::new(kind, &params).unwrap();
+            let c = [1e6, 1e12, 1e18];
+            let exact = spec.allocate(&c, false, &Control::new()).unwrap();
+            let num = spec.allocate(&c, true, &Control::new()).unwrap();
+            for i in 0..3 {
+                assert!(rel(num.p[i], exact.p[i]) < 1e-8, "{kind} {i}: {} vs {}", num.p[i], exact.p[i]);
+                assert!((num.local_exponent[i] - exact.local_exponent[i]).abs() < 1e-6, "{kind}");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_constants_name_the_argument() {
+        let err = |kind: &str, p: &[f64]| match BoundSpec::new(kind, p) {
+            Err(CoreError::InvalidInput { name, .. }) => name,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(err("dirichlet_process_teacher", &[0.5, 10.0, 1.0]), "d");
+        assert_eq!(err("finite_teacher", &[4.0, 10.0, -1.0]), "B");
+        assert_eq!(err("inverse_log", &[1.0, -1.0, 1.0]), "b0");
+        let spec = BoundSpec::new("inverse_linear", &[1.0, 1.0]).unwrap();
+        assert!(spec.allocate(&[-1.0], false, &Control::new()).is_err());
+    }
+}
