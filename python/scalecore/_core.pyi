@@ -92,5 +92,9 @@ def linear_regression_information(
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
 ) -> tuple[float, float, float]: ...
+def teacher_distinct_units(kind: str, params: list[float], n: NDArray[np.float64]) -> NDArray[np.float64]: ...
+def teacher_optimal_eta(
+    kind: str, params: list[float], p: NDArray[np.float64], t: NDArray[np.float64]
+) -> NDArray[np.float64]: ...
 
 # (end of bounds)

@@ -31,7 +31,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import _core
-from ._validation import FloatArray, as_float_array, n_threads as check_threads, one_of, positive_float
+from ._validation import FloatArray, as_float_array, one_of, positive_float
+from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
 from .reference import bounds as _reference
 
@@ -49,6 +50,7 @@ __all__ = [
     "RegressionInformation",
     "TwoSidedBound",
     "allocate",
+    "bernoulli_logit_kl",
     "compare_exponent",
     "error_from_information",
     "linear_regression_information",
@@ -57,15 +59,15 @@ __all__ = [
 Progress = Callable[[int, int], Any]
 
 
-def _constant(name: str, value: Any, *, minimum: float = 0.0, strict: bool = True) -> float:
-    """A finite float above `minimum` (or at least it, when not strict); the error names the argument."""
+def _constant(name: str, value: Any, *, minimum: float = 0.0, inclusive: bool = False) -> float:
+    """A finite float above `minimum` (or equal to it, when inclusive); the error names the argument."""
     try:
         v = float(value)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{name}: must be a number, got {value!r}") from None
-    ok = math.isfinite(v) and (v > minimum if strict else v >= minimum)
+    ok = math.isfinite(v) and (v >= minimum if inclusive else v > minimum)
     if not ok:
-        relation = "greater than" if strict else "at least"
+        relation = "at least" if inclusive else "greater than"
         raise InvalidInputError(f"{name}: must be finite and {relation} {minimum:g}, got {value!r}")
     return v
 
@@ -119,7 +121,14 @@ class BoundAllocation:
             f"  C={c:.3g}: p*={p:.5g}, T*={t:.5g}, T*/p*={t / p:.5g}, U*={u:.5g} "
             f"(misspecification {m:.3g}, estimation {e:.3g}), d ln p*/d ln C={s:.4f}"
             for c, p, t, u, m, e, s in zip(
-                self.compute, self.p, self.T, self.value, self.misspecification, self.estimation, self.local_exponent
+                self.compute,
+                self.p,
+                self.T,
+                self.value,
+                self.misspecification,
+                self.estimation,
+                self.local_exponent,
+                strict=True,
             )
         ]
         return f"BoundAllocation({self.bound},\n" + "\n".join(rows) + "\n)"
@@ -148,7 +157,8 @@ class _RustBound:
 
     @property
     def p_min(self) -> float:
-        """Smallest parameter count the bound is defined for (and the lower end of the allocation search)."""
+        """The lower end of the numerical allocation search over p (and, for InverseLog and the teacher
+        instances, the smallest p they are defined for; InverseLinear and PowerLaw take any p > 0)."""
         return 1.0
 
     def evaluate(self, p: Any, T: Any, *, n_threads: int | None = None) -> FloatArray:
@@ -163,7 +173,8 @@ class _RustBound:
         value, m, e = _core.bound_evaluate(
             self.kind, self._params(), pf, tf, with_terms=True, n_threads=check_threads(n_threads)
         )
-        assert m is not None and e is not None
+        assert m is not None
+        assert e is not None
         return BoundTerms(value.reshape(shape), m.reshape(shape), e.reshape(shape))
 
     def _allocate(
@@ -200,7 +211,7 @@ class InverseLog(_RustBound):
 
     Under p T = C the first-order condition p^2 (b0 + b1 + b1 ln p) = aC is solved by Lambert W,
     ln p* = W(z)/2 - (b0/b1 + 1) with z = (2aC/b1) exp(2(b0/b1 + 1)), computed from ln z so that huge
-    budgets never overflow.
+    budgets never overflow. Budgets with aC <= b0 + b1 get the edge p* = 1.
     """
 
     a: float
@@ -211,8 +222,8 @@ class InverseLog(_RustBound):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "a", _constant("a", self.a))
-        object.__setattr__(self, "b0", _constant("b0", self.b0, strict=False))
-        object.__setattr__(self, "b1", _constant("b1", self.b1, strict=False))
+        object.__setattr__(self, "b0", _constant("b0", self.b0, inclusive=True))
+        object.__setattr__(self, "b1", _constant("b1", self.b1, inclusive=True))
         if self.b0 == 0.0 and self.b1 == 0.0:
             raise InvalidInputError("b1: b0 and b1 are both 0, so the bound has no estimation term")
 
@@ -237,7 +248,7 @@ class PowerLaw(_RustBound):
     closed_form: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "E", _constant("E", self.E, strict=False))
+        object.__setattr__(self, "E", _constant("E", self.E, inclusive=True))
         for name in ("A", "B", "alpha", "beta"):
             object.__setattr__(self, name, _constant(name, getattr(self, name)))
 
@@ -260,6 +271,16 @@ class _TeacherBound(_RustBound):
     def p_min(self) -> float:
         return self.d + 1.0
 
+    def distinct_units(self, n: Any) -> FloatArray:
+        """kappa(n): the expected number of distinct teacher units among n sampled units."""
+        a = as_float_array("n", n, nonnegative=True, ndim=np.ndim(n))
+        return _core.teacher_distinct_units(self.kind, self._params(), np.ascontiguousarray(a).ravel()).reshape(a.shape)
+
+    def optimal_eta(self, p: Any, T: Any) -> FloatArray:
+        """The weight noise eta > 0 attaining the bound at (p, T): eta (1 + eta) = 2 kappa(n) d / (B^2 T)."""
+        pf, tf, shape = _broadcast(p, T)
+        return _core.teacher_optimal_eta(self.kind, self._params(), pf, tf).reshape(shape)
+
 
 @dataclass(frozen=True)
 class FiniteTeacher(_TeacherBound):
@@ -278,8 +299,8 @@ class FiniteTeacher(_TeacherBound):
     kind: ClassVar[str] = "finite_teacher"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "d", _constant("d", self.d, minimum=1.0, strict=False))
-        object.__setattr__(self, "N", _constant("N", self.N, minimum=1.0, strict=False))
+        object.__setattr__(self, "d", _constant("d", self.d, minimum=1.0, inclusive=True))
+        object.__setattr__(self, "N", _constant("N", self.N, minimum=1.0, inclusive=True))
         object.__setattr__(self, "B", _constant("B", self.B))
 
     def _params(self) -> list[float]:
@@ -304,7 +325,7 @@ class DirichletProcessTeacher(_TeacherBound):
     kind: ClassVar[str] = "dirichlet_process_teacher"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "d", _constant("d", self.d, minimum=1.0, strict=False))
+        object.__setattr__(self, "d", _constant("d", self.d, minimum=1.0, inclusive=True))
         object.__setattr__(self, "K", _constant("K", self.K))
         object.__setattr__(self, "B", _constant("B", self.B))
 
@@ -334,7 +355,7 @@ class DecomposedBound:
         if not callable(self.estimation):
             raise InvalidInputError(f"estimation: must be callable, got {self.estimation!r}")
         object.__setattr__(self, "p_min", _constant("p_min", self.p_min))
-        object.__setattr__(self, "irreducible", _constant("irreducible", self.irreducible, strict=False))
+        object.__setattr__(self, "irreducible", _constant("irreducible", self.irreducible, inclusive=True))
 
     def terms(self, p: Any, T: Any, *, n_threads: int | None = None) -> BoundTerms:
         pf, tf, shape = _broadcast(p, T)
@@ -403,6 +424,18 @@ def allocate(
 
 
 # --- framework ------------------------------------------------------------------------------------------
+
+
+def bernoulli_logit_kl(u: Any, v: Any) -> FloatArray:
+    """KL(Bern(sigmoid(u)) || Bern(sigmoid(v))) in nats, broadcasting; the instances use its bound (u - v)^2 / 8
+    (bounds.md section 2)."""
+    ua = as_float_array("u", u, ndim=np.ndim(u))
+    va = as_float_array("v", v, ndim=np.ndim(v))
+    # With q = sigmoid(u): KL = q (ln q - ln r) + (1 - q)(ln(1 - q) - ln(1 - r)), and ln sigmoid(x) = -log1p(e^-x).
+    q = 1.0 / (1.0 + np.exp(-ua))
+    log_q, log_1q = -np.logaddexp(0.0, -ua), -np.logaddexp(0.0, ua)
+    log_r, log_1r = -np.logaddexp(0.0, -va), -np.logaddexp(0.0, va)
+    return np.asarray(q * (log_q - log_r) + (1.0 - q) * (log_1q - log_1r), dtype=np.float64)
 
 
 def error_from_information(information: Any, T: Any) -> FloatArray:
@@ -576,14 +609,12 @@ class ExponentComparison:
     def __repr__(self) -> str:
         rows = [
             f"  C={c:.3g}: bound {b:.4f}, fitted {self.fitted:.4f}, difference {b - self.fitted:+.4f}"
-            for c, b in zip(self.compute, self.bound)
+            for c, b in zip(self.compute, self.bound, strict=True)
         ]
         return "ExponentComparison(\n" + "\n".join(rows) + "\n)"
 
 
-def compare_exponent(
-    params: Any, bound: AnyBound, compute: Any, *, n_threads: int | None = None
-) -> ExponentComparison:
+def compare_exponent(params: Any, bound: AnyBound, compute: Any, *, n_threads: int | None = None) -> ExponentComparison:
     """Set the exponent a = beta/(alpha + beta) of a fitted Chinchilla law (a dict of parameters, or any
     object with a ``params`` dict such as a FitResult) beside the bound's local exponent across budgets."""
     mapping = getattr(params, "params", params)

@@ -70,7 +70,7 @@ def teacher_bound(
     n = p / (d + 1.0)
     kap = kappa(n)
     c = 2.0 * kap * d / (B * B * T)
-    eta = (np.sqrt(1.0 + 4.0 * c) - 1.0) / 2.0
+    eta = 2.0 * c / (1.0 + np.sqrt(1.0 + 4.0 * c))  # = (sqrt(1 + 4c) - 1)/2 without cancellation for tiny c
     misspecification = B * B / (8.0 * n) + B * B * eta / 4.0
     estimation = (kap * ((d / 2.0) * np.log(1.0 + 1.0 / eta) + np.log(2.0 * np.e * n)) + np.log(n)) / T
     return misspecification + estimation, misspecification, estimation
@@ -80,7 +80,9 @@ def finite_teacher(p: Any, T: Any, d: float, N: float, B: float) -> tuple[FloatA
     return teacher_bound(p, T, d, B, lambda n: distinct_units_finite(n, N))
 
 
-def dirichlet_process_teacher(p: Any, T: Any, d: float, K: float, B: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+def dirichlet_process_teacher(
+    p: Any, T: Any, d: float, K: float, B: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     return teacher_bound(p, T, d, B, lambda n: distinct_units_dirichlet(n, K))
 
 
@@ -102,7 +104,7 @@ def allocate_numerical(
         values = bound(np.exp(grid), budgets[:, None] / np.exp(grid))
         best = np.argmin(values, axis=1)
         u = np.empty(len(budgets))
-        for i, (budget, j) in enumerate(zip(budgets, best)):
+        for i, (budget, j) in enumerate(zip(budgets, best, strict=True)):
             a, b = grid[i, max(j - 1, 0)], grid[i, min(j + 1, n_grid - 1)]
 
             def g(x: float, budget: float = budget) -> float:

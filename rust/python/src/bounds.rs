@@ -12,7 +12,8 @@ use crate::run::run;
 type Array<'py> = Bound<'py, PyArray1<f64>>;
 
 fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
-    a.as_slice().map_err(|_| invalid(name, "must be a contiguous float64 array"))
+    a.as_slice()
+        .map_err(|_| invalid(name, "must be a contiguous float64 array"))
 }
 
 /// U(p_i, T_i) of the bound `kind` with constants `params` at paired (already broadcast) points; with
@@ -64,7 +65,9 @@ pub fn bound_allocate<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let spec = BoundSpec::new(kind, &params).map_err(to_py)?;
     let compute = slice("compute", &compute)?;
-    let x = run(py, n_threads, progress, |control| spec.allocate(compute, numerical, control))?;
+    let x = run(py, n_threads, progress, |control| {
+        spec.allocate(compute, numerical, control)
+    })?;
     let d = PyDict::new(py);
     d.set_item("p", x.p.into_pyarray(py))?;
     d.set_item("T", x.t.into_pyarray(py))?;
@@ -86,7 +89,9 @@ pub fn rate_distortion_bound<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<(Array<'py>, Array<'py>)> {
     let (eps, h, t) = (slice("eps", &eps)?, slice("H", &h)?, slice("T", &t)?);
-    let (lo, up) = run(py, n_threads, None, |_| rate_distortion::two_sided_bound(eps, h, t))?;
+    let (lo, up) = run(py, n_threads, None, |_| {
+        rate_distortion::two_sided_bound(eps, h, t)
+    })?;
     Ok((lo.into_pyarray(py), up.into_pyarray(py)))
 }
 
@@ -98,7 +103,11 @@ pub fn rate_distortion_sample_complexity<'py>(
     h: PyReadonlyArray1<'py, f64>,
     target: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Array<'py>> {
-    let (eps, h, target) = (slice("eps", &eps)?, slice("H", &h)?, slice("target", &target)?);
+    let (eps, h, target) = (
+        slice("eps", &eps)?,
+        slice("H", &h)?,
+        slice("target", &target)?,
+    );
     let out = rate_distortion::sample_complexity(eps, h, target).map_err(to_py)?;
     Ok(out.into_pyarray(py))
 }
@@ -124,11 +133,42 @@ pub fn linear_regression_information(
     Ok((r.information, r.standard_error, r.jensen_bound))
 }
 
+/// kappa(n) of a teacher instance for each n.
+#[pyfunction]
+pub fn teacher_distinct_units<'py>(
+    py: Python<'py>,
+    kind: &str,
+    params: Vec<f64>,
+    n: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Array<'py>> {
+    let spec = BoundSpec::new(kind, &params).map_err(to_py)?;
+    let out = spec.distinct_units(slice("n", &n)?).map_err(to_py)?;
+    Ok(out.into_pyarray(py))
+}
+
+/// The minimising weight noise eta of a teacher instance at paired points (p_i, T_i).
+#[pyfunction]
+pub fn teacher_optimal_eta<'py>(
+    py: Python<'py>,
+    kind: &str,
+    params: Vec<f64>,
+    p: PyReadonlyArray1<'py, f64>,
+    t: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Array<'py>> {
+    let spec = BoundSpec::new(kind, &params).map_err(to_py)?;
+    let out = spec
+        .optimal_eta(slice("p", &p)?, slice("T", &t)?)
+        .map_err(to_py)?;
+    Ok(out.into_pyarray(py))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bound_evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(bound_allocate, m)?)?;
     m.add_function(wrap_pyfunction!(rate_distortion_bound, m)?)?;
     m.add_function(wrap_pyfunction!(rate_distortion_sample_complexity, m)?)?;
     m.add_function(wrap_pyfunction!(linear_regression_information, m)?)?;
+    m.add_function(wrap_pyfunction!(teacher_distinct_units, m)?)?;
+    m.add_function(wrap_pyfunction!(teacher_optimal_eta, m)?)?;
     Ok(())
 }

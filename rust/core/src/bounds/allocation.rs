@@ -96,14 +96,23 @@ pub fn check_budgets<B: Bound>(bound: &B, compute: &[f64]) -> Result<()> {
 /// The numerical optimum for one budget `c` (which `check_budgets` has accepted).
 pub fn allocate_numerical<B: Bound>(bound: &B, c: f64) -> AllocationPoint {
     let ln_c = c.ln();
+    // The search runs on the reducible part alone: a constant floor (the power law's E) moves no optimum
+    // but can drown the reducible part's variation in rounding.
     let g = |u: f64| {
         let p = u.exp();
-        bound.value(p, c / p)
+        let x = bound.terms(p, c / p);
+        x.misspecification + x.estimation
     };
     let lo = bound.min_params().ln();
     let hi = ln_c - std::f64::consts::LN_2;
     let step = (hi - lo) / (GRID - 1) as f64;
-    let at = |j: usize| if j + 1 == GRID { hi } else { lo + step * j as f64 };
+    let at = |j: usize| {
+        if j + 1 == GRID {
+            hi
+        } else {
+            lo + step * j as f64
+        }
+    };
     let mut best = (0, f64::INFINITY);
     for j in 0..GRID {
         let v = g(at(j));
@@ -112,22 +121,35 @@ pub fn allocate_numerical<B: Bound>(bound: &B, c: f64) -> AllocationPoint {
         }
     }
     let (a, b) = (at(best.0.saturating_sub(1)), at((best.0 + 1).min(GRID - 1)));
-    let (mut u, _) = brent_minimise(g, a, b, 1e-12, 200);
+    let (mut u, g_brent) = brent_minimise(g, a, b, 1e-12, 200);
+    // Brent only approaches an end of its bracket to within its tolerance; an optimum on the edge of
+    // the search interval (the smallest model, or two tokens) is taken exactly.
+    if let Some(&edge) = [lo, hi]
+        .iter()
+        .find(|&&e| (e == a || e == b) && g(e) <= g_brent)
+    {
+        u = edge;
+    }
 
+    // The polish moves at most a few Brent tolerances and must not make g worse than rounding allows,
+    // which rejects it at a kink (the finite teacher's kappa at n = N) where differences mislead.
     let h = POLISH_STEP;
     if u - h > a && u + h < b {
         let (gm, g0, gp) = (g(u - h), g(u), g(u + h));
         let curvature = (gp - 2.0 * g0 + gm) / (h * h);
         if curvature > 0.0 {
             let newton = u - (gp - gm) / (2.0 * h) / curvature;
-            if (newton - u).abs() < 1e3 * h && newton > a && newton < b {
+            let small = (newton - u).abs() < 1e-6 * (1.0 + u.abs());
+            if small && newton > a && newton < b && g(newton) <= g0 + 2.0 * f64::EPSILON * g0.abs()
+            {
                 u = newton;
             }
         }
     }
 
     let local_exponent = local_exponent(bound, u, ln_c, lo, hi);
-    let p = u.exp();
+    // exp(ln p_min) may round below p_min; the result must lie in the bound's domain.
+    let p = u.exp().max(bound.min_params());
     let t = c / p;
     let x = bound.terms(p, t);
     AllocationPoint {
@@ -151,8 +173,12 @@ fn local_exponent<B: Bound>(bound: &B, u: f64, s: f64, lo: f64, hi: f64) -> f64 
     if u + h >= hi {
         return 1.0;
     }
-    let g = |u: f64, s: f64| bound.value(u.exp(), (s - u).exp());
+    let g = |u: f64, s: f64| {
+        let x = bound.terms(u.exp(), (s - u).exp());
+        x.misspecification + x.estimation
+    };
     let g_uu = (g(u + h, s) - 2.0 * g(u, s) + g(u - h, s)) / (h * h);
-    let g_us = (g(u + h, s + h) - g(u + h, s - h) - g(u - h, s + h) + g(u - h, s - h)) / (4.0 * h * h);
+    let g_us =
+        (g(u + h, s + h) - g(u + h, s - h) - g(u - h, s + h) + g(u - h, s - h)) / (4.0 * h * h);
     -g_us / g_uu
 }

@@ -50,7 +50,12 @@ impl Instance {
         let n = p / (self.d + 1.0);
         let kappa = self.teacher.kappa(n);
         let count_term = kappa * (2.0 * std::f64::consts::E * n).ln() + n.ln();
-        Width { p, n, kappa, count_term }
+        Width {
+            p,
+            n,
+            kappa,
+            count_term,
+        }
     }
 
     /// The optimal eta, from eta (1 + eta) = c with c = 2 kappa d / (B^2 T); written as
@@ -85,7 +90,13 @@ impl Bound for Instance {
         self.d + 1.0
     }
 
-    fn evaluate_block(&self, p: &[f64], t: &[f64], value: &mut [f64], mut terms: Option<(&mut [f64], &mut [f64])>) {
+    fn evaluate_block(
+        &self,
+        p: &[f64],
+        t: &[f64],
+        value: &mut [f64],
+        mut terms: Option<(&mut [f64], &mut [f64])>,
+    ) {
         let mut w: Option<Width> = None;
         for i in 0..value.len() {
             let width = match w {
@@ -109,7 +120,9 @@ mod tests {
     #[test]
     fn dirichlet_process_distinct_units_check() {
         // bounds.md section 2, K = 10.
-        let t = Teacher::DirichletProcess { concentration: 10.0 };
+        let t = Teacher::DirichletProcess {
+            concentration: 10.0,
+        };
         for (n, want) in [(10.0, 7.188), (100.0, 24.442), (1000.0, 46.655)] {
             assert!((t.kappa(n) - want).abs() < 5e-4, "{n}: {}", t.kappa(n));
         }
@@ -117,12 +130,20 @@ mod tests {
 
     #[test]
     fn eta_minimises_the_sum() {
-        let inst = Instance { d: 64.0, b: 1.0, teacher: Teacher::DirichletProcess { concentration: 10.0 } };
+        let inst = Instance {
+            d: 64.0,
+            b: 1.0,
+            teacher: Teacher::DirichletProcess {
+                concentration: 10.0,
+            },
+        };
         let (p, t) = (1e5, 1e8);
         let w = inst.width(p);
         let at = |eta: f64| {
             let b2 = inst.b * inst.b;
-            b2 / (8.0 * w.n) + b2 * eta / 4.0 + (w.kappa * 0.5 * inst.d * (1.0 / eta).ln_1p() + w.count_term) / t
+            b2 / (8.0 * w.n)
+                + b2 * eta / 4.0
+                + (w.kappa * 0.5 * inst.d * (1.0 / eta).ln_1p() + w.count_term) / t
         };
         let eta = inst.optimal_eta(p, t);
         let best = at(eta);
@@ -134,7 +155,11 @@ mod tests {
 
     #[test]
     fn cached_rows_match_pointwise() {
-        let inst = Instance { d: 8.0, b: 2.0, teacher: Teacher::Finite { units: 50.0 } };
+        let inst = Instance {
+            d: 8.0,
+            b: 2.0,
+            teacher: Teacher::Finite { units: 50.0 },
+        };
         let p = [9.0, 9.0, 900.0, 900.0, 9.0];
         let t = [1.0, 1e3, 1e3, 1e6, 1e9];
         let mut v = [0.0; 5];

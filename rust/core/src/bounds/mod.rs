@@ -47,12 +47,23 @@ pub trait Bound: Sync {
         self.irreducible() + x.misspecification + x.estimation
     }
 
-    /// Smallest parameter count the bound is defined for, and the lower end of the allocation search.
+    /// The lower end of the numerical allocation search over p.
     fn min_params(&self) -> f64;
+
+    /// Smallest p at which the bound may be evaluated (p must also be positive).
+    fn domain_floor(&self) -> f64 {
+        self.min_params()
+    }
 
     /// Values (and optionally the two terms) at paired points. Instances override this to reuse the
     /// work that depends on p alone along runs of equal p (the rows of a (p, T) grid).
-    fn evaluate_block(&self, p: &[f64], t: &[f64], value: &mut [f64], terms: Option<(&mut [f64], &mut [f64])>) {
+    fn evaluate_block(
+        &self,
+        p: &[f64],
+        t: &[f64],
+        value: &mut [f64],
+        terms: Option<(&mut [f64], &mut [f64])>,
+    ) {
         match terms {
             None => {
                 for ((v, &p), &t) in value.iter_mut().zip(p).zip(t) {

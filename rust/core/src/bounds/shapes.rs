@@ -45,10 +45,16 @@ fn point<B: Bound>(bound: &B, c: f64, ln_p: f64, local_exponent: f64) -> Allocat
 
 impl Bound for InverseLinear {
     fn terms(&self, p: f64, t: f64) -> Terms {
-        Terms { misspecification: self.a / p, estimation: self.b / t }
+        Terms {
+            misspecification: self.a / p,
+            estimation: self.b / t,
+        }
     }
     fn min_params(&self) -> f64 {
         1.0
+    }
+    fn domain_floor(&self) -> f64 {
+        0.0
     }
 }
 
@@ -60,7 +66,10 @@ impl InverseLinear {
 
 impl Bound for InverseLog {
     fn terms(&self, p: f64, t: f64) -> Terms {
-        Terms { misspecification: self.a / p, estimation: (self.b0 + self.b1 * p.ln()) / t }
+        Terms {
+            misspecification: self.a / p,
+            estimation: (self.b0 + self.b1 * p.ln()) / t,
+        }
     }
     fn min_params(&self) -> f64 {
         1.0
@@ -74,6 +83,11 @@ impl InverseLog {
     /// 2 ln p + ln(b0 + b1 (1 + ln p)) = ln(aC), restore full relative accuracy.
     pub fn allocate(&self, c: f64) -> AllocationPoint {
         let (a, b0, b1) = (self.a, self.b0, self.b1);
+        // The shape is defined for p >= 1, where g(ln p) decreases until p* and increases after; when the
+        // unconstrained p* is below 1 (a C < b0 + b1) the optimum is the edge p = 1, which does not move with C.
+        if a * c <= b0 + b1 {
+            return point(self, c, 0.0, 0.0);
+        }
         if b1 == 0.0 {
             return InverseLinear { a, b: b0 }.allocate(c);
         }
@@ -82,7 +96,7 @@ impl InverseLog {
         let target = a.ln() + c.ln();
         for _ in 0..2 {
             let s = b0 + b1 * (1.0 + x);
-            if !(s > 0.0) {
+            if s <= 0.0 {
                 break;
             }
             let step = (2.0 * x + s.ln() - target) / (2.0 + b1 / s);
@@ -96,13 +110,19 @@ impl InverseLog {
 
 impl Bound for PowerLaw {
     fn terms(&self, p: f64, t: f64) -> Terms {
-        Terms { misspecification: self.a * p.powf(-self.alpha), estimation: self.b * t.powf(-self.beta) }
+        Terms {
+            misspecification: self.a * p.powf(-self.alpha),
+            estimation: self.b * t.powf(-self.beta),
+        }
     }
     fn irreducible(&self) -> f64 {
         self.e
     }
     fn min_params(&self) -> f64 {
         1.0
+    }
+    fn domain_floor(&self) -> f64 {
+        0.0
     }
 }
 
@@ -134,10 +154,17 @@ mod tests {
             (1e16, 2.358585e7, 4.239830e8, 17.9762, 8.243801e-8),
             (1e20, 2.109603e9, 4.740228e10, 22.4698, 9.269497e-10),
         ];
-        let shape = InverseLog { a: 1.0, b0: 0.0, b1: 1.0 };
+        let shape = InverseLog {
+            a: 1.0,
+            b0: 0.0,
+            b1: 1.0,
+        };
         for (c, p, t, ratio, u) in rows {
             let x = shape.allocate(c);
-            assert!(rel(x.p, p) < 5e-7 && rel(x.t, t) < 5e-7 && rel(x.value, u) < 5e-7, "{c}: {x:?}");
+            assert!(
+                rel(x.p, p) < 5e-7 && rel(x.t, t) < 5e-7 && rel(x.value, u) < 5e-7,
+                "{c}: {x:?}"
+            );
             assert!(rel(x.t / x.p, ratio) < 5e-5);
         }
     }
@@ -148,8 +175,16 @@ mod tests {
             let shape = InverseLog { a: 2.0, b0, b1 };
             for &c in &[1e3, 1e12, 1e30, 1e200] {
                 let x = shape.allocate(c);
+                if 2.0 * c <= b0 + b1 {
+                    // The unconstrained optimum lies below p = 1: the edge of the domain.
+                    assert_eq!((x.p, x.local_exponent), (1.0, 0.0));
+                    continue;
+                }
                 let lhs = 2.0 * x.p.ln() + (b0 + b1 + b1 * x.p.ln()).ln();
-                assert!((lhs - (2.0 * c).ln()).abs() < 1e-12 * lhs.abs().max(1.0), "{b0} {b1} {c}: {x:?}");
+                assert!(
+                    (lhs - (2.0 * c).ln()).abs() < 1e-12 * lhs.abs().max(1.0),
+                    "{b0} {b1} {c}: {x:?}"
+                );
             }
         }
     }
@@ -158,9 +193,20 @@ mod tests {
     fn inverse_linear_and_power_law_closed_forms() {
         let x = InverseLinear { a: 2.0, b: 8.0 }.allocate(1e10);
         assert!(rel(x.t / x.p, 4.0) < 1e-14 && rel(x.value, 2.0 * (16.0f64 / 1e10).sqrt()) < 1e-14);
-        let law = PowerLaw { e: 1.0, a: 400.0, b: 1000.0, alpha: 0.34, beta: 0.28 };
+        let law = PowerLaw {
+            e: 1.0,
+            a: 400.0,
+            b: 1000.0,
+            alpha: 0.34,
+            beta: 0.28,
+        };
         let x = law.allocate(1e20);
         // First-order condition: alpha A p^-alpha = beta B T^-beta.
-        assert!(rel(0.34 * 400.0 * x.p.powf(-0.34), 0.28 * 1000.0 * x.t.powf(-0.28)) < 1e-12);
+        assert!(
+            rel(
+                0.34 * 400.0 * x.p.powf(-0.34),
+                0.28 * 1000.0 * x.t.powf(-0.28)
+            ) < 1e-12
+        );
     }
 }

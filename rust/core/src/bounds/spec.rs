@@ -33,7 +33,10 @@ fn require(name: &str, value: f64, ok: bool, what: &str) -> Result<()> {
     if value.is_finite() && ok {
         Ok(())
     } else {
-        Err(CoreError::invalid(name, format!("must be {what}, got {value}")))
+        Err(CoreError::invalid(
+            name,
+            format!("must be {what}, got {value}"),
+        ))
     }
 }
 
@@ -48,7 +51,12 @@ impl BoundSpec {
         if params.len() != names.len() {
             return Err(CoreError::invalid(
                 "params",
-                format!("{kind} takes {} constants ({}), got {}", names.len(), names.join(", "), params.len()),
+                format!(
+                    "{kind} takes {} constants ({}), got {}",
+                    names.len(),
+                    names.join(", "),
+                    params.len()
+                ),
             ));
         }
         let p = params;
@@ -63,16 +71,29 @@ impl BoundSpec {
                 require("b0", p[1], p[1] >= 0.0, "non-negative")?;
                 require("b1", p[2], p[2] >= 0.0, "non-negative")?;
                 if p[1] == 0.0 && p[2] == 0.0 {
-                    return Err(CoreError::invalid("b1", "b0 and b1 are both 0: the bound has no estimation term"));
+                    return Err(CoreError::invalid(
+                        "b1",
+                        "b0 and b1 are both 0: the bound has no estimation term",
+                    ));
                 }
-                BoundSpec::InverseLog(InverseLog { a: p[0], b0: p[1], b1: p[2] })
+                BoundSpec::InverseLog(InverseLog {
+                    a: p[0],
+                    b0: p[1],
+                    b1: p[2],
+                })
             }
             "power_law" => {
                 require("E", p[0], p[0] >= 0.0, "non-negative")?;
                 for (i, name) in ["A", "B", "alpha", "beta"].iter().enumerate() {
                     require(name, p[i + 1], p[i + 1] > 0.0, "positive")?;
                 }
-                BoundSpec::PowerLaw(PowerLaw { e: p[0], a: p[1], b: p[2], alpha: p[3], beta: p[4] })
+                BoundSpec::PowerLaw(PowerLaw {
+                    e: p[0],
+                    a: p[1],
+                    b: p[2],
+                    alpha: p[3],
+                    beta: p[4],
+                })
             }
             _ => {
                 require("d", p[0], p[0] >= 1.0, "at least 1")?;
@@ -82,9 +103,15 @@ impl BoundSpec {
                     Teacher::Finite { units: p[1] }
                 } else {
                     require("K", p[1], p[1] > 0.0, "positive")?;
-                    Teacher::DirichletProcess { concentration: p[1] }
+                    Teacher::DirichletProcess {
+                        concentration: p[1],
+                    }
                 };
-                BoundSpec::Instance(Instance { d: p[0], b: p[2], teacher })
+                BoundSpec::Instance(Instance {
+                    d: p[0],
+                    b: p[2],
+                    teacher,
+                })
             }
         })
     }
@@ -111,20 +138,40 @@ impl BoundSpec {
         terms: Option<(&mut [f64], &mut [f64])>,
     ) -> Result<()> {
         if p.len() != t.len() || value.len() != p.len() {
-            return Err(CoreError::invalid("T", format!("has {} points but p has {}", t.len(), p.len())));
+            return Err(CoreError::invalid(
+                "T",
+                format!("has {} points but p has {}", t.len(), p.len()),
+            ));
         }
-        let floor = self.min_params();
-        if let Some(i) = p.iter().position(|v| !(v.is_finite() && *v >= floor)) {
+        let floor = self.bound().domain_floor_dyn();
+        if let Some(i) = p
+            .iter()
+            .position(|v| !(v.is_finite() && *v > 0.0 && *v >= floor))
+        {
+            let need = if floor > 0.0 {
+                format!("at least {floor}")
+            } else {
+                "positive".to_string()
+            };
             return Err(CoreError::invalid(
                 "p",
-                format!("must be finite and at least {floor} for this bound, got {} at position {i}", p[i]),
+                format!(
+                    "must be finite and {need} for this bound, got {} at position {i}",
+                    p[i]
+                ),
             ));
         }
         if let Some(i) = t.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
-            return Err(CoreError::invalid("T", format!("must be finite and positive, got {} at position {i}", t[i])));
+            return Err(CoreError::invalid(
+                "T",
+                format!("must be finite and positive, got {} at position {i}", t[i]),
+            ));
         }
         let bound = self.bound();
-        let chunks = value.par_chunks_mut(CHUNK).zip(p.par_chunks(CHUNK)).zip(t.par_chunks(CHUNK));
+        let chunks = value
+            .par_chunks_mut(CHUNK)
+            .zip(p.par_chunks(CHUNK))
+            .zip(t.par_chunks(CHUNK));
         match terms {
             None => chunks.for_each(|((v, p), t)| bound.evaluate_dyn(p, t, v, None)),
             Some((m, e)) => chunks
@@ -135,17 +182,63 @@ impl BoundSpec {
         Ok(())
     }
 
+    fn instance(&self) -> Result<&Instance> {
+        match self {
+            BoundSpec::Instance(i) => Ok(i),
+            _ => Err(CoreError::invalid(
+                "kind",
+                "distinct units and eta are defined for the teacher instances only",
+            )),
+        }
+    }
+
+    /// kappa(n), the expected number of distinct teacher units among n draws, for each n >= 0.
+    pub fn distinct_units(&self, n: &[f64]) -> Result<Vec<f64>> {
+        let inst = self.instance()?;
+        if let Some(i) = n.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(CoreError::invalid(
+                "n",
+                format!(
+                    "must be finite and non-negative, got {} at position {i}",
+                    n[i]
+                ),
+            ));
+        }
+        Ok(n.iter().map(|&n| inst.teacher.kappa(n)).collect())
+    }
+
+    /// The minimising weight noise eta at paired points (p_i, T_i).
+    pub fn optimal_eta(&self, p: &[f64], t: &[f64]) -> Result<Vec<f64>> {
+        let inst = self.instance()?;
+        let mut scratch = vec![0.0; p.len()];
+        self.evaluate(p, t, &mut scratch, None)?;
+        Ok(p.iter()
+            .zip(t)
+            .map(|(&p, &t)| inst.optimal_eta(p, t))
+            .collect())
+    }
+
     /// Compute-optimal allocations for each budget: the closed form of a shape unless `numerical`,
     /// the grid-and-Brent search otherwise (always for the instances).
-    pub fn allocate(&self, compute: &[f64], numerical: bool, control: &Control) -> Result<Allocations> {
+    pub fn allocate(
+        &self,
+        compute: &[f64],
+        numerical: bool,
+        control: &Control,
+    ) -> Result<Allocations> {
         if let Some(i) = compute.iter().position(|c| !(c.is_finite() && *c > 0.0)) {
             return Err(CoreError::invalid(
                 "compute",
-                format!("must be finite and positive, got {} at position {i}", compute[i]),
+                format!(
+                    "must be finite and positive, got {} at position {i}",
+                    compute[i]
+                ),
             ));
         }
         match (self, numerical) {
-            (BoundSpec::InverseLinear(b), false) => allocate_each(compute, control, |c| b.allocate(c)),
+            (BoundSpec::InverseLinear(b), false) => {
+                allocate_each(compute, control, |c| b.allocate(c))
+            }
             (BoundSpec::InverseLog(b), false) => allocate_each(compute, control, |c| b.allocate(c)),
             (BoundSpec::PowerLaw(b), false) => allocate_each(compute, control, |c| b.allocate(c)),
             (BoundSpec::InverseLinear(b), true) => numerical_each(b, compute, control),
@@ -164,14 +257,30 @@ fn numerical_each<B: Bound>(bound: &B, compute: &[f64], control: &Control) -> Re
 /// Object-safe view of `Bound` for the dispatch above (the generic methods stay monomorphised).
 trait BoundDyn: Sync {
     fn min_params_dyn(&self) -> f64;
-    fn evaluate_dyn(&self, p: &[f64], t: &[f64], value: &mut [f64], terms: Option<(&mut [f64], &mut [f64])>);
+    fn domain_floor_dyn(&self) -> f64;
+    fn evaluate_dyn(
+        &self,
+        p: &[f64],
+        t: &[f64],
+        value: &mut [f64],
+        terms: Option<(&mut [f64], &mut [f64])>,
+    );
 }
 
 impl<B: Bound> BoundDyn for B {
     fn min_params_dyn(&self) -> f64 {
         self.min_params()
     }
-    fn evaluate_dyn(&self, p: &[f64], t: &[f64], value: &mut [f64], terms: Option<(&mut [f64], &mut [f64])>) {
+    fn domain_floor_dyn(&self) -> f64 {
+        self.domain_floor()
+    }
+    fn evaluate_dyn(
+        &self,
+        p: &[f64],
+        t: &[f64],
+        value: &mut [f64],
+        terms: Option<(&mut [f64], &mut [f64])>,
+    ) {
         self.evaluate_block(p, t, value, terms)
     }
 }
@@ -215,9 +324,16 @@ mod tests {
     #[test]
     fn local_slope_rises_toward_one_half() {
         let spec = BoundSpec::new("dirichlet_process_teacher", &[64.0, 10.0, 1.0]).unwrap();
-        let c: Vec<f64> = [13, 15, 17, 19, 21].iter().map(|k| 10f64.powi(*k)).collect();
+        let c: Vec<f64> = [13, 15, 17, 19, 21]
+            .iter()
+            .map(|k| 10f64.powi(*k))
+            .collect();
         let x = spec.allocate(&c, false, &Control::new()).unwrap();
-        for (got, want) in x.local_exponent.iter().zip([0.438, 0.451, 0.460, 0.466, 0.470]) {
+        for (got, want) in x
+            .local_exponent
+            .iter()
+            .zip([0.438, 0.451, 0.460, 0.466, 0.470])
+        {
             assert!((got - want).abs() < 5e-4, "{got} vs {want}");
         }
     }
@@ -234,8 +350,16 @@ mod tests {
             let exact = spec.allocate(&c, false, &Control::new()).unwrap();
             let num = spec.allocate(&c, true, &Control::new()).unwrap();
             for i in 0..3 {
-                assert!(rel(num.p[i], exact.p[i]) < 1e-8, "{kind} {i}: {} vs {}", num.p[i], exact.p[i]);
-                assert!((num.local_exponent[i] - exact.local_exponent[i]).abs() < 1e-6, "{kind}");
+                assert!(
+                    rel(num.p[i], exact.p[i]) < 1e-8,
+                    "{kind} {i}: {} vs {}",
+                    num.p[i],
+                    exact.p[i]
+                );
+                assert!(
+                    (num.local_exponent[i] - exact.local_exponent[i]).abs() < 1e-6,
+                    "{kind}"
+                );
             }
         }
     }
