@@ -200,6 +200,21 @@ def reducible(bound: Any, p: Any, T: Any) -> Any:
     return reference_value(bound, p, T, floor=False)
 
 
+@pytest.mark.parametrize(
+    ("p_shape", "t_shape"),
+    [((4, 1), (1, 3)), ((4, 1), (3,)), ((1, 4), (3, 1)), ((4,), (3, 1)), ((1, 1), (3,)), ((4, 3), (1, 3)), ((), (3,))],
+)
+def test_grid_layouts_match_paired_points(p_shape: tuple[int, ...], t_shape: tuple[int, ...]) -> None:
+    bound = B.DirichletProcessTeacher(8, 2.0, 1.5)
+    p = np.geomspace(9.0, 1e8, int(np.prod(p_shape))).reshape(p_shape)
+    T = np.geomspace(1.0, 1e12, int(np.prod(t_shape))).reshape(t_shape)
+    out = bound.evaluate(p, T)
+    pb, tb = np.broadcast_arrays(p, T)
+    assert out.shape == pb.shape
+    np.testing.assert_array_equal(out, bound.evaluate(pb.ravel(), tb.ravel()).reshape(pb.shape))
+    np.testing.assert_allclose(out, reference_value(bound, p, T), rtol=1e-12)
+
+
 def numerical_derivative(bound: Any, u: float, c: float, h: float = 1e-4) -> tuple[float, float]:
     g = lambda x: float(reducible(bound, math.exp(x), c / math.exp(x)))  # noqa: E731
     return (g(u + h) - g(u - h)) / (2 * h), g(u)

@@ -66,6 +66,14 @@ def bound_evaluate(
     with_terms: bool = False,
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, NDArray[np.float64] | None]: ...
+def bound_evaluate_grid(
+    kind: str,
+    params: list[float],
+    p: NDArray[np.float64],
+    t: NDArray[np.float64],
+    *,
+    n_threads: int | None = None,
+) -> NDArray[np.float64]: ...
 def bound_allocate(
     kind: str,
     params: list[float],

@@ -83,6 +83,22 @@ def _broadcast(p: Any, T: Any) -> tuple[FloatArray, FloatArray, tuple[int, ...]]
     return np.ascontiguousarray(pb).ravel(), np.ascontiguousarray(tb).ravel(), pb.shape
 
 
+def _grid_axes(p: Any, T: Any) -> tuple[FloatArray, FloatArray, bool] | None:
+    """(p values, T values, transposed) when p and T broadcast to an outer-product grid: p of shape
+    (m, 1) against T of shape (n,) or (1, n) (result[i, j] = U(p_i, T_j)), or the transpose of that."""
+    if not (np.ndim(p) in (1, 2) and np.ndim(T) in (1, 2)) or max(np.ndim(p), np.ndim(T)) != 2:
+        return None
+    pa = as_float_array("p", p, ndim=np.ndim(p), positive=True, allow_empty=True)
+    ta = as_float_array("T", T, ndim=np.ndim(T), positive=True, allow_empty=True)
+    p2 = pa.reshape((1, *pa.shape)) if pa.ndim == 1 else pa
+    t2 = ta.reshape((1, *ta.shape)) if ta.ndim == 1 else ta
+    if p2.shape[1] == 1 and t2.shape[0] == 1:
+        return np.ascontiguousarray(p2[:, 0]), np.ascontiguousarray(t2[0, :]), False
+    if p2.shape[0] == 1 and t2.shape[1] == 1:
+        return np.ascontiguousarray(p2[0, :]), np.ascontiguousarray(t2[:, 0]), True
+    return None
+
+
 @dataclass(frozen=True)
 class BoundTerms:
     """A bound's value and its two terms at each (p, T): value = irreducible + misspecification + estimation."""
@@ -162,9 +178,17 @@ class _RustBound:
         return 1.0
 
     def evaluate(self, p: Any, T: Any, *, n_threads: int | None = None) -> FloatArray:
-        """U(p, T), broadcasting p and T like NumPy."""
+        """U(p, T), broadcasting p and T like NumPy. A grid (p a column and T a row, or the reverse) is
+        evaluated without materialising the broadcast inputs, sharing work along rows and columns."""
+        threads = check_threads(n_threads)
+        grid = _grid_axes(p, T)
+        if grid is not None:
+            rows, cols, transposed = grid
+            flat = _core.bound_evaluate_grid(self.kind, self._params(), rows, cols, n_threads=threads)
+            out = flat.reshape(len(rows), len(cols))
+            return np.ascontiguousarray(out.T) if transposed else out
         pf, tf, shape = _broadcast(p, T)
-        value, _, _ = _core.bound_evaluate(self.kind, self._params(), pf, tf, n_threads=check_threads(n_threads))
+        value, _, _ = _core.bound_evaluate(self.kind, self._params(), pf, tf, n_threads=threads)
         return value.reshape(shape)
 
     def terms(self, p: Any, T: Any, *, n_threads: int | None = None) -> BoundTerms:

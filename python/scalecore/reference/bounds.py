@@ -72,7 +72,7 @@ def teacher_bound(
     c = 2.0 * kap * d / (B * B * T)
     eta = 2.0 * c / (1.0 + np.sqrt(1.0 + 4.0 * c))  # = (sqrt(1 + 4c) - 1)/2 without cancellation for tiny c
     misspecification = B * B / (8.0 * n) + B * B * eta / 4.0
-    estimation = (kap * ((d / 2.0) * np.log(1.0 + 1.0 / eta) + np.log(2.0 * np.e * n)) + np.log(n)) / T
+    estimation = (kap * ((d / 2.0) * np.log1p(1.0 / eta) + np.log(2.0 * np.e * n)) + np.log(n)) / T
     return misspecification + estimation, misspecification, estimation
 
 

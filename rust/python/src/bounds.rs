@@ -49,6 +49,31 @@ pub fn bound_evaluate<'py>(
     Ok((value.into_pyarray(py), m, e))
 }
 
+/// U on the grid p x T, flattened row-major (row i: p[i] against every T).
+#[pyfunction]
+#[pyo3(signature = (kind, params, p, t, *, n_threads=None))]
+pub fn bound_evaluate_grid<'py>(
+    py: Python<'py>,
+    kind: &str,
+    params: Vec<f64>,
+    p: PyReadonlyArray1<'py, f64>,
+    t: PyReadonlyArray1<'py, f64>,
+    n_threads: Option<usize>,
+) -> PyResult<Array<'py>> {
+    let spec = BoundSpec::new(kind, &params).map_err(to_py)?;
+    let (p, t) = (slice("p", &p)?, slice("T", &t)?);
+    let size = p
+        .len()
+        .checked_mul(t.len())
+        .ok_or_else(|| invalid("T", "the (p, T) grid is too large"))?;
+    let value = run(py, n_threads, None, |_| {
+        let mut value = vec![0.0; size];
+        spec.evaluate_grid(p, t, &mut value)?;
+        Ok(value)
+    })?;
+    Ok(value.into_pyarray(py))
+}
+
 /// Compute-optimal allocation under p T = C for each budget: a dict of arrays p, T, value,
 /// misspecification, estimation, local_exponent.
 #[pyfunction]
@@ -164,6 +189,7 @@ pub fn teacher_optimal_eta<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bound_evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(bound_evaluate_grid, m)?)?;
     m.add_function(wrap_pyfunction!(bound_allocate, m)?)?;
     m.add_function(wrap_pyfunction!(rate_distortion_bound, m)?)?;
     m.add_function(wrap_pyfunction!(rate_distortion_sample_complexity, m)?)?;

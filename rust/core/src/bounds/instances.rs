@@ -35,54 +35,68 @@ pub struct Instance {
     pub teacher: Teacher,
 }
 
-/// Everything that depends on p alone, so that a grid row of equal p pays for the digamma once.
+/// Everything that depends on p alone, so that a grid row of equal p pays for the digamma and the
+/// logarithms once and each point costs one square root and one logarithm.
 #[derive(Debug, Clone, Copy)]
 struct Width {
     p: f64,
-    n: f64,
-    kappa: f64,
+    /// B^2 / (8 n): the misspecification of sampling n units.
+    sampling: f64,
+    /// 2 kappa d / B^2, so that eta (1 + eta) = c_scale / T.
+    c_scale: f64,
+    /// 1 / (2 c_scale).
+    half_inv_c_scale: f64,
+    /// kappa d / 2, the weight of ln(1 + 1/eta) in the estimation numerator.
+    noise_scale: f64,
     /// kappa ln(2 e n) + ln n: the estimation numerator without the eta term.
     count_term: f64,
 }
 
 impl Instance {
     fn width(&self, p: f64) -> Width {
+        let b2 = self.b * self.b;
         let n = p / (self.d + 1.0);
         let kappa = self.teacher.kappa(n);
-        let count_term = kappa * (2.0 * std::f64::consts::E * n).ln() + n.ln();
         Width {
             p,
-            n,
-            kappa,
-            count_term,
+            sampling: b2 / (8.0 * n),
+            c_scale: 2.0 * kappa * self.d / b2,
+            half_inv_c_scale: b2 / (4.0 * kappa * self.d),
+            noise_scale: 0.5 * kappa * self.d,
+            count_term: kappa * (2.0 * std::f64::consts::E * n).ln() + n.ln(),
         }
     }
 
-    /// The optimal eta, from eta (1 + eta) = c with c = 2 kappa d / (B^2 T); written as
-    /// 2c / (1 + sqrt(1 + 4c)) so that it stays accurate when c is tiny (many tokens).
+    /// The optimal eta at (p, T).
     pub fn optimal_eta(&self, p: f64, t: f64) -> f64 {
-        let w = self.width(p);
-        self.eta(&w, t)
-    }
-
-    fn eta(&self, w: &Width, t: f64) -> f64 {
-        let c = 2.0 * w.kappa * self.d / (self.b * self.b * t);
+        let c = self.width(p).c_scale / t;
         2.0 * c / (1.0 + (1.0 + 4.0 * c).sqrt())
     }
 
-    fn terms_at(&self, w: &Width, t: f64) -> Terms {
-        let b2 = self.b * self.b;
-        let eta = self.eta(w, t);
+    /// The terms at T given 1/T (shared by a grid column). With c = c_scale / T and s = sqrt(1 + 4c),
+    /// eta = 2c / (1 + s) (accurate for tiny c) and 1/eta = (1 + s) T / (2 c_scale): one division and one
+    /// square root per point.
+    fn terms_at(&self, w: &Width, t: f64, inv_t: f64) -> Terms {
+        let c = w.c_scale * inv_t;
+        let inv_eta = (1.0 + (1.0 + 4.0 * c).sqrt()) * t * w.half_inv_c_scale;
+        let eta = 1.0 / inv_eta;
+        // ln(1 + x) by ln where 1 + x rounds harmlessly (x >= 1: relative error below eps), since ln is
+        // several times faster than ln_1p, which remains for small x (few tokens, large eta).
+        let noise_log = if inv_eta >= 1.0 {
+            (1.0 + inv_eta).ln()
+        } else {
+            inv_eta.ln_1p()
+        };
         Terms {
-            misspecification: b2 / (8.0 * w.n) + b2 * eta / 4.0,
-            estimation: (w.kappa * 0.5 * self.d * (1.0 / eta).ln_1p() + w.count_term) / t,
+            misspecification: w.sampling + 0.25 * self.b * self.b * eta,
+            estimation: (w.noise_scale * noise_log + w.count_term) * inv_t,
         }
     }
 }
 
 impl Bound for Instance {
     fn terms(&self, p: f64, t: f64) -> Terms {
-        self.terms_at(&self.width(p), t)
+        self.terms_at(&self.width(p), t, 1.0 / t)
     }
 
     /// At least one hidden unit: p >= d + 1.
@@ -103,12 +117,20 @@ impl Bound for Instance {
                 Some(w) if w.p == p[i] => w,
                 _ => *w.insert(self.width(p[i])),
             };
-            let x = self.terms_at(&width, t[i]);
+            let x = self.terms_at(&width, t[i], 1.0 / t[i]);
             value[i] = x.misspecification + x.estimation;
             if let Some((m, e)) = terms.as_mut() {
                 m[i] = x.misspecification;
                 e[i] = x.estimation;
             }
+        }
+    }
+
+    fn evaluate_row(&self, p: f64, t: &[f64], inv_t: &[f64], value: &mut [f64]) {
+        let w = self.width(p);
+        for ((v, &t), &inv_t) in value.iter_mut().zip(t).zip(inv_t) {
+            let x = self.terms_at(&w, t, inv_t);
+            *v = x.misspecification + x.estimation;
         }
     }
 }
@@ -140,10 +162,7 @@ mod tests {
         let (p, t) = (1e5, 1e8);
         let w = inst.width(p);
         let at = |eta: f64| {
-            let b2 = inst.b * inst.b;
-            b2 / (8.0 * w.n)
-                + b2 * eta / 4.0
-                + (w.kappa * 0.5 * inst.d * (1.0 / eta).ln_1p() + w.count_term) / t
+            w.sampling + eta / 4.0 + (w.noise_scale * (1.0 / eta).ln_1p() + w.count_term) / t
         };
         let eta = inst.optimal_eta(p, t);
         let best = at(eta);

@@ -55,6 +55,13 @@ pub trait Bound: Sync {
         self.min_params()
     }
 
+    /// Values U(p, T_j) along one row of a (p, T) grid, given 1/T_j (computed once per column).
+    fn evaluate_row(&self, p: f64, t: &[f64], _inv_t: &[f64], value: &mut [f64]) {
+        for (v, &t) in value.iter_mut().zip(t) {
+            *v = self.value(p, t);
+        }
+    }
+
     /// Values (and optionally the two terms) at paired points. Instances override this to reuse the
     /// work that depends on p alone along runs of equal p (the rows of a (p, T) grid).
     fn evaluate_block(

@@ -129,20 +129,7 @@ impl BoundSpec {
         self.bound().min_params_dyn()
     }
 
-    /// U(p_i, T_i) for paired points (already broadcast), and the two terms when `terms` is given.
-    pub fn evaluate(
-        &self,
-        p: &[f64],
-        t: &[f64],
-        value: &mut [f64],
-        terms: Option<(&mut [f64], &mut [f64])>,
-    ) -> Result<()> {
-        if p.len() != t.len() || value.len() != p.len() {
-            return Err(CoreError::invalid(
-                "T",
-                format!("has {} points but p has {}", t.len(), p.len()),
-            ));
-        }
+    fn check_points(&self, p: &[f64], t: &[f64]) -> Result<()> {
         let floor = self.bound().domain_floor_dyn();
         if let Some(i) = p
             .iter()
@@ -167,6 +154,46 @@ impl BoundSpec {
                 format!("must be finite and positive, got {} at position {i}", t[i]),
             ));
         }
+        Ok(())
+    }
+
+    /// U on the grid p x T, row-major (row i holds U(p_i, T_j) for every j): the work that depends on
+    /// p alone is done once per row and 1/T once per column.
+    pub fn evaluate_grid(&self, p: &[f64], t: &[f64], value: &mut [f64]) -> Result<()> {
+        if value.len() != p.len() * t.len() {
+            return Err(CoreError::invalid(
+                "value",
+                "output length must be len(p) * len(T)",
+            ));
+        }
+        self.check_points(p, t)?;
+        if value.is_empty() {
+            return Ok(());
+        }
+        let inv_t: Vec<f64> = t.iter().map(|t| 1.0 / t).collect();
+        let bound = self.bound();
+        value
+            .par_chunks_mut(t.len())
+            .zip(p.par_iter())
+            .for_each(|(row, &p)| bound.evaluate_row_dyn(p, t, &inv_t, row));
+        Ok(())
+    }
+
+    /// U(p_i, T_i) for paired points (already broadcast), and the two terms when `terms` is given.
+    pub fn evaluate(
+        &self,
+        p: &[f64],
+        t: &[f64],
+        value: &mut [f64],
+        terms: Option<(&mut [f64], &mut [f64])>,
+    ) -> Result<()> {
+        if p.len() != t.len() || value.len() != p.len() {
+            return Err(CoreError::invalid(
+                "T",
+                format!("has {} points but p has {}", t.len(), p.len()),
+            ));
+        }
+        self.check_points(p, t)?;
         let bound = self.bound();
         let chunks = value
             .par_chunks_mut(CHUNK)
@@ -258,6 +285,7 @@ fn numerical_each<B: Bound>(bound: &B, compute: &[f64], control: &Control) -> Re
 trait BoundDyn: Sync {
     fn min_params_dyn(&self) -> f64;
     fn domain_floor_dyn(&self) -> f64;
+    fn evaluate_row_dyn(&self, p: f64, t: &[f64], inv_t: &[f64], value: &mut [f64]);
     fn evaluate_dyn(
         &self,
         p: &[f64],
@@ -273,6 +301,9 @@ impl<B: Bound> BoundDyn for B {
     }
     fn domain_floor_dyn(&self) -> f64 {
         self.domain_floor()
+    }
+    fn evaluate_row_dyn(&self, p: f64, t: &[f64], inv_t: &[f64], value: &mut [f64]) {
+        self.evaluate_row(p, t, inv_t, value)
     }
     fn evaluate_dyn(
         &self,
@@ -361,6 +392,26 @@ mod tests {
                     "{kind}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn grid_matches_paired_points_bit_for_bit() {
+        for (kind, params) in [
+            ("dirichlet_process_teacher", vec![16.0, 3.0, 2.0]),
+            ("finite_teacher", vec![16.0, 40.0, 2.0]),
+            ("inverse_log", vec![1.0, 2.0, 3.0]),
+        ] {
+            let spec = BoundSpec::new(kind, &params).unwrap();
+            let p = [17.0, 100.0, 1e4, 1e7];
+            let t = [1.0, 3.0, 1e3, 1e9, 1e15];
+            let mut grid = vec![0.0; 20];
+            spec.evaluate_grid(&p, &t, &mut grid).unwrap();
+            let pp: Vec<f64> = p.iter().flat_map(|&p| [p; 5]).collect();
+            let tt: Vec<f64> = (0..4).flat_map(|_| t).collect();
+            let mut paired = vec![0.0; 20];
+            spec.evaluate(&pp, &tt, &mut paired, None).unwrap();
+            assert_eq!(grid, paired, "{kind}");
         }
     }
 
