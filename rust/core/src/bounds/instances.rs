@@ -10,20 +10,34 @@ use statrs::function::gamma::digamma;
 
 use super::{Bound, Terms};
 
+/// ln(2e) = 1 + ln 2.
+const LN_2E: f64 = 1.0 + std::f64::consts::LN_2;
+
 /// Expected number of distinct teacher units among n draws, kappa(n).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Teacher {
     /// A teacher with `units` units: kappa(n) = min(n, units).
     Finite { units: f64 },
     /// A Dirichlet-process teacher with concentration K: kappa(n) = K [psi(K + n) - psi(K)].
-    DirichletProcess { concentration: f64 },
+    /// `digamma_k` caches psi(K); build it with `Teacher::dirichlet_process`.
+    DirichletProcess { concentration: f64, digamma_k: f64 },
 }
 
 impl Teacher {
+    pub fn dirichlet_process(concentration: f64) -> Self {
+        Teacher::DirichletProcess {
+            concentration,
+            digamma_k: digamma(concentration),
+        }
+    }
+
     pub fn kappa(&self, n: f64) -> f64 {
         match *self {
             Teacher::Finite { units } => n.min(units),
-            Teacher::DirichletProcess { concentration: k } => k * (digamma(k + n) - digamma(k)),
+            Teacher::DirichletProcess {
+                concentration: k,
+                digamma_k,
+            } => k * (digamma(k + n) - digamma_k),
         }
     }
 }
@@ -57,13 +71,15 @@ impl Instance {
         let b2 = self.b * self.b;
         let n = p / (self.d + 1.0);
         let kappa = self.teacher.kappa(n);
+        let ln_n = n.ln();
         Width {
             p,
             sampling: b2 / (8.0 * n),
             c_scale: 2.0 * kappa * self.d / b2,
             half_inv_c_scale: b2 / (4.0 * kappa * self.d),
             noise_scale: 0.5 * kappa * self.d,
-            count_term: kappa * (2.0 * std::f64::consts::E * n).ln() + n.ln(),
+            // kappa ln(2 e n) + ln n with one logarithm.
+            count_term: kappa * (LN_2E + ln_n) + ln_n,
         }
     }
 
@@ -142,9 +158,7 @@ mod tests {
     #[test]
     fn dirichlet_process_distinct_units_check() {
         // bounds.md section 2, K = 10.
-        let t = Teacher::DirichletProcess {
-            concentration: 10.0,
-        };
+        let t = Teacher::dirichlet_process(10.0);
         for (n, want) in [(10.0, 7.188), (100.0, 24.442), (1000.0, 46.655)] {
             assert!((t.kappa(n) - want).abs() < 5e-4, "{n}: {}", t.kappa(n));
         }
@@ -155,9 +169,7 @@ mod tests {
         let inst = Instance {
             d: 64.0,
             b: 1.0,
-            teacher: Teacher::DirichletProcess {
-                concentration: 10.0,
-            },
+            teacher: Teacher::dirichlet_process(10.0),
         };
         let (p, t) = (1e5, 1e8);
         let w = inst.width(p);

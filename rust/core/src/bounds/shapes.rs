@@ -79,8 +79,9 @@ impl Bound for InverseLog {
 impl InverseLog {
     /// The first-order condition p^2 (b0 + b1 + b1 ln p) = a C, solved by Lambert W in log form:
     /// with k = b0/b1 + 1, ln p* = W(z)/2 - k and ln z = ln(2aC/b1) + 2k (z itself is never formed).
-    /// ln p* = W/2 - k cancels when k is large, so two Newton steps on the condition in logs,
-    /// 2 ln p + ln(b0 + b1 (1 + ln p)) = ln(aC), restore full relative accuracy.
+    /// ln p* = W/2 - k loses about eps (k + ln p*) absolutely, so for large k (beyond 64, where that
+    /// could exceed 1e-13) two Newton steps on the condition in logs, 2 ln p + ln(b0 + b1 (1 + ln p))
+    /// = ln(aC), restore full relative accuracy.
     pub fn allocate(&self, c: f64) -> AllocationPoint {
         let (a, b0, b1) = (self.a, self.b0, self.b1);
         // The shape is defined for p >= 1, where g(ln p) decreases until p* and increases after; when the
@@ -94,7 +95,8 @@ impl InverseLog {
         let k = b0 / b1 + 1.0;
         let mut x = 0.5 * lambert_w_of_exp((2.0 * a * c / b1).ln() + 2.0 * k) - k;
         let target = a.ln() + c.ln();
-        for _ in 0..2 {
+        let polish_steps = if k > 64.0 { 2 } else { 0 };
+        for _ in 0..polish_steps {
             let s = b0 + b1 * (1.0 + x);
             if s <= 0.0 {
                 break;

@@ -103,9 +103,7 @@ impl BoundSpec {
                     Teacher::Finite { units: p[1] }
                 } else {
                     require("K", p[1], p[1] > 0.0, "positive")?;
-                    Teacher::DirichletProcess {
-                        concentration: p[1],
-                    }
+                    Teacher::dirichlet_process(p[1])
                 };
                 BoundSpec::Instance(Instance {
                     d: p[0],
