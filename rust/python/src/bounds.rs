@@ -31,14 +31,14 @@ pub fn bound_evaluate<'py>(
 ) -> PyResult<(Array<'py>, Option<Array<'py>>, Option<Array<'py>>)> {
     let spec = BoundSpec::new(kind, &params).map_err(to_py)?;
     let (p, t) = (slice("p", &p)?, slice("T", &t)?);
-    let (value, terms) = run(py, n_threads, None, |_| {
+    let (value, terms) = run(py, n_threads, None, |control| {
         let mut value = vec![0.0; p.len()];
         if with_terms {
             let (mut m, mut e) = (vec![0.0; p.len()], vec![0.0; p.len()]);
-            spec.evaluate(p, t, &mut value, Some((&mut m, &mut e)))?;
+            spec.evaluate(p, t, &mut value, Some((&mut m, &mut e)), control)?;
             Ok((value, Some((m, e))))
         } else {
-            spec.evaluate(p, t, &mut value, None)?;
+            spec.evaluate(p, t, &mut value, None, control)?;
             Ok((value, None))
         }
     })?;
@@ -66,9 +66,9 @@ pub fn bound_evaluate_grid<'py>(
         .len()
         .checked_mul(t.len())
         .ok_or_else(|| invalid("T", "the (p, T) grid is too large"))?;
-    let value = run(py, n_threads, None, |_| {
+    let value = run(py, n_threads, None, |control| {
         let mut value = vec![0.0; size];
-        spec.evaluate_grid(p, t, &mut value)?;
+        spec.evaluate_grid(p, t, &mut value, control)?;
         Ok(value)
     })?;
     Ok(value.into_pyarray(py))

@@ -156,8 +156,14 @@ impl BoundSpec {
     }
 
     /// U on the grid p x T, row-major (row i holds U(p_i, T_j) for every j): the work that depends on
-    /// p alone is done once per row and 1/T once per column.
-    pub fn evaluate_grid(&self, p: &[f64], t: &[f64], value: &mut [f64]) -> Result<()> {
+    /// p alone is done once per row and 1/T once per column. Rows stop early once `control` is cancelled.
+    pub fn evaluate_grid(
+        &self,
+        p: &[f64],
+        t: &[f64],
+        value: &mut [f64],
+        control: &Control,
+    ) -> Result<()> {
         if value.len() != p.len() * t.len() {
             return Err(CoreError::invalid(
                 "value",
@@ -170,20 +176,28 @@ impl BoundSpec {
         }
         let inv_t: Vec<f64> = t.iter().map(|t| 1.0 / t).collect();
         let bound = self.bound();
+        control.set_total(value.len());
         value
             .par_chunks_mut(t.len())
             .zip(p.par_iter())
-            .for_each(|(row, &p)| bound.evaluate_row_dyn(p, t, &inv_t, row));
-        Ok(())
+            .for_each(|(row, &p)| {
+                if !control.is_cancelled() {
+                    bound.evaluate_row_dyn(p, t, &inv_t, row);
+                    control.advance(row.len());
+                }
+            });
+        control.check()
     }
 
     /// U(p_i, T_i) for paired points (already broadcast), and the two terms when `terms` is given.
+    /// Chunks stop early once `control` is cancelled.
     pub fn evaluate(
         &self,
         p: &[f64],
         t: &[f64],
         value: &mut [f64],
         terms: Option<(&mut [f64], &mut [f64])>,
+        control: &Control,
     ) -> Result<()> {
         if p.len() != t.len() || value.len() != p.len() {
             return Err(CoreError::invalid(
@@ -193,18 +207,25 @@ impl BoundSpec {
         }
         self.check_points(p, t)?;
         let bound = self.bound();
+        control.set_total(value.len());
+        let run = |p: &[f64], t: &[f64], v: &mut [f64], terms: Option<(&mut [f64], &mut [f64])>| {
+            if !control.is_cancelled() {
+                bound.evaluate_dyn(p, t, v, terms);
+                control.advance(v.len());
+            }
+        };
         let chunks = value
             .par_chunks_mut(CHUNK)
             .zip(p.par_chunks(CHUNK))
             .zip(t.par_chunks(CHUNK));
         match terms {
-            None => chunks.for_each(|((v, p), t)| bound.evaluate_dyn(p, t, v, None)),
+            None => chunks.for_each(|((v, p), t)| run(p, t, v, None)),
             Some((m, e)) => chunks
                 .zip(m.par_chunks_mut(CHUNK))
                 .zip(e.par_chunks_mut(CHUNK))
-                .for_each(|((((v, p), t), m), e)| bound.evaluate_dyn(p, t, v, Some((m, e)))),
+                .for_each(|((((v, p), t), m), e)| run(p, t, v, Some((m, e)))),
         }
-        Ok(())
+        control.check()
     }
 
     fn instance(&self) -> Result<&Instance> {
@@ -235,8 +256,13 @@ impl BoundSpec {
     /// The minimising weight noise eta at paired points (p_i, T_i).
     pub fn optimal_eta(&self, p: &[f64], t: &[f64]) -> Result<Vec<f64>> {
         let inst = self.instance()?;
-        let mut scratch = vec![0.0; p.len()];
-        self.evaluate(p, t, &mut scratch, None)?;
+        if p.len() != t.len() {
+            return Err(CoreError::invalid(
+                "T",
+                format!("has {} points but p has {}", t.len(), p.len()),
+            ));
+        }
+        self.check_points(p, t)?;
         Ok(p.iter()
             .zip(t)
             .map(|(&p, &t)| inst.optimal_eta(p, t))
@@ -404,11 +430,13 @@ mod tests {
             let p = [17.0, 100.0, 1e4, 1e7];
             let t = [1.0, 3.0, 1e3, 1e9, 1e15];
             let mut grid = vec![0.0; 20];
-            spec.evaluate_grid(&p, &t, &mut grid).unwrap();
+            spec.evaluate_grid(&p, &t, &mut grid, &Control::new())
+                .unwrap();
             let pp: Vec<f64> = p.iter().flat_map(|&p| [p; 5]).collect();
             let tt: Vec<f64> = (0..4).flat_map(|_| t).collect();
             let mut paired = vec![0.0; 20];
-            spec.evaluate(&pp, &tt, &mut paired, None).unwrap();
+            spec.evaluate(&pp, &tt, &mut paired, None, &Control::new())
+                .unwrap();
             assert_eq!(grid, paired, "{kind}");
         }
     }
