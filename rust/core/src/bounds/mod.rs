@@ -13,6 +13,8 @@
 
 pub mod allocation;
 pub mod brent;
+#[cfg(test)]
+mod check_tables;
 pub mod instances;
 pub mod lambert;
 pub mod rate_distortion;
