@@ -164,7 +164,8 @@ pub fn allocate_numerical<B: Bound>(bound: &B, c: f64) -> AllocationPoint {
 
 /// d u*/d s with s = ln C, by implicit differentiation of the first-order condition
 /// d g/d u (u*, s) = 0: d u*/d s = -g_us / g_uu, second derivatives by central differences.
-/// An optimum on the edge of the interval moves with that edge: 0 at p_min, 1 at T = 2.
+/// An optimum on the edge of the interval moves with that edge: 0 at p_min, 1 at T = 2. At a kink
+/// (the finite teacher's kappa at n = N) the large g_uu gives about 0: the optimum stays on the kink.
 fn local_exponent<B: Bound>(bound: &B, u: f64, s: f64, lo: f64, hi: f64) -> f64 {
     let h = SLOPE_STEP;
     if u - h <= lo {
@@ -180,5 +181,9 @@ fn local_exponent<B: Bound>(bound: &B, u: f64, s: f64, lo: f64, hi: f64) -> f64 
     let g_uu = (g(u + h, s) - 2.0 * g(u, s) + g(u - h, s)) / (h * h);
     let g_us =
         (g(u + h, s + h) - g(u + h, s - h) - g(u - h, s + h) + g(u - h, s - h)) / (4.0 * h * h);
+    if g_uu.is_nan() || g_uu <= 0.0 {
+        // No curvature to differentiate through (g flat to rounding): the exponent is not defined.
+        return f64::NAN;
+    }
     -g_us / g_uu
 }

@@ -37,9 +37,26 @@ impl Teacher {
             Teacher::DirichletProcess {
                 concentration: k,
                 digamma_k,
-            } => k * (digamma(k + n) - digamma_k),
+            } => k * digamma_increment(k, digamma_k, n),
         }
     }
+}
+
+/// psi(K + n) - psi(K). For large K this difference of two nearly equal digammas loses about
+/// log10(K ln K / n) digits, so from K = 1000 on it is taken from the asymptotic series
+/// psi(x) = ln x - 1/(2x) - 1/(12 x^2) + 1/(120 x^4) - ..., differenced term by term (the first omitted
+/// term contributes below 1e-20 relative there), written to avoid overflow for K up to f64::MAX.
+fn digamma_increment(k: f64, digamma_k: f64, n: f64) -> f64 {
+    if k < 1e3 {
+        return digamma(k + n) - digamma_k;
+    }
+    let r = n / k;
+    let inv_x = 1.0 / (k + n);
+    let inv_k = 1.0 / k;
+    r.ln_1p()
+        + 0.5 * r * inv_x
+        + r * inv_x / 12.0 * (inv_k + inv_x)
+        + (inv_x.powi(4) - inv_k.powi(4)) / 120.0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -162,6 +179,25 @@ mod tests {
         for (n, want) in [(10.0, 7.188), (100.0, 24.442), (1000.0, 46.655)] {
             assert!((t.kappa(n) - want).abs() < 5e-4, "{n}: {}", t.kappa(n));
         }
+    }
+
+    #[test]
+    fn distinct_units_stay_accurate_for_huge_concentration() {
+        // kappa(n) = n - n(n - 1)/(2K) + O(K^-2) for K >> n; the digamma difference would cancel to 0.
+        for (k, n) in [(1e12, 5.0), (1e300, 3.0), (1e6, 1e9)] {
+            let got = Teacher::dirichlet_process(k).kappa(n);
+            if n < k {
+                let want = n - n * (n - 1.0) / (2.0 * k);
+                assert!((got - want).abs() <= 1e-14 * want, "{k} {n}: {got}");
+            } else {
+                // K ln(1 + n/K) + O(1) when n >> K.
+                assert!((got / (k * (n / k).ln_1p()) - 1.0).abs() < 1e-5, "{got}");
+            }
+        }
+        // Both sides of the switch agree.
+        let below = 999.999_999 * (digamma(999.999_999 + 50.0) - digamma(999.999_999));
+        let above = Teacher::dirichlet_process(1000.0).kappa(50.0);
+        assert!((below - above).abs() < 1e-9 * above);
     }
 
     #[test]
