@@ -35,6 +35,11 @@ def test_tools_check_values() -> None:
     # bounds.md section 2: Bernoulli-logit KL at u = 0, v = 2 and its bound; distinct units for K = 10.
     assert agrees(float(B.bernoulli_logit_kl(0.0, 2.0)), "0.433781")
     assert float(B.bernoulli_logit_kl(0.0, 2.0)) <= (0.0 - 2.0) ** 2 / 8
+    u, v = np.linspace(-800, 800, 41)[:, None], np.linspace(-30, 30, 13)[None, :]
+    kl = B.bernoulli_logit_kl(u, v)
+    assert np.all(np.isfinite(kl))
+    assert np.all(kl >= -1e-15)
+    assert np.all(kl <= (u - v) ** 2 / 8 + 1e-12)
     kappa = B.DirichletProcessTeacher(64, 10, 1).distinct_units([10, 100, 1000])
     for got, stated in zip(kappa, ["7.188", "24.442", "46.655"], strict=True):
         assert agrees(got, stated)
@@ -300,6 +305,14 @@ def test_rate_distortion_callable_and_identity() -> None:
     assert np.all(two.lower <= two.upper)
     assert curve.sample_complexity(0.1)[()] == math.ceil(2 * 2.5 * math.log(1 / 0.05) / 0.1)
     np.testing.assert_array_equal(B.error_from_information([5.0, 6.0], [50, 60]), [0.1, 0.1])
+
+
+def test_decomposed_bound_with_floor_matches_power_law() -> None:
+    law = B.PowerLaw(1.7, 406.4, 410.7, 0.34, 0.28)
+    custom = B.DecomposedBound(lambda p: 406.4 * p**-0.34, lambda p, T: 410.7 * T**-0.28, irreducible=1.7)
+    a, b = B.allocate(custom, [1e18, 1e22]), B.allocate(law, [1e18, 1e22])
+    np.testing.assert_allclose(a.p, b.p, rtol=1e-6)
+    np.testing.assert_allclose(a.value, b.value, rtol=1e-14)
 
 
 def test_decomposed_bound_matches_builtin() -> None:

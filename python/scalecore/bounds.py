@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy.special import expit
 
 from . import _core
 from ._validation import FloatArray, as_float_array, one_of, positive_float
@@ -392,10 +393,12 @@ class DecomposedBound:
     def evaluate(self, p: Any, T: Any, *, n_threads: int | None = None) -> FloatArray:
         return self.terms(p, T).value
 
-    def _bound_function(self, p: FloatArray, T: FloatArray) -> FloatArray:
+    def _reducible(self, p: FloatArray, T: FloatArray) -> FloatArray:
+        """misspecification + estimation: the search leaves out the constant floor, which moves no optimum
+        but can drown the rest in rounding."""
         m = np.asarray(self.misspecification(p), dtype=np.float64)
         e = np.asarray(self.estimation(p, T), dtype=np.float64)
-        return np.asarray(self.irreducible + m + e, dtype=np.float64)
+        return np.asarray(m + e, dtype=np.float64)
 
     def _allocate(
         self, compute: FloatArray, numerical: bool, n_threads: int | None, progress: Progress | None
@@ -403,9 +406,9 @@ class DecomposedBound:
         if not np.all(compute > 2.0 * self.p_min):
             bad = compute[~(compute > 2.0 * self.p_min)][0]
             raise InvalidInputError(f"compute: every budget must exceed 2 p_min = {2.0 * self.p_min:g}, got {bad!r}")
-        out = _reference.allocate_numerical(self._bound_function, compute, self.p_min)
+        out = _reference.allocate_numerical(self._reducible, compute, self.p_min)
         t = self.terms(out["p"], out["T"])
-        return {**out, "misspecification": t.misspecification, "estimation": t.estimation}
+        return {**out, "value": t.value, "misspecification": t.misspecification, "estimation": t.estimation}
 
 
 AnyBound = _RustBound | DecomposedBound
@@ -456,7 +459,7 @@ def bernoulli_logit_kl(u: Any, v: Any) -> FloatArray:
     ua = as_float_array("u", u, ndim=np.ndim(u))
     va = as_float_array("v", v, ndim=np.ndim(v))
     # With q = sigmoid(u): KL = q (ln q - ln r) + (1 - q)(ln(1 - q) - ln(1 - r)), and ln sigmoid(x) = -log1p(e^-x).
-    q = 1.0 / (1.0 + np.exp(-ua))
+    q = expit(ua)
     log_q, log_1q = -np.logaddexp(0.0, -ua), -np.logaddexp(0.0, ua)
     log_r, log_1r = -np.logaddexp(0.0, -va), -np.logaddexp(0.0, va)
     return np.asarray(q * (log_q - log_r) + (1.0 - q) * (log_1q - log_1r), dtype=np.float64)
