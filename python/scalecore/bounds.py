@@ -100,7 +100,7 @@ def _grid_axes(p: Any, T: Any) -> tuple[FloatArray, FloatArray, bool] | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # array fields: element-wise == has no single truth value
 class BoundTerms:
     """A bound's value and its two terms at each (p, T): value = irreducible + misspecification + estimation."""
 
@@ -109,7 +109,7 @@ class BoundTerms:
     estimation: FloatArray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # array fields: element-wise == has no single truth value
 class BoundAllocation:
     """Compute-optimal allocation under p T = C for each budget `compute`.
 
@@ -473,7 +473,7 @@ def error_from_information(information: Any, T: Any) -> FloatArray:
     return np.asarray(i / t, dtype=np.float64)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # array fields: element-wise == has no single truth value
 class TwoSidedBound:
     """sup_eps min(H_eps/T, eps) <= L_T <= inf_eps (H_eps/T + eps), for each T."""
 
@@ -482,7 +482,7 @@ class TwoSidedBound:
     upper: FloatArray
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True, init=False, eq=False)
 class RateDistortion:
     """The framework's bounds from a rate-distortion curve H_eps (nats; bounds.md section 1).
 
@@ -620,7 +620,7 @@ def linear_regression_information(
     return RegressionInformation(d=d, T=T, information=info, standard_error=se, jensen_bound=jensen)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # array fields: element-wise == has no single truth value
 class ExponentComparison:
     """A fitted Chinchilla exponent a = beta/(alpha + beta) (N_opt ~ C^a) beside a bound's local exponent
     d ln p*/d ln C at each budget; ``difference`` = bound - fitted."""
