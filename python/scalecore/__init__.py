@@ -7,7 +7,7 @@ on a parallel Rust core with the GIL released.
 
 from __future__ import annotations
 
-from . import datasets, laws, reference
+from . import bounds, datasets, laws, reference
 from ._core import __version__
 from .allocation import Allocation, allocate, compute_for_loss
 from .errors import (
@@ -38,6 +38,7 @@ __all__ = [
     "ScalecoreWarning",
     "__version__",
     "allocate",
+    "bounds",
     "compute_for_loss",
     "datasets",
     "efficient_frontier",

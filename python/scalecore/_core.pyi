@@ -112,4 +112,52 @@ def efficient_frontier(
 
 # --- bounds (rust/python/src/bounds.rs) ------------------------------------------------------------
 
+def bound_evaluate(
+    kind: str,
+    params: list[float],
+    p: NDArray[np.float64],
+    t: NDArray[np.float64],
+    *,
+    with_terms: bool = False,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, NDArray[np.float64] | None]: ...
+def bound_evaluate_grid(
+    kind: str,
+    params: list[float],
+    p: NDArray[np.float64],
+    t: NDArray[np.float64],
+    *,
+    n_threads: int | None = None,
+) -> NDArray[np.float64]: ...
+def bound_allocate(
+    kind: str,
+    params: list[float],
+    compute: NDArray[np.float64],
+    *,
+    numerical: bool = False,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> dict[str, NDArray[np.float64]]: ...
+def rate_distortion_bound(
+    eps: NDArray[np.float64], h: NDArray[np.float64], t: NDArray[np.float64], *, n_threads: int | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def rate_distortion_sample_complexity(
+    eps: NDArray[np.float64], h: NDArray[np.float64], target: NDArray[np.float64]
+) -> NDArray[np.float64]: ...
+def linear_regression_information(
+    d: int,
+    t: int,
+    s2: float,
+    sigma2: float,
+    n_mc: int,
+    seed: int,
+    *,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> tuple[float, float, float]: ...
+def teacher_distinct_units(kind: str, params: list[float], n: NDArray[np.float64]) -> NDArray[np.float64]: ...
+def teacher_optimal_eta(
+    kind: str, params: list[float], p: NDArray[np.float64], t: NDArray[np.float64]
+) -> NDArray[np.float64]: ...
+
 # (end of bounds)
