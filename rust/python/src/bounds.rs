@@ -12,8 +12,7 @@ use crate::run::run;
 type Array<'py> = Bound<'py, PyArray1<f64>>;
 
 fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
-    a.as_slice()
-        .map_err(|_| invalid(name, "must be a contiguous float64 array"))
+    a.as_slice().map_err(|_| invalid(name, "must be a contiguous float64 array"))
 }
 
 /// U(p_i, T_i) of the bound `kind` with constants `params` at paired (already broadcast) points; with
@@ -62,10 +61,7 @@ pub fn bound_evaluate_grid<'py>(
 ) -> PyResult<Array<'py>> {
     let spec = BoundSpec::new(kind, &params).map_err(to_py)?;
     let (p, t) = (slice("p", &p)?, slice("T", &t)?);
-    let size = p
-        .len()
-        .checked_mul(t.len())
-        .ok_or_else(|| invalid("T", "the (p, T) grid is too large"))?;
+    let size = p.len().checked_mul(t.len()).ok_or_else(|| invalid("T", "the (p, T) grid is too large"))?;
     let value = run(py, n_threads, None, |control| {
         let mut value = vec![0.0; size];
         spec.evaluate_grid(p, t, &mut value, control)?;
@@ -90,9 +86,7 @@ pub fn bound_allocate<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let spec = BoundSpec::new(kind, &params).map_err(to_py)?;
     let compute = slice("compute", &compute)?;
-    let x = run(py, n_threads, progress, |control| {
-        spec.allocate(compute, numerical, control)
-    })?;
+    let x = run(py, n_threads, progress, |control| spec.allocate(compute, numerical, control))?;
     let d = PyDict::new(py);
     d.set_item("p", x.p.into_pyarray(py))?;
     d.set_item("T", x.t.into_pyarray(py))?;
@@ -114,9 +108,7 @@ pub fn rate_distortion_bound<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<(Array<'py>, Array<'py>)> {
     let (eps, h, t) = (slice("eps", &eps)?, slice("H", &h)?, slice("T", &t)?);
-    let (lo, up) = run(py, n_threads, None, |_| {
-        rate_distortion::two_sided_bound(eps, h, t)
-    })?;
+    let (lo, up) = run(py, n_threads, None, |_| rate_distortion::two_sided_bound(eps, h, t))?;
     Ok((lo.into_pyarray(py), up.into_pyarray(py)))
 }
 
@@ -128,11 +120,7 @@ pub fn rate_distortion_sample_complexity<'py>(
     h: PyReadonlyArray1<'py, f64>,
     target: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Array<'py>> {
-    let (eps, h, target) = (
-        slice("eps", &eps)?,
-        slice("H", &h)?,
-        slice("target", &target)?,
-    );
+    let (eps, h, target) = (slice("eps", &eps)?, slice("H", &h)?, slice("target", &target)?);
     let out = rate_distortion::sample_complexity(eps, h, target).map_err(to_py)?;
     Ok(out.into_pyarray(py))
 }
@@ -181,9 +169,7 @@ pub fn teacher_optimal_eta<'py>(
     t: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Array<'py>> {
     let spec = BoundSpec::new(kind, &params).map_err(to_py)?;
-    let out = spec
-        .optimal_eta(slice("p", &p)?, slice("T", &t)?)
-        .map_err(to_py)?;
+    let out = spec.optimal_eta(slice("p", &p)?, slice("T", &t)?).map_err(to_py)?;
     Ok(out.into_pyarray(py))
 }
 

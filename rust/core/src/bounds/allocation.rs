@@ -124,10 +124,7 @@ pub fn allocate_numerical<B: Bound>(bound: &B, c: f64) -> AllocationPoint {
     let (mut u, g_brent) = brent_minimise(g, a, b, 1e-12, 200);
     // Brent only approaches an end of its bracket to within its tolerance; an optimum on the edge of
     // the search interval (the smallest model, or two tokens) is taken exactly.
-    if let Some(&edge) = [lo, hi]
-        .iter()
-        .find(|&&e| (e == a || e == b) && g(e) <= g_brent)
-    {
+    if let Some(&edge) = [lo, hi].iter().find(|&&e| (e == a || e == b) && g(e) <= g_brent) {
         u = edge;
     }
 
@@ -140,8 +137,7 @@ pub fn allocate_numerical<B: Bound>(bound: &B, c: f64) -> AllocationPoint {
         if curvature > 0.0 {
             let newton = u - (gp - gm) / (2.0 * h) / curvature;
             let small = (newton - u).abs() < 1e-6 * (1.0 + u.abs());
-            if small && newton > a && newton < b && g(newton) <= g0 + 2.0 * f64::EPSILON * g0.abs()
-            {
+            if small && newton > a && newton < b && g(newton) <= g0 + 2.0 * f64::EPSILON * g0.abs() {
                 u = newton;
             }
         }
@@ -179,8 +175,7 @@ fn local_exponent<B: Bound>(bound: &B, u: f64, s: f64, lo: f64, hi: f64) -> f64 
         x.misspecification + x.estimation
     };
     let g_uu = (g(u + h, s) - 2.0 * g(u, s) + g(u - h, s)) / (h * h);
-    let g_us =
-        (g(u + h, s + h) - g(u + h, s - h) - g(u - h, s + h) + g(u - h, s - h)) / (4.0 * h * h);
+    let g_us = (g(u + h, s + h) - g(u + h, s - h) - g(u - h, s + h) + g(u - h, s - h)) / (4.0 * h * h);
     if g_uu.is_nan() || g_uu <= 0.0 {
         // No curvature to differentiate through (g flat to rounding): the exponent is not defined.
         return f64::NAN;

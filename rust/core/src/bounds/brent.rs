@@ -6,13 +6,7 @@
 const GOLDEN: f64 = 0.381_966_011_250_105_1;
 
 /// The minimiser of `f` on [a, b], located to within sqrt(eps) |x| + tol / 3, and f there.
-pub fn brent_minimise<F: FnMut(f64) -> f64>(
-    mut f: F,
-    mut a: f64,
-    mut b: f64,
-    tol: f64,
-    max_iter: usize,
-) -> (f64, f64) {
+pub fn brent_minimise<F: FnMut(f64) -> f64>(mut f: F, mut a: f64, mut b: f64, tol: f64, max_iter: usize) -> (f64, f64) {
     let sqrt_eps = f64::EPSILON.sqrt();
     let mut x = a + GOLDEN * (b - a);
     let (mut w, mut v) = (x, x);
@@ -53,11 +47,7 @@ pub fn brent_minimise<F: FnMut(f64) -> f64>(
             e = if x >= xm { a - x } else { b - x };
             d = GOLDEN * e;
         }
-        let u = if d.abs() >= tol1 {
-            x + d
-        } else {
-            x + tol1.copysign(d)
-        };
+        let u = if d.abs() >= tol1 { x + d } else { x + tol1.copysign(d) };
         let fu = f(u);
         if fu <= fx {
             if u >= x {

@@ -38,16 +38,9 @@ fn dirichlet_process_check_table() {
 #[test]
 fn local_slope_rises_toward_one_half() {
     let spec = BoundSpec::new("dirichlet_process_teacher", &[64.0, 10.0, 1.0]).unwrap();
-    let c: Vec<f64> = [13, 15, 17, 19, 21]
-        .iter()
-        .map(|k| 10f64.powi(*k))
-        .collect();
+    let c: Vec<f64> = [13, 15, 17, 19, 21].iter().map(|k| 10f64.powi(*k)).collect();
     let x = spec.allocate(&c, false, &Control::new()).unwrap();
-    for (got, want) in x
-        .local_exponent
-        .iter()
-        .zip([0.438, 0.451, 0.460, 0.466, 0.470])
-    {
+    for (got, want) in x.local_exponent.iter().zip([0.438, 0.451, 0.460, 0.466, 0.470]) {
         assert!((got - want).abs() < 5e-4, "{got} vs {want}");
     }
 }
@@ -64,16 +57,8 @@ fn numerical_search_matches_closed_forms() {
         let exact = spec.allocate(&c, false, &Control::new()).unwrap();
         let num = spec.allocate(&c, true, &Control::new()).unwrap();
         for i in 0..3 {
-            assert!(
-                rel(num.p[i], exact.p[i]) < 1e-8,
-                "{kind} {i}: {} vs {}",
-                num.p[i],
-                exact.p[i]
-            );
-            assert!(
-                (num.local_exponent[i] - exact.local_exponent[i]).abs() < 1e-6,
-                "{kind}"
-            );
+            assert!(rel(num.p[i], exact.p[i]) < 1e-8, "{kind} {i}: {} vs {}", num.p[i], exact.p[i]);
+            assert!((num.local_exponent[i] - exact.local_exponent[i]).abs() < 1e-6, "{kind}");
         }
     }
 }

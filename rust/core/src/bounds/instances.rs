@@ -25,19 +25,13 @@ pub enum Teacher {
 
 impl Teacher {
     pub fn dirichlet_process(concentration: f64) -> Self {
-        Teacher::DirichletProcess {
-            concentration,
-            digamma_k: digamma(concentration),
-        }
+        Teacher::DirichletProcess { concentration, digamma_k: digamma(concentration) }
     }
 
     pub fn kappa(&self, n: f64) -> f64 {
         match *self {
             Teacher::Finite { units } => n.min(units),
-            Teacher::DirichletProcess {
-                concentration: k,
-                digamma_k,
-            } => k * digamma_increment(k, digamma_k, n),
+            Teacher::DirichletProcess { concentration: k, digamma_k } => k * digamma_increment(k, digamma_k, n),
         }
     }
 }
@@ -53,10 +47,7 @@ fn digamma_increment(k: f64, digamma_k: f64, n: f64) -> f64 {
     let r = n / k;
     let inv_x = 1.0 / (k + n);
     let inv_k = 1.0 / k;
-    r.ln_1p()
-        + 0.5 * r * inv_x
-        + r * inv_x / 12.0 * (inv_k + inv_x)
-        + (inv_x.powi(4) - inv_k.powi(4)) / 120.0
+    r.ln_1p() + 0.5 * r * inv_x + r * inv_x / 12.0 * (inv_k + inv_x) + (inv_x.powi(4) - inv_k.powi(4)) / 120.0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -115,11 +106,7 @@ impl Instance {
         let eta = 1.0 / inv_eta;
         // ln(1 + x) by ln where 1 + x rounds harmlessly (x >= 1: relative error below eps), since ln is
         // several times faster than ln_1p, which remains for small x (few tokens, large eta).
-        let noise_log = if inv_eta >= 1.0 {
-            (1.0 + inv_eta).ln()
-        } else {
-            inv_eta.ln_1p()
-        };
+        let noise_log = if inv_eta >= 1.0 { (1.0 + inv_eta).ln() } else { inv_eta.ln_1p() };
         Terms {
             misspecification: w.sampling + 0.25 * self.b * self.b * eta,
             estimation: (w.noise_scale * noise_log + w.count_term) * inv_t,
@@ -137,13 +124,7 @@ impl Bound for Instance {
         self.d + 1.0
     }
 
-    fn evaluate_block(
-        &self,
-        p: &[f64],
-        t: &[f64],
-        value: &mut [f64],
-        mut terms: Option<(&mut [f64], &mut [f64])>,
-    ) {
+    fn evaluate_block(&self, p: &[f64], t: &[f64], value: &mut [f64], mut terms: Option<(&mut [f64], &mut [f64])>) {
         let mut w: Option<Width> = None;
         for i in 0..value.len() {
             let width = match w {
@@ -202,16 +183,10 @@ mod tests {
 
     #[test]
     fn eta_minimises_the_sum() {
-        let inst = Instance {
-            d: 64.0,
-            b: 1.0,
-            teacher: Teacher::dirichlet_process(10.0),
-        };
+        let inst = Instance { d: 64.0, b: 1.0, teacher: Teacher::dirichlet_process(10.0) };
         let (p, t) = (1e5, 1e8);
         let w = inst.width(p);
-        let at = |eta: f64| {
-            w.sampling + eta / 4.0 + (w.noise_scale * (1.0 / eta).ln_1p() + w.count_term) / t
-        };
+        let at = |eta: f64| w.sampling + eta / 4.0 + (w.noise_scale * (1.0 / eta).ln_1p() + w.count_term) / t;
         let eta = inst.optimal_eta(p, t);
         let best = at(eta);
         assert!((inst.value(p, t) - best).abs() <= 1e-15 * best);
@@ -222,11 +197,7 @@ mod tests {
 
     #[test]
     fn cached_rows_match_pointwise() {
-        let inst = Instance {
-            d: 8.0,
-            b: 2.0,
-            teacher: Teacher::Finite { units: 50.0 },
-        };
+        let inst = Instance { d: 8.0, b: 2.0, teacher: Teacher::Finite { units: 50.0 } };
         let p = [9.0, 9.0, 900.0, 900.0, 9.0];
         let t = [1.0, 1e3, 1e3, 1e6, 1e9];
         let mut v = [0.0; 5];

@@ -11,11 +11,7 @@
 /// for ln_z > 1, v = L - ln L gives f = ln(1 - ln L / L) < 0; for ln_z <= 1 the root is at most 1, so
 /// v = ln_z - root >= ln_z - 1 gives root >= e^(ln_z - 1).
 pub fn lambert_w_of_exp(ln_z: f64) -> f64 {
-    let mut v = if ln_z > 1.0 {
-        ln_z - ln_z.ln()
-    } else {
-        (ln_z - 1.0).exp()
-    };
+    let mut v = if ln_z > 1.0 { ln_z - ln_z.ln() } else { (ln_z - 1.0).exp() };
     for _ in 0..100 {
         // Newton step for f(v) = v + ln v - ln_z, f'(v) = 1 + 1/v.
         let next = v - (v + v.ln() - ln_z) / (1.0 + 1.0 / v);
@@ -34,15 +30,10 @@ mod tests {
 
     #[test]
     fn satisfies_defining_equation() {
-        for &ln_z in &[
-            -700.0, -30.0, -1.0, 0.0, 0.5, 1.0, 1.5, 10.0, 46.0, 700.0, 1e5, 1e300,
-        ] {
+        for &ln_z in &[-700.0, -30.0, -1.0, 0.0, 0.5, 1.0, 1.5, 10.0, 46.0, 700.0, 1e5, 1e300] {
             let v = lambert_w_of_exp(ln_z);
             let resid = (v + v.ln() - ln_z).abs();
-            assert!(
-                resid <= 1e-13 * ln_z.abs().max(1.0),
-                "ln_z={ln_z} v={v} resid={resid}"
-            );
+            assert!(resid <= 1e-13 * ln_z.abs().max(1.0), "ln_z={ln_z} v={v} resid={resid}");
         }
     }
 

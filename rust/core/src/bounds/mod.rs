@@ -66,13 +66,7 @@ pub trait Bound: Sync {
 
     /// Values (and optionally the two terms) at paired points. Instances override this to reuse the
     /// work that depends on p alone along runs of equal p (the rows of a (p, T) grid).
-    fn evaluate_block(
-        &self,
-        p: &[f64],
-        t: &[f64],
-        value: &mut [f64],
-        terms: Option<(&mut [f64], &mut [f64])>,
-    ) {
+    fn evaluate_block(&self, p: &[f64], t: &[f64], value: &mut [f64], terms: Option<(&mut [f64], &mut [f64])>) {
         match terms {
             None => {
                 for ((v, &p), &t) in value.iter_mut().zip(p).zip(t) {

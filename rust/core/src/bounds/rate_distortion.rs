@@ -13,40 +13,19 @@ const CHUNK: usize = 4096;
 /// Check a tabulated curve: eps strictly increasing and positive, H finite, non-negative, non-increasing.
 pub fn check_curve(eps: &[f64], h: &[f64]) -> Result<()> {
     if eps.is_empty() {
-        return Err(CoreError::invalid(
-            "eps",
-            "the rate-distortion table is empty",
-        ));
+        return Err(CoreError::invalid("eps", "the rate-distortion table is empty"));
     }
     if eps.len() != h.len() {
-        return Err(CoreError::invalid(
-            "H",
-            format!("has {} values but eps has {}", h.len(), eps.len()),
-        ));
+        return Err(CoreError::invalid("H", format!("has {} values but eps has {}", h.len(), eps.len())));
     }
     if let Some(i) = eps.iter().position(|e| !(e.is_finite() && *e > 0.0)) {
-        return Err(CoreError::invalid(
-            "eps",
-            format!(
-                "must be finite and positive, got {} at position {i}",
-                eps[i]
-            ),
-        ));
+        return Err(CoreError::invalid("eps", format!("must be finite and positive, got {} at position {i}", eps[i])));
     }
     if let Some(i) = eps.windows(2).position(|w| w[1] <= w[0]) {
-        return Err(CoreError::invalid(
-            "eps",
-            format!("must be strictly increasing; position {} is not", i + 1),
-        ));
+        return Err(CoreError::invalid("eps", format!("must be strictly increasing; position {} is not", i + 1)));
     }
     if let Some(i) = h.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-        return Err(CoreError::invalid(
-            "H",
-            format!(
-                "must be finite and non-negative, got {} at position {i}",
-                h[i]
-            ),
-        ));
+        return Err(CoreError::invalid("H", format!("must be finite and non-negative, got {} at position {i}", h[i])));
     }
     if let Some(i) = h.windows(2).position(|w| w[1] > w[0]) {
         return Err(CoreError::invalid(
@@ -66,29 +45,22 @@ pub fn check_curve(eps: &[f64], h: &[f64]) -> Result<()> {
 pub fn two_sided_bound(eps: &[f64], h: &[f64], t: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
     check_curve(eps, h)?;
     if let Some(i) = t.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
-        return Err(CoreError::invalid(
-            "T",
-            format!("must be finite and positive, got {} at position {i}", t[i]),
-        ));
+        return Err(CoreError::invalid("T", format!("must be finite and positive, got {} at position {i}", t[i])));
     }
     let mut lower = vec![0.0; t.len()];
     let mut upper = vec![0.0; t.len()];
-    lower
-        .par_chunks_mut(CHUNK)
-        .zip(upper.par_chunks_mut(CHUNK))
-        .zip(t.par_chunks(CHUNK))
-        .for_each(|((lo, up), t)| {
-            for ((lo, up), &t) in lo.iter_mut().zip(up.iter_mut()).zip(t) {
-                let mut sup = 0.0f64;
-                let mut inf = f64::INFINITY;
-                for (&e, &h) in eps.iter().zip(h) {
-                    sup = sup.max((h / t).min(e));
-                    inf = inf.min(h / t + e);
-                }
-                *lo = sup;
-                *up = inf;
+    lower.par_chunks_mut(CHUNK).zip(upper.par_chunks_mut(CHUNK)).zip(t.par_chunks(CHUNK)).for_each(|((lo, up), t)| {
+        for ((lo, up), &t) in lo.iter_mut().zip(up.iter_mut()).zip(t) {
+            let mut sup = 0.0f64;
+            let mut inf = f64::INFINITY;
+            for (&e, &h) in eps.iter().zip(h) {
+                sup = sup.max((h / t).min(e));
+                inf = inf.min(h / t + e);
             }
-        });
+            *lo = sup;
+            *up = inf;
+        }
+    });
     Ok((lower, upper))
 }
 
@@ -106,9 +78,7 @@ pub fn sample_complexity(eps: &[f64], h: &[f64], target: &[f64]) -> Result<Vec<f
             if !(half >= first && half <= last) {
                 return Err(CoreError::invalid(
                     "eps",
-                    format!(
-                        "needs H at eps/2 = {half} (position {i}), outside the tabulated range [{first}, {last}]"
-                    ),
+                    format!("needs H at eps/2 = {half} (position {i}), outside the tabulated range [{first}, {last}]"),
                 ));
             }
             let k = eps.partition_point(|&x| x <= half) - 1;
@@ -129,14 +99,8 @@ mod tests {
         for i in 0..3 {
             assert!(lo[i] <= up[i] && lo[i] >= 0.0);
         }
-        assert_eq!(
-            sample_complexity(&eps, &h, &[0.2]).unwrap(),
-            vec![(2.0 * h[9] / 0.2).ceil()]
-        );
-        assert_eq!(
-            sample_complexity(&eps, &h, &[0.205]).unwrap(),
-            vec![(2.0 * h[9] / 0.205).ceil()]
-        );
+        assert_eq!(sample_complexity(&eps, &h, &[0.2]).unwrap(), vec![(2.0 * h[9] / 0.2).ceil()]);
+        assert_eq!(sample_complexity(&eps, &h, &[0.205]).unwrap(), vec![(2.0 * h[9] / 0.205).ceil()]);
         assert!(sample_complexity(&eps, &h, &[0.01]).is_err());
         assert!(two_sided_bound(&eps, &eps, &[1.0]).is_err());
     }

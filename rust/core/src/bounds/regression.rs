@@ -30,15 +30,10 @@ pub struct RegressionInformation {
 /// (1/2) ln det(I + r G) for one replicate's Gram matrix G of T draws in d dimensions. The smaller of
 /// X^T X (d x d) and X X^T (T x T) is used: they have the same non-zero eigenvalues.
 fn half_log_det(x: &DMatrix<f64>, ratio: f64) -> Result<f64> {
-    let gram = if x.ncols() <= x.nrows() {
-        x.tr_mul(x)
-    } else {
-        x * x.transpose()
-    };
+    let gram = if x.ncols() <= x.nrows() { x.tr_mul(x) } else { x * x.transpose() };
     let m = DMatrix::identity(gram.nrows(), gram.ncols()) + gram * ratio;
-    let chol = m.cholesky().ok_or_else(|| {
-        CoreError::Convergence("I + (s2/sigma2) X^T X was not positive definite".into())
-    })?;
+    let chol =
+        m.cholesky().ok_or_else(|| CoreError::Convergence("I + (s2/sigma2) X^T X was not positive definite".into()))?;
     Ok(chol.l_dirty().diagonal().iter().map(|v| v.ln()).sum())
 }
 
@@ -66,30 +61,19 @@ pub fn linear_regression_information(
         return Err(CoreError::invalid("T", "must be at least 1, got 0"));
     }
     if !(s2.is_finite() && s2 > 0.0) {
-        return Err(CoreError::invalid(
-            "s2",
-            format!("must be finite and positive, got {s2}"),
-        ));
+        return Err(CoreError::invalid("s2", format!("must be finite and positive, got {s2}")));
     }
     if !(sigma2.is_finite() && sigma2 > 0.0) {
-        return Err(CoreError::invalid(
-            "sigma2",
-            format!("must be finite and positive, got {sigma2}"),
-        ));
+        return Err(CoreError::invalid("sigma2", format!("must be finite and positive, got {sigma2}")));
     }
     if n_mc < 2 {
-        return Err(CoreError::invalid(
-            "n_mc",
-            format!("must be at least 2 (for a standard error), got {n_mc}"),
-        ));
+        return Err(CoreError::invalid("n_mc", format!("must be at least 2 (for a standard error), got {n_mc}")));
     }
     let ratio = s2 / sigma2;
     control.set_total(n_mc);
     let blocks = map_blocks(n_mc, BLOCK, |start, end| {
         control.check()?;
-        let out = (start..end)
-            .map(|r| replicate(d, t, ratio, seed, r as u64))
-            .collect::<Result<Vec<f64>>>();
+        let out = (start..end).map(|r| replicate(d, t, ratio, seed, r as u64)).collect::<Result<Vec<f64>>>();
         control.advance(end - start);
         out
     });
@@ -117,10 +101,7 @@ mod tests {
         let r = linear_regression_information(5, 50, 0.2, 1.0, 20_000, 7, &Control::new()).unwrap();
         assert!((r.jensen_bound - 5.99474).abs() < 1e-5);
         assert!(r.information < r.jensen_bound);
-        assert!(
-            (r.information - 5.8678).abs() < 4.0 * r.standard_error + 0.0005,
-            "{r:?}"
-        );
+        assert!((r.information - 5.8678).abs() < 4.0 * r.standard_error + 0.0005, "{r:?}");
     }
 
     #[test]

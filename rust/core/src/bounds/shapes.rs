@@ -45,10 +45,7 @@ fn point<B: Bound>(bound: &B, c: f64, ln_p: f64, local_exponent: f64) -> Allocat
 
 impl Bound for InverseLinear {
     fn terms(&self, p: f64, t: f64) -> Terms {
-        Terms {
-            misspecification: self.a / p,
-            estimation: self.b / t,
-        }
+        Terms { misspecification: self.a / p, estimation: self.b / t }
     }
     fn min_params(&self) -> f64 {
         1.0
@@ -66,10 +63,7 @@ impl InverseLinear {
 
 impl Bound for InverseLog {
     fn terms(&self, p: f64, t: f64) -> Terms {
-        Terms {
-            misspecification: self.a / p,
-            estimation: (self.b0 + self.b1 * p.ln()) / t,
-        }
+        Terms { misspecification: self.a / p, estimation: (self.b0 + self.b1 * p.ln()) / t }
     }
     fn min_params(&self) -> f64 {
         1.0
@@ -112,10 +106,7 @@ impl InverseLog {
 
 impl Bound for PowerLaw {
     fn terms(&self, p: f64, t: f64) -> Terms {
-        Terms {
-            misspecification: self.a * p.powf(-self.alpha),
-            estimation: self.b * t.powf(-self.beta),
-        }
+        Terms { misspecification: self.a * p.powf(-self.alpha), estimation: self.b * t.powf(-self.beta) }
     }
     fn irreducible(&self) -> f64 {
         self.e
@@ -156,17 +147,10 @@ mod tests {
             (1e16, 2.358585e7, 4.239830e8, 17.9762, 8.243801e-8),
             (1e20, 2.109603e9, 4.740228e10, 22.4698, 9.269497e-10),
         ];
-        let shape = InverseLog {
-            a: 1.0,
-            b0: 0.0,
-            b1: 1.0,
-        };
+        let shape = InverseLog { a: 1.0, b0: 0.0, b1: 1.0 };
         for (c, p, t, ratio, u) in rows {
             let x = shape.allocate(c);
-            assert!(
-                rel(x.p, p) < 5e-7 && rel(x.t, t) < 5e-7 && rel(x.value, u) < 5e-7,
-                "{c}: {x:?}"
-            );
+            assert!(rel(x.p, p) < 5e-7 && rel(x.t, t) < 5e-7 && rel(x.value, u) < 5e-7, "{c}: {x:?}");
             assert!(rel(x.t / x.p, ratio) < 5e-5);
         }
     }
@@ -183,10 +167,7 @@ mod tests {
                     continue;
                 }
                 let lhs = 2.0 * x.p.ln() + (b0 + b1 + b1 * x.p.ln()).ln();
-                assert!(
-                    (lhs - (2.0 * c).ln()).abs() < 1e-12 * lhs.abs().max(1.0),
-                    "{b0} {b1} {c}: {x:?}"
-                );
+                assert!((lhs - (2.0 * c).ln()).abs() < 1e-12 * lhs.abs().max(1.0), "{b0} {b1} {c}: {x:?}");
             }
         }
     }
@@ -195,20 +176,9 @@ mod tests {
     fn inverse_linear_and_power_law_closed_forms() {
         let x = InverseLinear { a: 2.0, b: 8.0 }.allocate(1e10);
         assert!(rel(x.t / x.p, 4.0) < 1e-14 && rel(x.value, 2.0 * (16.0f64 / 1e10).sqrt()) < 1e-14);
-        let law = PowerLaw {
-            e: 1.0,
-            a: 400.0,
-            b: 1000.0,
-            alpha: 0.34,
-            beta: 0.28,
-        };
+        let law = PowerLaw { e: 1.0, a: 400.0, b: 1000.0, alpha: 0.34, beta: 0.28 };
         let x = law.allocate(1e20);
         // First-order condition: alpha A p^-alpha = beta B T^-beta.
-        assert!(
-            rel(
-                0.34 * 400.0 * x.p.powf(-0.34),
-                0.28 * 1000.0 * x.t.powf(-0.28)
-            ) < 1e-12
-        );
+        assert!(rel(0.34 * 400.0 * x.p.powf(-0.34), 0.28 * 1000.0 * x.t.powf(-0.28)) < 1e-12);
     }
 }

@@ -33,10 +33,7 @@ fn require(name: &str, value: f64, ok: bool, what: &str) -> Result<()> {
     if value.is_finite() && ok {
         Ok(())
     } else {
-        Err(CoreError::invalid(
-            name,
-            format!("must be {what}, got {value}"),
-        ))
+        Err(CoreError::invalid(name, format!("must be {what}, got {value}")))
     }
 }
 
@@ -51,12 +48,7 @@ impl BoundSpec {
         if params.len() != names.len() {
             return Err(CoreError::invalid(
                 "params",
-                format!(
-                    "{kind} takes {} constants ({}), got {}",
-                    names.len(),
-                    names.join(", "),
-                    params.len()
-                ),
+                format!("{kind} takes {} constants ({}), got {}", names.len(), names.join(", "), params.len()),
             ));
         }
         let p = params;
@@ -71,29 +63,16 @@ impl BoundSpec {
                 require("b0", p[1], p[1] >= 0.0, "non-negative")?;
                 require("b1", p[2], p[2] >= 0.0, "non-negative")?;
                 if p[1] == 0.0 && p[2] == 0.0 {
-                    return Err(CoreError::invalid(
-                        "b1",
-                        "b0 and b1 are both 0: the bound has no estimation term",
-                    ));
+                    return Err(CoreError::invalid("b1", "b0 and b1 are both 0: the bound has no estimation term"));
                 }
-                BoundSpec::InverseLog(InverseLog {
-                    a: p[0],
-                    b0: p[1],
-                    b1: p[2],
-                })
+                BoundSpec::InverseLog(InverseLog { a: p[0], b0: p[1], b1: p[2] })
             }
             "power_law" => {
                 require("E", p[0], p[0] >= 0.0, "non-negative")?;
                 for (i, name) in ["A", "B", "alpha", "beta"].iter().enumerate() {
                     require(name, p[i + 1], p[i + 1] > 0.0, "positive")?;
                 }
-                BoundSpec::PowerLaw(PowerLaw {
-                    e: p[0],
-                    a: p[1],
-                    b: p[2],
-                    alpha: p[3],
-                    beta: p[4],
-                })
+                BoundSpec::PowerLaw(PowerLaw { e: p[0], a: p[1], b: p[2], alpha: p[3], beta: p[4] })
             }
             _ => {
                 require("d", p[0], p[0] >= 1.0, "at least 1")?;
@@ -105,11 +84,7 @@ impl BoundSpec {
                     require("K", p[1], p[1] > 0.0, "positive")?;
                     Teacher::dirichlet_process(p[1])
                 };
-                BoundSpec::Instance(Instance {
-                    d: p[0],
-                    b: p[2],
-                    teacher,
-                })
+                BoundSpec::Instance(Instance { d: p[0], b: p[2], teacher })
             }
         })
     }
@@ -129,46 +104,24 @@ impl BoundSpec {
 
     fn check_points(&self, p: &[f64], t: &[f64]) -> Result<()> {
         let floor = self.bound().domain_floor_dyn();
-        if let Some(i) = p
-            .iter()
-            .position(|v| !(v.is_finite() && *v > 0.0 && *v >= floor))
-        {
-            let need = if floor > 0.0 {
-                format!("at least {floor}")
-            } else {
-                "positive".to_string()
-            };
+        if let Some(i) = p.iter().position(|v| !(v.is_finite() && *v > 0.0 && *v >= floor)) {
+            let need = if floor > 0.0 { format!("at least {floor}") } else { "positive".to_string() };
             return Err(CoreError::invalid(
                 "p",
-                format!(
-                    "must be finite and {need} for this bound, got {} at position {i}",
-                    p[i]
-                ),
+                format!("must be finite and {need} for this bound, got {} at position {i}", p[i]),
             ));
         }
         if let Some(i) = t.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
-            return Err(CoreError::invalid(
-                "T",
-                format!("must be finite and positive, got {} at position {i}", t[i]),
-            ));
+            return Err(CoreError::invalid("T", format!("must be finite and positive, got {} at position {i}", t[i])));
         }
         Ok(())
     }
 
     /// U on the grid p x T, row-major (row i holds U(p_i, T_j) for every j): the work that depends on
     /// p alone is done once per row and 1/T once per column. Rows stop early once `control` is cancelled.
-    pub fn evaluate_grid(
-        &self,
-        p: &[f64],
-        t: &[f64],
-        value: &mut [f64],
-        control: &Control,
-    ) -> Result<()> {
+    pub fn evaluate_grid(&self, p: &[f64], t: &[f64], value: &mut [f64], control: &Control) -> Result<()> {
         if value.len() != p.len() * t.len() {
-            return Err(CoreError::invalid(
-                "value",
-                "output length must be len(p) * len(T)",
-            ));
+            return Err(CoreError::invalid("value", "output length must be len(p) * len(T)"));
         }
         self.check_points(p, t)?;
         if value.is_empty() {
@@ -177,15 +130,12 @@ impl BoundSpec {
         let inv_t: Vec<f64> = t.iter().map(|t| 1.0 / t).collect();
         let bound = self.bound();
         control.set_total(value.len());
-        value
-            .par_chunks_mut(t.len())
-            .zip(p.par_iter())
-            .for_each(|(row, &p)| {
-                if !control.is_cancelled() {
-                    bound.evaluate_row_dyn(p, t, &inv_t, row);
-                    control.advance(row.len());
-                }
-            });
+        value.par_chunks_mut(t.len()).zip(p.par_iter()).for_each(|(row, &p)| {
+            if !control.is_cancelled() {
+                bound.evaluate_row_dyn(p, t, &inv_t, row);
+                control.advance(row.len());
+            }
+        });
         control.check()
     }
 
@@ -200,10 +150,7 @@ impl BoundSpec {
         control: &Control,
     ) -> Result<()> {
         if p.len() != t.len() || value.len() != p.len() {
-            return Err(CoreError::invalid(
-                "T",
-                format!("has {} points but p has {}", t.len(), p.len()),
-            ));
+            return Err(CoreError::invalid("T", format!("has {} points but p has {}", t.len(), p.len())));
         }
         self.check_points(p, t)?;
         let bound = self.bound();
@@ -214,10 +161,7 @@ impl BoundSpec {
                 control.advance(v.len());
             }
         };
-        let chunks = value
-            .par_chunks_mut(CHUNK)
-            .zip(p.par_chunks(CHUNK))
-            .zip(t.par_chunks(CHUNK));
+        let chunks = value.par_chunks_mut(CHUNK).zip(p.par_chunks(CHUNK)).zip(t.par_chunks(CHUNK));
         match terms {
             None => chunks.for_each(|((v, p), t)| run(p, t, v, None)),
             Some((m, e)) => chunks
@@ -231,10 +175,7 @@ impl BoundSpec {
     fn instance(&self) -> Result<&Instance> {
         match self {
             BoundSpec::Instance(i) => Ok(i),
-            _ => Err(CoreError::invalid(
-                "kind",
-                "distinct units and eta are defined for the teacher instances only",
-            )),
+            _ => Err(CoreError::invalid("kind", "distinct units and eta are defined for the teacher instances only")),
         }
     }
 
@@ -244,10 +185,7 @@ impl BoundSpec {
         if let Some(i) = n.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
             return Err(CoreError::invalid(
                 "n",
-                format!(
-                    "must be finite and non-negative, got {} at position {i}",
-                    n[i]
-                ),
+                format!("must be finite and non-negative, got {} at position {i}", n[i]),
             ));
         }
         Ok(n.iter().map(|&n| inst.teacher.kappa(n)).collect())
@@ -257,39 +195,23 @@ impl BoundSpec {
     pub fn optimal_eta(&self, p: &[f64], t: &[f64]) -> Result<Vec<f64>> {
         let inst = self.instance()?;
         if p.len() != t.len() {
-            return Err(CoreError::invalid(
-                "T",
-                format!("has {} points but p has {}", t.len(), p.len()),
-            ));
+            return Err(CoreError::invalid("T", format!("has {} points but p has {}", t.len(), p.len())));
         }
         self.check_points(p, t)?;
-        Ok(p.iter()
-            .zip(t)
-            .map(|(&p, &t)| inst.optimal_eta(p, t))
-            .collect())
+        Ok(p.iter().zip(t).map(|(&p, &t)| inst.optimal_eta(p, t)).collect())
     }
 
     /// Compute-optimal allocations for each budget: the closed form of a shape unless `numerical`,
     /// the grid-and-Brent search otherwise (always for the instances).
-    pub fn allocate(
-        &self,
-        compute: &[f64],
-        numerical: bool,
-        control: &Control,
-    ) -> Result<Allocations> {
+    pub fn allocate(&self, compute: &[f64], numerical: bool, control: &Control) -> Result<Allocations> {
         if let Some(i) = compute.iter().position(|c| !(c.is_finite() && *c > 0.0)) {
             return Err(CoreError::invalid(
                 "compute",
-                format!(
-                    "must be finite and positive, got {} at position {i}",
-                    compute[i]
-                ),
+                format!("must be finite and positive, got {} at position {i}", compute[i]),
             ));
         }
         match (self, numerical) {
-            (BoundSpec::InverseLinear(b), false) => {
-                allocate_each(compute, control, |c| b.allocate(c))
-            }
+            (BoundSpec::InverseLinear(b), false) => allocate_each(compute, control, |c| b.allocate(c)),
             (BoundSpec::InverseLog(b), false) => allocate_each(compute, control, |c| b.allocate(c)),
             (BoundSpec::PowerLaw(b), false) => allocate_each(compute, control, |c| b.allocate(c)),
             (BoundSpec::InverseLinear(b), true) => numerical_each(b, compute, control),
@@ -310,13 +232,7 @@ trait BoundDyn: Sync {
     fn min_params_dyn(&self) -> f64;
     fn domain_floor_dyn(&self) -> f64;
     fn evaluate_row_dyn(&self, p: f64, t: &[f64], inv_t: &[f64], value: &mut [f64]);
-    fn evaluate_dyn(
-        &self,
-        p: &[f64],
-        t: &[f64],
-        value: &mut [f64],
-        terms: Option<(&mut [f64], &mut [f64])>,
-    );
+    fn evaluate_dyn(&self, p: &[f64], t: &[f64], value: &mut [f64], terms: Option<(&mut [f64], &mut [f64])>);
 }
 
 impl<B: Bound> BoundDyn for B {
@@ -329,13 +245,7 @@ impl<B: Bound> BoundDyn for B {
     fn evaluate_row_dyn(&self, p: f64, t: &[f64], inv_t: &[f64], value: &mut [f64]) {
         self.evaluate_row(p, t, inv_t, value)
     }
-    fn evaluate_dyn(
-        &self,
-        p: &[f64],
-        t: &[f64],
-        value: &mut [f64],
-        terms: Option<(&mut [f64], &mut [f64])>,
-    ) {
+    fn evaluate_dyn(&self, p: &[f64], t: &[f64], value: &mut [f64], terms: Option<(&mut [f64], &mut [f64])>) {
         self.evaluate_block(p, t, value, terms)
     }
 }
@@ -355,13 +265,11 @@ mod tests {
             let p = [17.0, 100.0, 1e4, 1e7];
             let t = [1.0, 3.0, 1e3, 1e9, 1e15];
             let mut grid = vec![0.0; 20];
-            spec.evaluate_grid(&p, &t, &mut grid, &Control::new())
-                .unwrap();
+            spec.evaluate_grid(&p, &t, &mut grid, &Control::new()).unwrap();
             let pp: Vec<f64> = p.iter().flat_map(|&p| [p; 5]).collect();
             let tt: Vec<f64> = (0..4).flat_map(|_| t).collect();
             let mut paired = vec![0.0; 20];
-            spec.evaluate(&pp, &tt, &mut paired, None, &Control::new())
-                .unwrap();
+            spec.evaluate(&pp, &tt, &mut paired, None, &Control::new()).unwrap();
             assert_eq!(grid, paired, "{kind}");
         }
     }
