@@ -106,9 +106,6 @@ impl Shear {
 impl Fitter<'_, '_> {
     fn shear(&self) -> Shear {
         let law = self.problem.law;
-        if std::env::var("NO_SHEAR").is_ok() {
-            return Shear(vec![]);
-        }
         Shear(
             law.centring()
                 .iter()

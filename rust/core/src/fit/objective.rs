@@ -236,7 +236,7 @@ impl<'a> Problem<'a> {
     }
 
     /// Objective over rows `start..end`, accumulating the gradient into `grad` when given.
-    fn block(&self, theta: &[f64], start: usize, end: usize, mut grad: Option<&mut [f64]>) -> f64 {
+    fn block(&self, theta: &[f64], start: usize, end: usize, grad: Option<&mut [f64]>) -> f64 {
         let k = self.n_params();
         let mut pred = [0.0; SUB_BLOCK];
         // The kernels overwrite every entry they are given, so the Jacobian buffer needs no zeroing;
@@ -245,7 +245,7 @@ impl<'a> Problem<'a> {
             if jac.len() < k * SUB_BLOCK {
                 jac.resize(k * SUB_BLOCK, 0.0);
             }
-            self.block_with(theta, start, end, grad.as_deref_mut(), &mut pred, jac)
+            self.block_with(theta, start, end, grad, &mut pred, jac)
         })
     }
 
