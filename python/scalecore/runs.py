@@ -166,11 +166,14 @@ class Runs:
         """From a pandas, polars or pyarrow table: ``Runs.from_frame(df, N="params", loss="loss")``.
 
         Each keyword names a Runs column (N, D, loss, x, C, U, M, group, weight) and the table's column
-        holding it. Without keywords, table columns named like Runs columns are taken as they are.
+        holding it. Without keywords, table columns named like Runs columns are taken as they are; a
+        column named ``loss`` is the loss unless another is named.
         """
+        names = list(getattr(frame, "columns", None) or getattr(frame, "column_names", None) or [])
         if not mapping:
-            names = list(getattr(frame, "columns", None) or getattr(frame, "column_names", None) or [])
             mapping = {c: c for c in _COLUMNS if c in names}
+        elif "loss" not in mapping and "loss" in names:
+            mapping = {**mapping, "loss": "loss"}
         unknown = set(mapping) - set(_COLUMNS) - {"flops_per_param_token"}
         if unknown:
             raise InvalidInputError(f"mapping: unknown Runs columns {sorted(unknown)}; known: {list(_COLUMNS)}")

@@ -239,8 +239,19 @@ impl Fitter<'_, '_> {
         let picked: Vec<Vec<f64>> = self.screened(&values, &thetas).into_iter().map(|i| grid[i].clone()).collect();
         let mut finals = self.run(screen, &picked, &self.lbfgs, control)?;
         if !std::ptr::eq(screen, self.problem) {
-            // Refine the best subsample optima on the full table.
-            let refine: Vec<Vec<f64>> = best_first(&finals).iter().take(3).map(|&i| finals[i].x.clone()).collect();
+            // Refine on the full table the best subsample optimum and any distinct other within 1e-3 of
+            // it (at most three): a close second could win on the full table, a distant one cannot.
+            let order = best_first(&finals);
+            let best = finals[order[0]].f;
+            let mut kept: Vec<usize> = Vec::new();
+            for &i in &order {
+                let f = finals[i].f;
+                let same_as_kept = kept.iter().any(|&j| (f - finals[j].f).abs() <= 1e-9 * f.abs());
+                if f <= best + 1e-3 * best.abs() && !same_as_kept && kept.len() < 3 {
+                    kept.push(i);
+                }
+            }
+            let refine: Vec<Vec<f64>> = kept.iter().map(|&i| finals[i].x.clone()).collect();
             finals = self.run(self.problem, &refine, &self.lbfgs, control)?;
         }
         Ok((finals, grid.len()))
