@@ -191,7 +191,7 @@ impl Fitter<'_, '_> {
     }
 
     /// Central differences of the analytic gradient in the free coordinates, symmetrised.
-    fn hessian(&self, z: &[f64]) -> Vec<f64> {
+    pub fn hessian(&self, z: &[f64]) -> Vec<f64> {
         let k = z.len();
         let mut theta = vec![0.0; self.map.n_full()];
         let mut g_theta = vec![0.0; theta.len()];
