@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import datasets, laws, reference
 from ._core import __version__
 from .allocation import Allocation, allocate
+from .bootstrap import BootstrapResult, BootstrapStatisticResult, bootstrap, bootstrap_statistic
 from .errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -24,6 +25,8 @@ from .runs import Runs
 
 __all__ = [
     "Allocation",
+    "BootstrapResult",
+    "BootstrapStatisticResult",
     "ConvergenceError",
     "ConvergenceWarning",
     "ExtrapolationWarning",
@@ -35,6 +38,8 @@ __all__ = [
     "ScalecoreWarning",
     "__version__",
     "allocate",
+    "bootstrap",
+    "bootstrap_statistic",
     "datasets",
     "fit",
     "fit_many",
