@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-import scipy.stats
-from hypothesis import given, strategies as st
-
 import scalecore as sc
+import scipy.stats
+from hypothesis import given
+from hypothesis import strategies as st
 from scalecore import _core
 from scalecore.allocation import chinchilla_allocation
 from scalecore.datasets import HOFFMANN_PARAMS
@@ -156,9 +156,10 @@ def test_statistic_results_pickle_and_reinterpret() -> None:
     r = sc.bootstrap_statistic(x, "median", n_resamples=500, seed=1)
     r2 = pickle.loads(pickle.dumps(r))
     assert r2.ci == r.ci
-    assert r.interval(method="percentile") == sc.bootstrap_statistic(
-        x, "median", n_resamples=500, seed=1, method="percentile"
-    ).ci
+    assert (
+        r.interval(method="percentile")
+        == sc.bootstrap_statistic(x, "median", n_resamples=500, seed=1, method="percentile").ci
+    )
     assert "median" in repr(r)
 
 
@@ -168,7 +169,7 @@ def test_statistic_results_pickle_and_reinterpret() -> None:
 def test_fit_samples_are_bit_identical_across_threads_and_chunks(runs: sc.Runs) -> None:
     outs = [sc.bootstrap(runs, n_resamples=64, seed=3, n_threads=t) for t in (1, 2, 8)]
     chunked = sc.bootstrap(runs, n_resamples=64, seed=3, map=map, chunk_size=10)
-    for other in outs[1:] + [chunked]:
+    for other in [*outs[1:], chunked]:
         for name in LAW.param_names:
             assert np.array_equal(outs[0].samples[name], other.samples[name])
     different = sc.bootstrap(runs, n_resamples=64, seed=4)
@@ -190,9 +191,10 @@ def test_pairs_refits_equal_scipy_reference_refits_of_the_same_resamples(runs: s
     idx = _core.bootstrap_indices([len(runs)], seed=2, first=0, count=12)[0]
     theta_hat = LAW.to_internal(b.params)
     tight = {"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000}
-    theirs, ok = ref.bootstrap_fit("chinchilla", {"N": runs.N, "D": runs.D}, runs.loss, theta_hat, idx, options=tight)
-    ours = np.column_stack([np.log(b.samples["E"]), np.log(b.samples["A"]), np.log(b.samples["B"]),
-                            b.samples["alpha"], b.samples["beta"]])
+    theirs, _ = ref.bootstrap_fit("chinchilla", {"N": runs.N, "D": runs.D}, runs.loss, theta_hat, idx, options=tight)
+    ours = np.column_stack(
+        [np.log(b.samples["E"]), np.log(b.samples["A"]), np.log(b.samples["B"]), b.samples["alpha"], b.samples["beta"]]
+    )
     # Huber objectives are flat along the ridges: compare objectives and the exponents.
     cols = {"N": runs.N, "D": runs.D}
     for r in range(12):
@@ -205,8 +207,11 @@ def test_pairs_refits_equal_scipy_reference_refits_of_the_same_resamples(runs: s
 
 @pytest.mark.parametrize("scheme", ["cluster", "residual", "wild", "parametric"])
 def test_every_scheme_gives_plausible_intervals(runs: sc.Runs, boot: sc.BootstrapResult, scheme: str) -> None:
-    b = sc.bootstrap(runs, n_resamples=150, seed=1, scheme=scheme, wild_weights="webb" if scheme == "wild" else "rademacher")
-    assert b.n_failed == 0 and b.scheme == scheme
+    b = sc.bootstrap(
+        runs, n_resamples=150, seed=1, scheme=scheme, wild_weights="webb" if scheme == "wild" else "rademacher"
+    )
+    assert b.n_failed == 0
+    assert b.scheme == scheme
     for name in ("alpha", "beta", "E"):
         lo, hi = b.ci(name)
         assert lo < b.params[name] < hi
@@ -220,7 +225,8 @@ def test_robust_and_objective_options(runs: sc.Runs, boot: sc.BootstrapResult) -
     # The warm start already finds the replicate's best basin on this sweep.
     np.testing.assert_allclose(r.samples["alpha"], boot.samples["alpha"][:40], rtol=1e-4)
     f = sc.bootstrap(runs, n_resamples=40, seed=7, objective="lsq_log", fixed={"E": 1.69})
-    assert np.all(f.samples["E"] == 1.69) and f.n_failed == 0
+    assert np.all(f.samples["E"] == 1.69)
+    assert f.n_failed == 0
     t = sc.bootstrap(runs, n_resamples=40, seed=7, tie=[("alpha", "beta")])
     assert np.array_equal(t.samples["alpha"], t.samples["beta"])
 
@@ -237,8 +243,10 @@ def test_derived_quantities_and_allocation(boot: sc.BootstrapResult) -> None:
     user = boot.ci(lambda p: p["alpha"] - p["beta"])
     assert user.low < boot.params["alpha"] - boot.params["beta"] < user.high
     alloc = boot.allocate(compute=[1e22, 1e24], level=0.9)
-    assert np.all(alloc.N_ci[:, 0] < alloc.N) and np.all(alloc.N < alloc.N_ci[:, 1])
-    assert np.all(alloc.D_ci[:, 0] < alloc.D) and np.all(alloc.tokens_per_param_ci[:, 0] < alloc.tokens_per_param)
+    assert np.all(alloc.N_ci[:, 0] < alloc.N)
+    assert np.all(alloc.N_ci[:, 1] > alloc.N)
+    assert np.all(alloc.D_ci[:, 0] < alloc.D)
+    assert np.all(alloc.tokens_per_param_ci[:, 0] < alloc.tokens_per_param)
     assert alloc.N[1] == pytest.approx(chinchilla_allocation(boot.params, 1e24)[0][0])
     assert "C=1e+24" in repr(alloc)
 
@@ -255,7 +263,8 @@ def test_bca_for_fits_and_pickling(boot: sc.BootstrapResult) -> None:
 def test_progress_callback_is_called(runs: sc.Runs) -> None:
     calls: list[tuple[int, int]] = []
     sc.bootstrap(runs, n_resamples=3000, seed=0, progress=lambda done, total: calls.append((done, total)), n_threads=1)
-    assert calls and all(t == 3000 for _, t in calls)
+    assert calls
+    assert all(t == 3000 for _, t in calls)
 
 
 # --- bad input -------------------------------------------------------------------------------------------
@@ -325,7 +334,9 @@ def coverage(n_sets: int, n_resamples: int, methods: tuple[str, ...]) -> dict[tu
     hits: dict[tuple[str, str], int] = {}
     for k in range(n_sets):
         with warnings.catch_warnings():
+            # The full-data fit sometimes stops by line search at its optimum (a fit-engine matter).
             warnings.simplefilter("ignore", sc.IdentifiabilityWarning)
+            warnings.simplefilter("ignore", sc.ConvergenceWarning)
             b = sc.bootstrap(grid_runs(1000 + k), n_resamples=n_resamples, seed=k, objective="lsq_log")
         for name in ("alpha", "beta", "E"):
             for m in methods:

@@ -25,10 +25,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _core
-from ._validation import FloatArray, as_float_array, n_threads as check_threads, one_of, positive_float
+from ._validation import FloatArray, as_float_array, one_of, positive_float
+from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
 from .fit import OBJECTIVES, FitResult, _constraints, as_runs, fit
-from .laws import Law, get as get_law
+from .laws import Law
+from .laws import get as get_law
 
 __all__ = [
     "DERIVED",
@@ -150,9 +152,7 @@ def _interval(
 # --- derived quantities of a fit -------------------------------------------------------------------
 
 
-def _derived(
-    law: Law, name: str, p: Mapping[str, FloatArray], compute: Any, N: Any, D: Any, f: float
-) -> FloatArray:
+def _derived(law: Law, name: str, p: Mapping[str, FloatArray], compute: Any, N: Any, D: Any, f: float) -> FloatArray:
     """A named quantity for every row of the parameter arrays `p` (vectorised over samples)."""
     if name == "loss":
         if N is None and D is None:
@@ -217,8 +217,16 @@ class BootstrapAllocation:
             f"  C={c:.3g}: N={n:.4g} [{nl:.4g}, {nh:.4g}], D={d:.4g} [{dl:.4g}, {dh:.4g}], "
             f"D/N={t:.3g} [{tl:.3g}, {th:.3g}], loss={lo:.4f} [{ll:.4f}, {lh:.4f}]"
             for c, n, (nl, nh), d, (dl, dh), t, (tl, th), lo, (ll, lh) in zip(
-                self.compute, self.N, self.N_ci, self.D, self.D_ci, self.tokens_per_param,
-                self.tokens_per_param_ci, self.loss, self.loss_ci,
+                self.compute,
+                self.N,
+                self.N_ci,
+                self.D,
+                self.D_ci,
+                self.tokens_per_param,
+                self.tokens_per_param_ci,
+                self.loss,
+                self.loss_ci,
+                strict=True,
             )
         ]
         return f"BootstrapAllocation({self.level:.0%} {self.method} intervals\n" + "\n".join(rows) + "\n)"
@@ -273,7 +281,13 @@ class BootstrapResult:
         return tuple(self.samples)
 
     def distribution(
-        self, quantity: Quantity, *, compute: Any = None, N: Any = None, D: Any = None, flops_per_param_token: float = 6.0
+        self,
+        quantity: Quantity,
+        *,
+        compute: Any = None,
+        N: Any = None,
+        D: Any = None,
+        flops_per_param_token: float = 6.0,
     ) -> tuple[float, FloatArray]:
         """(full-data value, bootstrap samples) of a parameter, derived quantity or callable."""
         law = get_law(self.law)
@@ -292,7 +306,7 @@ class BootstrapResult:
                 out = np.asarray(quantity(dict(p)), dtype=np.float64)
             except InvalidInputError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - the user's function; say which argument failed
+            except Exception as exc:
                 raise InvalidInputError(f"quantity: the function raised {type(exc).__name__}: {exc}") from exc
             out = np.broadcast_to(out, (rows,)) if out.ndim == 0 else out
         elif isinstance(quantity, str) and quantity in p:
@@ -313,7 +327,9 @@ class BootstrapResult:
         """Bootstrap standard error (standard deviation of the samples, ddof=1)."""
         return float(np.std(self.distribution(quantity, **kwargs)[1], ddof=1))
 
-    def ci(self, quantity: Quantity, level: float | None = None, method: str = "percentile", **kwargs: Any) -> ConfidenceInterval:
+    def ci(
+        self, quantity: Quantity, level: float | None = None, method: str = "percentile", **kwargs: Any
+    ) -> ConfidenceInterval:
         """Two-sided interval: "percentile", "basic" (2 theta_hat - q) or "bca" (jackknife refits,
         leave-one-run-out, or leave-one-group-out for the cluster scheme; computed once, in parallel)."""
         lv = self.level if level is None else _level(level)
@@ -384,7 +400,7 @@ class BootstrapResult:
     def __repr__(self) -> str:
         rows = []
         for name, s in self.samples.items():
-            lo, hi = (np.quantile(s, [(1 - self.level) / 2, (1 + self.level) / 2]) if len(s) else (math.nan,) * 2)
+            lo, hi = np.quantile(s, [(1 - self.level) / 2, (1 + self.level) / 2]) if len(s) else (math.nan,) * 2
             rows.append(f"  {name} = {self.params[name]:.6g}  [{lo:.6g}, {hi:.6g}]")
         return (
             f"BootstrapResult({self.law}, {self.scheme}{' robust' if self.robust else ''}, "
@@ -397,7 +413,7 @@ def _public(law: Law, theta: FloatArray) -> dict[str, FloatArray]:
     theta = np.asarray(theta, dtype=np.float64).reshape(-1, len(law.param_names))
     return {
         p: (np.exp(theta[:, i]) if is_log else theta[:, i].copy())
-        for i, (p, is_log) in enumerate(zip(law.param_names, law.log_params))
+        for i, (p, is_log) in enumerate(zip(law.param_names, law.log_params, strict=True))
     }
 
 
@@ -430,7 +446,7 @@ def bootstrap(
     gtol: float = 1e-10,
     n_threads: int | None = None,
     progress: Any = None,
-    map: Callable[..., Iterable[Any]] | None = None,  # noqa: A002 - the documented hook name
+    map: Callable[..., Iterable[Any]] | None = None,
     chunk_size: int = 250,
 ) -> BootstrapResult:
     """Bootstrap a fit of `law` to `runs`: `n_resamples` full refits of resampled data.
@@ -475,8 +491,19 @@ def bootstrap(
                 f"group: the cluster scheme needs at least 2 groups, not all of size one; got group sizes {sizes[:10]}"
             )
     full = fit(
-        r, lw, objective=objective, delta=delta, asymmetry=asymmetry, init=init, fixed=fixed, tie=tie,
-        weights=weights, max_iter=max_iter, ftol=ftol, gtol=gtol, n_threads=threads,
+        r,
+        lw,
+        objective=objective,
+        delta=delta,
+        asymmetry=asymmetry,
+        init=init,
+        fixed=fixed,
+        tie=tie,
+        weights=weights,
+        max_iter=max_iter,
+        ftol=ftol,
+        gtol=gtol,
+        n_threads=threads,
     )
     columns = lw.columns({name: getattr(r, name) if r.has(name) else None for name in lw.inputs})
     w = r.weight if weights is None else as_float_array("weights", weights, nonnegative=True)
@@ -517,7 +544,14 @@ def bootstrap(
         failed = np.concatenate([p[1] for p in parts])
         n_guards = parts[0][2]
     return BootstrapResult(
-        fit=full, theta=theta, failed=failed, seed=seed_, scheme=scheme, robust=robust, level=lv, refit=spec,
+        fit=full,
+        theta=theta,
+        failed=failed,
+        seed=seed_,
+        scheme=scheme,
+        robust=robust,
+        level=lv,
+        refit=spec,
         n_guards=n_guards,
     )
 
@@ -555,7 +589,9 @@ class BootstrapStatisticResult:
         m = self.method if method is None else _method(method)
         if m == "bca" and not self.jackknife:
             raise InvalidInputError("method: BCa needs the jackknife values; rerun with method='bca'")
-        return _interval(self.distribution, self.estimate, self.jackknife, self.level if level is None else _level(level), m)
+        return _interval(
+            self.distribution, self.estimate, self.jackknife, self.level if level is None else _level(level), m
+        )
 
 
 def _samples(data: Any) -> list[FloatArray]:
@@ -579,7 +615,7 @@ def _call(statistic: Callable[..., Any], args: Sequence[FloatArray], vectorized:
             out = np.array([statistic(*(a[r] for a in args)) for r in range(rows)], dtype=np.float64)
     except InvalidInputError:
         raise
-    except Exception as exc:  # noqa: BLE001 - the user's statistic; say which argument failed
+    except Exception as exc:
         raise InvalidInputError(f"statistic: the callable raised {type(exc).__name__}: {exc}") from exc
     if out.shape != (rows,):
         raise InvalidInputError(f"statistic: must return one number per resample, got shape {out.shape}")
@@ -589,8 +625,14 @@ def _call(statistic: Callable[..., Any], args: Sequence[FloatArray], vectorized:
 
 
 def _callable_statistic(
-    statistic: Callable[..., Any], samples: list[FloatArray], paired: bool, vectorized: bool, seed: int,
-    n_res: int, batch: int, want_jackknife: bool,
+    statistic: Callable[..., Any],
+    samples: list[FloatArray],
+    paired: bool,
+    vectorized: bool,
+    seed: int,
+    n_res: int,
+    batch: int,
+    want_jackknife: bool,
 ) -> tuple[float, FloatArray, list[FloatArray]]:
     sizes = [len(s) for s in samples]
     if paired and len(set(sizes)) != 1:
@@ -600,7 +642,7 @@ def _callable_statistic(
     for first in range(0, n_res, batch):
         count = min(batch, n_res - first)
         idx = _core.bootstrap_indices(sizes, paired=paired, seed=seed, first=first, count=count)
-        args = [s[idx[0]] for s in samples] if paired else [s[i] for s, i in zip(samples, idx)]
+        args = [s[idx[0]] for s in samples] if paired else [s[i] for s, i in zip(samples, idx, strict=True)]
         dist[first : first + count] = _call(statistic, args, vectorized, count)
     jack: list[FloatArray] = []
     if want_jackknife:
@@ -614,7 +656,9 @@ def _callable_statistic(
                 if paired:
                     args = [s[loo] for s in samples]
                 else:
-                    args = [s[loo] if k == j else np.broadcast_to(s, (stop - start, len(s))) for k, s in enumerate(samples)]
+                    args = [
+                        s[loo] if k == j else np.broadcast_to(s, (stop - start, len(s))) for k, s in enumerate(samples)
+                    ]
                 vals[start:stop] = _call(statistic, args, vectorized, stop - start)
             jack.append(vals)
     return float(est), dist, jack
@@ -662,14 +706,27 @@ def bootstrap_statistic(
         callback, bar = _progress(progress, "bootstrap")
         try:
             out = _core.bootstrap_statistic(
-                samples, name, q=float(q), ddof=float(ddof), proportiontocut=float(proportiontocut),
-                paired=bool(paired), seed=seed_, first=0, count=n_res, jackknife=m == "bca", n_threads=threads,
+                samples,
+                name,
+                q=float(q),
+                ddof=float(ddof),
+                proportiontocut=float(proportiontocut),
+                paired=bool(paired),
+                seed=seed_,
+                first=0,
+                count=n_res,
+                jackknife=m == "bca",
+                n_threads=threads,
                 progress=callback,
             )
         finally:
             if bar is not None:
                 bar.close()
-        est, dist, jack = float(out["estimate"]), np.asarray(out["distribution"]), [np.asarray(j) for j in out["jackknife"]]
+        est, dist, jack = (
+            float(out["estimate"]),
+            np.asarray(out["distribution"]),
+            [np.asarray(j) for j in out["jackknife"]],
+        )
         if not np.isfinite(dist).all() or not math.isfinite(est):
             raise InvalidInputError(f"statistic: {name} is not finite on some resamples (constant data?)")
     elif callable(statistic):
@@ -684,7 +741,14 @@ def bootstrap_statistic(
         raise InvalidInputError(f"statistic: must be one of {list(STATISTICS)} or a callable, got {statistic!r}")
     ci = _interval(dist, est, jack, lv, m)
     return BootstrapStatisticResult(
-        statistic=name, estimate=est, ci=ci, se=float(np.std(dist, ddof=1)), distribution=dist, method=m, level=lv,
-        n_resamples=n_res, seed=seed_, jackknife=tuple(jack),
+        statistic=name,
+        estimate=est,
+        ci=ci,
+        se=float(np.std(dist, ddof=1)),
+        distribution=dist,
+        method=m,
+        level=lv,
+        n_resamples=n_res,
+        seed=seed_,
+        jackknife=tuple(jack),
     )
-

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -72,6 +73,17 @@ def jackknife(statistic: Callable[[FloatArray], float], x: FloatArray) -> FloatA
     return np.array([statistic(np.delete(x, i, axis=0)) for i in range(len(x))])
 
 
+def _weighted_objective(
+    law: str,
+    columns: Mapping[str, FloatArray],
+    loss: FloatArray,
+    weight: FloatArray,
+    objective: Mapping[str, Any],
+    theta: FloatArray,
+) -> tuple[float, FloatArray]:
+    return objective_and_grad(law, theta, columns, loss, weight=weight, **objective)
+
+
 def bootstrap_fit(
     law: str,
     columns: Mapping[str, FloatArray],
@@ -92,7 +104,7 @@ def bootstrap_fit(
     for r, rows in enumerate(idx):
         w = np.bincount(rows, minlength=n).astype(np.float64)
         res = minimize(
-            lambda th: objective_and_grad(law, th, columns, loss, weight=w, **objective),
+            functools.partial(_weighted_objective, law, columns, loss, w, objective),
             np.asarray(theta_hat, dtype=np.float64),
             jac=True,
             method="L-BFGS-B",

@@ -158,9 +158,13 @@ pub fn interval(
     let sorted = sorted_distribution(distribution, "distribution")?;
     let q = |p: f64| quantile_sorted(&sorted, p);
     Ok(match method {
-        Method::Percentile => {
-            Interval { low: q(alpha), high: q(1.0 - alpha), levels: (alpha, 1.0 - alpha), z0: f64::NAN, a_hat: f64::NAN }
-        }
+        Method::Percentile => Interval {
+            low: q(alpha),
+            high: q(1.0 - alpha),
+            levels: (alpha, 1.0 - alpha),
+            z0: f64::NAN,
+            a_hat: f64::NAN,
+        },
         Method::Basic => Interval {
             low: 2.0 * theta_hat - q(1.0 - alpha),
             high: 2.0 * theta_hat - q(alpha),

@@ -6,7 +6,8 @@
 //! the warm refit's optimum is polished too (a cost of a few objective evaluations per replicate).
 //! `robust` runs a multi-start per replicate instead: the full data's best 128 starts of the law's
 //! grid are re-screened on the replicate and the best 4 polished from scratch besides the warm
-//! start; the lowest optimum wins.
+//! start (abandoning a start early once it is clearly in the warm optimum's basin or clearly worse);
+//! the lowest optimum wins.
 //!
 //! Every minimisation runs in coordinates whitened by the full-data Hessian (z = z_hat + L^-T u with
 //! H = L L^T): the A-alpha and B-beta ridges make the raw problem so ill-conditioned (condition
@@ -31,6 +32,14 @@ const POLISH: usize = 8;
 const SCREEN_KEEP: usize = 128;
 /// Re-screened starts polished from scratch per robust replicate (besides the warm start).
 const ROBUST_POLISH: usize = 4;
+/// Iterations of the loose first pass of a far start.
+const FAR_PASS: usize = 30;
+/// Whitened distance (per axis) within which a far start's loose pass counts as having reached the
+/// best optimum's basin: some ten bootstrap standard errors of a typical sweep, far less than the
+/// distance between distinct basins (different exponents or a vanishing term).
+const SAME_BASIN: f64 = 0.25;
+/// A far start whose loose pass ends more than this fraction above the best optimum is abandoned.
+const FAR_MARGIN: f64 = 0.05;
 /// Above this many runs, start screening uses an even subsample of about half this size.
 const SCREEN_ROWS: usize = 8192;
 /// At most this many guard optima are kept.
@@ -65,6 +74,14 @@ impl Whitening {
         let h = fitter.hessian(&z_hat);
         let l = cholesky(&h, k).unwrap_or_default();
         Whitening { z_hat, l }
+    }
+
+    /// Coordinates v = u / scale (no change for a zero or non-finite scale, or without whitening).
+    fn scaled(&self, scale: f64) -> Whitening {
+        if self.l.is_empty() || !(scale.is_finite() && scale > 0.0) {
+            return self.clone();
+        }
+        Whitening { z_hat: self.z_hat.clone(), l: self.l.iter().map(|v| v / scale).collect() }
     }
 
     fn k(&self) -> usize {
@@ -132,6 +149,20 @@ fn cholesky(h: &[f64], k: usize) -> Option<Vec<f64>> {
     Some(l)
 }
 
+/// Coordinates an L-BFGS run moves in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Metric {
+    /// The free internal coordinates themselves.
+    Raw,
+    /// Whitened by the full-data Hessian.
+    Whitened,
+    /// Whitened and scaled so that the first step is the full-data Newton step (warm starts).
+    Newton,
+}
+
+/// Coordinates of the far starts of robust replicates.
+const FAR_METRIC: Metric = Metric::Whitened;
+
 /// What `prepare` finds on the full data once per bootstrap.
 #[derive(Debug, Clone, Default)]
 pub struct Prepared {
@@ -150,10 +181,25 @@ pub struct Refits {
 impl FitBootstrap<'_, '_> {
     /// L-BFGS from `theta0`, in whitened coordinates (warm starts) or raw ones (far starts, for which
     /// the full-data curvature is no guide); the minimum's `x` is in free coordinates z.
-    fn minimize(&self, problem: &Problem, theta0: &[f64], whiten: bool, control: &Control) -> Minimum {
-        let identity = Whitening::default();
-        let w = if whiten { &self.whitening } else { &identity };
+    fn minimize(&self, problem: &Problem, theta0: &[f64], metric: Metric, control: &Control) -> Minimum {
+        self.minimize_with(problem, theta0, metric, &self.lbfgs, control)
+    }
+
+    fn minimize_with(
+        &self,
+        problem: &Problem,
+        theta0: &[f64],
+        metric: Metric,
+        opts: &LbfgsOptions,
+        control: &Control,
+    ) -> Minimum {
         let k = self.map.n_free();
+        let w = match metric {
+            Metric::Raw => Whitening::default(),
+            Metric::Whitened => self.whitening.clone(),
+            Metric::Newton => self.newton_scaled(problem, theta0),
+        };
+        let w = &w;
         let mut theta = theta0.to_vec();
         let mut g_theta = vec![0.0; theta.len()];
         let mut z = vec![0.0; k];
@@ -169,11 +215,26 @@ impl FitBootstrap<'_, '_> {
             w.pull(&g_z, g_u);
             f
         };
-        let mut m = lbfgs::minimize(fg, &w.to_u(&self.map.reduce(theta0)), &self.lbfgs);
+        let mut m = lbfgs::minimize(fg, &w.to_u(&self.map.reduce(theta0)), opts);
         let mut zx = vec![0.0; k];
         w.to_z(&m.x, &mut zx);
         m.x = zx;
         m
+    }
+
+    /// The whitening rescaled so that L-BFGS's first step (unit length along the largest component
+    /// of the steepest-descent direction, which whitening makes the full-data Newton direction) is
+    /// the Newton step itself: near the optimum the unscaled first step overshoots by orders of
+    /// magnitude and the line search spends many evaluations coming back.
+    fn newton_scaled(&self, problem: &Problem, theta0: &[f64]) -> Whitening {
+        let mut g_theta = vec![0.0; theta0.len()];
+        let mut g_z = vec![0.0; self.map.n_free()];
+        let mut g_u = vec![0.0; self.map.n_free()];
+        problem.value_grad(theta0, &mut g_theta);
+        self.map.pull_grad(&g_theta, &mut g_z);
+        self.whitening.pull(&g_z, &mut g_u);
+        let scale = g_u.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        self.whitening.scaled(scale)
     }
 
     fn expand(&self, z: &[f64]) -> Vec<f64> {
@@ -204,21 +265,17 @@ impl FitBootstrap<'_, '_> {
         if self.robust {
             return Ok(Prepared { guards: Vec::new(), screened });
         }
-        let f_hat = problem.value(&self.theta_hat);
         let mut found: Vec<(Vec<f64>, f64)> = screened
             .par_iter()
             .take(POLISH)
             .filter_map(|start| {
-                let m = self.minimize(screen, start, false, control);
-                let m = if std::ptr::eq(screen, problem) {
-                    m
-                } else {
-                    self.minimize(problem, &self.expand(&m.x), false, control)
-                };
+                // On large tables the guards are the subsample's optima: they only serve as starts.
+                let m = self.minimize(screen, start, Metric::Raw, control);
                 (m.stop.converged() && m.f.is_finite()).then(|| (self.expand(&m.x), m.f))
             })
             .collect();
         control.check()?;
+        let f_hat = screen.value(&self.theta_hat);
         found.retain(|(_, f)| *f > f_hat + 1e-6 * f_hat.abs());
         found.sort_by(|a, b| a.1.total_cmp(&b.1));
         let mut guards: Vec<Vec<f64>> = Vec::new();
@@ -249,15 +306,43 @@ impl FitBootstrap<'_, '_> {
         })
     }
 
+    /// A far start of a robust replicate, abandoned early when hopeless: a first, loose pass of at
+    /// most `FAR_PASS` iterations; if it ends in the basin of the current best (within `SAME_BASIN`
+    /// whitened units of it, not below it) the start adds nothing and is dropped;
+    /// if it ends clearly above the best it is dropped too; otherwise it is polished to the full
+    /// tolerance.
+    fn far_start(
+        &self,
+        rep: &Problem,
+        start: &[f64],
+        best: &(Vec<f64>, f64, bool),
+        control: &Control,
+    ) -> Option<Minimum> {
+        let loose = LbfgsOptions { max_iter: FAR_PASS, ftol: 1e-8, ..self.lbfgs };
+        let first = self.minimize_with(rep, start, FAR_METRIC, &loose, control);
+        if !first.f.is_finite() {
+            return None;
+        }
+        if best.2 {
+            let u_best = self.whitening.to_u(&self.map.reduce(&best.0));
+            let u_here = self.whitening.to_u(&first.x);
+            let near_best = u_best.iter().zip(&u_here).all(|(a, b)| (a - b).abs() <= SAME_BASIN);
+            if (near_best && first.f >= best.1) || first.f > best.1 * (1.0 + FAR_MARGIN) {
+                return None;
+            }
+        }
+        Some(self.minimize(rep, &self.expand(&first.x), FAR_METRIC, control))
+    }
+
     /// Refit one replicate problem: (full parameters, objective, converged).
     fn refit(&self, rep: &Problem, prep: &Prepared, control: &Control) -> (Vec<f64>, f64, bool) {
         let ok = |m: &Minimum| m.stop.converged() && m.f.is_finite();
-        let warm = self.minimize(rep, &self.theta_hat, true, control);
+        let warm = self.minimize(rep, &self.theta_hat, Metric::Newton, control);
         // A line search that stalls at a kink of the Huber loss stops with "LineSearch" although it
         // sits at a (non-smooth) minimum: such a refit counts as converged when no step along the
         // whitened axes lowers the objective.
-        let warm_ok = ok(&warm)
-            || (warm.stop == Stop::LineSearch && warm.f.is_finite() && self.is_local_minimum(rep, &warm.x));
+        let warm_ok =
+            ok(&warm) || (warm.stop == Stop::LineSearch && warm.f.is_finite() && self.is_local_minimum(rep, &warm.x));
         let mut best = (self.expand(&warm.x), warm.f, warm_ok);
         let consider = |m: Minimum, best: &mut (Vec<f64>, f64, bool)| {
             if ok(&m) && (!best.2 || m.f < best.1) {
@@ -269,7 +354,9 @@ impl FitBootstrap<'_, '_> {
             let mut order: Vec<usize> = (0..values.len()).filter(|&i| values[i].is_finite()).collect();
             order.sort_by(|&i, &j| values[i].total_cmp(&values[j]).then(i.cmp(&j)));
             for &i in order.iter().take(ROBUST_POLISH) {
-                consider(self.minimize(rep, &prep.screened[i], false, control), &mut best);
+                if let Some(m) = self.far_start(rep, &prep.screened[i], &best, control) {
+                    consider(m, &mut best);
+                }
             }
         } else {
             let lowest = prep
@@ -280,7 +367,7 @@ impl FitBootstrap<'_, '_> {
                 .min_by(|a, b| a.0.total_cmp(&b.0));
             if let Some((v, g)) = lowest {
                 if v < best.1 {
-                    consider(self.minimize(rep, g, false, control), &mut best);
+                    consider(self.minimize(rep, g, Metric::Raw, control), &mut best);
                 }
             }
         }
@@ -313,13 +400,7 @@ impl FitBootstrap<'_, '_> {
 
     /// Jackknife refits: refit without each group of runs in turn (`groups[i]` in 0..n_groups is run
     /// i's group; one run per group is the leave-one-out jackknife).
-    pub fn jackknife(
-        &self,
-        prep: &Prepared,
-        groups: &[usize],
-        n_groups: usize,
-        control: &Control,
-    ) -> Result<Refits> {
+    pub fn jackknife(&self, prep: &Prepared, groups: &[usize], n_groups: usize, control: &Control) -> Result<Refits> {
         control.set_total(n_groups);
         let out: Vec<(Vec<f64>, f64, bool)> = (0..n_groups)
             .into_par_iter()
@@ -343,4 +424,116 @@ fn collect(out: Vec<(Vec<f64>, f64, bool)>, k: usize) -> Refits {
         r.failed.push(!ok);
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bootstrap::rng::standard_normal;
+    use crate::bootstrap::schemes::Scheme;
+    use crate::laws::{Chinchilla, Columns};
+
+    /// Hoffmann et al.'s law on a grid of 8 x 8 (N, D), 2 % multiplicative noise.
+    fn data() -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let mut rng = replicate_rng(42, 0);
+        let (mut n, mut d, mut loss) = (vec![], vec![], vec![]);
+        for i in 0..8 {
+            for j in 0..8 {
+                let ni = 5e7 * 10f64.powf(i as f64 * 2.0 / 7.0);
+                let dj = 1e9 * 10f64.powf(j as f64 * 2.3 / 7.0);
+                let clean = 1.69 + 406.4 / ni.powf(0.34) + 410.7 / dj.powf(0.28);
+                n.push(ni);
+                d.push(dj);
+                loss.push(clean * (0.02 * standard_normal(&mut rng)).exp());
+            }
+        }
+        (n, d, loss)
+    }
+
+    fn run_with(threads: usize, scheme: Scheme, robust: bool) -> Refits {
+        run_from(threads, scheme, robust, 0.0)
+    }
+
+    /// Replicates warm-started from the full-data optimum with `shift` added to alpha.
+    fn run_from(threads: usize, scheme: Scheme, robust: bool, shift: f64) -> Refits {
+        let (n, d, loss) = data();
+        let cols = Columns { n: Some(&n), d: Some(&d), ..Columns::default() };
+        let problem = Problem::new(&Chinchilla, &cols, &loss, None, crate::fit::Objective::LsqLog).unwrap();
+        let map = ParamMap::free(5);
+        let lbfgs = LbfgsOptions::default();
+        let fitter = Fitter { problem: &problem, map: map.clone(), lbfgs };
+        let control = Control::new();
+        let mut theta_hat = fitter.fit(&crate::fit::Init::Auto, &control).unwrap().theta;
+        theta_hat[3] += shift;
+        let whitening = Whitening::new(&fitter, &theta_hat);
+        let resampler = Resampler::new(scheme, &problem, &theta_hat, None, 5).unwrap();
+        let boot = FitBootstrap { problem: &problem, map, lbfgs, theta_hat, resampler, robust, whitening };
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let prep = boot.prepare(&control).unwrap();
+            boot.replicates(&prep, 5, 0, 24, &control).unwrap()
+        })
+    }
+
+    #[test]
+    fn replicates_are_bit_identical_for_any_thread_count() {
+        for scheme in [Scheme::Pairs, Scheme::Residual, Scheme::Parametric] {
+            let one = run_with(1, scheme.clone(), false);
+            assert!(one.failed.iter().all(|f| !f), "{scheme:?}");
+            assert_eq!(one, run_with(3, scheme, false));
+        }
+    }
+
+    #[test]
+    fn robust_refits_reach_the_warm_optima_on_a_well_identified_problem() {
+        let warm = run_with(2, Scheme::Pairs, false);
+        let robust = run_with(2, Scheme::Pairs, true);
+        for (a, b) in warm.objective.iter().zip(&robust.objective) {
+            assert!(b <= a && (a - b) <= 1e-9 * a, "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn robust_refits_recover_from_a_bad_warm_start() {
+        let good = run_with(2, Scheme::Pairs, false);
+        let robust = run_from(2, Scheme::Pairs, true, 3.0);
+        let warm = run_from(2, Scheme::Pairs, false, 3.0);
+        let stuck = warm
+            .objective
+            .iter()
+            .zip(&good.objective)
+            .zip(&warm.failed)
+            .filter(|((w, g), f)| **f || **w > **g * (1.0 + 1e-6))
+            .count();
+        assert!(stuck > 0, "the bad warm start should mislead plain refits");
+        for (a, b) in good.objective.iter().zip(&robust.objective) {
+            assert!((a - b).abs() <= 1e-8 * a, "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn whitening_round_trips_and_follows_the_chain_rule() {
+        let h = [4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0];
+        let w = Whitening { z_hat: vec![1.0, -2.0, 0.5], l: cholesky(&h, 3).unwrap() }.scaled(0.3);
+        let z = [0.3, 0.7, -1.1];
+        let mut back = [0.0; 3];
+        w.to_z(&w.to_u(&z), &mut back);
+        assert!(back.iter().zip(&z).all(|(a, b)| (a - b).abs() < 1e-12));
+        // f(z) = c . z has gradient c in z; in u, f(z(u)) is linear with gradient P^T c.
+        let c = [1.0, -2.0, 0.5];
+        let mut g_u = [0.0; 3];
+        w.pull(&c, &mut g_u);
+        let f = |u: &[f64]| {
+            let mut zz = [0.0; 3];
+            w.to_z(u, &mut zz);
+            zz.iter().zip(&c).map(|(a, b)| a * b).sum::<f64>()
+        };
+        let u0 = w.to_u(&z);
+        for j in 0..3 {
+            let mut up = u0.clone();
+            up[j] += 1e-6;
+            assert!(((f(&up) - f(&u0)) / 1e-6 - g_u[j]).abs() < 1e-6);
+        }
+        assert!(cholesky(&[1.0, 2.0, 2.0, 1.0], 2).is_none());
+    }
 }

@@ -47,7 +47,8 @@ impl Scheme {
                 _ => Err(CoreError::invalid("wild_weights", format!("must be rademacher or webb, got {wild:?}"))),
             },
             "cluster" => {
-                let codes = groups.ok_or_else(|| CoreError::invalid("group", "the cluster scheme needs group labels"))?;
+                let codes =
+                    groups.ok_or_else(|| CoreError::invalid("group", "the cluster scheme needs group labels"))?;
                 cluster(codes, n_rows)
             }
             _ => Err(CoreError::invalid(
@@ -104,6 +105,9 @@ impl Resampler {
         user_weights: Option<&[f64]>,
         n_free: usize,
     ) -> Result<Self> {
+        if problem.n_rows() > u32::MAX as usize {
+            return Err(CoreError::invalid("runs", "at most 2^32 - 1 runs can be resampled"));
+        }
         let fitted = problem.predictions(theta_hat);
         let residuals: Vec<f64> = problem.target().iter().zip(&fitted).map(|(y, f)| y - f).collect();
         if residuals.iter().any(|r| !r.is_finite()) {
@@ -221,8 +225,12 @@ mod tests {
                 other => panic!("{bad:?} gave {other:?}"),
             }
         }
-        assert!(matches!(Scheme::parse("jackknife", "", None, 4), Err(CoreError::InvalidInput { name, .. }) if name == "scheme"));
-        assert!(matches!(Scheme::parse("wild", "gauss", None, 4), Err(CoreError::InvalidInput { name, .. }) if name == "wild_weights"));
+        assert!(
+            matches!(Scheme::parse("jackknife", "", None, 4), Err(CoreError::InvalidInput { name, .. }) if name == "scheme")
+        );
+        assert!(
+            matches!(Scheme::parse("wild", "gauss", None, 4), Err(CoreError::InvalidInput { name, .. }) if name == "wild_weights")
+        );
     }
 
     #[test]

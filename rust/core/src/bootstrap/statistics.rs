@@ -18,8 +18,12 @@ pub enum Statistic {
     Median,
     /// Quantile at this level, numpy's linear interpolation.
     Quantile(f64),
-    Var { ddof: f64 },
-    Std { ddof: f64 },
+    Var {
+        ddof: f64,
+    },
+    Std {
+        ddof: f64,
+    },
     /// scipy.stats.trim_mean: cut int(p n) values from each end.
     TrimmedMean(f64),
     /// Pearson correlation of two paired samples.
@@ -43,8 +47,14 @@ impl Statistic {
             return Err(CoreError::invalid("data", format!("{self:?} needs {want} sample(s), got {}", samples.len())));
         }
         for s in samples {
+            if s.len() > u32::MAX as usize {
+                return Err(CoreError::invalid("data", format!("at most 2^32 - 1 values per sample, got {}", s.len())));
+            }
             if s.len() < 2 {
-                return Err(CoreError::invalid("data", format!("each sample needs at least 2 values, got {}", s.len())));
+                return Err(CoreError::invalid(
+                    "data",
+                    format!("each sample needs at least 2 values, got {}", s.len()),
+                ));
             }
             if let Some(bad) = s.iter().find(|v| !v.is_finite()) {
                 return Err(CoreError::invalid("data", format!("must be finite, got {bad}")));
@@ -63,7 +73,10 @@ impl Statistic {
                 return Err(CoreError::invalid("ddof", format!("must lie in [0, n - 1) = [0, {}), got {ddof}", n - 1)))
             }
             Statistic::TrimmedMean(p) if !(0.0..0.5).contains(&p) || trim_count(n - 1, p) * 2 >= n - 1 => {
-                return Err(CoreError::invalid("proportiontocut", format!("must lie in [0, 0.5) and leave values, got {p}")))
+                return Err(CoreError::invalid(
+                    "proportiontocut",
+                    format!("must lie in [0, 0.5) and leave values, got {p}"),
+                ))
             }
             _ => {}
         }
@@ -370,7 +383,9 @@ mod tests {
     }
 
     fn brute_jackknife(stat: Statistic, samples: &[&[f64]], paired: bool) -> Vec<Vec<f64>> {
-        let drop = |x: &[f64], i: usize| -> Vec<f64> { x.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, v)| *v).collect() };
+        let drop = |x: &[f64], i: usize| -> Vec<f64> {
+            x.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, v)| *v).collect()
+        };
         if paired || samples.len() == 1 {
             vec![(0..samples[0].len())
                 .map(|i| {
