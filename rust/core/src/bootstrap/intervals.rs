@@ -52,7 +52,7 @@ pub fn ndtri(p: f64) -> f64 {
     let mut z = -std::f64::consts::SQRT_2 * erfc_inv(2.0 * p);
     for _ in 0..3 {
         let density = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
-        if !(density > 0.0) {
+        if density.is_nan() || density <= 0.0 {
             break;
         }
         let step = (ndtr(z) - p) / density;

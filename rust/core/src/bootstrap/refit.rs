@@ -96,10 +96,7 @@ impl Whitening {
             return;
         }
         for i in (0..k).rev() {
-            let mut v = u[i];
-            for j in i + 1..k {
-                v -= self.l[j * k + i] * (z[j] - self.z_hat[j]);
-            }
+            let v: f64 = u[i] - (i + 1..k).map(|j| self.l[j * k + i] * (z[j] - self.z_hat[j])).sum::<f64>();
             z[i] = self.z_hat[i] + v / self.l[i * k + i];
         }
     }
@@ -121,10 +118,7 @@ impl Whitening {
             return;
         }
         for i in 0..k {
-            let mut v = g_z[i];
-            for j in 0..i {
-                v -= self.l[i * k + j] * g_u[j];
-            }
+            let v: f64 = g_z[i] - (0..i).map(|j| self.l[i * k + j] * g_u[j]).sum::<f64>();
             g_u[i] = v / self.l[i * k + i];
         }
     }

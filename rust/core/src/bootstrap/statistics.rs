@@ -174,7 +174,6 @@ impl Statistic {
 }
 
 /// The bootstrap distribution of `stat` over replicates `first..first + count`.
-#[allow(clippy::too_many_arguments)]
 pub fn distribution(
     stat: Statistic,
     samples: &[&[f64]],
