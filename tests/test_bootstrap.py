@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import time
 import warnings
 from typing import Any
 
@@ -265,6 +266,25 @@ def test_progress_callback_is_called(runs: sc.Runs) -> None:
     sc.bootstrap(runs, n_resamples=3000, seed=0, progress=lambda done, total: calls.append((done, total)), n_threads=1)
     assert calls
     assert all(t == 3000 for _, t in calls)
+
+
+def test_interrupt_stops_promptly(runs: sc.Runs) -> None:
+    """A progress callback that raises (as Ctrl-C does between polls) cancels the work: the call returns
+    at the next objective evaluation, not after the remaining replicates."""
+    raised_at: list[float] = []
+
+    def stop(done: int, total: int) -> None:
+        raised_at.append(time.perf_counter())
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sc.bootstrap(runs, n_resamples=1_000_000, seed=0, progress=stop)
+    assert time.perf_counter() - raised_at[0] < 0.5
+    x = np.random.default_rng(0).normal(size=100_000)
+    raised_at.clear()
+    with pytest.raises(KeyboardInterrupt):
+        sc.bootstrap_statistic(x, "median", n_resamples=1_000_000, seed=0, progress=stop)
+    assert time.perf_counter() - raised_at[0] < 0.5
 
 
 # --- bad input -------------------------------------------------------------------------------------------

@@ -381,6 +381,9 @@ impl FitBootstrap<'_, '_> {
         let out: Vec<(Vec<f64>, f64, bool)> = (0..count)
             .into_par_iter()
             .map(|i| {
+                if control.is_cancelled() {
+                    return (Vec::new(), f64::NAN, false);
+                }
                 let mut rng = replicate_rng(seed, first + i as u64);
                 let rep = self.resampler.replicate(self.problem, &mut rng);
                 let r = self.refit(&rep, prep, control);
@@ -399,6 +402,9 @@ impl FitBootstrap<'_, '_> {
         let out: Vec<(Vec<f64>, f64, bool)> = (0..n_groups)
             .into_par_iter()
             .map(|g| {
+                if control.is_cancelled() {
+                    return (Vec::new(), f64::NAN, false);
+                }
                 let rep = self.resampler.leave_out(self.problem, groups, g);
                 let r = self.refit(&rep, prep, control);
                 control.advance(1);
