@@ -146,6 +146,34 @@ def test_builtin_statistics_equal_the_same_callable(name: str, kwargs: dict[str,
     np.testing.assert_allclose(c.distribution, a.distribution[:50], rtol=1e-12)
 
 
+NUMPY_STATISTICS: dict[str, tuple[dict[str, float], Any]] = {
+    "mean": ({}, np.mean),
+    "median": ({}, np.median),
+    "var": ({"ddof": 1.0}, lambda a: np.var(a, ddof=1)),
+    "std": ({}, np.std),
+    "quantile": ({"q": 0.3}, lambda a: np.quantile(a, 0.3)),
+    "trimmed_mean": ({"proportiontocut": 0.15}, lambda a: scipy.stats.trim_mean(a, 0.15)),
+}
+
+
+@given(
+    st.sampled_from(sorted(NUMPY_STATISTICS)),
+    st.lists(st.integers(-5, 5), min_size=8, max_size=60),
+    st.integers(0, 2**63),
+)
+def test_builtin_statistics_equal_numpy_on_random_data(name: str, values: list[int], seed: int) -> None:
+    """Rust statistics, their resamples and their fast jackknives against numpy/scipy recomputation
+    (integer data, so ties are common)."""
+    x = np.array(values, dtype=np.float64) + np.linspace(0, 0.5, len(values)) * (seed % 2)
+    kwargs, fn = NUMPY_STATISTICS[name]
+    r = _core.bootstrap_statistic([x], name, count=20, seed=seed, **kwargs)
+    assert r["estimate"] == pytest.approx(fn(x), rel=1e-12, abs=1e-12)
+    idx = _core.bootstrap_indices([len(x)], seed=seed, first=0, count=20)[0]
+    expect = np.array([fn(x[i]) for i in idx])
+    np.testing.assert_allclose(r["distribution"], expect, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(r["jackknife"][0], ref.jackknife(fn, x), rtol=1e-10, atol=1e-10)
+
+
 def test_linear_jackknife_matches_recomputation() -> None:
     x = np.random.default_rng(6).normal(size=40)
     r = sc.bootstrap_statistic(x, "mean", n_resamples=10, seed=0)
@@ -332,6 +360,7 @@ def test_bad_ci_arguments(boot: sc.BootstrapResult) -> None:
         (([1.0, 2.0, 3.0], lambda x: 1 / 0), {}, "statistic"),
         (([1.0, np.inf],), {}, "data"),
         (([1.0, 2.0, 3.0], "quantile"), {"q": 2.0}, "q"),
+        (([2.0, 2.0, 2.0, 2.0], "median"), {}, "method"),
         ((([1.0, 2.0], [1.0, 2.0, 3.0]), "correlation"), {}, "data"),
     ],
 )

@@ -649,7 +649,7 @@ def _callable_statistic(
         for j in range(1 if paired else len(samples)):
             n = sizes[j]
             vals = np.empty(n)
-            step = max(1, batch * max(sizes) // max(n * n, 1)) if vectorized else n
+            step = max(1, 10_000_000 // n) if vectorized else n
             for start in range(0, n, step):
                 stop = min(n, start + step)
                 loo = _leave_one_out(n, start, stop)

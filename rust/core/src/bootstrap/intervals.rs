@@ -179,6 +179,13 @@ pub fn interval(
             let z0 = bias_correction(distribution, theta_hat);
             let a_hat = acceleration(jackknife);
             let levels = bca_levels(z0, a_hat, alpha);
+            if levels.0.is_nan() || levels.1.is_nan() {
+                return Err(CoreError::invalid(
+                    "method",
+                    "BCa is undefined here (all jackknife values equal, or no bootstrap value on one side of the \
+                     estimate); use method='percentile'",
+                ));
+            }
             Interval { low: q(levels.0), high: q(levels.1), levels, z0, a_hat }
         }
     })
@@ -241,5 +248,10 @@ mod tests {
             assert!(matches!(check_level(level), Err(CoreError::InvalidInput { ref name, .. }) if name == "level"));
         }
         assert!(Method::parse("studentized").is_err());
+        let flat = [1.0, 1.0, 1.0];
+        assert!(matches!(
+            interval(&[0.5, 1.0, 1.5], 1.0, &[&flat], 0.9, Method::Bca),
+            Err(CoreError::InvalidInput { ref name, .. }) if name == "method"
+        ));
     }
 }
