@@ -289,6 +289,13 @@ def test_bca_for_fits_and_pickling(boot: sc.BootstrapResult) -> None:
     assert "alpha" in repr(b2)
 
 
+def test_large_tables_use_a_grouped_jackknife() -> None:
+    b = sc.bootstrap(grid_runs(5, sizes=50, tokens=50), n_resamples=60, seed=1, objective="lsq_log")
+    lo, hi = b.ci("beta", method="bca")
+    assert lo < b.params["beta"] < hi
+    assert len(b.jackknife_theta()) == 500
+
+
 def test_progress_callback_is_called(runs: sc.Runs) -> None:
     calls: list[tuple[int, int]] = []
     sc.bootstrap(runs, n_resamples=3000, seed=0, progress=lambda done, total: calls.append((done, total)), n_threads=1)

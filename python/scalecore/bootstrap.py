@@ -50,9 +50,12 @@ METHODS = ("percentile", "basic", "bca")
 STATISTICS = ("mean", "median", "std", "var", "quantile", "trimmed_mean", "correlation", "mean_difference")
 # Derived quantities of a chinchilla fit (methods.md section 5) and the predicted loss of any law.
 DERIVED = ("a", "b", "G", "N_opt", "D_opt", "tokens_per_param", "loss_opt", "loss")
-# Above this many runs the BCa jackknife leaves out groups of runs (a grouped jackknife) instead of
-# single runs: 2000 refits estimate the acceleration as well as a million would.
+# Above this many runs the BCa jackknife leaves out groups of runs (a grouped, delete-d jackknife over
+# `_JACKKNIFE_GROUPS` random groups) instead of single runs: the acceleration is a ratio of moments
+# of the jackknife values, which a few hundred groups estimate well, and a million refits of a
+# million-run table would take hours.
 _MAX_JACKKNIFE = 2000
+_JACKKNIFE_GROUPS = 500
 
 
 class ConfidenceInterval(NamedTuple):
@@ -319,8 +322,12 @@ class BootstrapResult:
             )
         if out.shape != (rows,):
             raise InvalidInputError(f"quantity: must give one value per sample ({rows}), got shape {out.shape}")
-        if not np.isfinite(out).all():
-            raise InvalidInputError(f"quantity: {quantity!r} is not finite for some samples")
+        bad = int((~np.isfinite(out)).sum())
+        if bad:
+            raise InvalidInputError(
+                f"quantity: {getattr(quantity, '__name__', quantity)!r} is not finite for {bad} of {rows} samples "
+                "(e.g. a non-positive exponent in a refit)"
+            )
         return out
 
     def se(self, quantity: Quantity, **kwargs: Any) -> float:
@@ -354,7 +361,7 @@ class BootstrapResult:
                 groups = np.arange(n, dtype=np.int64)
             else:
                 rng = np.random.Generator(np.random.PCG64(self.seed))
-                groups = (rng.permutation(n) % _MAX_JACKKNIFE).astype(np.int64)
+                groups = (rng.permutation(n) % _JACKKNIFE_GROUPS).astype(np.int64)
             out = _core.bootstrap_fit(**spec, jackknife=np.ascontiguousarray(groups, dtype=np.int64), progress=None)
             self._jackknife = np.asarray(out["theta"])[~np.asarray(out["failed"], dtype=bool)]
         return self._jackknife
