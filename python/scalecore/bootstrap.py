@@ -398,12 +398,6 @@ class BootstrapResult:
             method=_method(method),
         )
 
-    def __getstate__(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-
     def __repr__(self) -> str:
         rows = []
         for name, s in self.samples.items():
