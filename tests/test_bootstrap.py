@@ -174,6 +174,21 @@ def test_builtin_statistics_equal_numpy_on_random_data(name: str, values: list[i
     np.testing.assert_allclose(r["jackknife"][0], ref.jackknife(fn, x), rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("paired", [False, True])
+def test_two_sample_callables_see_the_builtin_resamples(paired: bool) -> None:
+    rng = np.random.default_rng(12)
+    x, y = rng.normal(size=40), rng.normal(1.0, 2.0, size=40 if paired else 33)
+    a = sc.bootstrap_statistic((x, y), "mean_difference", n_resamples=200, seed=4, paired=paired)
+    b = sc.bootstrap_statistic(
+        (x, y), lambda u, v, axis=-1: u.mean(axis=axis) - v.mean(axis=axis), n_resamples=200, seed=4, paired=paired
+    )
+    np.testing.assert_allclose(a.distribution, b.distribution, rtol=1e-12, atol=1e-14)
+    assert len(a.jackknife) == len(b.jackknife) == (1 if paired else 2)
+    for ja, jb in zip(a.jackknife, b.jackknife, strict=True):
+        np.testing.assert_allclose(ja, jb, rtol=1e-12, atol=1e-14)
+    assert a.ci == pytest.approx(b.ci, rel=1e-10)
+
+
 def test_linear_jackknife_matches_recomputation() -> None:
     x = np.random.default_rng(6).normal(size=40)
     r = sc.bootstrap_statistic(x, "mean", n_resamples=10, seed=0)
