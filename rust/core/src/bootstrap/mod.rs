@@ -6,6 +6,7 @@
 //! - `schemes`: pairs, cluster, residual, wild and parametric replicates of a fit problem.
 //! - `refit`: the parallel refit driver (warm starts guarded against other basins, or the robust
 //!   multi-start), failed refits counted, jackknife refits for BCa.
+//! - `whitening`: coordinates in which a warm refit's first L-BFGS step is the Newton step.
 //! - `statistics`: built-in statistics streamed one resample at a time, with fast jackknives.
 //! - `intervals`: percentile, basic and BCa intervals as scipy.stats.bootstrap computes them.
 
@@ -14,8 +15,10 @@ pub mod refit;
 pub mod rng;
 pub mod schemes;
 pub mod statistics;
+pub mod whitening;
 
 pub use intervals::{interval, Interval, Method};
-pub use refit::{FitBootstrap, Prepared, Refits, Whitening};
+pub use refit::{FitBootstrap, Prepared, Refits};
 pub use schemes::{Resampler, Scheme, WildWeights};
 pub use statistics::Statistic;
+pub use whitening::Whitening;
