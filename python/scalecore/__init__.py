@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import bounds, datasets, laws, reference
 from ._core import __version__
 from .allocation import Allocation, allocate, compute_for_loss
+from .bootstrap import BootstrapResult, BootstrapStatisticResult, bootstrap, bootstrap_statistic
 from .errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -25,6 +26,8 @@ from .runs import Runs
 
 __all__ = [
     "Allocation",
+    "BootstrapResult",
+    "BootstrapStatisticResult",
     "ConvergenceError",
     "ConvergenceWarning",
     "ExtrapolationWarning",
@@ -38,6 +41,8 @@ __all__ = [
     "ScalecoreWarning",
     "__version__",
     "allocate",
+    "bootstrap",
+    "bootstrap_statistic",
     "bounds",
     "compute_for_loss",
     "datasets",

@@ -108,6 +108,58 @@ def efficient_frontier(
 
 # --- bootstrap (rust/python/src/bootstrap.rs) ------------------------------------------------------
 
+def bootstrap_fit(
+    law: str,
+    columns: dict[str, NDArray[np.float64]],
+    loss: NDArray[np.float64],
+    theta_hat: list[float],
+    *,
+    weight: NDArray[np.float64] | None = None,
+    objective_name: str = "huber_log",
+    delta: float = 1e-3,
+    asymmetry: float = 2.0,
+    fixed: list[tuple[int, float]] = ...,
+    ties: list[tuple[int, int]] = ...,
+    scheme: str = "pairs",
+    wild_weights: str = "rademacher",
+    group: NDArray[np.int64] | None = None,
+    seed: int = 0,
+    first: int = 0,
+    count: int = 1000,
+    robust: bool = False,
+    jackknife: NDArray[np.int64] | None = None,
+    max_iter: int = 1000,
+    ftol: float = 1e-13,
+    gtol: float = 1e-10,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> dict[str, Any]: ...
+def bootstrap_statistic(
+    samples: list[NDArray[np.float64]],
+    statistic_name: str,
+    *,
+    q: float = 0.5,
+    ddof: float = 0.0,
+    proportiontocut: float = 0.1,
+    paired: bool = False,
+    seed: int = 0,
+    first: int = 0,
+    count: int = 9999,
+    jackknife: bool = True,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> dict[str, Any]: ...
+def bootstrap_indices(
+    sizes: list[int], *, paired: bool = False, seed: int = 0, first: int = 0, count: int = 1
+) -> list[NDArray[np.uint32]]: ...
+def bootstrap_interval(
+    distribution: NDArray[np.float64],
+    theta_hat: float,
+    jackknife: list[NDArray[np.float64]],
+    level: float = 0.95,
+    method: str = "percentile",
+) -> dict[str, Any]: ...
+
 # (end of bootstrap)
 
 # --- bounds (rust/python/src/bounds.rs) ------------------------------------------------------------

@@ -38,7 +38,7 @@ impl<'py> ColumnArgs<'py> {
     }
 }
 
-fn objective(name: &str, delta: f64, asymmetry: f64) -> PyResult<Objective> {
+pub(crate) fn objective(name: &str, delta: f64, asymmetry: f64) -> PyResult<Objective> {
     Ok(match name {
         "huber_log" => Objective::HuberLog { delta },
         "lsq" => Objective::Lsq,

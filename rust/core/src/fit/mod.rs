@@ -306,13 +306,19 @@ impl Fitter<'_, '_> {
             n_converged,
             total_evaluations: finals.iter().map(|m| m.evaluations).sum(),
             start_objectives: finals.iter().map(|m| m.f).collect(),
-            hessian: self.hessian(&b.x, &shear),
+            hessian: self.hessian_in(&b.x, &shear),
             free_index: self.map.free_names_index(),
         })
     }
 
+    /// Hessian of the objective in the plain free coordinates (`map.reduce(theta)`, no centring), by
+    /// central differences of the analytic gradient.
+    pub fn hessian(&self, z: &[f64]) -> Vec<f64> {
+        self.hessian_in(z, &Shear(Vec::new()))
+    }
+
     /// Central differences of the analytic gradient in the optimiser's free coordinates, symmetrised.
-    fn hessian(&self, z: &[f64], shear: &Shear) -> Vec<f64> {
+    fn hessian_in(&self, z: &[f64], shear: &Shear) -> Vec<f64> {
         let k = z.len();
         let mut fg = self.objective_in_z(self.problem, shear);
         let mut grad_at = |z: &[f64]| {
