@@ -18,13 +18,20 @@ _POSITIVE = ("N", "D", "C", "U", "M", "x")
 _COLUMNS = ("N", "D", "loss", "x", "C", "U", "M", "group", "weight")
 
 
+def _column_names(frame: Any) -> list[str]:
+    for attr in ("columns", "column_names"):
+        names = getattr(frame, attr, None)
+        if names is not None:
+            return [str(n) for n in names]
+    return [str(n) for n in frame] if isinstance(frame, Mapping) else []
+
+
 def _column_of(frame: Any, name: str) -> Any:
     """One column of a pandas, polars or pyarrow table (or any mapping of columns) as a NumPy array."""
     try:
         col = frame[name]
     except Exception:
-        cols = getattr(frame, "columns", None) or getattr(frame, "column_names", None)
-        raise InvalidInputError(f"column {name!r} not found; the table has {list(cols or [])}") from None
+        raise InvalidInputError(f"column {name!r} not found; the table has {_column_names(frame)}") from None
     to_numpy = getattr(col, "to_numpy", None)
     if callable(to_numpy):
         return to_numpy()
@@ -169,7 +176,7 @@ class Runs:
         holding it. Without keywords, table columns named like Runs columns are taken as they are; a
         column named ``loss`` is the loss unless another is named.
         """
-        names = list(getattr(frame, "columns", None) or getattr(frame, "column_names", None) or [])
+        names = _column_names(frame)
         if not mapping:
             mapping = {c: c for c in _COLUMNS if c in names}
         elif "loss" not in mapping and "loss" in names:
