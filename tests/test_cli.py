@@ -38,7 +38,8 @@ def test_demo_recovers_the_law_it_was_simulated_from() -> None:
 def test_demo_and_fit_on_a_users_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     runs = sc.datasets.chinchilla_sweep(3)
     path = tmp_path / "runs.csv"
-    rows = ["params,tokens,loss"] + [f"{n!r},{d!r},{lo!r}" for n, d, lo in zip(runs.N.tolist(), runs.D.tolist(), runs.loss.tolist())]
+    table = zip(runs.N.tolist(), runs.D.tolist(), runs.loss.tolist())
+    rows = ["params,tokens,loss"] + [f"{n!r},{d!r},{lo!r}" for n, d, lo in table]
     path.write_text("\n".join(rows) + "\n")
     assert main(["demo", "--data", str(path), "--N", "params", "--D", "tokens"]) == 0
     assert "alpha" in capsys.readouterr().out

@@ -6,7 +6,33 @@ import numpy as np
 from numpy.typing import NDArray
 
 __version__: str
-__all__: list[str]
+__all__ = [
+    "__version__",
+    "allocate_law",
+    "allocate_law_many",
+    "bootstrap_fit",
+    "bootstrap_indices",
+    "bootstrap_interval",
+    "bootstrap_statistic",
+    "bound_allocate",
+    "bound_evaluate",
+    "bound_evaluate_grid",
+    "compute_for_loss_law",
+    "efficient_frontier",
+    "fit_law",
+    "isoflop_bootstrap",
+    "isoflop_fit",
+    "law_grid",
+    "law_info",
+    "law_names",
+    "law_predict",
+    "linear_regression_information",
+    "objective_value_grad",
+    "rate_distortion_bound",
+    "rate_distortion_sample_complexity",
+    "teacher_distinct_units",
+    "teacher_optimal_eta",
+]
 
 # --- laws and fitting (rust/python/src/fit.rs) -----------------------------------------------------
 
