@@ -16,7 +16,7 @@ from scalecore.cli import main
 def test_demo_prints_parameters_and_an_allocation_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    for word in ("alpha", "beta", "N_opt", "1e+21", "1e+25", "converged"):
+    for word in ("alpha", "beta", "N_opt", "1e+21", "1e+25", "converged", "95 % percentile intervals"):
         assert word in out
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import __version__
 from .allocation import Allocation
+from .bootstrap import BootstrapAllocation, bootstrap
 from .datasets import chinchilla_sweep
 from .errors import ExtrapolationWarning, ScalecoreError
 from .fit import FitResult, fit
@@ -29,20 +30,24 @@ def _read(path: str, args: argparse.Namespace) -> Runs:
 
 def _print_fit(res: FitResult, seconds: float) -> None:
     print(f"law {res.law}, objective {res.objective_name} (delta {res.delta:g}), {res.n_runs} runs")
+    screened = f"screened {res.n_screened} grid starts, " if res.n_screened else ""
     print(
-        f"fitted in {seconds * 1e3:.0f} ms: {res.n_at_best} of {res.n_starts} starts at the best optimum, "
-        f"{'converged' if res.converged else 'NOT converged: ' + res.stop}"
+        f"fitted in {seconds * 1e3:.0f} ms: {screened}{res.n_starts} minimised, {res.n_at_best} reached the best "
+        f"optimum; {'converged' if res.converged else 'NOT converged: ' + res.stop}"
     )
     for name, value in res.params.items():
         print(f"  {name:>6} = {value:.6g}")
     print(f"  objective = {res.objective:.6g}; Hessian condition number {res.identifiability['condition_number']:.3g}")
 
 
-def _print_allocation(alloc: Allocation) -> None:
-    print(f"{'compute (FLOPs)':>16} {'N_opt':>11} {'D_opt':>11} {'D/N':>7} {'loss':>7}")
-    for c, n, d, lo, x in zip(alloc.compute, alloc.N, alloc.D, alloc.loss, alloc.extrapolated):
+def _print_allocation(alloc: Allocation, boot: BootstrapAllocation | None) -> None:
+    print(f"\ncompute-optimal allocation{' (95 % intervals)' if boot else ''}:")
+    print(f"{'compute (FLOPs)':>16} {'N_opt':>31} {'D_opt':>32} {'D/N':>6} {'loss':>7}")
+    for i, (c, n, d, lo, x) in enumerate(zip(alloc.compute, alloc.N, alloc.D, alloc.loss, alloc.extrapolated)):
+        n_ci = f"[{boot.N_ci[i, 0]:.3g}, {boot.N_ci[i, 1]:.3g}]" if boot else ""
+        d_ci = f"[{boot.D_ci[i, 0]:.3g}, {boot.D_ci[i, 1]:.3g}]" if boot else ""
         flag = "  extrapolated" if x else ""
-        print(f"{c:16.3g} {n:11.4g} {d:11.4g} {d / n:7.1f} {lo:7.4f}{flag}")
+        print(f"{c:16.3g} {n:9.4g} {n_ci:<22} {d:9.4g} {d_ci:<22} {d / n:6.1f} {lo:7.4f}{flag}")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -56,12 +61,27 @@ def _demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     res = fit(runs, "chinchilla", init=args.init)
     _print_fit(res, time.perf_counter() - t0)
-    a = res.params["beta"] / (res.params["alpha"] + res.params["beta"])
-    print(f"compute-optimal scaling: N_opt ~ C^{a:.4f}, D_opt ~ C^{1 - a:.4f}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ExtrapolationWarning)
-        alloc = res.allocate(DEMO_BUDGETS)
-    _print_allocation(alloc)
+    if args.bootstrap > 0:
+        t0 = time.perf_counter()
+        boot = bootstrap(runs, "chinchilla", n_resamples=args.bootstrap, seed=args.seed)
+        print(
+            f"\n{args.bootstrap} pairs-bootstrap refits in {time.perf_counter() - t0:.2f} s "
+            f"({boot.n_failed} failed); 95 % percentile intervals:"
+        )
+        for name in ("E", "A", "B", "alpha", "beta", "a"):
+            lo, hi = boot.ci(name)
+            value = boot.distribution(name)[0]
+            print(f"  {name:>6} = {value:<10.6g} [{lo:.6g}, {hi:.6g}]")
+        print("  (a = beta / (alpha + beta), the exponent of N_opt ~ C^a)")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExtrapolationWarning)
+            alloc = res.allocate(DEMO_BUDGETS)
+        _print_allocation(alloc, boot.allocate(DEMO_BUDGETS))
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExtrapolationWarning)
+            alloc = res.allocate(DEMO_BUDGETS)
+        _print_allocation(alloc, None)
     if alloc.extrapolated.any():
         print("(extrapolated: the optimum lies outside the N or D range of the fitted runs)")
     return 0
@@ -93,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--data", help="a CSV or Parquet file of runs instead of the embedded sweep")
     demo.add_argument("--seed", type=int, default=0, help="seed of the embedded sweep")
     demo.add_argument("--init", default="auto", choices=["auto", "hoffmann"])
+    demo.add_argument("--bootstrap", type=int, default=1000, help="pairs-bootstrap refits for intervals (0: none)")
     columns(demo)
     demo.set_defaults(run=_demo)
 

@@ -199,6 +199,7 @@ pub fn fit_law<'py>(
     d.set_item("iterations", o.iterations)?;
     d.set_item("evaluations", o.evaluations)?;
     d.set_item("n_starts", o.n_starts)?;
+    d.set_item("n_screened", o.n_screened)?;
     d.set_item("n_at_best", o.n_at_best)?;
     d.set_item("n_converged", o.n_converged)?;
     d.set_item("start_objectives", o.start_objectives.into_pyarray(py))?;

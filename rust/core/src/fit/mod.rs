@@ -54,7 +54,11 @@ pub struct FitOutcome {
     /// Iterations and evaluations of the winning minimisation.
     pub iterations: usize,
     pub evaluations: usize,
+    /// Starts minimised on the full table (for `Init::Auto`: the screened starts polished, or on a
+    /// subsampled large table the subsample optima refined).
     pub n_starts: usize,
+    /// Grid starts evaluated once to choose the starts (`Init::Auto` only; 0 otherwise).
+    pub n_screened: usize,
     /// Starts whose final objective is within 1e-5 (relative) of the best.
     pub n_at_best: usize,
     pub n_converged: usize,
@@ -186,17 +190,16 @@ impl Fitter<'_, '_> {
     }
 
     pub fn fit(&self, init: &Init, control: &Control) -> Result<FitOutcome> {
-        let (finals, n_starts) = match init {
+        let (finals, n_screened) = match init {
             Init::Starts(s) => {
                 let starts = self.normalise_starts(s.clone())?;
                 control.set_total(starts.len());
-                let n = starts.len();
-                (self.run(self.problem, &starts, &self.lbfgs, control)?, n)
+                (self.run(self.problem, &starts, &self.lbfgs, control)?, 0)
             }
             Init::Hoffmann => self.full_grid(control)?,
             Init::Auto => self.auto(control)?,
         };
-        self.outcome(finals, n_starts)
+        self.outcome(finals, n_screened)
     }
 
     /// Every grid start minimised until an iteration gains less than `GRID_FTOL` (relative), then the
@@ -217,8 +220,7 @@ impl Fitter<'_, '_> {
                 ..m
             };
         }
-        let n = starts.len();
-        Ok((finals, n))
+        Ok((finals, 0))
     }
 
     fn auto(&self, control: &Control) -> Result<(Vec<Minimum>, usize)> {
@@ -284,7 +286,7 @@ impl Fitter<'_, '_> {
         picked
     }
 
-    fn outcome(&self, finals: Vec<Minimum>, n_starts: usize) -> Result<FitOutcome> {
+    fn outcome(&self, finals: Vec<Minimum>, n_screened: usize) -> Result<FitOutcome> {
         let best = *best_first(&finals)
             .first()
             .filter(|&&i| finals[i].f.is_finite())
@@ -301,7 +303,8 @@ impl Fitter<'_, '_> {
             stop: b.stop,
             iterations: b.iterations,
             evaluations: b.evaluations,
-            n_starts,
+            n_starts: finals.len(),
+            n_screened,
             n_at_best,
             n_converged,
             total_evaluations: finals.iter().map(|m| m.evaluations).sum(),
