@@ -363,3 +363,17 @@ def test_fit_many_fits_one_law_per_group() -> None:
     table = sc.fit_many(pd.concat(frames), law="power", by=["task"], x="step", loss="loss", objective="lsq")
     assert [row["task"] for row in table] == ["a", "b"]
     assert [row["alpha"] for row in table] == pytest.approx([0.3, 0.5], rel=1e-6)
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+def test_fast_reference_closure_equals_the_general_reference(seed: int) -> None:
+    from scalecore.reference import chinchilla_huber_log
+
+    rng = np.random.default_rng(seed)
+    params = planted_chinchilla(rng)
+    runs = chinchilla_runs(rng, params, 50, noise=0.02)
+    theta = np.array(theta_of(params)) + rng.normal(0, 0.3, 5)
+    f, g = chinchilla_huber_log(runs.N, runs.D, runs.loss)(theta)
+    f_ref, g_ref = objective_and_grad("chinchilla", theta, {"N": runs.N, "D": runs.D}, runs.loss)
+    assert f == pytest.approx(f_ref, rel=1e-12)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-10, atol=1e-14 * np.abs(g_ref).max())

@@ -91,6 +91,31 @@ def chinchilla_objective(
     return objective_and_grad("chinchilla", theta, {"N": N, "D": D}, loss, delta=delta)[0]
 
 
+def chinchilla_huber_log(
+    N: FloatArray, D: FloatArray, loss: FloatArray, delta: float = 1e-3
+) -> Any:
+    """The Hoffmann objective and its gradient as a competent NumPy user writes it for speed: logs
+    precomputed once, the log-sum-exp shifted by hand, about twenty array operations per evaluation."""
+    ln_n, ln_d, ln_l = np.log(N), np.log(D), np.log(loss)
+
+    def fg(theta: FloatArray) -> tuple[float, FloatArray]:
+        e, a, b, alpha, beta = theta
+        t1 = a - alpha * ln_n
+        t2 = b - beta * ln_d
+        m = np.maximum(np.maximum(t1, t2), e)
+        e1, e2, e3 = np.exp(t1 - m), np.exp(t2 - m), np.exp(e - m)
+        s = e1 + e2 + e3
+        r = m + np.log(s) - ln_l
+        small = np.abs(r) <= delta
+        rho = np.where(small, 0.5 * r * r, delta * (np.abs(r) - 0.5 * delta))
+        w = np.where(small, r, delta * np.sign(r)) / s
+        w1, w2 = w * e1, w * e2
+        grad = np.array([w @ e3, w1.sum(), w2.sum(), -(w1 @ ln_n), -(w2 @ ln_d)])
+        return float(rho.sum()), grad
+
+    return fg
+
+
 def fit_grid(
     law: str,
     columns: Mapping[str, FloatArray],
@@ -98,15 +123,24 @@ def fit_grid(
     starts: FloatArray | None = None,
     **objective: Any,
 ) -> dict[str, Any]:
-    """Minimise from every start with scipy's L-BFGS-B (default tolerances, analytic gradient); keep the best."""
+    """Minimise from every start with scipy's L-BFGS-B (default tolerances, analytic gradient); keep the best.
+
+    The Hoffmann case (chinchilla, huber_log) uses the fast closure `chinchilla_huber_log`, so the benchmark
+    baseline is as quick as plain NumPy allows; other cases use the general `objective_and_grad`.
+    """
     if starts is None:
         starts = hoffmann_grid() if law == "chinchilla" else power_grid()
+    if law == "chinchilla" and objective.get("objective", "huber_log") == "huber_log" and "weight" not in objective:
+        fg = chinchilla_huber_log(columns["N"], columns["D"], loss, objective.get("delta", 1e-3))
+    else:
+
+        def fg(th: FloatArray) -> tuple[float, FloatArray]:
+            return objective_and_grad(law, th, columns, loss, **objective)
+
     best: dict[str, Any] = {"objective": np.inf, "theta": None}
     finals = np.empty(len(starts))
     for i, x0 in enumerate(starts):
-        res = minimize(
-            lambda th: objective_and_grad(law, th, columns, loss, **objective), x0, jac=True, method="L-BFGS-B"
-        )
+        res = minimize(fg, x0, jac=True, method="L-BFGS-B")
         finals[i] = res.fun
         if res.fun < best["objective"]:
             best = {"objective": float(res.fun), "theta": np.asarray(res.x)}

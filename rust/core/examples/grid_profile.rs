@@ -27,7 +27,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let threads: usize = std::env::var("THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
     let fitter = Fitter { problem: &problem, map: ParamMap::free(5), lbfgs: LbfgsOptions::default() };
-    for init in [Init::Hoffmann, Init::Auto] {
+    let inits = if std::env::var("AUTO_ONLY").is_ok() { vec![Init::Auto] } else { vec![Init::Hoffmann, Init::Auto] };
+    for init in inits {
         let t = Instant::now();
         let out = pool.install(|| fitter.fit(&init, &Control::new()))?;
         println!(
