@@ -20,6 +20,7 @@ from .errors import (
     ScalecoreWarning,
 )
 from .fit import FitResult, fit, fit_many
+from .kde import KDE, KDEDiagnostics
 from .runs import Runs
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "FitResult",
     "IdentifiabilityWarning",
     "InvalidInputError",
+    "KDE",
+    "KDEDiagnostics",
     "Runs",
     "ScalecoreError",
     "ScalecoreWarning",

@@ -1,1 +1,10 @@
-//! kde: filled in by its own issue.
+//! Kernel density estimation (methods.md section 4): kernels, bandwidth rules, the exact windowed sum,
+//! the binned FFT method and the Biroli-Mezard diagnostics.
+
+pub mod bandwidth;
+pub mod binned;
+pub mod exact;
+pub mod kernels;
+
+pub use exact::{sort_sample, Quantity, Sorted};
+pub use kernels::Kernel;

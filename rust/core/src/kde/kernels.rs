@@ -1,0 +1,176 @@
+//! Smoothing kernels in their unit-variance form, so that one bandwidth `h` means the kernel's standard
+//! deviation whatever the kernel (KDEpy's convention): the bandwidth rules, derived for a Gaussian of
+//! standard deviation `h`, then mean the same smoothing for every kernel.
+
+use crate::error::{CoreError, Result};
+
+const SQRT_2PI: f64 = 2.506_628_274_631_000_7;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel {
+    Gaussian,
+    Epanechnikov,
+    Biweight,
+    Triweight,
+    Tophat,
+    Cosine,
+    Laplace,
+}
+
+pub const KERNEL_NAMES: [&str; 7] = ["gaussian", "epanechnikov", "biweight", "triweight", "tophat", "cosine", "laplace"];
+
+impl Kernel {
+    pub fn from_name(name: &str) -> Result<Self> {
+        Ok(match name {
+            "gaussian" => Kernel::Gaussian,
+            "epanechnikov" => Kernel::Epanechnikov,
+            "biweight" => Kernel::Biweight,
+            "triweight" => Kernel::Triweight,
+            "tophat" => Kernel::Tophat,
+            "cosine" => Kernel::Cosine,
+            "laplace" => Kernel::Laplace,
+            _ => return Err(CoreError::invalid("kernel", format!("unknown kernel {name:?}; known: {KERNEL_NAMES:?}"))),
+        })
+    }
+
+    /// Half-width `a` of the support in units of the standard deviation (`None`: unbounded).
+    /// The compact kernels are `k(u)` on |u| <= 1 with variance `v`, rescaled by `a = 1/sqrt(v)`.
+    pub fn support(self) -> Option<f64> {
+        match self {
+            Kernel::Gaussian | Kernel::Laplace => None,
+            Kernel::Epanechnikov => Some(5f64.sqrt()),
+            Kernel::Biweight => Some(7f64.sqrt()),
+            Kernel::Triweight => Some(3.0),
+            Kernel::Tophat => Some(3f64.sqrt()),
+            Kernel::Cosine => Some(1.0 / (1.0 - 8.0 / (std::f64::consts::PI * std::f64::consts::PI)).sqrt()),
+        }
+    }
+
+    /// Density of the unit-variance kernel at `z`.
+    pub fn pdf(self, z: f64) -> f64 {
+        let compact = |a: f64, k: &dyn Fn(f64) -> f64| {
+            let u = z / a;
+            if u.abs() <= 1.0 {
+                k(u) / a
+            } else {
+                0.0
+            }
+        };
+        match self {
+            Kernel::Gaussian => (-0.5 * z * z).exp() / SQRT_2PI,
+            Kernel::Laplace => std::f64::consts::FRAC_1_SQRT_2 * (-std::f64::consts::SQRT_2 * z.abs()).exp(),
+            Kernel::Epanechnikov => compact(5f64.sqrt(), &|u| 0.75 * (1.0 - u * u)),
+            Kernel::Biweight => compact(7f64.sqrt(), &|u| 15.0 / 16.0 * (1.0 - u * u).powi(2)),
+            Kernel::Triweight => compact(3.0, &|u| 35.0 / 32.0 * (1.0 - u * u).powi(3)),
+            Kernel::Tophat => compact(3f64.sqrt(), &|_| 0.5),
+            Kernel::Cosine => {
+                compact(self.support().unwrap_or(1.0), &|u| std::f64::consts::FRAC_PI_4 * (std::f64::consts::FRAC_PI_2 * u).cos())
+            }
+        }
+    }
+
+    /// Lower tail probability P(Z <= z) of the unit-variance kernel, accurate in relative terms in the
+    /// left tail (the right tail is obtained as `cdf(-z)` by symmetry).
+    pub fn cdf(self, z: f64) -> f64 {
+        let compact = |a: f64, k: &dyn Fn(f64) -> f64| {
+            let u = (z / a).clamp(-1.0, 1.0);
+            k(u)
+        };
+        match self {
+            Kernel::Gaussian => 0.5 * statrs::function::erf::erfc(-z * std::f64::consts::FRAC_1_SQRT_2),
+            Kernel::Laplace => {
+                let e = 0.5 * (-std::f64::consts::SQRT_2 * z.abs()).exp();
+                if z <= 0.0 {
+                    e
+                } else {
+                    1.0 - e
+                }
+            }
+            // Antiderivatives of the polynomial kernels on [-1, u]; written in powers of (1 + u) where
+            // that keeps the left tail free of cancellation.
+            Kernel::Epanechnikov => compact(5f64.sqrt(), &|u| (1.0 + u).powi(2) * (2.0 - u) / 4.0),
+            Kernel::Biweight => compact(7f64.sqrt(), &|u| (1.0 + u).powi(3) * (3.0 * u * u - 9.0 * u + 8.0) / 16.0),
+            Kernel::Triweight => {
+                compact(3.0, &|u| (1.0 + u).powi(4) * (-5.0 * u.powi(3) + 20.0 * u * u - 29.0 * u + 16.0) / 32.0)
+            }
+            Kernel::Tophat => compact(3f64.sqrt(), &|u| 0.5 * (1.0 + u)),
+            Kernel::Cosine => compact(self.support().unwrap_or(1.0), &|u| 0.5 * (1.0 + (std::f64::consts::FRAC_PI_2 * u).sin())),
+        }
+    }
+}
+
+/// `exp(x)` for x in [-700, 700], written with only arithmetic and bit operations so that the kernel sums
+/// vectorise (a call to libm's scalar `exp` blocks vectorisation and dominates the exact sum). Cody-Waite
+/// range reduction x = k ln2 + r, |r| <= ln2/2, then the degree-13 Taylor polynomial (truncation below
+/// 5e-18 relative); accuracy about 1 ulp against libm.
+#[inline(always)]
+pub fn fast_exp(x: f64) -> f64 {
+    const LOG2E: f64 = std::f64::consts::LOG2_E;
+    // ln 2 split so that k * LN2_HI is exact for |k| < 2^20.
+    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // Adding 1.5 * 2^52 rounds to an integer and leaves it in the low mantissa bits.
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    let x = x.clamp(-700.0, 700.0);
+    let shifted = x * LOG2E + SHIFT;
+    let k = shifted - SHIFT;
+    let r = x - k * LN2_HI - k * LN2_LO;
+    let mut p = 1.0 / 6_227_020_800.0;
+    p = p * r + 1.0 / 479_001_600.0;
+    p = p * r + 1.0 / 39_916_800.0;
+    p = p * r + 1.0 / 3_628_800.0;
+    p = p * r + 1.0 / 362_880.0;
+    p = p * r + 1.0 / 40_320.0;
+    p = p * r + 1.0 / 5_040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    let ki = (shifted.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
+    let scale = f64::from_bits(((ki + 1023) << 52) as u64);
+    p * scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernels_integrate_to_one_with_unit_variance() {
+        for name in KERNEL_NAMES {
+            let k = Kernel::from_name(name).unwrap();
+            let (lo, hi, m) = (-40.0, 40.0, 400_000);
+            let dz = (hi - lo) / m as f64;
+            let (mut mass, mut var) = (0.0, 0.0);
+            for i in 0..m {
+                let z = lo + (i as f64 + 0.5) * dz;
+                mass += k.pdf(z) * dz;
+                var += z * z * k.pdf(z) * dz;
+            }
+            assert!((mass - 1.0).abs() < 1e-4, "{name} mass {mass}"); // tophat: midpoint rule across a jump
+            assert!((var - 1.0).abs() < 1e-4, "{name} variance {var}");
+            // cdf is the antiderivative of pdf
+            for z in [-1.3, -0.2, 0.0, 0.7, 1.9] {
+                let num = (k.cdf(z + 1e-5) - k.cdf(z - 1e-5)) / 2e-5;
+                assert!((num - k.pdf(z)).abs() < 1e-5, "{name} cdf' at {z}: {num} vs {}", k.pdf(z));
+            }
+            assert!((k.cdf(-50.0)).abs() < 1e-300 || k.support().is_none());
+            assert!((k.cdf(50.0) - 1.0).abs() < 1e-15);
+        }
+    }
+
+    #[test]
+    fn fast_exp_matches_libm() {
+        let mut worst: f64 = 0.0;
+        let mut x = -700.0;
+        while x < 700.0 {
+            let rel = (fast_exp(x) - x.exp()).abs() / x.exp();
+            worst = worst.max(rel);
+            x += 0.001_37;
+        }
+        assert!(worst < 4e-16, "worst relative error {worst}");
+    }
+}
