@@ -73,8 +73,9 @@ def kde_diagnostics(
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 def kde_exact_nd(
-    y: NDArray[np.float64],
+    x: NDArray[np.float64],
     w: NDArray[np.float64],
+    chol: NDArray[np.float64],
     queries: NDArray[np.float64],
     *,
     n_threads: int | None = None,

@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
 from . import _core
 from ._validation import FloatArray, as_float_array, n_threads as check_threads, one_of, positive_float
@@ -232,19 +231,24 @@ class KDE:
 
     def _rule_matrix(self, rule: str) -> FloatArray:
         d, n = self.d, self.n_eff
-        distinct = self.n >= 2 and bool(np.any(self._x != self._x[0]))
-        if n < 2 or not distinct:
+        used = self._x if self._w is None else self._x[self._w > 0]
+        distinct = used.shape[0] >= 2 and bool(np.any(used != used[0]))
+        if not distinct or n <= 1.0 + 1e-9:
             raise InvalidInputError(
                 f"bandwidth: the data-driven rule {rule!r} needs at least two distinct samples "
                 f"(got n={self.n}, n_eff={n:.3g}); pass a float bandwidth"
             )
-        cov = _weighted_cov(self._x, self._w)
         if rule in ("scott", "normal_reference"):
-            c = n ** (-1.0 / (d + 4)) if rule == "scott" else (4.0 / ((d + 2) * n)) ** (1.0 / (d + 4))
+            # Computed in scipy's order of operations (weights 1/n, n_eff = 1 / sum w^2) so that the bandwidth
+            # matrix equals scipy's to the last bit, not just to rounding.
+            w = self.weights
+            cov = _weighted_cov(self._x, w)
+            neff = 1.0 / float(np.sum(w**2))
+            c = np.power(neff, -1.0 / (d + 4)) if rule == "scott" else np.power(neff * (d + 2.0) / 4.0, -1.0 / (d + 4))
             if d > 1 and np.linalg.matrix_rank(cov) < d:
                 raise InvalidInputError("samples: the sample covariance is singular (collinear columns)")
-            return cov * c**2
-        sigma = math.sqrt(float(cov[0, 0]))
+            return np.asarray(cov * c**2, dtype=np.float64)
+        sigma = math.sqrt(float(_weighted_cov(self._x, self._w)[0, 0]))
         if rule == "normal_reference_robust":
             h = (4.0 / 3.0) ** 0.2 * self._robust_scale(sigma) * n**-0.2
         elif rule == "scott_robust":
@@ -282,9 +286,8 @@ class KDE:
     def _prepare_whitening(self) -> None:
         if self.d == 1:
             return
-        chol = np.linalg.cholesky(self.bandwidth_matrix)
+        chol = np.ascontiguousarray(np.linalg.cholesky(self.bandwidth_matrix))
         self._chol: FloatArray = chol
-        self._y: FloatArray = np.ascontiguousarray(solve_triangular(chol, self._x.T, lower=True).T)
         self._log_norm: float = -0.5 * self.d * math.log(2 * math.pi) - float(np.sum(np.log(np.diag(chol))))
 
     # --- evaluation --------------------------------------------------------------------------------------
@@ -295,7 +298,10 @@ class KDE:
         return self._sorted
 
     def _queries(self, x: Any) -> tuple[FloatArray, tuple[int, ...]]:
-        arr = np.asarray(x, dtype=np.float64) if not isinstance(x, np.ndarray) else x
+        try:
+            arr = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"x: cannot be read as numbers, got {x!r:.60}") from None
         if self.d == 1:
             q = as_float_array("x", np.ravel(arr), ndim=1, allow_empty=True)
             return q, tuple(np.shape(arr))
@@ -330,9 +336,7 @@ class KDE:
 
     def _density(self, q: FloatArray, log: bool) -> FloatArray:
         if self.d > 1:
-            y = np.ascontiguousarray(solve_triangular(self._chol, q.T, lower=True).T)
-            ws = self.weights
-            logsum, _, _ = _core.kde_exact_nd(self._y, ws, y, n_threads=self.n_threads)
+            logsum, _, _ = _core.kde_exact_nd(self._x, self.weights, self._chol, q, n_threads=self.n_threads)
             out = logsum + self._log_norm
             return out if log else np.exp(out)
         if q.size and self._use_binned(q.size):
@@ -482,8 +486,12 @@ class KDE:
         pdf = lambda v: float(self._exact_1d(np.array([v]), "pdf")[0]) - threshold  # noqa: E731
 
         def crossing(i: int) -> float:
-            a, b = float(x[i]), float(x[i + 1])
+            # The threshold is a grid value, so widen the bracket by a step on each side to be sure the exact
+            # density crosses inside it.
+            a, b = float(x[max(i - 1, 0)]), float(x[min(i + 2, x.size - 1)])
             fa = pdf(a)
+            if (fa > 0) == (pdf(b) > 0):
+                return float(0.5 * (x[i] + x[i + 1]))
             for _ in range(60):
                 mid = 0.5 * (a + b)
                 if (pdf(mid) > 0) == (fa > 0):
@@ -502,8 +510,7 @@ class KDE:
         """Per query point: effective number of contributing points and the largest term's share."""
         q, shape = self._queries(x)
         if self.d > 1:
-            y = np.ascontiguousarray(solve_triangular(self._chol, q.T, lower=True).T)
-            _, n_eff, share = _core.kde_exact_nd(self._y, self.weights, y, n_threads=self.n_threads)
+            _, n_eff, share = _core.kde_exact_nd(self._x, self.weights, self._chol, q, n_threads=self.n_threads)
         else:
             xs, ws = self._sorted_sample()
             n_eff, share = _core.kde_diagnostics(xs, ws, self._h, self.kernel, q, n_threads=self.n_threads)

@@ -17,7 +17,10 @@ pub enum CoreError {
 
 impl CoreError {
     pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> Self {
-        CoreError::InvalidInput { name: name.into(), reason: reason.into() }
+        CoreError::InvalidInput {
+            name: name.into(),
+            reason: reason.into(),
+        }
     }
 }
 

@@ -12,11 +12,13 @@ use crate::run::run;
 type Array<'py> = Bound<'py, PyArray1<f64>>;
 
 fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
-    a.as_slice().map_err(|_| invalid(name, "must be a contiguous float64 array"))
+    a.as_slice()
+        .map_err(|_| invalid(name, "must be a contiguous float64 array"))
 }
 
 fn slice2<'a>(name: &str, a: &'a PyReadonlyArray2<'_, f64>) -> PyResult<&'a [f64]> {
-    a.as_slice().map_err(|_| invalid(name, "must be a C-contiguous float64 array"))
+    a.as_slice()
+        .map_err(|_| invalid(name, "must be a C-contiguous float64 array"))
 }
 
 fn quantity(name: &str) -> PyResult<Quantity> {
@@ -25,7 +27,12 @@ fn quantity(name: &str) -> PyResult<Quantity> {
         "logpdf" => Quantity::LogPdf,
         "cdf" => Quantity::Cdf,
         "sf" => Quantity::Sf,
-        _ => return Err(invalid("quantity", format!("unknown quantity {name:?}; known: pdf, logpdf, cdf, sf"))),
+        _ => {
+            return Err(invalid(
+                "quantity",
+                format!("unknown quantity {name:?}; known: pdf, logpdf, cdf, sf"),
+            ))
+        }
     })
 }
 
@@ -58,7 +65,11 @@ pub fn kde_exact<'py>(
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Array<'py>> {
-    let (x, w, q) = (slice("samples", &x)?, slice("weights", &w)?, slice("x", &queries)?);
+    let (x, w, q) = (
+        slice("samples", &x)?,
+        slice("weights", &w)?,
+        slice("x", &queries)?,
+    );
     let kernel = Kernel::from_name(kernel).map_err(to_py)?;
     let what = quantity(quantity_name)?;
     let out = run(py, n_threads, progress.as_ref(), |control| {
@@ -80,7 +91,11 @@ pub fn kde_diagnostics<'py>(
     queries: PyReadonlyArray1<'py, f64>,
     n_threads: Option<usize>,
 ) -> PyResult<(Array<'py>, Array<'py>)> {
-    let (x, w, q) = (slice("samples", &x)?, slice("weights", &w)?, slice("x", &queries)?);
+    let (x, w, q) = (
+        slice("samples", &x)?,
+        slice("weights", &w)?,
+        slice("x", &queries)?,
+    );
     let kernel = Kernel::from_name(kernel).map_err(to_py)?;
     let (a, b) = run(py, n_threads, None, |_| {
         let s = Sorted::new(x, w)?;
@@ -89,23 +104,38 @@ pub fn kde_diagnostics<'py>(
     Ok((a.into_pyarray(py), b.into_pyarray(py)))
 }
 
-/// Multivariate Gaussian sum on whitened rows: (log sum_j w_j exp(-|q - y_j|^2/2), n_eff, largest share).
+/// Multivariate Gaussian sum with bandwidth matrix L L^T (`chol` = L): per query
+/// (log sum_j w_j exp(-|L^-1 (q - x_j)|^2 / 2), n_eff, largest share).
 #[pyfunction]
-#[pyo3(signature = (y, w, queries, *, n_threads=None, progress=None))]
+#[pyo3(signature = (x, w, chol, queries, *, n_threads=None, progress=None))]
 pub fn kde_exact_nd<'py>(
     py: Python<'py>,
-    y: PyReadonlyArray2<'py, f64>,
+    x: PyReadonlyArray2<'py, f64>,
     w: PyReadonlyArray1<'py, f64>,
+    chol: PyReadonlyArray2<'py, f64>,
     queries: PyReadonlyArray2<'py, f64>,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<(Array<'py>, Array<'py>, Array<'py>)> {
-    let d = y.as_array().ncols();
+    let d = x.as_array().ncols();
     if queries.as_array().ncols() != d {
-        return Err(invalid("x", format!("has {} columns, the samples have {d}", queries.as_array().ncols())));
+        return Err(invalid(
+            "x",
+            format!(
+                "has {} columns, the samples have {d}",
+                queries.as_array().ncols()
+            ),
+        ));
     }
-    let (ys, ws, qs) = (slice2("samples", &y)?, slice("weights", &w)?, slice2("x", &queries)?);
-    let (a, b, c) = run(py, n_threads, progress.as_ref(), |control| exact::gaussian_nd(ys, ws, d, qs, control))?;
+    let (xs, ws, l, qs) = (
+        slice2("samples", &x)?,
+        slice("weights", &w)?,
+        slice2("chol", &chol)?,
+        slice2("x", &queries)?,
+    );
+    let (a, b, c) = run(py, n_threads, progress.as_ref(), |control| {
+        exact::gaussian_nd(xs, ws, l, d, qs, control)
+    })?;
     Ok((a.into_pyarray(py), b.into_pyarray(py), c.into_pyarray(py)))
 }
 
@@ -128,8 +158,16 @@ pub fn kde_binned_grid<'py>(
 ) -> PyResult<(f64, f64, Array<'py>, Array<'py>, f64)> {
     let x = slice("samples", &x)?;
     let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let g = run(py, n_threads, None, |control| binned::gaussian_grid(x, w, bandwidth, tolerance, control))?;
-    Ok((g.start, g.step, g.f.into_pyarray(py), g.df.into_pyarray(py), g.peak))
+    let g = run(py, n_threads, None, |control| {
+        binned::gaussian_grid(x, w, bandwidth, tolerance, control)
+    })?;
+    Ok((
+        g.start,
+        g.step,
+        g.f.into_pyarray(py),
+        g.df.into_pyarray(py),
+        g.peak,
+    ))
 }
 
 /// Cubic Hermite interpolation of a binned grid: (values, needs-exact flags).
@@ -148,7 +186,13 @@ pub fn kde_interpolate<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<(Array<'py>, Bound<'py, PyArray1<bool>>)> {
     let (f, df, q) = (slice("f", &f)?, slice("df", &df)?, slice("x", &queries)?);
-    let view = GridView { start, step, f, df, peak };
+    let view = GridView {
+        start,
+        step,
+        f,
+        df,
+        peak,
+    };
     let (v, flags) = run(py, n_threads, None, |_| binned::interpolate(view, q, floor))?;
     Ok((v.into_pyarray(py), flags.into_pyarray(py)))
 }
@@ -166,7 +210,12 @@ pub fn kde_isj<'py>(
     let variant = match variant {
         "botev" => IsjVariant::Botev,
         "kdepy" => IsjVariant::KdePy,
-        _ => return Err(invalid("variant", format!("unknown ISJ variant {variant:?}; known: botev, kdepy"))),
+        _ => {
+            return Err(invalid(
+                "variant",
+                format!("unknown ISJ variant {variant:?}; known: botev, kdepy"),
+            ))
+        }
     };
     let x = slice("samples", &x)?;
     let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
@@ -184,7 +233,9 @@ pub fn kde_loo_log_likelihood<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<f64> {
     let (x, w) = (slice("samples", &x)?, slice("weights", &w)?);
-    run(py, n_threads, None, |control| bandwidth::loo_log_likelihood(&Sorted::new(x, w)?, bandwidth, control))
+    run(py, n_threads, None, |control| {
+        bandwidth::loo_log_likelihood(&Sorted::new(x, w)?, bandwidth, control)
+    })
 }
 
 /// Bandwidth maximising the leave-one-out likelihood within [h_lo, h_hi].
@@ -201,7 +252,9 @@ pub fn kde_loo_ml<'py>(
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<f64> {
     let (x, w) = (slice("samples", &x)?, slice("weights", &w)?);
-    run(py, n_threads, progress.as_ref(), |control| bandwidth::loo_ml(&Sorted::new(x, w)?, h_lo, h_hi, control))
+    run(py, n_threads, progress.as_ref(), |control| {
+        bandwidth::loo_ml(&Sorted::new(x, w)?, h_lo, h_hi, control)
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -55,7 +55,13 @@ pub struct GridView<'a> {
 
 impl GaussianGrid {
     pub fn view(&self) -> GridView<'_> {
-        GridView { start: self.start, step: self.step, f: &self.f, df: &self.df, peak: self.peak }
+        GridView {
+            start: self.start,
+            step: self.step,
+            f: &self.f,
+            df: &self.df,
+            peak: self.peak,
+        }
     }
 }
 
@@ -90,13 +96,28 @@ pub fn grid_size(span: f64, h: f64, tol: f64) -> f64 {
 
 fn min_max(x: &[f64]) -> (f64, f64) {
     let parts = map_blocks(x.len(), BIN_BLOCK, |a, b| {
-        x[a..b].iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+        x[a..b]
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            })
     });
-    parts.into_iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (a, b)| (lo.min(a), hi.max(b)))
+    parts
+        .into_iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (a, b)| {
+            (lo.min(a), hi.max(b))
+        })
 }
 
 /// Moment histograms M_k[j] = sum over points nearest to grid point j of w t^k, k = 0..3, interleaved.
-fn moment_histograms(x: &[f64], w: Option<&[f64]>, start: f64, step: f64, n_grid: usize, scale: f64) -> Vec<f64> {
+fn moment_histograms(
+    x: &[f64],
+    w: Option<&[f64]>,
+    start: f64,
+    step: f64,
+    n_grid: usize,
+    scale: f64,
+) -> Vec<f64> {
     let inv = 1.0 / step;
     // Fewer, larger blocks when the grid is large, so the per-block histograms stay within ~64 MB in all.
     let block = BIN_BLOCK.max(x.len().div_ceil((1usize << 21) / n_grid).max(1));
@@ -126,25 +147,45 @@ fn moment_histograms(x: &[f64], w: Option<&[f64]>, start: f64, step: f64, n_grid
 
 /// Binned Gaussian density with bandwidth `h` on a grid covering the data and EXTEND bandwidths beyond,
 /// accurate to relative tolerance `tol` (see the module notes). `w` need not be normalised.
-pub fn gaussian_grid(x: &[f64], w: Option<&[f64]>, h: f64, tol: f64, control: &Control) -> Result<GaussianGrid> {
+pub fn gaussian_grid(
+    x: &[f64],
+    w: Option<&[f64]>,
+    h: f64,
+    tol: f64,
+    control: &Control,
+) -> Result<GaussianGrid> {
     if x.is_empty() {
         return Err(CoreError::invalid("samples", "is empty"));
     }
     if !(h.is_finite() && h > 0.0) {
-        return Err(CoreError::invalid("bandwidth", format!("must be a positive finite number, got {h}")));
+        return Err(CoreError::invalid(
+            "bandwidth",
+            format!("must be a positive finite number, got {h}"),
+        ));
     }
     if !(tol > 0.0 && tol < 1.0) {
-        return Err(CoreError::invalid("tolerance", format!("must be in (0, 1), got {tol}")));
+        return Err(CoreError::invalid(
+            "tolerance",
+            format!("must be in (0, 1), got {tol}"),
+        ));
     }
     let total_weight = match w {
         Some(w) if w.len() != x.len() => {
-            return Err(CoreError::invalid("weights", format!("has {} values for {} samples", w.len(), x.len())))
+            return Err(CoreError::invalid(
+                "weights",
+                format!("has {} values for {} samples", w.len(), x.len()),
+            ))
         }
-        Some(w) => map_blocks(w.len(), BIN_BLOCK, |a, b| w[a..b].iter().sum::<f64>()).into_iter().sum::<f64>(),
+        Some(w) => map_blocks(w.len(), BIN_BLOCK, |a, b| w[a..b].iter().sum::<f64>())
+            .into_iter()
+            .sum::<f64>(),
         None => x.len() as f64,
     };
     if !(total_weight > 0.0 && total_weight.is_finite()) {
-        return Err(CoreError::invalid("weights", "must have a positive finite sum"));
+        return Err(CoreError::invalid(
+            "weights",
+            "must have a positive finite sum",
+        ));
     }
     let (lo, hi) = min_max(x);
     let needed = grid_size(hi - lo, h, tol);
@@ -162,8 +203,14 @@ pub fn gaussian_grid(x: &[f64], w: Option<&[f64]>, h: f64, tol: f64, control: &C
     let m = moment_histograms(x, w, start, step, n_fft, 1.0 / total_weight);
     control.check()?;
 
-    let mut a: Vec<Complex<f64>> = m.chunks_exact(4).map(|c| Complex::new(c[0], c[1])).collect();
-    let mut b: Vec<Complex<f64>> = m.chunks_exact(4).map(|c| Complex::new(c[2], c[3])).collect();
+    let mut a: Vec<Complex<f64>> = m
+        .chunks_exact(4)
+        .map(|c| Complex::new(c[0], c[1]))
+        .collect();
+    let mut b: Vec<Complex<f64>> = m
+        .chunks_exact(4)
+        .map(|c| Complex::new(c[2], c[3]))
+        .collect();
     let mut planner = FftPlanner::new();
     let forward = planner.plan_fft_forward(n_fft);
     forward.process(&mut a);
@@ -180,7 +227,11 @@ pub fn gaussian_grid(x: &[f64], w: Option<&[f64]>, h: f64, tol: f64, control: &C
         let m1 = (ak - akm) * Complex::new(0.0, -0.5);
         let m2 = (bk + bkm) * 0.5;
         let m3 = (bk - bkm) * Complex::new(0.0, -0.5);
-        let kk = if 2 * k <= n_fft { k as f64 } else { k as f64 - nf };
+        let kk = if 2 * k <= n_fft {
+            k as f64
+        } else {
+            k as f64 - nf
+        };
         let theta = std::f64::consts::TAU * kk / nf; // omega * step
         let omega = theta / step;
         let c1 = -i * theta;
@@ -196,7 +247,13 @@ pub fn gaussian_grid(x: &[f64], w: Option<&[f64]>, h: f64, tol: f64, control: &C
     let f: Vec<f64> = z[..n_valid].iter().map(|c| c.re * norm).collect();
     let df: Vec<f64> = z[..n_valid].iter().map(|c| c.im * norm).collect();
     let peak = f.iter().fold(0.0f64, |p, &v| p.max(v));
-    Ok(GaussianGrid { start, step, f, df, peak })
+    Ok(GaussianGrid {
+        start,
+        step,
+        f,
+        df,
+        peak,
+    })
 }
 
 /// Cubic Hermite interpolation of the grid at `queries`. Returns the values and, per query, whether it
@@ -205,7 +262,10 @@ pub fn gaussian_grid(x: &[f64], w: Option<&[f64]>, h: f64, tol: f64, control: &C
 pub fn interpolate(grid: GridView, queries: &[f64], floor: f64) -> Result<(Vec<f64>, Vec<bool>)> {
     let n = grid.f.len();
     if n < 2 || grid.df.len() != n || !(grid.step > 0.0) {
-        return Err(CoreError::invalid("grid", "needs at least two points, matching derivative values and a positive step"));
+        return Err(CoreError::invalid(
+            "grid",
+            "needs at least two points, matching derivative values and a positive step",
+        ));
     }
     let inv = 1.0 / grid.step;
     let threshold = floor * grid.peak;
@@ -223,7 +283,9 @@ pub fn interpolate(grid: GridView, queries: &[f64], floor: f64) -> Result<(Vec<f
             + (s3 - s2) * grid.step * grid.df[j + 1];
         (v, !(v > threshold))
     };
-    let blocks = map_blocks(queries.len(), 1 << 14, |a, b| queries[a..b].iter().map(|&q| one(q)).collect::<Vec<_>>());
+    let blocks = map_blocks(queries.len(), 1 << 14, |a, b| {
+        queries[a..b].iter().map(|&q| one(q)).collect::<Vec<_>>()
+    });
     Ok(blocks.into_iter().flatten().unzip())
 }
 
@@ -235,8 +297,9 @@ mod tests {
 
     #[test]
     fn binned_meets_tolerance_against_exact() {
-        let raw: Vec<f64> =
-            (0..3000).map(|i| ((i * 7919) % 3001) as f64 / 300.0 + if i % 3 == 0 { 20.0 } else { 0.0 }).collect();
+        let raw: Vec<f64> = (0..3000)
+            .map(|i| ((i * 7919) % 3001) as f64 / 300.0 + if i % 3 == 0 { 20.0 } else { 0.0 })
+            .collect();
         let (x, w) = sort_sample(&raw, None).unwrap();
         let s = Sorted::new(&x, &w).unwrap();
         let c = Control::new();

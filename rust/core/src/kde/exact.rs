@@ -31,10 +31,16 @@ impl<'a> Sorted<'a> {
             return Err(CoreError::invalid("samples", "is empty"));
         }
         if x.len() != w.len() {
-            return Err(CoreError::invalid("weights", format!("has {} values for {} samples", w.len(), x.len())));
+            return Err(CoreError::invalid(
+                "weights",
+                format!("has {} values for {} samples", w.len(), x.len()),
+            ));
         }
         if x.windows(2).any(|p| !(p[0] <= p[1])) {
-            return Err(CoreError::invalid("samples", "must be sorted (internal: use kde::sort_sample)"));
+            return Err(CoreError::invalid(
+                "samples",
+                "must be sorted (internal: use kde::sort_sample)",
+            ));
         }
         Ok(Sorted { x, w })
     }
@@ -104,13 +110,26 @@ fn relative_density(s: &Sorted, h: f64, kernel: Kernel, q: f64) -> (f64, f64) {
     let (x, w) = (&s.x[lo..hi], &s.w[lo..hi]);
     let inv_h = 1.0 / h;
     match kernel {
-        Kernel::Gaussian => (-0.5 * reference - LN_SQRT_2PI, gaussian_sum(x, w, q, inv_h, reference)),
+        Kernel::Gaussian => (
+            -0.5 * reference - LN_SQRT_2PI,
+            gaussian_sum(x, w, q, inv_h, reference),
+        ),
         Kernel::Laplace => {
             let c = std::f64::consts::SQRT_2;
-            let sum = x.iter().zip(w).map(|(xv, wv)| wv * fast_exp(c * (reference - ((q - xv) * inv_h).abs()))).sum();
+            let sum = x
+                .iter()
+                .zip(w)
+                .map(|(xv, wv)| wv * fast_exp(c * (reference - ((q - xv) * inv_h).abs())))
+                .sum();
             (-c * reference - std::f64::consts::LN_2 * 0.5, sum)
         }
-        _ => (0.0, x.iter().zip(w).map(|(xv, wv)| wv * kernel.pdf((q - xv) * inv_h)).sum()),
+        _ => (
+            0.0,
+            x.iter()
+                .zip(w)
+                .map(|(xv, wv)| wv * kernel.pdf((q - xv) * inv_h))
+                .sum(),
+        ),
     }
 }
 
@@ -119,9 +138,16 @@ fn tail_probability(s: &Sorted, h: f64, kernel: Kernel, q: f64, upper: bool) -> 
     let inv_h = 1.0 / h;
     // Points left of the window lie entirely below q (their kernel cdf is 1 to within e^-CUT), points
     // right of it entirely above.
-    let (outside, sign) = if upper { (s.w[hi..].iter().sum::<f64>(), -1.0) } else { (s.w[..lo].iter().sum::<f64>(), 1.0) };
-    let inside: f64 =
-        s.x[lo..hi].iter().zip(&s.w[lo..hi]).map(|(xv, wv)| wv * kernel.cdf(sign * (q - xv) * inv_h)).sum();
+    let (outside, sign) = if upper {
+        (s.w[hi..].iter().sum::<f64>(), -1.0)
+    } else {
+        (s.w[..lo].iter().sum::<f64>(), 1.0)
+    };
+    let inside: f64 = s.x[lo..hi]
+        .iter()
+        .zip(&s.w[lo..hi])
+        .map(|(xv, wv)| wv * kernel.cdf(sign * (q - xv) * inv_h))
+        .sum();
     outside + inside
 }
 
@@ -143,7 +169,10 @@ fn evaluate_one(s: &Sorted, h: f64, kernel: Kernel, q: f64, quantity: Quantity) 
 
 fn check_bandwidth(h: f64) -> Result<()> {
     if !(h.is_finite() && h > 0.0) {
-        return Err(CoreError::invalid("bandwidth", format!("must be a positive finite number, got {h}")));
+        return Err(CoreError::invalid(
+            "bandwidth",
+            format!("must be a positive finite number, got {h}"),
+        ));
     }
     Ok(())
 }
@@ -161,17 +190,28 @@ pub fn evaluate_1d(
     control.set_total(queries.len());
     let blocks = map_blocks(queries.len(), QUERY_BLOCK, |a, b| {
         control.check()?;
-        let out: Vec<f64> = queries[a..b].iter().map(|&q| evaluate_one(s, h, kernel, q, quantity)).collect();
+        let out: Vec<f64> = queries[a..b]
+            .iter()
+            .map(|&q| evaluate_one(s, h, kernel, q, quantity))
+            .collect();
         control.advance(b - a);
         Ok(out)
     });
-    blocks.into_iter().collect::<Result<Vec<_>>>().map(|v| v.concat())
+    blocks
+        .into_iter()
+        .collect::<Result<Vec<_>>>()
+        .map(|v| v.concat())
 }
 
 /// Biroli-Mezard diagnostics per query: the effective number of contributing points
 /// (sum k)^2 / sum k^2 over the weighted terms k_j = w_j K((q - x_j)/h), and the largest term's share.
 /// A query no point reaches (outside every compact support) gets 0 and NaN.
-pub fn diagnostics_1d(s: &Sorted, h: f64, kernel: Kernel, queries: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
+pub fn diagnostics_1d(
+    s: &Sorted,
+    h: f64,
+    kernel: Kernel,
+    queries: &[f64],
+) -> Result<(Vec<f64>, Vec<f64>)> {
     check_bandwidth(h)?;
     let inv_h = 1.0 / h;
     let per_query = |q: f64| {
@@ -179,11 +219,12 @@ pub fn diagnostics_1d(s: &Sorted, h: f64, kernel: Kernel, queries: &[f64]) -> Re
         let (mut s1, mut s2, mut top) = (0.0f64, 0.0f64, 0.0f64);
         for (xv, wv) in s.x[lo..hi].iter().zip(&s.w[lo..hi]) {
             let z = (q - xv) * inv_h;
-            let k = wv * match kernel {
-                Kernel::Gaussian => fast_exp(0.5 * (reference - z * z)),
-                Kernel::Laplace => fast_exp(std::f64::consts::SQRT_2 * (reference - z.abs())),
-                _ => kernel.pdf(z),
-            };
+            let k = wv
+                * match kernel {
+                    Kernel::Gaussian => fast_exp(0.5 * (reference - z * z)),
+                    Kernel::Laplace => fast_exp(std::f64::consts::SQRT_2 * (reference - z.abs())),
+                    _ => kernel.pdf(z),
+                };
             s1 += k;
             s2 += k * k;
             top = top.max(k);
@@ -194,32 +235,73 @@ pub fn diagnostics_1d(s: &Sorted, h: f64, kernel: Kernel, queries: &[f64]) -> Re
             (0.0, f64::NAN)
         }
     };
-    let blocks = map_blocks(queries.len(), QUERY_BLOCK, |a, b| queries[a..b].iter().map(|&q| per_query(q)).collect::<Vec<_>>());
+    let blocks = map_blocks(queries.len(), QUERY_BLOCK, |a, b| {
+        queries[a..b]
+            .iter()
+            .map(|&q| per_query(q))
+            .collect::<Vec<_>>()
+    });
     Ok(blocks.into_iter().flatten().unzip())
 }
 
-/// Multivariate Gaussian kernel sum on whitened coordinates (data and queries multiplied by L^-1 where
-/// L L^T is the bandwidth matrix), row-major with `d` columns. Returns log of sum_j w_j exp(-|q - y_j|^2 / 2)
-/// (the caller adds the normalising constant), and optionally the diagnostics.
+/// Multivariate Gaussian kernel sum with bandwidth matrix H = L L^T (`chol` is L, row-major, lower
+/// triangular): returns per query log sum_j w_j exp(-|L^-1 (q - x_j)|^2 / 2) (the caller adds the normalising
+/// constant), the effective number of contributing points and the largest term's share. The difference
+/// q - x_j is formed before whitening it by forward substitution, so the rounding error of the squared
+/// Mahalanobis distance scales with the distance itself, not with the coordinates' magnitude (scipy whitens
+/// the points first and loses ~1e-11 relative far from the data).
 pub fn gaussian_nd(
-    y: &[f64],
+    x: &[f64],
     w: &[f64],
+    chol: &[f64],
     d: usize,
     queries: &[f64],
     control: &Control,
 ) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
-    if d == 0 || y.len() % d != 0 || queries.len() % d != 0 || y.len() / d != w.len() || w.is_empty() {
-        return Err(CoreError::invalid("samples", "inconsistent multivariate shapes"));
+    if d == 0
+        || x.len() % d != 0
+        || queries.len() % d != 0
+        || x.len() / d != w.len()
+        || w.is_empty()
+    {
+        return Err(CoreError::invalid(
+            "samples",
+            "inconsistent multivariate shapes",
+        ));
+    }
+    if chol.len() != d * d || (0..d).any(|i| !(chol[i * d + i] > 0.0)) {
+        return Err(CoreError::invalid(
+            "bandwidth",
+            "the Cholesky factor must be d x d with a positive diagonal",
+        ));
     }
     let m = queries.len() / d;
     control.set_total(m);
+    let inv_diag: Vec<f64> = (0..d).map(|i| 1.0 / chol[i * d + i]).collect();
     let per_query = |q: &[f64]| {
-        let dist2 = |row: &[f64]| row.iter().zip(q).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
-        let dmin2 = y.chunks_exact(d).map(dist2).fold(f64::INFINITY, f64::min);
+        let mut z = vec![0.0; d];
+        let mut dist2 = |row: &[f64]| {
+            let mut s2 = 0.0;
+            for i in 0..d {
+                let mut v = q[i] - row[i];
+                for j in 0..i {
+                    v -= chol[i * d + j] * z[j];
+                }
+                z[i] = v * inv_diag[i];
+                s2 += z[i] * z[i];
+            }
+            s2
+        };
+        let d2: Vec<f64> = x.chunks_exact(d).map(&mut dist2).collect();
+        let dmin2 = d2.iter().cloned().fold(f64::INFINITY, f64::min);
         let (mut s1, mut s2, mut top) = (0.0f64, 0.0f64, 0.0f64);
-        for (row, wv) in y.chunks_exact(d).zip(w) {
-            let arg = 0.5 * (dmin2 - dist2(row));
-            let k = if arg > -700.0 { wv * fast_exp(arg) } else { 0.0 };
+        for (dj, wv) in d2.iter().zip(w) {
+            let arg = 0.5 * (dmin2 - dj);
+            let k = if arg > -700.0 {
+                wv * fast_exp(arg)
+            } else {
+                0.0
+            };
             s1 += k;
             s2 += k * k;
             top = top.max(k);
@@ -228,12 +310,19 @@ pub fn gaussian_nd(
     };
     let blocks = map_blocks(m, QUERY_BLOCK / 4, |a, b| {
         control.check()?;
-        let out: Vec<(f64, f64, f64)> = queries[a * d..b * d].chunks_exact(d).map(per_query).collect();
+        let out: Vec<(f64, f64, f64)> = queries[a * d..b * d]
+            .chunks_exact(d)
+            .map(per_query)
+            .collect();
         control.advance(b - a);
         Ok(out)
     });
     let rows: Vec<(f64, f64, f64)> = blocks.into_iter().collect::<Result<Vec<_>>>()?.concat();
-    let mut out = (Vec::with_capacity(m), Vec::with_capacity(m), Vec::with_capacity(m));
+    let mut out = (
+        Vec::with_capacity(m),
+        Vec::with_capacity(m),
+        Vec::with_capacity(m),
+    );
     for (a, b, c) in rows {
         out.0.push(a);
         out.1.push(b);
@@ -249,14 +338,24 @@ pub fn sort_sample(x: &[f64], w: Option<&[f64]>) -> Result<(Vec<f64>, Vec<f64>)>
     let mut pairs: Vec<(f64, f64)> = match w {
         Some(w) => {
             if w.len() != n {
-                return Err(CoreError::invalid("weights", format!("has {} values for {} samples", w.len(), n)));
+                return Err(CoreError::invalid(
+                    "weights",
+                    format!("has {} values for {} samples", w.len(), n),
+                ));
             }
-            x.iter().zip(w).filter(|(_, &wv)| wv > 0.0).map(|(&a, &b)| (a, b)).collect()
+            x.iter()
+                .zip(w)
+                .filter(|(_, &wv)| wv > 0.0)
+                .map(|(&a, &b)| (a, b))
+                .collect()
         }
         None => x.iter().map(|&a| (a, 1.0)).collect(),
     };
     if pairs.is_empty() {
-        return Err(CoreError::invalid("weights", "no sample has a positive weight"));
+        return Err(CoreError::invalid(
+            "weights",
+            "no sample has a positive weight",
+        ));
     }
     // Sorting by (position, weight) makes the order, hence every sum, independent of the input order of ties.
     pairs.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
@@ -269,12 +368,18 @@ mod tests {
     use super::*;
 
     fn brute(x: &[f64], w: &[f64], h: f64, k: Kernel, q: f64) -> f64 {
-        x.iter().zip(w).map(|(a, b)| b * k.pdf((q - a) / h)).sum::<f64>() / h
+        x.iter()
+            .zip(w)
+            .map(|(a, b)| b * k.pdf((q - a) / h))
+            .sum::<f64>()
+            / h
     }
 
     #[test]
     fn windowed_sum_equals_brute_force() {
-        let raw: Vec<f64> = (0..500).map(|i| ((i * 7919) % 1000) as f64 / 97.0 - 3.0 + (i as f64 * 0.37).sin()).collect();
+        let raw: Vec<f64> = (0..500)
+            .map(|i| ((i * 7919) % 1000) as f64 / 97.0 - 3.0 + (i as f64 * 0.37).sin())
+            .collect();
         let (x, w) = sort_sample(&raw, None).unwrap();
         let s = Sorted::new(&x, &w).unwrap();
         let c = Control::new();
@@ -287,11 +392,18 @@ mod tests {
             let sf = evaluate_1d(&s, 0.3, k, &qs, Quantity::Sf, &c).unwrap();
             for (i, &q) in qs.iter().enumerate() {
                 let want = brute(&x, &w, 0.3, k, q);
-                assert!((got[i] - want).abs() <= 1e-13 * want.max(1e-300), "{name} at {q}: {} vs {want}", got[i]);
+                assert!(
+                    (got[i] - want).abs() <= 1e-13 * want.max(1e-300),
+                    "{name} at {q}: {} vs {want}",
+                    got[i]
+                );
                 if want > 1e-250 {
                     assert!((log[i] - want.ln()).abs() < 1e-12, "{name} log at {q}");
                 }
-                assert!((cdf[i] + sf[i] - 1.0).abs() < 1e-12, "{name} cdf + sf at {q}");
+                assert!(
+                    (cdf[i] + sf[i] - 1.0).abs() < 1e-12,
+                    "{name} cdf + sf at {q}"
+                );
             }
         }
     }
@@ -300,8 +412,20 @@ mod tests {
     fn logpdf_finite_far_in_the_tail() {
         let (x, w) = sort_sample(&[0.0, 1.0, 2.0], None).unwrap();
         let s = Sorted::new(&x, &w).unwrap();
-        let v = evaluate_1d(&s, 0.1, Kernel::Gaussian, &[1e3], Quantity::LogPdf, &Control::new()).unwrap();
+        let v = evaluate_1d(
+            &s,
+            0.1,
+            Kernel::Gaussian,
+            &[1e3],
+            Quantity::LogPdf,
+            &Control::new(),
+        )
+        .unwrap();
         let want = -0.5 * (998.0f64 / 0.1).powi(2) - LN_SQRT_2PI - (3.0f64).ln() - 0.1f64.ln();
-        assert!((v[0] - want).abs() < 1e-9 * want.abs(), "{} vs {want}", v[0]);
+        assert!(
+            (v[0] - want).abs() < 1e-9 * want.abs(),
+            "{} vs {want}",
+            v[0]
+        );
     }
 }
