@@ -7,14 +7,13 @@ import pickle
 
 import numpy as np
 import pytest
+import scalecore as sc
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.special import logsumexp
-from scipy.stats import gaussian_kde
-
-import scalecore as sc
 from scalecore.kde import KERNELS
 from scalecore.reference import kde as ref
+from scipy.special import logsumexp
+from scipy.stats import gaussian_kde
 
 
 def _datasets(n: int, seed: int) -> dict[str, np.ndarray]:
@@ -151,7 +150,9 @@ def test_every_kernel_matches_reference(kernel: str) -> None:
 # --- bandwidth rules -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("rule", ["scott", "normal_reference", "normal_reference_robust", "scott_robust", "rule_of_thumb"])
+@pytest.mark.parametrize(
+    "rule", ["scott", "normal_reference", "normal_reference_robust", "scott_robust", "rule_of_thumb"]
+)
 def test_rules_by_formula(rule: str) -> None:
     for name, x in _datasets(999, 3).items():
         assert sc.KDE(x, bandwidth=rule).bandwidth == pytest.approx(ref.rule_bandwidth(x, rule), rel=1e-12), name
@@ -161,10 +162,12 @@ def test_rule_aliases_in_other_libraries() -> None:
     from KDEpy.bw_selection import scotts_rule, silvermans_rule
     from statsmodels.nonparametric.bandwidths import bw_scott, bw_silverman
 
+    def scipy_h(x: np.ndarray, method: str) -> float:
+        return math.sqrt(gaussian_kde(x, bw_method=method).covariance[0, 0])
+
     for x in _datasets(1500, 4).values():
-        scipy_h = lambda method: math.sqrt(gaussian_kde(x, bw_method=method).covariance[0, 0])  # noqa: E731
-        assert sc.KDE(x, bandwidth="scott").bandwidth == pytest.approx(scipy_h("scott"), rel=1e-12)
-        assert sc.KDE(x, bandwidth="normal_reference").bandwidth == pytest.approx(scipy_h("silverman"), rel=1e-12)
+        assert sc.KDE(x, bandwidth="scott").bandwidth == pytest.approx(scipy_h(x, "scott"), rel=1e-12)
+        assert sc.KDE(x, bandwidth="normal_reference").bandwidth == pytest.approx(scipy_h(x, "silverman"), rel=1e-12)
         assert sc.KDE(x, bandwidth="normal_reference_robust").bandwidth == pytest.approx(
             silvermans_rule(x[:, None]), rel=1e-12
         )
@@ -223,7 +226,8 @@ def test_loo_bandwidth_maximises_loo_likelihood() -> None:
         best = ref.loo_log_likelihood(x, h)
         assert best >= brute.max() - 1e-9 * abs(brute.max()), name
         # and h is a local maximum at 1e-4 resolution
-        assert best >= ref.loo_log_likelihood(x, h * 1.0001) and best >= ref.loo_log_likelihood(x, h / 1.0001)
+        assert best >= ref.loo_log_likelihood(x, h * 1.0001)
+        assert best >= ref.loo_log_likelihood(x, h / 1.0001)
 
 
 def test_loo_with_repeated_values_is_refused() -> None:
@@ -292,7 +296,9 @@ def test_cdf_sf_quantile_mode_hdi() -> None:
     ends = np.array([e for iv in intervals for e in iv])
     np.testing.assert_allclose(k.pdf(ends), k.pdf(ends[0]), rtol=1e-6)
     gx, gy = k.grid(64, lo=-1, hi=1)
-    assert gx.shape == gy.shape == (64,) and gx[0] == -1 and gx[-1] == 1
+    assert gx.shape == gy.shape == (64,)
+    assert gx[0] == -1
+    assert gx[-1] == 1
 
 
 def test_pdf_keeps_query_shape() -> None:
@@ -331,7 +337,8 @@ def test_diagnostics_match_brute_force(kernel: str) -> None:
     np.testing.assert_allclose(diag.n_eff, terms.sum(1) ** 2 / (terms**2).sum(1), rtol=1e-10)
     np.testing.assert_allclose(diag.max_share, terms.max(1) / terms.sum(1), rtol=1e-10)
     far = sc.KDE(x, bandwidth=0.3, kernel="epanechnikov").diagnostics([50.0])
-    assert far.n_eff[0] == 0 and np.isnan(far.max_share[0])
+    assert far.n_eff[0] == 0
+    assert np.isnan(far.max_share[0])
     assert "queries" in repr(diag)
 
 
@@ -341,7 +348,8 @@ def test_diagnostics_show_the_extreme_value_regime_in_high_dimension() -> None:
     x = rng.standard_normal((2000, 20))
     narrow = sc.KDE(x, bandwidth=0.3).diagnostics(rng.standard_normal((50, 20)))
     wide = sc.KDE(x, bandwidth=3.0).diagnostics(rng.standard_normal((50, 20)))
-    assert np.median(narrow.max_share) > 0.5 and np.median(narrow.n_eff) < 3
+    assert np.median(narrow.max_share) > 0.5
+    assert np.median(narrow.n_eff) < 3
     assert np.median(wide.n_eff) > 100
 
 
@@ -361,7 +369,9 @@ def test_pickle_round_trip_keeps_bandwidth_and_values() -> None:
     x = np.random.default_rng(18).standard_normal(500)
     k = sc.KDE(x, bandwidth="isj", kernel="biweight", weights=np.arange(500.0))
     k2 = pickle.loads(pickle.dumps(k))
-    assert k2.bandwidth == k.bandwidth and k2.rule == "isj" and repr(k2) == repr(k)
+    assert k2.bandwidth == k.bandwidth
+    assert k2.rule == "isj"
+    assert repr(k2) == repr(k)
     np.testing.assert_array_equal(k2.pdf(x[:10]), k.pdf(x[:10]))
     kb = sc.KDE(x, method="binned")
     kb.pdf(0.0)
@@ -375,7 +385,8 @@ def test_inputs_are_not_modified() -> None:
     k = sc.KDE(x, weights=w, bandwidth="isj")
     k.pdf(x)
     k.quantile([0.5])
-    assert np.array_equal(x, x0) and np.array_equal(w, w0)
+    assert np.array_equal(x, x0)
+    assert np.array_equal(w, w0)
     x[:] = 0  # the estimate keeps its own copy
     assert k.pdf(0.0) == pytest.approx(sc.KDE(x0, weights=w0, bandwidth=k.bandwidth).pdf(0.0), rel=1e-14)
 

@@ -24,6 +24,7 @@ from .kde import KDE, KDEDiagnostics
 from .runs import Runs
 
 __all__ = [
+    "KDE",
     "Allocation",
     "ConvergenceError",
     "ConvergenceWarning",
@@ -31,7 +32,6 @@ __all__ = [
     "FitResult",
     "IdentifiabilityWarning",
     "InvalidInputError",
-    "KDE",
     "KDEDiagnostics",
     "Runs",
     "ScalecoreError",

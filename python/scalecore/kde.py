@@ -45,10 +45,11 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._validation import FloatArray, as_float_array, n_threads as check_threads, one_of, positive_float
+from ._validation import FloatArray, as_float_array, one_of, positive_float
+from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
 
-__all__ = ["BANDWIDTH_RULES", "KERNELS", "METHODS", "KDE", "KDEDiagnostics"]
+__all__ = ["BANDWIDTH_RULES", "KDE", "KERNELS", "METHODS", "KDEDiagnostics"]
 
 KERNELS = ("gaussian", "epanechnikov", "biweight", "triweight", "tophat", "cosine", "laplace")
 BANDWIDTH_RULES = (
@@ -268,7 +269,7 @@ class KDE:
         """1-D: the kernel standard deviation h; d > 1: the bandwidth matrix."""
         if self.d == 1:
             return float(math.sqrt(self.bandwidth_matrix[0, 0]))
-        return self.bandwidth_matrix.copy()
+        return np.array(self.bandwidth_matrix, dtype=np.float64)
 
     @property
     def _h(self) -> float:
@@ -277,11 +278,12 @@ class KDE:
     @property
     def weights(self) -> FloatArray:
         """Normalised weights (equal when none were given)."""
-        return np.full(self.n, 1.0 / self.n) if self._w is None else self._w.copy()
+        return np.full(self.n, 1.0 / self.n) if self._w is None else np.array(self._w, dtype=np.float64)
 
     @property
     def samples(self) -> FloatArray:
-        return self._x.copy()
+        """A copy of the samples."""
+        return np.array(self._x, dtype=np.float64)
 
     def _prepare_whitening(self) -> None:
         if self.d == 1:
@@ -341,7 +343,9 @@ class KDE:
             return out if log else np.exp(out)
         if q.size and self._use_binned(q.size):
             start, step, f, df, peak = self._binned_grid()
-            values, fallback = _core.kde_interpolate(start, step, f, df, peak, q, _BINNED_FLOOR, n_threads=self.n_threads)
+            values, fallback = _core.kde_interpolate(
+                start, step, f, df, peak, q, _BINNED_FLOOR, n_threads=self.n_threads
+            )
             if log:
                 values = np.log(np.where(fallback, 1.0, values))
             if fallback.any():
@@ -409,9 +413,9 @@ class KDE:
                 break
         return x.reshape(shape)
 
-    def grid(self, n: int = 2048, lo: float | None = None, hi: float | None = None, cut: float = 3.0) -> tuple[
-        FloatArray, FloatArray
-    ]:
+    def grid(
+        self, n: int = 2048, lo: float | None = None, hi: float | None = None, cut: float = 3.0
+    ) -> tuple[FloatArray, FloatArray]:
         """Density on `n` equispaced points from `lo` to `hi` (default: the data range extended by `cut`
         bandwidths, or the kernel support): returns (x, density)."""
         self._require_1d("grid")
@@ -435,7 +439,9 @@ class KDE:
         a, b = x[max(k - 1, 0)], x[min(k + 1, x.size - 1)]
         g = 0.5 * (math.sqrt(5.0) - 1.0)
         c, d = b - g * (b - a), a + g * (b - a)
-        pdf = lambda v: float(self._exact_1d(np.array([v]), "pdf")[0])  # noqa: E731
+        def pdf(v: float) -> float:
+            return float(self._exact_1d(np.array([v]), "pdf")[0])
+
         fc, fd = pdf(c), pdf(d)
         while b - a > 1e-10 * self._h:
             if fc > fd:
@@ -464,7 +470,7 @@ class KDE:
                 point = nxt
                 break
             point = nxt
-        return point
+        return np.asarray(point, dtype=np.float64)
 
     def hdi(self, level: float = 0.95) -> list[tuple[float, float]]:
         """Highest-density region holding probability `level`, as a list of intervals (several when the
@@ -483,7 +489,9 @@ class KDE:
         above = f >= threshold
         edges = np.flatnonzero(np.diff(above.astype(np.int8)))
         starts = [0] if above[0] else []
-        pdf = lambda v: float(self._exact_1d(np.array([v]), "pdf")[0]) - threshold  # noqa: E731
+        def pdf(v: float) -> float:
+            return float(self._exact_1d(np.array([v]), "pdf")[0]) - threshold
+
 
         def crossing(i: int) -> float:
             # The threshold is a grid value, so widen the bracket by a step on each side to be sure the exact

@@ -26,7 +26,7 @@ def kernel_pdf(kernel: str, z: FloatArray) -> FloatArray:
     """Unit-variance kernel densities."""
     z = np.asarray(z, dtype=np.float64)
     if kernel == "gaussian":
-        return np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+        return np.asarray(np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi), dtype=np.float64)
     if kernel == "laplace":
         return np.exp(-math.sqrt(2.0) * np.abs(z)) / math.sqrt(2.0)
     a = _A[kernel]
@@ -39,13 +39,13 @@ def kernel_pdf(kernel: str, z: FloatArray) -> FloatArray:
         "tophat": np.full_like(u, 0.5),
         "cosine": math.pi / 4 * np.cos(math.pi / 2 * u),
     }[kernel]
-    return np.where(inside, base, 0.0) / a
+    return np.asarray(np.where(inside, base, 0.0) / a, dtype=np.float64)
 
 
 def kernel_cdf(kernel: str, z: FloatArray) -> FloatArray:
     z = np.asarray(z, dtype=np.float64)
     if kernel == "gaussian":
-        return 0.5 * erfc(-z / math.sqrt(2.0))
+        return np.asarray(0.5 * erfc(-z / math.sqrt(2.0)), dtype=np.float64)
     if kernel == "laplace":
         e = 0.5 * np.exp(-math.sqrt(2.0) * np.abs(z))
         return np.where(z <= 0, e, 1 - e)
@@ -108,13 +108,14 @@ def rule_bandwidth(x: FloatArray, rule: str) -> float:
     sigma = float(np.std(x, ddof=1))
     iqr = float(np.percentile(x, 75) - np.percentile(x, 25)) / 1.3489795003921634
     a = min(sigma, iqr) if iqr > 0 else sigma
-    return {
+    formulas: dict[str, float] = {
         "scott": sigma * n**-0.2,
         "normal_reference": (4 / (3 * n)) ** 0.2 * sigma,
         "normal_reference_robust": (4 / 3) ** 0.2 * a * n**-0.2,
         "scott_robust": a * n**-0.2,
         "rule_of_thumb": 0.9 * a * n**-0.2,
-    }[rule]
+    }
+    return formulas[rule]
 
 
 def isj(x: FloatArray, n_grid: int = 1024) -> float:
@@ -129,8 +130,8 @@ def isj(x: FloatArray, n_grid: int = 1024) -> float:
     u = (x - g0) / (edges[1] - edges[0])
     j = np.minimum(np.floor(u).astype(int), n_grid - 2)
     frac = u - j
-    binned = np.bincount(j, 1 - frac, n_grid) + np.bincount(j + 1, frac, n_grid)
-    binned /= binned.sum()
+    counts = np.bincount(j, 1 - frac, n_grid) + np.bincount(j + 1, frac, n_grid)
+    binned = np.asarray(counts, dtype=np.float64) / float(np.sum(counts))
     a = dct(binned, type=2)
     i_sq = np.arange(1, n_grid, dtype=np.float64) ** 2
     a2 = a[1:] ** 2

@@ -189,7 +189,7 @@ pub fn gaussian_grid(
     }
     let (lo, hi) = min_max(x);
     let needed = grid_size(hi - lo, h, tol);
-    if !(needed <= MAX_GRID as f64) {
+    if needed.is_nan() || needed > MAX_GRID as f64 {
         return Err(CoreError::invalid(
             "tolerance",
             format!("the binned method would need a grid of {needed:.3e} points (data span / bandwidth too large); use method='exact'"),
@@ -261,7 +261,7 @@ pub fn gaussian_grid(
 /// peak (there the FFT's rounding, about 1e-16 of the peak, is no longer small relative to the density).
 pub fn interpolate(grid: GridView, queries: &[f64], floor: f64) -> Result<(Vec<f64>, Vec<bool>)> {
     let n = grid.f.len();
-    if n < 2 || grid.df.len() != n || !(grid.step > 0.0) {
+    if n < 2 || grid.df.len() != n || grid.step.is_nan() || grid.step <= 0.0 {
         return Err(CoreError::invalid(
             "grid",
             "needs at least two points, matching derivative values and a positive step",
@@ -281,7 +281,7 @@ pub fn interpolate(grid: GridView, queries: &[f64], floor: f64) -> Result<(Vec<f
             + (s3 - 2.0 * s2 + s) * grid.step * grid.df[j]
             + (3.0 * s2 - 2.0 * s3) * grid.f[j + 1]
             + (s3 - s2) * grid.step * grid.df[j + 1];
-        (v, !(v > threshold))
+        (v, v.is_nan() || v <= threshold)
     };
     let blocks = map_blocks(queries.len(), 1 << 14, |a, b| {
         queries[a..b].iter().map(|&q| one(q)).collect::<Vec<_>>()

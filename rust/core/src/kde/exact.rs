@@ -36,7 +36,7 @@ impl<'a> Sorted<'a> {
                 format!("has {} values for {} samples", w.len(), x.len()),
             ));
         }
-        if x.windows(2).any(|p| !(p[0] <= p[1])) {
+        if x.windows(2).any(|p| p[0].is_nan() || p[0] > p[1]) {
             return Err(CoreError::invalid(
                 "samples",
                 "must be sorted (internal: use kde::sort_sample)",
@@ -269,7 +269,7 @@ pub fn gaussian_nd(
             "inconsistent multivariate shapes",
         ));
     }
-    if chol.len() != d * d || (0..d).any(|i| !(chol[i * d + i] > 0.0)) {
+    if chol.len() != d * d || (0..d).any(|i| chol[i * d + i].is_nan() || chol[i * d + i] <= 0.0) {
         return Err(CoreError::invalid(
             "bandwidth",
             "the Cholesky factor must be d x d with a positive diagonal",

@@ -132,7 +132,7 @@ impl Kernel {
 pub fn fast_exp(x: f64) -> f64 {
     const LOG2E: f64 = std::f64::consts::LOG2_E;
     // ln 2 split so that k * LN2_HI is exact for |k| < 2^20.
-    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     // Adding 1.5 * 2^52 rounds to an integer and leaves it in the low mantissa bits.
     const SHIFT: f64 = 6_755_399_441_055_744.0;
