@@ -35,7 +35,7 @@ def _grid_cases(data: np.ndarray, h: float, label: str) -> list[Case]:
         return grid, sc.KDE(data, bandwidth=h, method="binned").pdf(grid)
 
     def kdepy() -> Any:
-        return FFTKDE(bw=h).fit(data).evaluate(grid)
+        return grid, FFTKDE(bw=h).fit(data).evaluate(grid)
 
     def statsmodels() -> Any:
         kde = KDEUnivariate(data)

@@ -260,8 +260,16 @@ def test_binned_within_tolerance_of_exact(tolerance: float) -> None:
 def test_binned_falls_back_to_exact_far_away() -> None:
     x = np.random.default_rng(10).standard_normal(5000)
     k = sc.KDE(x, method="binned")
-    q = np.array([-100.0, 0.0, 60.0])
+    q = np.array([-100.0, -4.0, 0.0, 4.5, 60.0])
     np.testing.assert_allclose(k.logpdf(q), ref.logpdf_gaussian(x, k._h, q), rtol=1e-6)
+    assert k._tails is not None  # beyond the extremes: only the tail samples were sorted
+    assert k._sorted is None
+    np.testing.assert_allclose(k.pdf(q[1:4]), ref.pdf(x, k._h, q[1:4]), rtol=1e-6)
+    # a query in an empty gap inside the data range falls back to the full sorted sample
+    gap = np.concatenate([x - 30, x + 30])
+    kg = sc.KDE(gap, method="binned", bandwidth=0.2)
+    np.testing.assert_allclose(kg.logpdf([0.0]), ref.logpdf_gaussian(gap, 0.2, np.array([0.0])), rtol=1e-9)
+    assert kg._sorted is not None
 
 
 def test_auto_uses_binned_for_large_problems() -> None:

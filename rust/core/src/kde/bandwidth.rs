@@ -172,7 +172,7 @@ pub fn isj(x: &[f64], w: Option<&[f64]>, variant: IsjVariant) -> Result<f64> {
     let mut binned = vec![0.0; ISJ_GRID];
     for &(v, wv) in &pairs {
         let u = (v - g0) / dx;
-        let j = (u.floor().max(0.0) as usize).min(ISJ_GRID - 2);
+        let j = (u.max(0.0) as usize).min(ISJ_GRID - 2); // truncation = floor for u >= 0
         let frac = u - j as f64;
         binned[j] += (1.0 - frac) * wv / total;
         binned[j + 1] += frac * wv / total;
