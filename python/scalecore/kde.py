@@ -189,7 +189,7 @@ class KDE:
         self.tolerance: float = tol
         self.n_threads: int | None = check_threads(n_threads)
         self._sorted: tuple[FloatArray, FloatArray] | None = None
-        self._grid: tuple[float, float, FloatArray, FloatArray, float] | None = None
+        self._grid: tuple[float, float, FloatArray, FloatArray, float, float, float] | None = None
         self._tails: tuple[FloatArray, FloatArray] | None = None
         self.rule: str = "user"
         self.bandwidth_matrix: FloatArray = self._choose_bandwidth(bandwidth)
@@ -328,7 +328,7 @@ class KDE:
         span = float(np.max(self._x) - np.min(self._x)) if self._grid is None else 0.0
         return self._grid is not None or _core.kde_binned_size(span, self._h, self.tolerance) <= 2**22
 
-    def _binned_grid(self) -> tuple[float, float, FloatArray, FloatArray, float]:
+    def _binned_grid(self) -> tuple[float, float, FloatArray, FloatArray, float, float, float]:
         if self._grid is None:
             self._grid = _core.kde_binned_grid(self._x, self._w, self._h, self.tolerance, n_threads=self.n_threads)
         return self._grid
@@ -342,15 +342,11 @@ class KDE:
         extreme samples; for those only the samples within 10 bandwidths of the extremes can matter (any other
         term is below e^-46 of the nearest one), so sorting that small tail subset replaces sorting all data."""
         h = self._h
-        lo, hi = float(np.min(self._x)), float(np.max(self._x))
+        *_, lo, hi = self._binned_grid()
         if self._sorted is not None or not np.all((q <= lo) | (q >= hi)):
             return self._exact_1d(q, quantity)
         if self._tails is None:
-            keep = (self._x < lo + 10 * h) | (self._x > hi - 10 * h)
-            xs = self._x[keep]
-            ws = np.full(xs.size, 1.0 / self.n) if self._w is None else self._w[keep]
-            order = np.argsort(xs, kind="stable")
-            self._tails = (np.ascontiguousarray(xs[order]), np.ascontiguousarray(ws[order]))
+            self._tails = _core.kde_tail_sample(self._x, self._w, lo + 10 * h, hi - 10 * h)
         xs, ws = self._tails
         return _core.kde_exact(xs, ws, h, self.kernel, q, quantity, n_threads=self.n_threads)
 
@@ -360,7 +356,7 @@ class KDE:
             out = logsum + self._log_norm
             return out if log else np.exp(out)
         if q.size and self._use_binned(q.size):
-            start, step, f, df, peak = self._binned_grid()
+            start, step, f, df, peak, _, _ = self._binned_grid()
             values, fallback = _core.kde_interpolate(
                 start, step, f, df, peak, q, _BINNED_FLOOR, n_threads=self.n_threads
             )

@@ -50,6 +50,24 @@ pub fn kde_sort<'py>(
     Ok((xs.into_pyarray(py), ws.into_pyarray(py)))
 }
 
+/// Samples below `below` or above `above`, sorted, weights normalised by the whole sample's total.
+#[pyfunction]
+#[pyo3(signature = (x, weights, below, above))]
+pub fn kde_tail_sample<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    below: f64,
+    above: f64,
+) -> PyResult<(Array<'py>, Array<'py>)> {
+    let x = slice("samples", &x)?;
+    let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let (xs, ws) = py
+        .detach(|| exact::tail_sample(x, w, below, above))
+        .map_err(to_py)?;
+    Ok((xs.into_pyarray(py), ws.into_pyarray(py)))
+}
+
 /// Exact 1-D kernel sum ("pdf", "logpdf", "cdf" or "sf") on a sorted, normalised sample.
 #[pyfunction]
 #[pyo3(signature = (x, w, bandwidth, kernel, queries, quantity_name, *, n_threads=None, progress=None))]
@@ -145,7 +163,7 @@ pub fn kde_binned_size(span: f64, bandwidth: f64, tolerance: f64) -> f64 {
     binned::grid_size(span, bandwidth, tolerance)
 }
 
-/// Binned Gaussian density grid: (start, step, density, derivative, peak).
+/// Binned Gaussian density grid: (start, step, density, derivative, peak, smallest sample, largest sample).
 #[pyfunction]
 #[pyo3(signature = (x, weights, bandwidth, tolerance, *, n_threads=None))]
 pub fn kde_binned_grid<'py>(
@@ -155,7 +173,7 @@ pub fn kde_binned_grid<'py>(
     bandwidth: f64,
     tolerance: f64,
     n_threads: Option<usize>,
-) -> PyResult<(f64, f64, Array<'py>, Array<'py>, f64)> {
+) -> PyResult<(f64, f64, Array<'py>, Array<'py>, f64, f64, f64)> {
     let x = slice("samples", &x)?;
     let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
     let g = run(py, n_threads, None, |control| {
@@ -167,6 +185,8 @@ pub fn kde_binned_grid<'py>(
         g.f.into_pyarray(py),
         g.df.into_pyarray(py),
         g.peak,
+        g.lo,
+        g.hi,
     ))
 }
 
@@ -259,6 +279,7 @@ pub fn kde_loo_ml<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(kde_sort, m)?)?;
+    m.add_function(wrap_pyfunction!(kde_tail_sample, m)?)?;
     m.add_function(wrap_pyfunction!(kde_exact, m)?)?;
     m.add_function(wrap_pyfunction!(kde_diagnostics, m)?)?;
     m.add_function(wrap_pyfunction!(kde_exact_nd, m)?)?;
