@@ -52,9 +52,6 @@ def fit_law(
 def kde_sort(
     x: NDArray[np.float64], weights: NDArray[np.float64] | None = None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
-def kde_tail_sample(
-    x: NDArray[np.float64], weights: NDArray[np.float64] | None, below: float, above: float
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 def kde_exact(
     x: NDArray[np.float64],
     w: NDArray[np.float64],
@@ -92,7 +89,9 @@ def kde_binned_grid(
     tolerance: float,
     *,
     n_threads: int | None = None,
-) -> tuple[float, float, NDArray[np.float64], NDArray[np.float64], float, float, float]: ...
+) -> tuple[
+    float, float, NDArray[np.float64], NDArray[np.float64], float, float, float, NDArray[np.float64], NDArray[np.float64]
+]: ...
 def kde_interpolate(
     start: float,
     step: float,

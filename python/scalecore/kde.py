@@ -79,6 +79,9 @@ _SUPPORT = {
 _AUTO_EXACT_TERMS = 2e7
 # Binned values below this fraction of the peak are recomputed exactly (FFT rounding is ~1e-16 of the peak).
 _BINNED_FLOOR = 1e-10
+# The binned grid as the extension returns it: start, step, density, derivative, peak, smallest and largest
+# sample, and the sorted samples near either extreme (positions, normalised weights).
+_Grid = tuple[float, float, FloatArray, FloatArray, float, float, float, FloatArray, FloatArray]
 
 
 @dataclass(frozen=True)
@@ -189,8 +192,7 @@ class KDE:
         self.tolerance: float = tol
         self.n_threads: int | None = check_threads(n_threads)
         self._sorted: tuple[FloatArray, FloatArray] | None = None
-        self._grid: tuple[float, float, FloatArray, FloatArray, float, float, float] | None = None
-        self._tails: tuple[FloatArray, FloatArray] | None = None
+        self._grid: _Grid | None = None
         self.rule: str = "user"
         self.bandwidth_matrix: FloatArray = self._choose_bandwidth(bandwidth)
         self._prepare_whitening()
@@ -328,7 +330,7 @@ class KDE:
         span = float(np.max(self._x) - np.min(self._x)) if self._grid is None else 0.0
         return self._grid is not None or _core.kde_binned_size(span, self._h, self.tolerance) <= 2**22
 
-    def _binned_grid(self) -> tuple[float, float, FloatArray, FloatArray, float, float, float]:
+    def _binned_grid(self) -> _Grid:
         if self._grid is None:
             self._grid = _core.kde_binned_grid(self._x, self._w, self._h, self.tolerance, n_threads=self.n_threads)
         return self._grid
@@ -339,16 +341,12 @@ class KDE:
 
     def _exact_fallback(self, q: FloatArray, quantity: str) -> FloatArray:
         """Exact values where the binned grid is not accurate enough. These are almost always queries beyond the
-        extreme samples; for those only the samples within 10 bandwidths of the extremes can matter (any other
-        term is below e^-46 of the nearest one), so sorting that small tail subset replaces sorting all data."""
-        h = self._h
-        *_, lo, hi = self._binned_grid()
+        extreme samples, for which the binned pass already collected (and sorted) the only samples that matter,
+        those within 10 bandwidths of the extremes; elsewhere the whole sample is sorted."""
+        _, _, _, _, _, lo, hi, tail_x, tail_w = self._binned_grid()
         if self._sorted is not None or not np.all((q <= lo) | (q >= hi)):
             return self._exact_1d(q, quantity)
-        if self._tails is None:
-            self._tails = _core.kde_tail_sample(self._x, self._w, lo + 10 * h, hi - 10 * h)
-        xs, ws = self._tails
-        return _core.kde_exact(xs, ws, h, self.kernel, q, quantity, n_threads=self.n_threads)
+        return _core.kde_exact(tail_x, tail_w, self._h, self.kernel, q, quantity, n_threads=self.n_threads)
 
     def _density(self, q: FloatArray, log: bool) -> FloatArray:
         if self.d > 1:
@@ -356,7 +354,7 @@ class KDE:
             out = logsum + self._log_norm
             return out if log else np.exp(out)
         if q.size and self._use_binned(q.size):
-            start, step, f, df, peak, _, _ = self._binned_grid()
+            start, step, f, df, peak, *_ = self._binned_grid()
             values, fallback = _core.kde_interpolate(
                 start, step, f, df, peak, q, _BINNED_FLOOR, n_threads=self.n_threads
             )
@@ -544,7 +542,6 @@ class KDE:
         state = dict(self.__dict__)
         state["_sorted"] = None  # caches are rebuilt on demand
         state["_grid"] = None
-        state["_tails"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -10,6 +10,17 @@ use crate::errors::{invalid, to_py};
 use crate::run::run;
 
 type Array<'py> = Bound<'py, PyArray1<f64>>;
+type GridTuple<'py> = (
+    f64,
+    f64,
+    Array<'py>,
+    Array<'py>,
+    f64,
+    f64,
+    f64,
+    Array<'py>,
+    Array<'py>,
+);
 
 fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
     a.as_slice()
@@ -47,24 +58,6 @@ pub fn kde_sort<'py>(
     let x = slice("samples", &x)?;
     let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
     let (xs, ws) = py.detach(|| exact::sort_sample(x, w)).map_err(to_py)?;
-    Ok((xs.into_pyarray(py), ws.into_pyarray(py)))
-}
-
-/// Samples below `below` or above `above`, sorted, weights normalised by the whole sample's total.
-#[pyfunction]
-#[pyo3(signature = (x, weights, below, above))]
-pub fn kde_tail_sample<'py>(
-    py: Python<'py>,
-    x: PyReadonlyArray1<'py, f64>,
-    weights: Option<PyReadonlyArray1<'py, f64>>,
-    below: f64,
-    above: f64,
-) -> PyResult<(Array<'py>, Array<'py>)> {
-    let x = slice("samples", &x)?;
-    let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let (xs, ws) = py
-        .detach(|| exact::tail_sample(x, w, below, above))
-        .map_err(to_py)?;
     Ok((xs.into_pyarray(py), ws.into_pyarray(py)))
 }
 
@@ -163,7 +156,8 @@ pub fn kde_binned_size(span: f64, bandwidth: f64, tolerance: f64) -> f64 {
     binned::grid_size(span, bandwidth, tolerance)
 }
 
-/// Binned Gaussian density grid: (start, step, density, derivative, peak, smallest sample, largest sample).
+/// Binned Gaussian density grid: (start, step, density, derivative, peak, smallest sample, largest sample,
+/// tail sample positions, tail sample weights).
 #[pyfunction]
 #[pyo3(signature = (x, weights, bandwidth, tolerance, *, n_threads=None))]
 pub fn kde_binned_grid<'py>(
@@ -173,7 +167,7 @@ pub fn kde_binned_grid<'py>(
     bandwidth: f64,
     tolerance: f64,
     n_threads: Option<usize>,
-) -> PyResult<(f64, f64, Array<'py>, Array<'py>, f64, f64, f64)> {
+) -> PyResult<GridTuple<'py>> {
     let x = slice("samples", &x)?;
     let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
     let g = run(py, n_threads, None, |control| {
@@ -187,6 +181,8 @@ pub fn kde_binned_grid<'py>(
         g.peak,
         g.lo,
         g.hi,
+        g.tail_x.into_pyarray(py),
+        g.tail_w.into_pyarray(py),
     ))
 }
 
@@ -279,7 +275,6 @@ pub fn kde_loo_ml<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(kde_sort, m)?)?;
-    m.add_function(wrap_pyfunction!(kde_tail_sample, m)?)?;
     m.add_function(wrap_pyfunction!(kde_exact, m)?)?;
     m.add_function(wrap_pyfunction!(kde_diagnostics, m)?)?;
     m.add_function(wrap_pyfunction!(kde_exact_nd, m)?)?;

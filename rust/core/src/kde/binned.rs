@@ -31,6 +31,8 @@ const EXTEND: f64 = 12.0;
 const WRAP: f64 = 24.0;
 /// Largest FFT the binned method will use; beyond it the exact sum is the better method.
 pub const MAX_GRID: usize = 1 << 23;
+/// Bandwidths from either extreme within which samples are kept for exact evaluation beyond the extremes.
+const TAIL: f64 = 10.0;
 /// Points per binning block: fixed, so the histogram sums are the same for any thread count.
 const BIN_BLOCK: usize = 1 << 17;
 
@@ -45,6 +47,12 @@ pub struct GaussianGrid {
     /// Smallest and largest sample.
     pub lo: f64,
     pub hi: f64,
+    /// The samples within TAIL bandwidths of either extreme, sorted, weights normalised by the total: for a
+    /// query beyond the extremes every other term is below e^-46 of the nearest one (their squared distances
+    /// exceed the nearest one's by 2 a TAIL h + (TAIL h)^2 >= 92 h^2), so the exact sum over this subset is
+    /// the exact sum, without sorting the whole sample.
+    pub tail_x: Vec<f64>,
+    pub tail_w: Vec<f64>,
 }
 
 /// A borrowed grid (the binding layer keeps grids as NumPy arrays between calls).
@@ -130,13 +138,16 @@ fn min_max(x: &[f64]) -> (f64, f64) {
 /// compiler keeps them in registers (inside a closure they are reached through references it cannot prove
 /// free of aliasing with the histogram, and the loop ran 4x slower).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn bin_points(
     m: &mut [f64],
+    tails: &mut Vec<(f64, f64)>,
     x: &[f64],
     weight: impl Fn(usize) -> f64,
     start: f64,
     inv: f64,
     last: usize,
+    (below, above): (f64, f64),
 ) {
     for (k, &xi) in x.iter().enumerate() {
         // u >= 0 (every point lies right of `start`), so truncating u + 0.5 rounds to nearest; f64::round
@@ -150,6 +161,9 @@ fn bin_points(
         cell[1] += wt * t;
         cell[2] += wt * t2;
         cell[3] += wt * t2 * t;
+        if xi < below || xi > above {
+            tails.push((xi, wt));
+        }
     }
 }
 
@@ -161,25 +175,49 @@ fn moment_histograms(
     step: f64,
     n_grid: usize,
     scale: f64,
-) -> Vec<f64> {
+    tail_bounds: (f64, f64),
+) -> (Vec<f64>, Vec<(f64, f64)>) {
     let inv = 1.0 / step;
     // Fewer, larger blocks when the grid is large, so the per-block histograms stay within ~64 MB in all.
     let block = BIN_BLOCK.max(x.len().div_ceil((1usize << 21) / n_grid).max(1));
     let parts = map_blocks(x.len(), block, |a, b| {
         let last = n_grid - 1;
         let mut m = vec![0.0f64; 4 * n_grid];
+        let mut tails = Vec::new();
+        let xs = &x[a..b];
         match w {
-            Some(w) => bin_points(&mut m, &x[a..b], |k| w[a + k] * scale, start, inv, last),
-            None => bin_points(&mut m, &x[a..b], |_| scale, start, inv, last),
+            Some(w) => bin_points(
+                &mut m,
+                &mut tails,
+                xs,
+                |k| w[a + k] * scale,
+                start,
+                inv,
+                last,
+                tail_bounds,
+            ),
+            None => bin_points(
+                &mut m,
+                &mut tails,
+                xs,
+                |_| scale,
+                start,
+                inv,
+                last,
+                tail_bounds,
+            ),
         }
-        m
+        (m, tails)
     });
     let mut parts = parts.into_iter();
-    let mut total = parts.next().unwrap_or_else(|| vec![0.0; 4 * n_grid]);
-    for p in parts {
+    let (mut total, mut tails) = parts
+        .next()
+        .unwrap_or_else(|| (vec![0.0; 4 * n_grid], Vec::new()));
+    for (p, t) in parts {
         total.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+        tails.extend(t);
     }
-    total
+    (total, tails)
 }
 
 /// Binned Gaussian density with bandwidth `h` on a grid covering the data and EXTEND bandwidths beyond,
@@ -237,7 +275,16 @@ pub fn gaussian_grid(
     let n_fft = smooth_size(needed.ceil() as usize);
     let start = lo - EXTEND * h;
     control.check()?;
-    let m = moment_histograms(x, w, start, step, n_fft, 1.0 / total_weight);
+    let (m, tails) = moment_histograms(
+        x,
+        w,
+        start,
+        step,
+        n_fft,
+        1.0 / total_weight,
+        (lo + TAIL * h, hi - TAIL * h),
+    );
+    let (tail_x, tail_w) = sorted_tails(tails);
     control.check()?;
 
     let mut a: Vec<Complex<f64>> = m
@@ -292,7 +339,16 @@ pub fn gaussian_grid(
         peak,
         lo,
         hi,
+        tail_x,
+        tail_w,
     })
+}
+
+/// Sort the tail samples by position (then weight, so ties sum in a fixed order), dropping zero weights.
+fn sorted_tails(mut tails: Vec<(f64, f64)>) -> (Vec<f64>, Vec<f64>) {
+    tails.retain(|p| p.1 > 0.0);
+    tails.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    tails.into_iter().unzip()
 }
 
 /// Cubic Hermite interpolation of the grid at `queries`. Returns the values and, per query, whether it

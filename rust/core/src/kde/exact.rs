@@ -331,42 +331,6 @@ pub fn gaussian_nd(
     Ok(out)
 }
 
-/// The samples below `below` or above `above`, sorted, with weights normalised by the total weight of the
-/// whole sample (so kernel sums over the subset are the full estimate's terms). One parallel pass: for queries
-/// beyond the extremes this replaces sorting everything.
-pub fn tail_sample(
-    x: &[f64],
-    w: Option<&[f64]>,
-    below: f64,
-    above: f64,
-) -> Result<(Vec<f64>, Vec<f64>)> {
-    if let Some(w) = w {
-        if w.len() != x.len() {
-            return Err(CoreError::invalid(
-                "weights",
-                format!("has {} values for {} samples", w.len(), x.len()),
-            ));
-        }
-    }
-    let weight = |i: usize| w.map_or(1.0, |w| w[i]);
-    let parts = map_blocks(x.len(), 1 << 17, |a, b| {
-        let total: f64 = (a..b).map(weight).sum();
-        let kept: Vec<(f64, f64)> = (a..b)
-            .filter(|&i| x[i] < below || x[i] > above)
-            .map(|i| (x[i], weight(i)))
-            .collect();
-        (total, kept)
-    });
-    let total: f64 = parts.iter().map(|p| p.0).sum();
-    let mut pairs: Vec<(f64, f64)> = parts
-        .into_iter()
-        .flat_map(|p| p.1)
-        .filter(|p| p.1 > 0.0)
-        .collect();
-    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    Ok(pairs.into_iter().map(|(a, b)| (a, b / total)).unzip())
-}
-
 /// Sort a weighted sample by position, dropping zero weights and normalising the rest to sum one.
 pub fn sort_sample(x: &[f64], w: Option<&[f64]>) -> Result<(Vec<f64>, Vec<f64>)> {
     use rayon::prelude::*;
