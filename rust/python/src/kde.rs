@@ -2,6 +2,7 @@
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
+use scalecore_core::control::Control;
 use scalecore_core::kde::bandwidth::{self, IsjVariant};
 use scalecore_core::kde::binned::{self, GridView};
 use scalecore_core::kde::{exact, Kernel, Quantity, Sorted};
@@ -21,6 +22,29 @@ type GridTuple<'py> = (
     Array<'py>,
     Array<'py>,
 );
+
+/// Work below this many kernel terms or points runs inline on the calling thread (GIL released): starting the
+/// worker thread of `run` and waking a pool costs more than the work itself on a busy machine.
+const INLINE_WORK: usize = 1 << 16;
+
+/// `run` for heavy work, a plain GIL-free call for light work; results are the same either way.
+fn compute<T, F>(
+    py: Python<'_>,
+    work_size: usize,
+    n_threads: Option<usize>,
+    progress: Option<&Bound<'_, PyAny>>,
+    work: F,
+) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&Control) -> scalecore_core::error::Result<T> + Send,
+{
+    if work_size <= INLINE_WORK {
+        py.detach(|| work(&Control::new())).map_err(to_py)
+    } else {
+        run(py, n_threads, progress, work)
+    }
+}
 
 fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
     a.as_slice()
@@ -83,10 +107,16 @@ pub fn kde_exact<'py>(
     );
     let kernel = Kernel::from_name(kernel).map_err(to_py)?;
     let what = quantity(quantity_name)?;
-    let out = run(py, n_threads, progress.as_ref(), |control| {
-        let s = Sorted::new(x, w)?;
-        exact::evaluate_1d(&s, bandwidth, kernel, q, what, control)
-    })?;
+    let out = compute(
+        py,
+        q.len().saturating_mul(x.len()) / 8,
+        n_threads,
+        progress.as_ref(),
+        |control| {
+            let s = Sorted::new(x, w)?;
+            exact::evaluate_1d(&s, bandwidth, kernel, q, what, control)
+        },
+    )?;
     Ok(out.into_pyarray(py))
 }
 
@@ -108,10 +138,16 @@ pub fn kde_diagnostics<'py>(
         slice("x", &queries)?,
     );
     let kernel = Kernel::from_name(kernel).map_err(to_py)?;
-    let (a, b) = run(py, n_threads, None, |_| {
-        let s = Sorted::new(x, w)?;
-        exact::diagnostics_1d(&s, bandwidth, kernel, q)
-    })?;
+    let (a, b) = compute(
+        py,
+        q.len().saturating_mul(x.len()) / 8,
+        n_threads,
+        None,
+        |_| {
+            let s = Sorted::new(x, w)?;
+            exact::diagnostics_1d(&s, bandwidth, kernel, q)
+        },
+    )?;
     Ok((a.into_pyarray(py), b.into_pyarray(py)))
 }
 
@@ -144,9 +180,13 @@ pub fn kde_exact_nd<'py>(
         slice2("chol", &chol)?,
         slice2("x", &queries)?,
     );
-    let (a, b, c) = run(py, n_threads, progress.as_ref(), |control| {
-        exact::gaussian_nd(xs, ws, l, d, qs, control)
-    })?;
+    let (a, b, c) = compute(
+        py,
+        qs.len().saturating_mul(ws.len()),
+        n_threads,
+        progress.as_ref(),
+        |control| exact::gaussian_nd(xs, ws, l, d, qs, control),
+    )?;
     Ok((a.into_pyarray(py), b.into_pyarray(py), c.into_pyarray(py)))
 }
 
@@ -209,7 +249,9 @@ pub fn kde_interpolate<'py>(
         df,
         peak,
     };
-    let (v, flags) = run(py, n_threads, None, |_| binned::interpolate(view, q, floor))?;
+    let (v, flags) = compute(py, q.len(), n_threads, None, |_| {
+        binned::interpolate(view, q, floor)
+    })?;
     Ok((v.into_pyarray(py), flags.into_pyarray(py)))
 }
 
@@ -249,9 +291,13 @@ pub fn kde_loo_log_likelihood<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<f64> {
     let (x, w) = (slice("samples", &x)?, slice("weights", &w)?);
-    run(py, n_threads, None, |control| {
-        bandwidth::loo_log_likelihood(&Sorted::new(x, w)?, bandwidth, control)
-    })
+    compute(
+        py,
+        x.len().saturating_mul(x.len()) / 8,
+        n_threads,
+        None,
+        |control| bandwidth::loo_log_likelihood(&Sorted::new(x, w)?, bandwidth, control),
+    )
 }
 
 /// Bandwidth maximising the leave-one-out likelihood within [h_lo, h_hi].

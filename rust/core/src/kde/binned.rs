@@ -34,7 +34,7 @@ pub const MAX_GRID: usize = 1 << 23;
 /// Bandwidths from either extreme within which samples are kept for exact evaluation beyond the extremes.
 const TAIL: f64 = 10.0;
 /// Points per binning block: fixed, so the histogram sums are the same for any thread count.
-const BIN_BLOCK: usize = 1 << 17;
+const BIN_BLOCK: usize = 1 << 18;
 
 /// The density and its derivative on an equispaced grid `start + j step`, j < f.len().
 #[derive(Debug, Clone)]
@@ -380,16 +380,23 @@ pub fn interpolate(grid: GridView, queries: &[f64], floor: f64) -> Result<(Vec<f
     };
     let mut values = vec![0.0; queries.len()];
     let mut flags = vec![false; queries.len()];
-    // Each output depends on its own query only, so any split gives the same bits.
-    values
-        .par_chunks_mut(1 << 14)
-        .zip(flags.par_chunks_mut(1 << 14))
-        .zip(queries.par_chunks(1 << 14))
-        .for_each(|((v, f), q)| {
-            for k in 0..q.len() {
-                (v[k], f[k]) = one(q[k]);
-            }
-        });
+    let fill = |v: &mut [f64], f: &mut [bool], q: &[f64]| {
+        for k in 0..q.len() {
+            (v[k], f[k]) = one(q[k]);
+        }
+    };
+    // Each output depends on its own query only, so any split gives the same bits. Small batches stay on
+    // the calling thread (handing them to the pool costs more than the work).
+    const CHUNK: usize = 1 << 14;
+    if queries.len() <= CHUNK {
+        fill(&mut values, &mut flags, queries);
+    } else {
+        values
+            .par_chunks_mut(CHUNK)
+            .zip(flags.par_chunks_mut(CHUNK))
+            .zip(queries.par_chunks(CHUNK))
+            .for_each(|((v, f), q)| fill(v, f, q));
+    }
     Ok((values, flags))
 }
 
