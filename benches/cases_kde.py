@@ -10,9 +10,8 @@ import math
 from typing import Any
 
 import numpy as np
-from run import Case  # type: ignore[import-not-found]
-
 import scalecore as sc
+from run import Case  # type: ignore[import-not-found]
 
 
 def _exact(data: np.ndarray, h: float, q: np.ndarray) -> np.ndarray:

@@ -451,6 +451,7 @@ class KDE:
         a, b = x[max(k - 1, 0)], x[min(k + 1, x.size - 1)]
         g = 0.5 * (math.sqrt(5.0) - 1.0)
         c, d = b - g * (b - a), a + g * (b - a)
+
         def pdf(v: float) -> float:
             return float(self._exact_1d(np.array([v]), "pdf")[0])
 
@@ -501,9 +502,9 @@ class KDE:
         above = f >= threshold
         edges = np.flatnonzero(np.diff(above.astype(np.int8)))
         starts = [0] if above[0] else []
+
         def pdf(v: float) -> float:
             return float(self._exact_1d(np.array([v]), "pdf")[0]) - threshold
-
 
         def crossing(i: int) -> float:
             # The threshold is a grid value, so widen the bracket by a step on each side to be sure the exact
