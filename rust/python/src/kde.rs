@@ -210,9 +210,15 @@ pub fn kde_binned_grid<'py>(
 ) -> PyResult<GridTuple<'py>> {
     let x = slice("samples", &x)?;
     let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let g = run(py, n_threads, None, |control| {
-        binned::gaussian_grid(x, w, bandwidth, tolerance, control)
-    })?;
+    // Binning a million points takes a few milliseconds: no progress to report, and starting `run`'s worker
+    // thread is a measurable share of it; with the default pool the call only needs the GIL released.
+    let g = compute(
+        py,
+        if n_threads.is_none() { 0 } else { x.len() },
+        n_threads,
+        None,
+        |control| binned::gaussian_grid(x, w, bandwidth, tolerance, control),
+    )?;
     Ok((
         g.start,
         g.step,
