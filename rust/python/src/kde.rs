@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use scalecore_core::control::Control;
 use scalecore_core::kde::bandwidth::{self, IsjVariant};
 use scalecore_core::kde::binned::{self, GridView};
-use scalecore_core::kde::{exact, Kernel, Quantity, Sorted};
+use scalecore_core::kde::{diagnostics, exact, multivariate, Kernel, Quantity, Sorted};
 
 use crate::errors::{invalid, to_py};
 use crate::run::run;
@@ -145,7 +145,7 @@ pub fn kde_diagnostics<'py>(
         None,
         |_| {
             let s = Sorted::new(x, w)?;
-            exact::diagnostics_1d(&s, bandwidth, kernel, q)
+            diagnostics::diagnostics_1d(&s, bandwidth, kernel, q)
         },
     )?;
     Ok((a.into_pyarray(py), b.into_pyarray(py)))
@@ -185,7 +185,7 @@ pub fn kde_exact_nd<'py>(
         qs.len().saturating_mul(ws.len()),
         n_threads,
         progress.as_ref(),
-        |control| exact::gaussian_nd(xs, ws, l, d, qs, control),
+        |control| multivariate::gaussian_nd(xs, ws, l, d, qs, control),
     )?;
     Ok((a.into_pyarray(py), b.into_pyarray(py), c.into_pyarray(py)))
 }

@@ -3,8 +3,10 @@
 
 pub mod bandwidth;
 pub mod binned;
+pub mod diagnostics;
 pub mod exact;
 pub mod kernels;
+pub mod multivariate;
 
 pub use exact::{sort_sample, Quantity, Sorted};
 pub use kernels::Kernel;
