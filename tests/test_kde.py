@@ -398,6 +398,11 @@ def test_inputs_are_not_modified() -> None:
     assert k.pdf(0.0) == pytest.approx(sc.KDE(x0, weights=w0, bandwidth=k.bandwidth).pdf(0.0), rel=1e-14)
 
 
+def test_huge_finite_samples_are_accepted() -> None:
+    x = np.array([1e308, 1e308, -1e308])  # their sum overflows; they are still finite
+    assert sc.KDE(x, bandwidth=1.0, method="exact").pdf(1e308) == pytest.approx(2 / 3 / math.sqrt(2 * math.pi))
+
+
 def test_weights_n_eff_and_zero_weights() -> None:
     x = np.arange(10.0)
     w = np.array([0, 0, 1, 1, 1, 1, 0, 0, 0, 0.0])

@@ -160,7 +160,15 @@ class KDE:
     ) -> None:
         raw = np.asarray(samples) if not isinstance(samples, np.ndarray) else samples
         ndim = 2 if getattr(raw, "ndim", 1) == 2 and raw.shape[1] != 1 else 1
-        x = as_float_array("samples", raw if ndim == 2 or getattr(raw, "ndim", 1) != 2 else raw[:, 0], ndim=ndim)
+        x = as_float_array(
+            "samples", raw if ndim == 2 or getattr(raw, "ndim", 1) != 2 else raw[:, 0], ndim=ndim, finite=False
+        )
+        # One summing pass instead of an elementwise finiteness test (NaN and inf propagate into the sum); the precise
+        # check, which names the offending value, runs only when the sum is not finite.
+        with np.errstate(over="ignore", invalid="ignore"):
+            total_x = float(np.sum(x))
+        if not math.isfinite(total_x):
+            as_float_array("samples", x, ndim=ndim)
         self._x: FloatArray = x
         self.d: int = 1 if x.ndim == 1 else int(x.shape[1])
         n = int(x.shape[0])
