@@ -17,10 +17,7 @@ pub enum CoreError {
 
 impl CoreError {
     pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> Self {
-        CoreError::InvalidInput {
-            name: name.into(),
-            reason: reason.into(),
-        }
+        CoreError::InvalidInput { name: name.into(), reason: reason.into() }
     }
 }
 

@@ -13,9 +13,7 @@ fn package_error(py: Python<'_>, class: &str, message: String) -> PyErr {
         .and_then(|c| c.cast_into::<PyType>().map_err(PyErr::from));
     match class {
         Ok(class) => PyErr::from_type(class, message),
-        Err(e) => PyRuntimeError::new_err(format!(
-            "{message} (and scalecore.errors could not be imported: {e})"
-        )),
+        Err(e) => PyRuntimeError::new_err(format!("{message} (and scalecore.errors could not be imported: {e})")),
     }
 }
 

@@ -16,19 +16,14 @@ impl<'py> ColumnArgs<'py> {
     pub fn extract(columns: &Bound<'py, PyDict>) -> PyResult<Self> {
         let mut out = Vec::new();
         for (k, v) in columns.iter() {
-            out.push((
-                k.extract::<String>()?,
-                v.extract::<PyReadonlyArray1<'py, f64>>()?,
-            ));
+            out.push((k.extract::<String>()?, v.extract::<PyReadonlyArray1<'py, f64>>()?));
         }
         Ok(ColumnArgs(out))
     }
     pub fn columns(&self) -> PyResult<Columns<'_>> {
         let mut c = Columns::default();
         for (name, arr) in &self.0 {
-            let s = arr
-                .as_slice()
-                .map_err(|_| invalid(name, "must be a contiguous float64 array"))?;
+            let s = arr.as_slice().map_err(|_| invalid(name, "must be a contiguous float64 array"))?;
             match name.as_str() {
                 "x" => c.x = Some(s),
                 "N" => c.n = Some(s),
@@ -46,10 +41,7 @@ fn objective(name: &str, delta: f64, asymmetry: f64) -> PyResult<Objective> {
         "huber_log" => Objective::HuberLog { delta },
         "lsq" => Objective::Lsq,
         "lsq_log" => Objective::LsqLog,
-        "asymmetric" => Objective::Asymmetric {
-            delta,
-            weight: asymmetry,
-        },
+        "asymmetric" => Objective::Asymmetric { delta, weight: asymmetry },
         _ => {
             return Err(invalid(
                 "objective",
@@ -66,24 +58,9 @@ pub fn law_info<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>
     let law = laws::get(name).map_err(to_py)?;
     let d = PyDict::new(py);
     let params = law.params();
-    d.set_item(
-        "param_names",
-        params.iter().map(|p| p.name).collect::<Vec<_>>(),
-    )?;
-    d.set_item(
-        "log_params",
-        params
-            .iter()
-            .map(|p| p.transform == Transform::Log)
-            .collect::<Vec<_>>(),
-    )?;
-    d.set_item(
-        "bounds",
-        params
-            .iter()
-            .map(|p| (p.lower, p.upper))
-            .collect::<Vec<_>>(),
-    )?;
+    d.set_item("param_names", params.iter().map(|p| p.name).collect::<Vec<_>>())?;
+    d.set_item("log_params", params.iter().map(|p| p.transform == Transform::Log).collect::<Vec<_>>())?;
+    d.set_item("bounds", params.iter().map(|p| (p.lower, p.upper)).collect::<Vec<_>>())?;
     d.set_item("inputs", law.inputs().to_vec())?;
     d.set_item("n_grid", law.default_grid().len())?;
     Ok(d)
@@ -112,15 +89,7 @@ pub fn law_predict<'py>(
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let law = laws::get(name).map_err(to_py)?;
     if theta.len() != law.n_params() {
-        return Err(invalid(
-            "params",
-            format!(
-                "{} needs {} parameters, got {}",
-                name,
-                law.n_params(),
-                theta.len()
-            ),
-        ));
+        return Err(invalid("params", format!("{} needs {} parameters, got {}", name, law.n_params(), theta.len())));
     }
     let args = ColumnArgs::extract(columns)?;
     let cols = args.columns()?;
@@ -129,15 +98,7 @@ pub fn law_predict<'py>(
         let mut pred = vec![0.0; feats.n_rows];
         for (k, chunk) in pred.chunks_mut(1024).enumerate() {
             let start = k * 1024;
-            law.predict_block(
-                &theta,
-                &feats,
-                start,
-                start + chunk.len(),
-                Space::Linear,
-                chunk,
-                None,
-            );
+            law.predict_block(&theta, &feats, start, start + chunk.len(), Space::Linear, chunk, None);
         }
         Ok(pred)
     });
@@ -166,10 +127,7 @@ pub fn objective_value_grad<'py>(
     let weight = weight.as_ref().map(|w| w.as_slice()).transpose()?;
     let obj = objective(objective_name, delta, asymmetry)?;
     if theta.len() != law.n_params() {
-        return Err(invalid(
-            "theta",
-            format!("needs {} values, got {}", law.n_params(), theta.len()),
-        ));
+        return Err(invalid("theta", format!("needs {} values, got {}", law.n_params(), theta.len())));
     }
     let (f, g) = py
         .detach(|| {
@@ -217,30 +175,15 @@ pub fn fit_law<'py>(
     let init = match (init, starts) {
         ("auto", None) => Init::Auto,
         ("hoffmann", None) => Init::Hoffmann,
-        ("starts", Some(s)) => Init::Starts(
-            s.as_array()
-                .rows()
-                .into_iter()
-                .map(|r| r.to_vec())
-                .collect(),
-        ),
+        ("starts", Some(s)) => Init::Starts(s.as_array().rows().into_iter().map(|r| r.to_vec()).collect()),
         (other, _) => return Err(invalid("init", format!("unknown init {other:?}"))),
     };
-    let lbfgs = LbfgsOptions {
-        max_iter,
-        ftol,
-        gtol,
-        ..LbfgsOptions::default()
-    };
+    let lbfgs = LbfgsOptions { max_iter, ftol, gtol, ..LbfgsOptions::default() };
     let law_ref = law.as_ref();
     let out = run(py, n_threads, progress.as_ref(), |control| {
         let problem = Problem::new(law_ref, &cols, loss, weight, obj)?;
         let map = ParamMap::new(law_ref.n_params(), &fixed, &ties)?;
-        let fitter = Fitter {
-            problem: &problem,
-            map,
-            lbfgs,
-        };
+        let fitter = Fitter { problem: &problem, map, lbfgs };
         let outcome = fitter.fit(&init, control)?;
         let residuals = problem.residuals(&outcome.theta);
         Ok((outcome, residuals))

@@ -11,17 +11,7 @@ use crate::errors::{invalid, to_py};
 use crate::run::run;
 
 type Array<'py> = Bound<'py, PyArray1<f64>>;
-type GridTuple<'py> = (
-    f64,
-    f64,
-    Array<'py>,
-    Array<'py>,
-    f64,
-    f64,
-    f64,
-    Array<'py>,
-    Array<'py>,
-);
+type GridTuple<'py> = (f64, f64, Array<'py>, Array<'py>, f64, f64, f64, Array<'py>, Array<'py>);
 
 /// Work below this many kernel terms or points runs inline on the calling thread (GIL released): starting the
 /// worker thread of `run` and waking a pool costs more than the work itself on a busy machine.
@@ -47,13 +37,11 @@ where
 }
 
 fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
-    a.as_slice()
-        .map_err(|_| invalid(name, "must be a contiguous float64 array"))
+    a.as_slice().map_err(|_| invalid(name, "must be a contiguous float64 array"))
 }
 
 fn slice2<'a>(name: &str, a: &'a PyReadonlyArray2<'_, f64>) -> PyResult<&'a [f64]> {
-    a.as_slice()
-        .map_err(|_| invalid(name, "must be a C-contiguous float64 array"))
+    a.as_slice().map_err(|_| invalid(name, "must be a C-contiguous float64 array"))
 }
 
 fn quantity(name: &str) -> PyResult<Quantity> {
@@ -62,12 +50,7 @@ fn quantity(name: &str) -> PyResult<Quantity> {
         "logpdf" => Quantity::LogPdf,
         "cdf" => Quantity::Cdf,
         "sf" => Quantity::Sf,
-        _ => {
-            return Err(invalid(
-                "quantity",
-                format!("unknown quantity {name:?}; known: pdf, logpdf, cdf, sf"),
-            ))
-        }
+        _ => return Err(invalid("quantity", format!("unknown quantity {name:?}; known: pdf, logpdf, cdf, sf"))),
     })
 }
 
@@ -100,23 +83,13 @@ pub fn kde_exact<'py>(
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Array<'py>> {
-    let (x, w, q) = (
-        slice("samples", &x)?,
-        slice("weights", &w)?,
-        slice("x", &queries)?,
-    );
+    let (x, w, q) = (slice("samples", &x)?, slice("weights", &w)?, slice("x", &queries)?);
     let kernel = Kernel::from_name(kernel).map_err(to_py)?;
     let what = quantity(quantity_name)?;
-    let out = compute(
-        py,
-        q.len().saturating_mul(x.len()) / 8,
-        n_threads,
-        progress.as_ref(),
-        |control| {
-            let s = Sorted::new(x, w)?;
-            exact::evaluate_1d(&s, bandwidth, kernel, q, what, control)
-        },
-    )?;
+    let out = compute(py, q.len().saturating_mul(x.len()) / 8, n_threads, progress.as_ref(), |control| {
+        let s = Sorted::new(x, w)?;
+        exact::evaluate_1d(&s, bandwidth, kernel, q, what, control)
+    })?;
     Ok(out.into_pyarray(py))
 }
 
@@ -132,22 +105,12 @@ pub fn kde_diagnostics<'py>(
     queries: PyReadonlyArray1<'py, f64>,
     n_threads: Option<usize>,
 ) -> PyResult<(Array<'py>, Array<'py>)> {
-    let (x, w, q) = (
-        slice("samples", &x)?,
-        slice("weights", &w)?,
-        slice("x", &queries)?,
-    );
+    let (x, w, q) = (slice("samples", &x)?, slice("weights", &w)?, slice("x", &queries)?);
     let kernel = Kernel::from_name(kernel).map_err(to_py)?;
-    let (a, b) = compute(
-        py,
-        q.len().saturating_mul(x.len()) / 8,
-        n_threads,
-        None,
-        |_| {
-            let s = Sorted::new(x, w)?;
-            diagnostics::diagnostics_1d(&s, bandwidth, kernel, q)
-        },
-    )?;
+    let (a, b) = compute(py, q.len().saturating_mul(x.len()) / 8, n_threads, None, |_| {
+        let s = Sorted::new(x, w)?;
+        diagnostics::diagnostics_1d(&s, bandwidth, kernel, q)
+    })?;
     Ok((a.into_pyarray(py), b.into_pyarray(py)))
 }
 
@@ -166,27 +129,13 @@ pub fn kde_exact_nd<'py>(
 ) -> PyResult<(Array<'py>, Array<'py>, Array<'py>)> {
     let d = x.as_array().ncols();
     if queries.as_array().ncols() != d {
-        return Err(invalid(
-            "x",
-            format!(
-                "has {} columns, the samples have {d}",
-                queries.as_array().ncols()
-            ),
-        ));
+        return Err(invalid("x", format!("has {} columns, the samples have {d}", queries.as_array().ncols())));
     }
-    let (xs, ws, l, qs) = (
-        slice2("samples", &x)?,
-        slice("weights", &w)?,
-        slice2("chol", &chol)?,
-        slice2("x", &queries)?,
-    );
-    let (a, b, c) = compute(
-        py,
-        qs.len().saturating_mul(ws.len()),
-        n_threads,
-        progress.as_ref(),
-        |control| multivariate::gaussian_nd(xs, ws, l, d, qs, control),
-    )?;
+    let (xs, ws, l, qs) =
+        (slice2("samples", &x)?, slice("weights", &w)?, slice2("chol", &chol)?, slice2("x", &queries)?);
+    let (a, b, c) = compute(py, qs.len().saturating_mul(ws.len()), n_threads, progress.as_ref(), |control| {
+        multivariate::gaussian_nd(xs, ws, l, d, qs, control)
+    })?;
     Ok((a.into_pyarray(py), b.into_pyarray(py), c.into_pyarray(py)))
 }
 
@@ -212,13 +161,9 @@ pub fn kde_binned_grid<'py>(
     let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
     // Binning a million points takes a few milliseconds: no progress to report, and starting `run`'s worker
     // thread is a measurable share of it; with the default pool the call only needs the GIL released.
-    let g = compute(
-        py,
-        if n_threads.is_none() { 0 } else { x.len() },
-        n_threads,
-        None,
-        |control| binned::gaussian_grid(x, w, bandwidth, tolerance, control),
-    )?;
+    let g = compute(py, if n_threads.is_none() { 0 } else { x.len() }, n_threads, None, |control| {
+        binned::gaussian_grid(x, w, bandwidth, tolerance, control)
+    })?;
     Ok((
         g.start,
         g.step,
@@ -248,16 +193,8 @@ pub fn kde_interpolate<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<(Array<'py>, Bound<'py, PyArray1<bool>>)> {
     let (f, df, q) = (slice("f", &f)?, slice("df", &df)?, slice("x", &queries)?);
-    let view = GridView {
-        start,
-        step,
-        f,
-        df,
-        peak,
-    };
-    let (v, flags) = compute(py, q.len(), n_threads, None, |_| {
-        binned::interpolate(view, q, floor)
-    })?;
+    let view = GridView { start, step, f, df, peak };
+    let (v, flags) = compute(py, q.len(), n_threads, None, |_| binned::interpolate(view, q, floor))?;
     Ok((v.into_pyarray(py), flags.into_pyarray(py)))
 }
 
@@ -274,12 +211,7 @@ pub fn kde_isj<'py>(
     let variant = match variant {
         "botev" => IsjVariant::Botev,
         "kdepy" => IsjVariant::KdePy,
-        _ => {
-            return Err(invalid(
-                "variant",
-                format!("unknown ISJ variant {variant:?}; known: botev, kdepy"),
-            ))
-        }
+        _ => return Err(invalid("variant", format!("unknown ISJ variant {variant:?}; known: botev, kdepy"))),
     };
     let x = slice("samples", &x)?;
     let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
@@ -297,13 +229,9 @@ pub fn kde_loo_log_likelihood<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<f64> {
     let (x, w) = (slice("samples", &x)?, slice("weights", &w)?);
-    compute(
-        py,
-        x.len().saturating_mul(x.len()) / 8,
-        n_threads,
-        None,
-        |control| bandwidth::loo_log_likelihood(&Sorted::new(x, w)?, bandwidth, control),
-    )
+    compute(py, x.len().saturating_mul(x.len()) / 8, n_threads, None, |control| {
+        bandwidth::loo_log_likelihood(&Sorted::new(x, w)?, bandwidth, control)
+    })
 }
 
 /// Bandwidth maximising the leave-one-out likelihood within [h_lo, h_hi].
@@ -320,9 +248,7 @@ pub fn kde_loo_ml<'py>(
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<f64> {
     let (x, w) = (slice("samples", &x)?, slice("weights", &w)?);
-    run(py, n_threads, progress.as_ref(), |control| {
-        bandwidth::loo_ml(&Sorted::new(x, w)?, h_lo, h_hi, control)
-    })
+    run(py, n_threads, progress.as_ref(), |control| bandwidth::loo_ml(&Sorted::new(x, w)?, h_lo, h_hi, control))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -23,10 +23,7 @@ fn pool(n_threads: Option<usize>) -> PyResult<Option<Arc<ThreadPool>>> {
         return Err(invalid("n_threads", "must be at least 1, got 0"));
     }
     static POOLS: OnceLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = OnceLock::new();
-    let mut pools = POOLS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let mut pools = POOLS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
     if let Some(p) = pools.get(&n) {
         return Ok(Some(p.clone()));
     }
@@ -42,12 +39,7 @@ fn pool(n_threads: Option<usize>) -> PyResult<Option<Arc<ThreadPool>>> {
 
 /// Run `work` off the GIL. `progress`, if given, is called as `progress(done, total)` from the calling
 /// thread about ten times a second while the work runs.
-pub fn run<T, F>(
-    py: Python<'_>,
-    n_threads: Option<usize>,
-    progress: Option<&Bound<'_, PyAny>>,
-    work: F,
-) -> PyResult<T>
+pub fn run<T, F>(py: Python<'_>, n_threads: Option<usize>, progress: Option<&Bound<'_, PyAny>>, work: F) -> PyResult<T>
 where
     T: Send,
     F: FnOnce(&Control) -> scalecore_core::error::Result<T> + Send,
@@ -72,7 +64,7 @@ where
                 Err(_) => true,
                 Ok(r) => match r {
                     Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => true,
-                    Err(mpsc::RecvTimeoutError::Timeout) => false,
+                Err(mpsc::RecvTimeoutError::Timeout) => false,
                 },
             });
             if finished {

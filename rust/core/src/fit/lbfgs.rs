@@ -22,12 +22,7 @@ pub struct LbfgsOptions {
 
 impl Default for LbfgsOptions {
     fn default() -> Self {
-        LbfgsOptions {
-            max_iter: 1000,
-            memory: 10,
-            ftol: 1e-13,
-            gtol: 1e-10,
-        }
+        LbfgsOptions { max_iter: 1000, memory: 10, ftol: 1e-13, gtol: 1e-10 }
     }
 }
 
@@ -91,13 +86,7 @@ where
     let mut g = vec![0.0; n];
     let mut f = fg(&x, &mut g);
     let mut evaluations = 1;
-    let done = |x: Vec<f64>, f, iterations, evaluations, stop| Minimum {
-        x,
-        f,
-        iterations,
-        evaluations,
-        stop,
-    };
+    let done = |x: Vec<f64>, f, iterations, evaluations, stop| Minimum { x, f, iterations, evaluations, stop };
     if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
         return done(x, f, 0, evaluations, Stop::NonFinite);
     }
@@ -115,11 +104,7 @@ where
             slope = -dot(&g, &g);
         }
         // Without curvature information, take a step of unit length in the largest coordinate.
-        let a0 = if history.is_empty() {
-            1.0 / max_abs(&d).max(1e-300)
-        } else {
-            1.0
-        };
+        let a0 = if history.is_empty() { 1.0 / max_abs(&d).max(1e-300) } else { 1.0 };
         let found = line_search(&mut fg, &x, f, &d, slope, a0, &mut evaluations);
         let Some(next) = found else {
             if history.is_empty() {
@@ -145,10 +130,7 @@ where
             history.push_back((s.clone(), y, 1.0 / sy));
         }
         let decrease = f - next.f;
-        let step_tiny = s
-            .iter()
-            .zip(&x)
-            .all(|(si, xi)| si.abs() <= 1e-15 * xi.abs().max(1.0));
+        let step_tiny = s.iter().zip(&x).all(|(si, xi)| si.abs() <= 1e-15 * xi.abs().max(1.0));
         x = next.x;
         g = next.g;
         f = next.f;
@@ -192,36 +174,16 @@ where
     if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
         f = f64::INFINITY;
     }
-    Point {
-        a,
-        f,
-        slope: dot(&g, d),
-        x: xa,
-        g,
-    }
+    Point { a, f, slope: dot(&g, d), x: xa, g }
 }
 
 /// Strong-Wolfe line search; None when no step lowers f.
-fn line_search<F>(
-    fg: &mut F,
-    x: &[f64],
-    f0: f64,
-    d: &[f64],
-    slope0: f64,
-    a_init: f64,
-    evals: &mut usize,
-) -> Option<Point>
+fn line_search<F>(fg: &mut F, x: &[f64], f0: f64, d: &[f64], slope0: f64, a_init: f64, evals: &mut usize) -> Option<Point>
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
     let sufficient = |p: &Point| p.f <= f0 + C1 * p.a * slope0;
-    let start = Point {
-        a: 0.0,
-        f: f0,
-        slope: slope0,
-        x: x.to_vec(),
-        g: Vec::new(),
-    };
+    let start = Point { a: 0.0, f: f0, slope: slope0, x: x.to_vec(), g: Vec::new() };
     let mut prev = start;
     let mut a = a_init;
     for i in 0..MAX_LINE_SEARCH {
@@ -242,16 +204,7 @@ where
 }
 
 #[allow(clippy::too_many_arguments)]
-fn zoom<F>(
-    fg: &mut F,
-    x: &[f64],
-    f0: f64,
-    d: &[f64],
-    slope0: f64,
-    mut lo: Point,
-    mut hi: Point,
-    evals: &mut usize,
-) -> Option<Point>
+fn zoom<F>(fg: &mut F, x: &[f64], f0: f64, d: &[f64], slope0: f64, mut lo: Point, mut hi: Point, evals: &mut usize) -> Option<Point>
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
@@ -317,11 +270,7 @@ mod tests {
         };
         let m = minimize(fg, &[-1.2, 1.0], &LbfgsOptions::default());
         assert!(m.stop.converged(), "{:?}", m.stop);
-        assert!(
-            (m.x[0] - 1.0).abs() < 1e-6 && (m.x[1] - 1.0).abs() < 1e-6,
-            "{:?}",
-            m.x
-        );
+        assert!((m.x[0] - 1.0).abs() < 1e-6 && (m.x[1] - 1.0).abs() < 1e-6, "{:?}", m.x);
     }
 
     #[test]

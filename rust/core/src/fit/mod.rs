@@ -83,12 +83,7 @@ impl Fitter<'_, '_> {
         lbfgs::minimize(fg, &z0, &self.lbfgs)
     }
 
-    fn run_starts(
-        &self,
-        problem: &Problem,
-        starts: &[Vec<f64>],
-        control: &Control,
-    ) -> Result<Vec<Minimum>> {
+    fn run_starts(&self, problem: &Problem, starts: &[Vec<f64>], control: &Control) -> Result<Vec<Minimum>> {
         let out: Vec<Minimum> = starts
             .par_iter()
             .map(|s| {
@@ -113,16 +108,10 @@ impl Fitter<'_, '_> {
         let mut seen: Vec<Vec<f64>> = Vec::new();
         for s in starts {
             if s.len() != k || s.iter().any(|v| !v.is_finite()) {
-                return Err(CoreError::invalid(
-                    "init",
-                    format!("a start needs {k} finite values, got {s:?}"),
-                ));
+                return Err(CoreError::invalid("init", format!("a start needs {k} finite values, got {s:?}")));
             }
             let t = self.expand(&self.map.reduce(&s));
-            if !seen
-                .iter()
-                .any(|u| u.iter().zip(&t).all(|(a, b)| a.to_bits() == b.to_bits()))
-            {
+            if !seen.iter().any(|u| u.iter().zip(&t).all(|(a, b)| a.to_bits() == b.to_bits())) {
                 seen.push(t);
             }
         }
@@ -152,9 +141,7 @@ impl Fitter<'_, '_> {
         let n_rows = self.problem.n_rows();
         let sub;
         let screen: &Problem = if n_rows > AUTO_SUBSAMPLE_ROWS {
-            sub = self
-                .problem
-                .subsample(n_rows.div_ceil(AUTO_SUBSAMPLE_ROWS / 2));
+            sub = self.problem.subsample(n_rows.div_ceil(AUTO_SUBSAMPLE_ROWS / 2));
             &sub
         } else {
             self.problem
@@ -164,30 +151,14 @@ impl Fitter<'_, '_> {
         control.check()?;
         let mut order: Vec<usize> = (0..grid.len()).collect();
         // NaN and inf sort last; ties keep grid order, so the choice is deterministic.
-        order.sort_by(|&i, &j| {
-            total_key(values[i])
-                .total_cmp(&total_key(values[j]))
-                .then(i.cmp(&j))
-        });
-        let picked: Vec<Vec<f64>> = order
-            .iter()
-            .take(AUTO_POLISH)
-            .map(|&i| grid[i].clone())
-            .collect();
+        order.sort_by(|&i, &j| total_key(values[i]).total_cmp(&total_key(values[j])).then(i.cmp(&j)));
+        let picked: Vec<Vec<f64>> = order.iter().take(AUTO_POLISH).map(|&i| grid[i].clone()).collect();
         let mut finals = self.run_starts(screen, &picked, control)?;
         if !std::ptr::eq(screen, self.problem) {
             // Refine the best distinct subsample optima on the full table.
             let mut idx: Vec<usize> = (0..finals.len()).collect();
-            idx.sort_by(|&i, &j| {
-                total_key(finals[i].f)
-                    .total_cmp(&total_key(finals[j].f))
-                    .then(i.cmp(&j))
-            });
-            let refine: Vec<Vec<f64>> = idx
-                .iter()
-                .take(3)
-                .map(|&i| self.expand(&finals[i].x))
-                .collect();
+            idx.sort_by(|&i, &j| total_key(finals[i].f).total_cmp(&total_key(finals[j].f)).then(i.cmp(&j)));
+            let refine: Vec<Vec<f64>> = idx.iter().take(3).map(|&i| self.expand(&finals[i].x)).collect();
             finals = self.run_starts(self.problem, &refine, control)?;
         }
         Ok((finals, grid.len()))
@@ -200,10 +171,7 @@ impl Fitter<'_, '_> {
             .ok_or_else(|| CoreError::Convergence("no start reached a finite objective".into()))?;
         let b = &finals[best];
         let tol = SAME_OPTIMUM * b.f.abs();
-        let n_at_best = finals
-            .iter()
-            .filter(|m| m.f.is_finite() && m.f - b.f <= tol)
-            .count();
+        let n_at_best = finals.iter().filter(|m| m.f.is_finite() && m.f - b.f <= tol).count();
         let n_converged = finals.iter().filter(|m| m.stop.converged()).count();
         let hessian = self.hessian(&b.x);
         Ok(FitOutcome {

@@ -37,17 +37,12 @@ impl Objective {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(CoreError::invalid(
-                    name,
-                    format!("must be finite and positive, got {v}"),
-                ))
+                Err(CoreError::invalid(name, format!("must be finite and positive, got {v}")))
             }
         };
         match *self {
             Objective::HuberLog { delta } => positive("delta", delta),
-            Objective::Asymmetric { delta, weight } => {
-                positive("delta", delta).and(positive("asymmetry", weight))
-            }
+            Objective::Asymmetric { delta, weight } => positive("delta", delta).and(positive("asymmetry", weight)),
             _ => Ok(()),
         }
     }
@@ -108,46 +103,28 @@ impl<'a> Problem<'a> {
         if feats.n_rows != loss.len() {
             return Err(CoreError::invalid(
                 "loss",
-                format!(
-                    "has {} rows but the inputs have {}",
-                    loss.len(),
-                    feats.n_rows
-                ),
+                format!("has {} rows but the inputs have {}", loss.len(), feats.n_rows),
             ));
         }
         if loss.len() < law.n_params() {
             return Err(CoreError::invalid(
                 "runs",
-                format!(
-                    "{} runs cannot determine the {} parameters of {}",
-                    loss.len(),
-                    law.n_params(),
-                    law.name()
-                ),
+                format!("{} runs cannot determine the {} parameters of {}", loss.len(), law.n_params(), law.name()),
             ));
         }
         let space = objective.space();
         for &v in loss {
             let ok = v.is_finite() && (space == Space::Linear || v > 0.0);
             if !ok {
-                return Err(CoreError::invalid(
-                    "loss",
-                    format!("must be finite and positive, got {v}"),
-                ));
+                return Err(CoreError::invalid("loss", format!("must be finite and positive, got {v}")));
             }
         }
         if let Some(w) = weights {
             if w.len() != loss.len() {
-                return Err(CoreError::invalid(
-                    "weight",
-                    format!("has {} rows, expected {}", w.len(), loss.len()),
-                ));
+                return Err(CoreError::invalid("weight", format!("has {} rows, expected {}", w.len(), loss.len())));
             }
             if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
-                return Err(CoreError::invalid(
-                    "weight",
-                    format!("must be finite and non-negative, got {bad}"),
-                ));
+                return Err(CoreError::invalid("weight", format!("must be finite and non-negative, got {bad}")));
             }
         }
         let target = match space {
@@ -165,19 +142,13 @@ impl<'a> Problem<'a> {
 
     /// The same problem with per-run weights replaced (e.g. resampling counts of a pairs bootstrap).
     pub fn with_weights(&self, weights: Option<Arc<Vec<f64>>>) -> Problem<'a> {
-        Problem {
-            weights,
-            ..self.clone()
-        }
+        Problem { weights, ..self.clone() }
     }
 
     /// The same problem with observations replaced, given in the objective's space
     /// (log loss for log objectives), e.g. a residual or parametric bootstrap replicate.
     pub fn with_target(&self, target: Arc<Vec<f64>>) -> Problem<'a> {
-        Problem {
-            target,
-            ..self.clone()
-        }
+        Problem { target, ..self.clone() }
     }
 
     /// Observations in the objective's space.
@@ -190,15 +161,7 @@ impl<'a> Problem<'a> {
         let mut out = vec![0.0; self.n_rows()];
         for (k, chunk) in out.chunks_mut(SUB_BLOCK).enumerate() {
             let start = k * SUB_BLOCK;
-            self.law.predict_block(
-                theta,
-                &self.feats,
-                start,
-                start + chunk.len(),
-                self.objective.space(),
-                chunk,
-                None,
-            );
+            self.law.predict_block(theta, &self.feats, start, start + chunk.len(), self.objective.space(), chunk, None);
         }
         out
     }
@@ -237,9 +200,7 @@ impl<'a> Problem<'a> {
     /// Residuals (prediction minus observation) in the objective's space.
     pub fn residuals(&self, theta: &[f64]) -> Vec<f64> {
         let mut out = self.predictions(theta);
-        out.iter_mut()
-            .zip(self.target.iter())
-            .for_each(|(r, t)| *r -= t);
+        out.iter_mut().zip(self.target.iter()).for_each(|(r, t)| *r -= t);
         out
     }
 
@@ -268,31 +229,15 @@ impl<'a> Problem<'a> {
     fn block(&self, theta: &[f64], start: usize, end: usize, mut grad: Option<&mut [f64]>) -> f64 {
         let k = self.n_params();
         let mut pred = [0.0; SUB_BLOCK];
-        let mut jac = if grad.is_some() {
-            vec![0.0; k * SUB_BLOCK]
-        } else {
-            Vec::new()
-        };
+        let mut jac = if grad.is_some() { vec![0.0; k * SUB_BLOCK] } else { Vec::new() };
         let mut total = 0.0;
         let mut s = start;
         while s < end {
             let e = (s + SUB_BLOCK).min(end);
             let len = e - s;
             let pred = &mut pred[..len];
-            let jac_block = if grad.is_some() {
-                Some(&mut jac[..k * len])
-            } else {
-                None
-            };
-            self.law.predict_block(
-                theta,
-                &self.feats,
-                s,
-                e,
-                self.objective.space(),
-                pred,
-                jac_block,
-            );
+            let jac_block = if grad.is_some() { Some(&mut jac[..k * len]) } else { None };
+            self.law.predict_block(theta, &self.feats, s, e, self.objective.space(), pred, jac_block);
             // pred becomes the weighted rho' in place, so the Jacobian product is one pass per parameter.
             for i in 0..len {
                 let (v, d) = self.objective.rho(pred[i] - self.target[s + i]);

@@ -18,10 +18,7 @@ pub struct ParamMap {
 impl ParamMap {
     /// All `n` parameters free.
     pub fn free(n: usize) -> Self {
-        ParamMap {
-            slots: (0..n).map(Slot::Free).collect(),
-            n_free: n,
-        }
+        ParamMap { slots: (0..n).map(Slot::Free).collect(), n_free: n }
     }
 
     /// `fixed`: (parameter index, internal value); `ties`: (j, k) meaning theta_j = theta_k.
@@ -30,10 +27,7 @@ impl ParamMap {
         let mut leader: Vec<usize> = (0..n).collect();
         for &(j, k) in ties {
             if j >= n || k >= n || j == k {
-                return Err(CoreError::invalid(
-                    "tie",
-                    format!("cannot tie parameter {j} to {k}"),
-                ));
+                return Err(CoreError::invalid("tie", format!("cannot tie parameter {j} to {k}")));
             }
             let (lj, lk) = (root(&leader, j), root(&leader, k));
             leader[lj.max(lk)] = lj.min(lk);
@@ -41,17 +35,11 @@ impl ParamMap {
         let mut value: Vec<Option<f64>> = vec![None; n];
         for &(j, v) in fixed {
             if j >= n || !v.is_finite() {
-                return Err(CoreError::invalid(
-                    "fixed",
-                    format!("cannot fix parameter {j} at {v}"),
-                ));
+                return Err(CoreError::invalid("fixed", format!("cannot fix parameter {j} at {v}")));
             }
             let r = root(&leader, j);
             if value[r].is_some_and(|old| old != v) {
-                return Err(CoreError::invalid(
-                    "fixed",
-                    "tied parameters fixed at different values",
-                ));
+                return Err(CoreError::invalid("fixed", "tied parameters fixed at different values"));
             }
             value[r] = Some(v);
         }
@@ -72,10 +60,7 @@ impl ParamMap {
             });
         }
         if n_free == 0 {
-            return Err(CoreError::invalid(
-                "fixed",
-                "every parameter is fixed; nothing to fit",
-            ));
+            return Err(CoreError::invalid("fixed", "every parameter is fixed; nothing to fit"));
         }
         Ok(ParamMap { slots, n_free })
     }

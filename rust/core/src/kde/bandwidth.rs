@@ -31,11 +31,7 @@ pub enum IsjVariant {
 /// DCT-II, y_k = 2 sum_n x_n cos(pi k (2n + 1) / (2N)), through an FFT of the even extension.
 fn dct2(x: &[f64]) -> Vec<f64> {
     let n = x.len();
-    let mut buf: Vec<Complex<f64>> = x
-        .iter()
-        .chain(x.iter().rev())
-        .map(|&v| Complex::new(v, 0.0))
-        .collect();
+    let mut buf: Vec<Complex<f64>> = x.iter().chain(x.iter().rev()).map(|&v| Complex::new(v, 0.0)).collect();
     FftPlanner::new().plan_fft_forward(2 * n).process(&mut buf);
     (0..n)
         .map(|k| {
@@ -50,11 +46,7 @@ fn fixed_point(t: f64, n: f64, i_sq: &[f64], a2: &[f64]) -> f64 {
     let pi2 = std::f64::consts::PI * std::f64::consts::PI;
     let norm = |s: i32, time: f64| -> f64 {
         0.5 * std::f64::consts::PI.powi(2 * s)
-            * i_sq
-                .iter()
-                .zip(a2)
-                .map(|(&i, &a)| i.powi(s) * a * (-i * pi2 * time).exp())
-                .sum::<f64>()
+            * i_sq.iter().zip(a2).map(|(&i, &a)| i.powi(s) * a * (-i * pi2 * time).exp()).sum::<f64>()
     };
     let ell = 7;
     let mut f = norm(ell, t);
@@ -141,12 +133,7 @@ fn brentq(f: &dyn Fn(f64) -> f64, xa: f64, xb: f64, fa: f64, fb: f64) -> Option<
 /// Improved Sheather-Jones bandwidth of a 1-D sample (weights need not be normalised; zero weights ignored).
 pub fn isj(x: &[f64], w: Option<&[f64]>, variant: IsjVariant) -> Result<f64> {
     let pairs: Vec<(f64, f64)> = match w {
-        Some(w) => x
-            .iter()
-            .zip(w)
-            .filter(|p| *p.1 > 0.0)
-            .map(|(&a, &b)| (a, b))
-            .collect(),
+        Some(w) => x.iter().zip(w).filter(|p| *p.1 > 0.0).map(|(&a, &b)| (a, b)).collect(),
         None => x.iter().map(|&a| (a, 1.0)).collect(),
     };
     let mut sorted: Vec<f64> = pairs.iter().map(|p| p.0).collect();
@@ -154,10 +141,7 @@ pub fn isj(x: &[f64], w: Option<&[f64]>, variant: IsjVariant) -> Result<f64> {
     sorted.dedup();
     let n_unique = sorted.len();
     if n_unique < 2 {
-        return Err(CoreError::invalid(
-            "samples",
-            "the ISJ bandwidth needs at least two distinct values",
-        ));
+        return Err(CoreError::invalid("samples", "the ISJ bandwidth needs at least two distinct values"));
     }
     let (lo, hi) = (sorted[0], sorted[n_unique - 1]);
     let range = hi - lo;
@@ -187,9 +171,7 @@ pub fn isj(x: &[f64], w: Option<&[f64]>, variant: IsjVariant) -> Result<f64> {
     let mut tol = 10e-12 + 0.01 * (n_clamped - 50.0) / 1000.0;
     let t = loop {
         if tol >= 1.0 {
-            return Err(CoreError::Convergence(
-                "ISJ: the fixed-point equation has no root; too few data".into(),
-            ));
+            return Err(CoreError::Convergence("ISJ: the fixed-point equation has no root; too few data".into()));
         }
         let (f0, f1) = (g(0.0), g(tol));
         if f0 * f1 <= 0.0 {
@@ -214,10 +196,7 @@ pub fn loo_log_likelihood(s: &Sorted, h: f64, control: &Control) -> Result<f64> 
     let (x, w) = (s.x, s.w);
     let n = x.len();
     if n < 2 {
-        return Err(CoreError::invalid(
-            "samples",
-            "the leave-one-out bandwidth needs at least two samples",
-        ));
+        return Err(CoreError::invalid("samples", "the leave-one-out bandwidth needs at least two samples"));
     }
     let inv_h = 1.0 / h;
     let ln_norm = 0.5 * (2.0 * std::f64::consts::PI).ln() + h.ln();
@@ -245,11 +224,7 @@ pub fn loo_log_likelihood(s: &Sorted, h: f64, control: &Control) -> Result<f64> 
         control.check()?;
         Ok((a..b).map(one).sum::<f64>())
     });
-    Ok(parts
-        .into_iter()
-        .collect::<Result<Vec<f64>>>()?
-        .into_iter()
-        .sum())
+    Ok(parts.into_iter().collect::<Result<Vec<f64>>>()?.into_iter().sum())
 }
 
 /// Bandwidth maximising the leave-one-out likelihood, searched over [h_lo, h_hi]: a log-spaced scan, then
@@ -257,10 +232,7 @@ pub fn loo_log_likelihood(s: &Sorted, h: f64, control: &Control) -> Result<f64> 
 /// multimodal in h; the scan keeps the search global at the scan's resolution.
 pub fn loo_ml(s: &Sorted, h_lo: f64, h_hi: f64, control: &Control) -> Result<f64> {
     if !(h_lo > 0.0 && h_hi > h_lo && h_hi.is_finite()) {
-        return Err(CoreError::invalid(
-            "bandwidth",
-            format!("invalid search range [{h_lo}, {h_hi}]"),
-        ));
+        return Err(CoreError::invalid("bandwidth", format!("invalid search range [{h_lo}, {h_hi}]")));
     }
     const SCAN: usize = 41;
     let ratio = (h_hi / h_lo).ln() / (SCAN - 1) as f64;
@@ -310,16 +282,11 @@ mod tests {
 
     #[test]
     fn dct_matches_definition() {
-        let x: Vec<f64> = (0..16)
-            .map(|i| (i as f64 * 0.7).sin() + 0.1 * i as f64)
-            .collect();
+        let x: Vec<f64> = (0..16).map(|i| (i as f64 * 0.7).sin() + 0.1 * i as f64).collect();
         let y = dct2(&x);
         for (k, yk) in y.iter().enumerate() {
-            let want: f64 = (0..16)
-                .map(|i| {
-                    2.0 * x[i] * (std::f64::consts::PI * k as f64 * (2 * i + 1) as f64 / 32.0).cos()
-                })
-                .sum();
+            let want: f64 =
+                (0..16).map(|i| 2.0 * x[i] * (std::f64::consts::PI * k as f64 * (2 * i + 1) as f64 / 32.0).cos()).sum();
             assert!((yk - want).abs() < 1e-12);
         }
     }
@@ -330,16 +297,12 @@ mod tests {
         let ints: Vec<f64> = (1..=50).map(|v| v as f64).collect();
         assert!((fixed_point(0.01, 50.0, &ints, &ints) - 0.009_907_622_029_396_762).abs() < 1e-12);
         let ints10: Vec<f64> = (1..=10).map(|v| v as f64).collect();
-        assert!(
-            (fixed_point(0.07, 25.0, &ints10, &ints10) - 0.068_342_291_525_717_5).abs() < 1e-12
-        );
+        assert!((fixed_point(0.07, 25.0, &ints10, &ints10) - 0.068_342_291_525_717_5).abs() < 1e-12);
     }
 
     #[test]
     fn isj_is_scale_equivariant_and_kdepy_variant_is_half_for_wide_data() {
-        let x: Vec<f64> = (0..2000)
-            .map(|i| ((i * 7919) % 2003) as f64 / 50.0 + (i as f64).sin())
-            .collect();
+        let x: Vec<f64> = (0..2000).map(|i| ((i * 7919) % 2003) as f64 / 50.0 + (i as f64).sin()).collect();
         let b = isj(&x, None, IsjVariant::Botev).unwrap();
         let k = isj(&x, None, IsjVariant::KdePy).unwrap();
         assert!((b / k - 2.0).abs() < 1e-9, "{b} {k}");

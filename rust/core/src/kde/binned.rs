@@ -67,13 +67,7 @@ pub struct GridView<'a> {
 
 impl GaussianGrid {
     pub fn view(&self) -> GridView<'_> {
-        GridView {
-            start: self.start,
-            step: self.step,
-            f: &self.f,
-            df: &self.df,
-            peak: self.peak,
-        }
+        GridView { start: self.start, step: self.step, f: &self.f, df: &self.df, peak: self.peak }
     }
 }
 
@@ -122,16 +116,9 @@ fn min_max(x: &[f64]) -> (f64, f64) {
                 hi[k] = if c[k] > hi[k] { c[k] } else { hi[k] };
             }
         }
-        (
-            lo.iter().fold(f64::INFINITY, |p, &v| p.min(v)),
-            hi.iter().fold(f64::NEG_INFINITY, |p, &v| p.max(v)),
-        )
+        (lo.iter().fold(f64::INFINITY, |p, &v| p.min(v)), hi.iter().fold(f64::NEG_INFINITY, |p, &v| p.max(v)))
     });
-    parts
-        .into_iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (a, b)| {
-            (lo.min(a), hi.max(b))
-        })
+    parts.into_iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (a, b)| (lo.min(a), hi.max(b)))
 }
 
 /// Add points to interleaved moment histograms. A plain function with its scalars passed by value, so the
@@ -187,16 +174,7 @@ fn moment_histograms(
         let mut tails = Vec::new();
         let xs = &x[a..b];
         match w {
-            Some(w) => bin_points(
-                &mut m,
-                &mut tails,
-                xs,
-                |k| w[a + k],
-                start,
-                inv,
-                last,
-                tail_bounds,
-            ),
+            Some(w) => bin_points(&mut m, &mut tails, xs, |k| w[a + k], start, inv, last, tail_bounds),
             None => bin_points(
                 &mut m,
                 &mut tails,
@@ -213,9 +191,7 @@ fn moment_histograms(
         (m, tails)
     });
     let mut parts = parts.into_iter();
-    let (mut total, mut tails) = parts
-        .next()
-        .unwrap_or_else(|| (vec![0.0; 4 * n_grid], Vec::new()));
+    let (mut total, mut tails) = parts.next().unwrap_or_else(|| (vec![0.0; 4 * n_grid], Vec::new()));
     for (p, t) in parts {
         total.iter_mut().zip(p).for_each(|(a, b)| *a += b);
         tails.extend(t);
@@ -227,45 +203,25 @@ fn moment_histograms(
 
 /// Binned Gaussian density with bandwidth `h` on a grid covering the data and EXTEND bandwidths beyond,
 /// accurate to relative tolerance `tol` (see the module notes). `w` need not be normalised.
-pub fn gaussian_grid(
-    x: &[f64],
-    w: Option<&[f64]>,
-    h: f64,
-    tol: f64,
-    control: &Control,
-) -> Result<GaussianGrid> {
+pub fn gaussian_grid(x: &[f64], w: Option<&[f64]>, h: f64, tol: f64, control: &Control) -> Result<GaussianGrid> {
     if x.is_empty() {
         return Err(CoreError::invalid("samples", "is empty"));
     }
     if !(h.is_finite() && h > 0.0) {
-        return Err(CoreError::invalid(
-            "bandwidth",
-            format!("must be a positive finite number, got {h}"),
-        ));
+        return Err(CoreError::invalid("bandwidth", format!("must be a positive finite number, got {h}")));
     }
     if !(tol > 0.0 && tol < 1.0) {
-        return Err(CoreError::invalid(
-            "tolerance",
-            format!("must be in (0, 1), got {tol}"),
-        ));
+        return Err(CoreError::invalid("tolerance", format!("must be in (0, 1), got {tol}")));
     }
     let total_weight = match w {
         Some(w) if w.len() != x.len() => {
-            return Err(CoreError::invalid(
-                "weights",
-                format!("has {} values for {} samples", w.len(), x.len()),
-            ))
+            return Err(CoreError::invalid("weights", format!("has {} values for {} samples", w.len(), x.len())))
         }
-        Some(w) => map_blocks(w.len(), BIN_BLOCK, |a, b| w[a..b].iter().sum::<f64>())
-            .into_iter()
-            .sum::<f64>(),
+        Some(w) => map_blocks(w.len(), BIN_BLOCK, |a, b| w[a..b].iter().sum::<f64>()).into_iter().sum::<f64>(),
         None => x.len() as f64,
     };
     if !(total_weight > 0.0 && total_weight.is_finite()) {
-        return Err(CoreError::invalid(
-            "weights",
-            "must have a positive finite sum",
-        ));
+        return Err(CoreError::invalid("weights", "must have a positive finite sum"));
     }
     let (lo, hi) = min_max(x);
     let needed = grid_size(hi - lo, h, tol);
@@ -280,26 +236,12 @@ pub fn gaussian_grid(
     let n_fft = smooth_size(needed.ceil() as usize);
     let start = lo - EXTEND * h;
     control.check()?;
-    let (m, tails) = moment_histograms(
-        x,
-        w,
-        start,
-        step,
-        n_fft,
-        1.0 / total_weight,
-        (lo + TAIL * h, hi - TAIL * h),
-    );
+    let (m, tails) = moment_histograms(x, w, start, step, n_fft, 1.0 / total_weight, (lo + TAIL * h, hi - TAIL * h));
     let (tail_x, tail_w) = sorted_tails(tails);
     control.check()?;
 
-    let mut a: Vec<Complex<f64>> = m
-        .chunks_exact(4)
-        .map(|c| Complex::new(c[0], c[1]))
-        .collect();
-    let mut b: Vec<Complex<f64>> = m
-        .chunks_exact(4)
-        .map(|c| Complex::new(c[2], c[3]))
-        .collect();
+    let mut a: Vec<Complex<f64>> = m.chunks_exact(4).map(|c| Complex::new(c[0], c[1])).collect();
+    let mut b: Vec<Complex<f64>> = m.chunks_exact(4).map(|c| Complex::new(c[2], c[3])).collect();
     let mut planner = FftPlanner::new();
     let forward = planner.plan_fft_forward(n_fft);
     forward.process(&mut a);
@@ -316,11 +258,7 @@ pub fn gaussian_grid(
         let m1 = (ak - akm) * Complex::new(0.0, -0.5);
         let m2 = (bk + bkm) * 0.5;
         let m3 = (bk - bkm) * Complex::new(0.0, -0.5);
-        let kk = if 2 * k <= n_fft {
-            k as f64
-        } else {
-            k as f64 - nf
-        };
+        let kk = if 2 * k <= n_fft { k as f64 } else { k as f64 - nf };
         let theta = std::f64::consts::TAU * kk / nf; // omega * step
         let omega = theta / step;
         let c1 = -i * theta;
@@ -336,17 +274,7 @@ pub fn gaussian_grid(
     let f: Vec<f64> = z[..n_valid].iter().map(|c| c.re * norm).collect();
     let df: Vec<f64> = z[..n_valid].iter().map(|c| c.im * norm).collect();
     let peak = f.iter().fold(0.0f64, |p, &v| p.max(v));
-    Ok(GaussianGrid {
-        start,
-        step,
-        f,
-        df,
-        peak,
-        lo,
-        hi,
-        tail_x,
-        tail_w,
-    })
+    Ok(GaussianGrid { start, step, f, df, peak, lo, hi, tail_x, tail_w })
 }
 
 /// Sort the tail samples by position (then weight, so ties sum in a fixed order), dropping zero weights.
@@ -413,9 +341,8 @@ mod tests {
 
     #[test]
     fn binned_meets_tolerance_against_exact() {
-        let raw: Vec<f64> = (0..3000)
-            .map(|i| ((i * 7919) % 3001) as f64 / 300.0 + if i % 3 == 0 { 20.0 } else { 0.0 })
-            .collect();
+        let raw: Vec<f64> =
+            (0..3000).map(|i| ((i * 7919) % 3001) as f64 / 300.0 + if i % 3 == 0 { 20.0 } else { 0.0 }).collect();
         let (x, w) = sort_sample(&raw, None).unwrap();
         let s = Sorted::new(&x, &w).unwrap();
         let c = Control::new();

@@ -8,12 +8,7 @@ use crate::parallel::map_blocks;
 /// Biroli-Mezard diagnostics per query: the effective number of contributing points
 /// (sum k)^2 / sum k^2 over the weighted terms k_j = w_j K((q - x_j)/h), and the largest term's share.
 /// A query no point reaches (outside every compact support) gets 0 and NaN.
-pub fn diagnostics_1d(
-    s: &Sorted,
-    h: f64,
-    kernel: Kernel,
-    queries: &[f64],
-) -> Result<(Vec<f64>, Vec<f64>)> {
+pub fn diagnostics_1d(s: &Sorted, h: f64, kernel: Kernel, queries: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
     check_bandwidth(h)?;
     let inv_h = 1.0 / h;
     let per_query = |q: f64| {
@@ -37,11 +32,7 @@ pub fn diagnostics_1d(
             (0.0, f64::NAN)
         }
     };
-    let blocks = map_blocks(queries.len(), QUERY_BLOCK, |a, b| {
-        queries[a..b]
-            .iter()
-            .map(|&q| per_query(q))
-            .collect::<Vec<_>>()
-    });
+    let blocks =
+        map_blocks(queries.len(), QUERY_BLOCK, |a, b| queries[a..b].iter().map(|&q| per_query(q)).collect::<Vec<_>>());
     Ok(blocks.into_iter().flatten().unzip())
 }

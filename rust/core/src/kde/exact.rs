@@ -31,16 +31,10 @@ impl<'a> Sorted<'a> {
             return Err(CoreError::invalid("samples", "is empty"));
         }
         if x.len() != w.len() {
-            return Err(CoreError::invalid(
-                "weights",
-                format!("has {} values for {} samples", w.len(), x.len()),
-            ));
+            return Err(CoreError::invalid("weights", format!("has {} values for {} samples", w.len(), x.len())));
         }
         if x.windows(2).any(|p| p[0].is_nan() || p[0] > p[1]) {
-            return Err(CoreError::invalid(
-                "samples",
-                "must be sorted (internal: use kde::sort_sample)",
-            ));
+            return Err(CoreError::invalid("samples", "must be sorted (internal: use kde::sort_sample)"));
         }
         Ok(Sorted { x, w })
     }
@@ -110,26 +104,13 @@ fn relative_density(s: &Sorted, h: f64, kernel: Kernel, q: f64) -> (f64, f64) {
     let (x, w) = (&s.x[lo..hi], &s.w[lo..hi]);
     let inv_h = 1.0 / h;
     match kernel {
-        Kernel::Gaussian => (
-            -0.5 * reference - LN_SQRT_2PI,
-            gaussian_sum(x, w, q, inv_h, reference),
-        ),
+        Kernel::Gaussian => (-0.5 * reference - LN_SQRT_2PI, gaussian_sum(x, w, q, inv_h, reference)),
         Kernel::Laplace => {
             let c = std::f64::consts::SQRT_2;
-            let sum = x
-                .iter()
-                .zip(w)
-                .map(|(xv, wv)| wv * fast_exp(c * (reference - ((q - xv) * inv_h).abs())))
-                .sum();
+            let sum = x.iter().zip(w).map(|(xv, wv)| wv * fast_exp(c * (reference - ((q - xv) * inv_h).abs()))).sum();
             (-c * reference - std::f64::consts::LN_2 * 0.5, sum)
         }
-        _ => (
-            0.0,
-            x.iter()
-                .zip(w)
-                .map(|(xv, wv)| wv * kernel.pdf((q - xv) * inv_h))
-                .sum(),
-        ),
+        _ => (0.0, x.iter().zip(w).map(|(xv, wv)| wv * kernel.pdf((q - xv) * inv_h)).sum()),
     }
 }
 
@@ -138,16 +119,10 @@ fn tail_probability(s: &Sorted, h: f64, kernel: Kernel, q: f64, upper: bool) -> 
     let inv_h = 1.0 / h;
     // Points left of the window lie entirely below q (their kernel cdf is 1 to within e^-CUT), points
     // right of it entirely above.
-    let (outside, sign) = if upper {
-        (s.w[hi..].iter().sum::<f64>(), -1.0)
-    } else {
-        (s.w[..lo].iter().sum::<f64>(), 1.0)
-    };
-    let inside: f64 = s.x[lo..hi]
-        .iter()
-        .zip(&s.w[lo..hi])
-        .map(|(xv, wv)| wv * kernel.cdf(sign * (q - xv) * inv_h))
-        .sum();
+    let (outside, sign) =
+        if upper { (s.w[hi..].iter().sum::<f64>(), -1.0) } else { (s.w[..lo].iter().sum::<f64>(), 1.0) };
+    let inside: f64 =
+        s.x[lo..hi].iter().zip(&s.w[lo..hi]).map(|(xv, wv)| wv * kernel.cdf(sign * (q - xv) * inv_h)).sum();
     outside + inside
 }
 
@@ -169,10 +144,7 @@ fn evaluate_one(s: &Sorted, h: f64, kernel: Kernel, q: f64, quantity: Quantity) 
 
 pub(crate) fn check_bandwidth(h: f64) -> Result<()> {
     if !(h.is_finite() && h > 0.0) {
-        return Err(CoreError::invalid(
-            "bandwidth",
-            format!("must be a positive finite number, got {h}"),
-        ));
+        return Err(CoreError::invalid("bandwidth", format!("must be a positive finite number, got {h}")));
     }
     Ok(())
 }
@@ -190,17 +162,11 @@ pub fn evaluate_1d(
     control.set_total(queries.len());
     let blocks = map_blocks(queries.len(), QUERY_BLOCK, |a, b| {
         control.check()?;
-        let out: Vec<f64> = queries[a..b]
-            .iter()
-            .map(|&q| evaluate_one(s, h, kernel, q, quantity))
-            .collect();
+        let out: Vec<f64> = queries[a..b].iter().map(|&q| evaluate_one(s, h, kernel, q, quantity)).collect();
         control.advance(b - a);
         Ok(out)
     });
-    blocks
-        .into_iter()
-        .collect::<Result<Vec<_>>>()
-        .map(|v| v.concat())
+    blocks.into_iter().collect::<Result<Vec<_>>>().map(|v| v.concat())
 }
 
 /// Sort a weighted sample by position, dropping zero weights and normalising the rest to sum one.
@@ -210,24 +176,14 @@ pub fn sort_sample(x: &[f64], w: Option<&[f64]>) -> Result<(Vec<f64>, Vec<f64>)>
     let mut pairs: Vec<(f64, f64)> = match w {
         Some(w) => {
             if w.len() != n {
-                return Err(CoreError::invalid(
-                    "weights",
-                    format!("has {} values for {} samples", w.len(), n),
-                ));
+                return Err(CoreError::invalid("weights", format!("has {} values for {} samples", w.len(), n)));
             }
-            x.iter()
-                .zip(w)
-                .filter(|(_, &wv)| wv > 0.0)
-                .map(|(&a, &b)| (a, b))
-                .collect()
+            x.iter().zip(w).filter(|(_, &wv)| wv > 0.0).map(|(&a, &b)| (a, b)).collect()
         }
         None => x.iter().map(|&a| (a, 1.0)).collect(),
     };
     if pairs.is_empty() {
-        return Err(CoreError::invalid(
-            "weights",
-            "no sample has a positive weight",
-        ));
+        return Err(CoreError::invalid("weights", "no sample has a positive weight"));
     }
     // Sorting by (position, weight) makes the order, hence every sum, independent of the input order of ties.
     pairs.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
@@ -240,18 +196,13 @@ mod tests {
     use super::*;
 
     fn brute(x: &[f64], w: &[f64], h: f64, k: Kernel, q: f64) -> f64 {
-        x.iter()
-            .zip(w)
-            .map(|(a, b)| b * k.pdf((q - a) / h))
-            .sum::<f64>()
-            / h
+        x.iter().zip(w).map(|(a, b)| b * k.pdf((q - a) / h)).sum::<f64>() / h
     }
 
     #[test]
     fn windowed_sum_equals_brute_force() {
-        let raw: Vec<f64> = (0..500)
-            .map(|i| ((i * 7919) % 1000) as f64 / 97.0 - 3.0 + (i as f64 * 0.37).sin())
-            .collect();
+        let raw: Vec<f64> =
+            (0..500).map(|i| ((i * 7919) % 1000) as f64 / 97.0 - 3.0 + (i as f64 * 0.37).sin()).collect();
         let (x, w) = sort_sample(&raw, None).unwrap();
         let s = Sorted::new(&x, &w).unwrap();
         let c = Control::new();
@@ -264,18 +215,11 @@ mod tests {
             let sf = evaluate_1d(&s, 0.3, k, &qs, Quantity::Sf, &c).unwrap();
             for (i, &q) in qs.iter().enumerate() {
                 let want = brute(&x, &w, 0.3, k, q);
-                assert!(
-                    (got[i] - want).abs() <= 1e-13 * want.max(1e-300),
-                    "{name} at {q}: {} vs {want}",
-                    got[i]
-                );
+                assert!((got[i] - want).abs() <= 1e-13 * want.max(1e-300), "{name} at {q}: {} vs {want}", got[i]);
                 if want > 1e-250 {
                     assert!((log[i] - want.ln()).abs() < 1e-12, "{name} log at {q}");
                 }
-                assert!(
-                    (cdf[i] + sf[i] - 1.0).abs() < 1e-12,
-                    "{name} cdf + sf at {q}"
-                );
+                assert!((cdf[i] + sf[i] - 1.0).abs() < 1e-12, "{name} cdf + sf at {q}");
             }
         }
     }
@@ -284,20 +228,8 @@ mod tests {
     fn logpdf_finite_far_in_the_tail() {
         let (x, w) = sort_sample(&[0.0, 1.0, 2.0], None).unwrap();
         let s = Sorted::new(&x, &w).unwrap();
-        let v = evaluate_1d(
-            &s,
-            0.1,
-            Kernel::Gaussian,
-            &[1e3],
-            Quantity::LogPdf,
-            &Control::new(),
-        )
-        .unwrap();
+        let v = evaluate_1d(&s, 0.1, Kernel::Gaussian, &[1e3], Quantity::LogPdf, &Control::new()).unwrap();
         let want = -0.5 * (998.0f64 / 0.1).powi(2) - LN_SQRT_2PI - (3.0f64).ln() - 0.1f64.ln();
-        assert!(
-            (v[0] - want).abs() < 1e-9 * want.abs(),
-            "{} vs {want}",
-            v[0]
-        );
+        assert!((v[0] - want).abs() < 1e-9 * want.abs(), "{} vs {want}", v[0]);
     }
 }

@@ -17,15 +17,8 @@ pub enum Kernel {
     Laplace,
 }
 
-pub const KERNEL_NAMES: [&str; 7] = [
-    "gaussian",
-    "epanechnikov",
-    "biweight",
-    "triweight",
-    "tophat",
-    "cosine",
-    "laplace",
-];
+pub const KERNEL_NAMES: [&str; 7] =
+    ["gaussian", "epanechnikov", "biweight", "triweight", "tophat", "cosine", "laplace"];
 
 impl Kernel {
     pub fn from_name(name: &str) -> Result<Self> {
@@ -37,12 +30,7 @@ impl Kernel {
             "tophat" => Kernel::Tophat,
             "cosine" => Kernel::Cosine,
             "laplace" => Kernel::Laplace,
-            _ => {
-                return Err(CoreError::invalid(
-                    "kernel",
-                    format!("unknown kernel {name:?}; known: {KERNEL_NAMES:?}"),
-                ))
-            }
+            _ => return Err(CoreError::invalid("kernel", format!("unknown kernel {name:?}; known: {KERNEL_NAMES:?}"))),
         })
     }
 
@@ -55,9 +43,7 @@ impl Kernel {
             Kernel::Biweight => Some(7f64.sqrt()),
             Kernel::Triweight => Some(3.0),
             Kernel::Tophat => Some(3f64.sqrt()),
-            Kernel::Cosine => {
-                Some(1.0 / (1.0 - 8.0 / (std::f64::consts::PI * std::f64::consts::PI)).sqrt())
-            }
+            Kernel::Cosine => Some(1.0 / (1.0 - 8.0 / (std::f64::consts::PI * std::f64::consts::PI)).sqrt()),
         }
     }
 
@@ -73,9 +59,7 @@ impl Kernel {
         };
         match self {
             Kernel::Gaussian => (-0.5 * z * z).exp() / SQRT_2PI,
-            Kernel::Laplace => {
-                std::f64::consts::FRAC_1_SQRT_2 * (-std::f64::consts::SQRT_2 * z.abs()).exp()
-            }
+            Kernel::Laplace => std::f64::consts::FRAC_1_SQRT_2 * (-std::f64::consts::SQRT_2 * z.abs()).exp(),
             Kernel::Epanechnikov => compact(5f64.sqrt(), &|u| 0.75 * (1.0 - u * u)),
             Kernel::Biweight => compact(7f64.sqrt(), &|u| 15.0 / 16.0 * (1.0 - u * u).powi(2)),
             Kernel::Triweight => compact(3.0, &|u| 35.0 / 32.0 * (1.0 - u * u).powi(3)),
@@ -110,16 +94,14 @@ impl Kernel {
             // Antiderivatives of the polynomial kernels on [-1, u]; written in powers of (1 + u) where
             // that keeps the left tail free of cancellation.
             Kernel::Epanechnikov => compact(5f64.sqrt(), &|u| (1.0 + u).powi(2) * (2.0 - u) / 4.0),
-            Kernel::Biweight => compact(7f64.sqrt(), &|u| {
-                (1.0 + u).powi(3) * (3.0 * u * u - 9.0 * u + 8.0) / 16.0
-            }),
-            Kernel::Triweight => compact(3.0, &|u| {
-                (1.0 + u).powi(4) * (-5.0 * u.powi(3) + 20.0 * u * u - 29.0 * u + 16.0) / 32.0
-            }),
+            Kernel::Biweight => compact(7f64.sqrt(), &|u| (1.0 + u).powi(3) * (3.0 * u * u - 9.0 * u + 8.0) / 16.0),
+            Kernel::Triweight => {
+                compact(3.0, &|u| (1.0 + u).powi(4) * (-5.0 * u.powi(3) + 20.0 * u * u - 29.0 * u + 16.0) / 32.0)
+            }
             Kernel::Tophat => compact(3f64.sqrt(), &|u| 0.5 * (1.0 + u)),
-            Kernel::Cosine => compact(self.support().unwrap_or(1.0), &|u| {
-                0.5 * (1.0 + (std::f64::consts::FRAC_PI_2 * u).sin())
-            }),
+            Kernel::Cosine => {
+                compact(self.support().unwrap_or(1.0), &|u| 0.5 * (1.0 + (std::f64::consts::FRAC_PI_2 * u).sin()))
+            }
         }
     }
 }
@@ -180,11 +162,7 @@ mod tests {
             // cdf is the antiderivative of pdf
             for z in [-1.3, -0.2, 0.0, 0.7, 1.9] {
                 let num = (k.cdf(z + 1e-5) - k.cdf(z - 1e-5)) / 2e-5;
-                assert!(
-                    (num - k.pdf(z)).abs() < 1e-5,
-                    "{name} cdf' at {z}: {num} vs {}",
-                    k.pdf(z)
-                );
+                assert!((num - k.pdf(z)).abs() < 1e-5, "{name} cdf' at {z}: {num} vs {}", k.pdf(z));
             }
             assert!((k.cdf(-50.0)).abs() < 1e-300 || k.support().is_none());
             assert!((k.cdf(50.0) - 1.0).abs() < 1e-15);

@@ -20,22 +20,11 @@ pub fn gaussian_nd(
     queries: &[f64],
     control: &Control,
 ) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
-    if d == 0
-        || x.len() % d != 0
-        || queries.len() % d != 0
-        || x.len() / d != w.len()
-        || w.is_empty()
-    {
-        return Err(CoreError::invalid(
-            "samples",
-            "inconsistent multivariate shapes",
-        ));
+    if d == 0 || x.len() % d != 0 || queries.len() % d != 0 || x.len() / d != w.len() || w.is_empty() {
+        return Err(CoreError::invalid("samples", "inconsistent multivariate shapes"));
     }
     if chol.len() != d * d || (0..d).any(|i| chol[i * d + i].is_nan() || chol[i * d + i] <= 0.0) {
-        return Err(CoreError::invalid(
-            "bandwidth",
-            "the Cholesky factor must be d x d with a positive diagonal",
-        ));
+        return Err(CoreError::invalid("bandwidth", "the Cholesky factor must be d x d with a positive diagonal"));
     }
     let m = queries.len() / d;
     control.set_total(m);
@@ -59,11 +48,7 @@ pub fn gaussian_nd(
         let (mut s1, mut s2, mut top) = (0.0f64, 0.0f64, 0.0f64);
         for (dj, wv) in d2.iter().zip(w) {
             let arg = 0.5 * (dmin2 - dj);
-            let k = if arg > -700.0 {
-                wv * fast_exp(arg)
-            } else {
-                0.0
-            };
+            let k = if arg > -700.0 { wv * fast_exp(arg) } else { 0.0 };
             s1 += k;
             s2 += k * k;
             top = top.max(k);
@@ -72,19 +57,12 @@ pub fn gaussian_nd(
     };
     let blocks = map_blocks(m, QUERY_BLOCK / 4, |a, b| {
         control.check()?;
-        let out: Vec<(f64, f64, f64)> = queries[a * d..b * d]
-            .chunks_exact(d)
-            .map(per_query)
-            .collect();
+        let out: Vec<(f64, f64, f64)> = queries[a * d..b * d].chunks_exact(d).map(per_query).collect();
         control.advance(b - a);
         Ok(out)
     });
     let rows: Vec<(f64, f64, f64)> = blocks.into_iter().collect::<Result<Vec<_>>>()?.concat();
-    let mut out = (
-        Vec::with_capacity(m),
-        Vec::with_capacity(m),
-        Vec::with_capacity(m),
-    );
+    let mut out = (Vec::with_capacity(m), Vec::with_capacity(m), Vec::with_capacity(m));
     for (a, b, c) in rows {
         out.0.push(a);
         out.1.push(b);

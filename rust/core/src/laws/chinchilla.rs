@@ -8,36 +8,11 @@ use crate::fit::lse::{lse3_block, Lse3};
 pub struct Chinchilla;
 
 const PARAMS: [ParamSpec; 5] = [
-    ParamSpec {
-        name: "E",
-        transform: Transform::Log,
-        lower: -10.0,
-        upper: 10.0,
-    },
-    ParamSpec {
-        name: "A",
-        transform: Transform::Log,
-        lower: -10.0,
-        upper: 60.0,
-    },
-    ParamSpec {
-        name: "B",
-        transform: Transform::Log,
-        lower: -10.0,
-        upper: 60.0,
-    },
-    ParamSpec {
-        name: "alpha",
-        transform: Transform::Identity,
-        lower: 0.0,
-        upper: 5.0,
-    },
-    ParamSpec {
-        name: "beta",
-        transform: Transform::Identity,
-        lower: 0.0,
-        upper: 5.0,
-    },
+    ParamSpec { name: "E", transform: Transform::Log, lower: -10.0, upper: 10.0 },
+    ParamSpec { name: "A", transform: Transform::Log, lower: -10.0, upper: 60.0 },
+    ParamSpec { name: "B", transform: Transform::Log, lower: -10.0, upper: 60.0 },
+    ParamSpec { name: "alpha", transform: Transform::Identity, lower: 0.0, upper: 5.0 },
+    ParamSpec { name: "beta", transform: Transform::Identity, lower: 0.0, upper: 5.0 },
 ];
 
 /// Hoffmann et al.'s 4500-start grid (methods.md section 2), in internal coordinates (e, a, b, alpha, beta).
@@ -54,10 +29,7 @@ pub fn log_columns(cols: &Columns, names: &[&str], law: &str) -> Result<Vec<Vec<
         .map(|&name| {
             let col = cols.require(name, law)?;
             if let Some(bad) = col.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
-                return Err(CoreError::invalid(
-                    name,
-                    format!("must be finite and positive, got {bad}"),
-                ));
+                return Err(CoreError::invalid(name, format!("must be finite and positive, got {bad}")));
             }
             Ok(col.iter().map(|v| v.ln()).collect())
         })
@@ -93,15 +65,7 @@ impl Law for Chinchilla {
         let ln_n = &feats.cols[0][start..end];
         let ln_d = &feats.cols[1][start..end];
         let len = end - start;
-        let terms = Lse3 {
-            c1: a,
-            s1: -alpha,
-            x1: ln_n,
-            c2: b,
-            s2: -beta,
-            x2: ln_d,
-            c3: e,
-        };
+        let terms = Lse3 { c1: a, s1: -alpha, x1: ln_n, c2: b, s2: -beta, x2: ln_d, c3: e };
         match jac {
             None => lse3_block(&terms, space, pred, None),
             Some(jac) => {

@@ -75,9 +75,7 @@ impl<'a> Columns<'a> {
             "U" => self.u,
             _ => None,
         };
-        col.ok_or_else(|| {
-            CoreError::invalid(name, format!("the {law} law needs the column {name}"))
-        })
+        col.ok_or_else(|| CoreError::invalid(name, format!("the {law} law needs the column {name}")))
     }
 }
 
@@ -120,10 +118,7 @@ pub fn get(name: &str) -> Result<Box<dyn Law>> {
     match name {
         "power" => Ok(Box::new(Power)),
         "chinchilla" => Ok(Box::new(Chinchilla)),
-        _ => Err(CoreError::invalid(
-            "law",
-            format!("unknown law {name:?}; known: {:?}", names()),
-        )),
+        _ => Err(CoreError::invalid("law", format!("unknown law {name:?}; known: {:?}", names()))),
     }
 }
 

@@ -8,24 +8,9 @@ use crate::fit::lse::{lse3_block, Lse3};
 pub struct Power;
 
 const PARAMS: [ParamSpec; 3] = [
-    ParamSpec {
-        name: "E",
-        transform: Transform::Log,
-        lower: -10.0,
-        upper: 10.0,
-    },
-    ParamSpec {
-        name: "A",
-        transform: Transform::Log,
-        lower: -10.0,
-        upper: 60.0,
-    },
-    ParamSpec {
-        name: "alpha",
-        transform: Transform::Identity,
-        lower: 0.0,
-        upper: 5.0,
-    },
+    ParamSpec { name: "E", transform: Transform::Log, lower: -10.0, upper: 10.0 },
+    ParamSpec { name: "A", transform: Transform::Log, lower: -10.0, upper: 60.0 },
+    ParamSpec { name: "alpha", transform: Transform::Identity, lower: 0.0, upper: 5.0 },
 ];
 
 impl Law for Power {
@@ -57,15 +42,7 @@ impl Law for Power {
         let ln_x = &feats.cols[0][start..end];
         let len = end - start;
         // The second term is switched off (coefficient -inf) so the three-term kernel serves.
-        let terms = Lse3 {
-            c1: a,
-            s1: -alpha,
-            x1: ln_x,
-            c2: f64::NEG_INFINITY,
-            s2: 0.0,
-            x2: ln_x,
-            c3: e,
-        };
+        let terms = Lse3 { c1: a, s1: -alpha, x1: ln_x, c2: f64::NEG_INFINITY, s2: 0.0, x2: ln_x, c3: e };
         match jac {
             None => lse3_block(&terms, space, pred, None),
             Some(jac) => {
