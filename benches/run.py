@@ -98,8 +98,18 @@ def main() -> int:
                 f"{'yes' if ok else ('no' if ok is not None else '-'):<7} {note} {case.target}",
                 flush=True,
             )
-            rows.append({"case": case.name, "scalecore_s": t_ours, "baseline": label, "baseline_s": t_base,
-                         "ratio": ratio, "agrees": ok, "note": note, "target": case.target})
+            rows.append(
+                {
+                    "case": case.name,
+                    "scalecore_s": t_ours,
+                    "baseline": label,
+                    "baseline_s": t_base,
+                    "ratio": ratio,
+                    "agrees": ok,
+                    "note": note,
+                    "target": case.target,
+                }
+            )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
     return 0

@@ -7,9 +7,10 @@ on a parallel Rust core with the GIL released.
 
 from __future__ import annotations
 
-from . import datasets, laws, reference
+from . import bounds, datasets, laws, reference
 from ._core import __version__
-from .allocation import Allocation, allocate
+from .allocation import Allocation, allocate, compute_for_loss
+from .bootstrap import BootstrapResult, BootstrapStatisticResult, bootstrap, bootstrap_statistic
 from .errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -20,27 +21,38 @@ from .errors import (
     ScalecoreWarning,
 )
 from .fit import FitResult, fit, fit_many
+from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
 from .kde import KDE, KDEDiagnostics
 from .runs import Runs
 
 __all__ = [
     "KDE",
     "Allocation",
+    "BootstrapResult",
+    "BootstrapStatisticResult",
     "ConvergenceError",
     "ConvergenceWarning",
     "ExtrapolationWarning",
     "FitResult",
+    "FrontierResult",
     "IdentifiabilityWarning",
     "InvalidInputError",
+    "IsoflopResult",
     "KDEDiagnostics",
     "Runs",
     "ScalecoreError",
     "ScalecoreWarning",
     "__version__",
     "allocate",
+    "bootstrap",
+    "bootstrap_statistic",
+    "bounds",
+    "compute_for_loss",
     "datasets",
+    "efficient_frontier",
     "fit",
     "fit_many",
+    "isoflop",
     "laws",
     "reference",
 ]

@@ -6,6 +6,43 @@ import numpy as np
 from numpy.typing import NDArray
 
 __version__: str
+__all__ = [
+    "__version__",
+    "allocate_law",
+    "allocate_law_many",
+    "bootstrap_fit",
+    "bootstrap_indices",
+    "bootstrap_interval",
+    "bootstrap_statistic",
+    "bound_allocate",
+    "bound_evaluate",
+    "bound_evaluate_grid",
+    "compute_for_loss_law",
+    "efficient_frontier",
+    "fit_law",
+    "isoflop_bootstrap",
+    "isoflop_fit",
+    "kde_binned_grid",
+    "kde_binned_size",
+    "kde_diagnostics",
+    "kde_exact",
+    "kde_exact_nd",
+    "kde_interpolate",
+    "kde_isj",
+    "kde_loo_log_likelihood",
+    "kde_loo_ml",
+    "kde_sort",
+    "law_grid",
+    "law_info",
+    "law_names",
+    "law_predict",
+    "linear_regression_information",
+    "objective_value_grad",
+    "rate_distortion_bound",
+    "rate_distortion_sample_complexity",
+    "teacher_distinct_units",
+    "teacher_optimal_eta",
+]
 
 # --- laws and fitting (rust/python/src/fit.rs) -----------------------------------------------------
 
@@ -44,6 +81,60 @@ def fit_law(
 ) -> dict[str, Any]: ...
 
 # --- allocation and isoflop (rust/python/src/allocation.rs) -----------------------------------------
+
+def allocate_law(
+    law: str,
+    theta: list[float],
+    compute: NDArray[np.float64],
+    inference_tokens: NDArray[np.float64],
+    unique_tokens: NDArray[np.float64] | None = None,
+    flops_per_param_token: float = 6.0,
+    n_threads: int | None = None,
+) -> dict[str, Any]: ...
+def allocate_law_many(
+    law: str,
+    thetas: NDArray[np.float64],
+    compute: NDArray[np.float64],
+    inference_tokens: NDArray[np.float64],
+    unique_tokens: NDArray[np.float64] | None = None,
+    flops_per_param_token: float = 6.0,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> dict[str, Any]: ...
+def compute_for_loss_law(
+    law: str,
+    theta: list[float],
+    targets: NDArray[np.float64],
+    inference_tokens: NDArray[np.float64],
+    unique_tokens: NDArray[np.float64] | None = None,
+    flops_per_param_token: float = 6.0,
+    n_threads: int | None = None,
+) -> dict[str, Any]: ...
+def isoflop_fit(
+    ln_n: NDArray[np.float64],
+    loss: NDArray[np.float64],
+    budget: list[int],
+    ln_c: NDArray[np.float64],
+    degree: int = 2,
+    near: int | None = None,
+    weight: NDArray[np.float64] | None = None,
+) -> dict[str, Any]: ...
+def isoflop_bootstrap(
+    ln_n: NDArray[np.float64],
+    loss: NDArray[np.float64],
+    budget: list[int],
+    ln_c: NDArray[np.float64],
+    degree: int = 2,
+    near: int | None = None,
+    weight: NDArray[np.float64] | None = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> dict[str, Any]: ...
+def efficient_frontier(
+    model: list[int], ln_c: NDArray[np.float64], loss: NDArray[np.float64], n_models: int, n_grid: int = 256
+) -> dict[str, Any]: ...
 
 # (end of allocation)
 
@@ -90,7 +181,15 @@ def kde_binned_grid(
     *,
     n_threads: int | None = None,
 ) -> tuple[
-    float, float, NDArray[np.float64], NDArray[np.float64], float, float, float, NDArray[np.float64], NDArray[np.float64]
+    float,
+    float,
+    NDArray[np.float64],
+    NDArray[np.float64],
+    float,
+    float,
+    float,
+    NDArray[np.float64],
+    NDArray[np.float64],
 ]: ...
 def kde_interpolate(
     start: float,
@@ -121,8 +220,108 @@ def kde_loo_ml(
 
 # --- bootstrap (rust/python/src/bootstrap.rs) ------------------------------------------------------
 
+def bootstrap_fit(
+    law: str,
+    columns: dict[str, NDArray[np.float64]],
+    loss: NDArray[np.float64],
+    theta_hat: list[float],
+    *,
+    weight: NDArray[np.float64] | None = None,
+    objective_name: str = "huber_log",
+    delta: float = 1e-3,
+    asymmetry: float = 2.0,
+    fixed: list[tuple[int, float]] = ...,
+    ties: list[tuple[int, int]] = ...,
+    scheme: str = "pairs",
+    wild_weights: str = "rademacher",
+    group: NDArray[np.int64] | None = None,
+    seed: int = 0,
+    first: int = 0,
+    count: int = 1000,
+    robust: bool = False,
+    jackknife: NDArray[np.int64] | None = None,
+    max_iter: int = 1000,
+    ftol: float = 1e-13,
+    gtol: float = 1e-10,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> dict[str, Any]: ...
+def bootstrap_statistic(
+    samples: list[NDArray[np.float64]],
+    statistic_name: str,
+    *,
+    q: float = 0.5,
+    ddof: float = 0.0,
+    proportiontocut: float = 0.1,
+    paired: bool = False,
+    seed: int = 0,
+    first: int = 0,
+    count: int = 9999,
+    jackknife: bool = True,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> dict[str, Any]: ...
+def bootstrap_indices(
+    sizes: list[int], *, paired: bool = False, seed: int = 0, first: int = 0, count: int = 1
+) -> list[NDArray[np.uint32]]: ...
+def bootstrap_interval(
+    distribution: NDArray[np.float64],
+    theta_hat: float,
+    jackknife: list[NDArray[np.float64]],
+    level: float = 0.95,
+    method: str = "percentile",
+) -> dict[str, Any]: ...
+
 # (end of bootstrap)
 
 # --- bounds (rust/python/src/bounds.rs) ------------------------------------------------------------
+
+def bound_evaluate(
+    kind: str,
+    params: list[float],
+    p: NDArray[np.float64],
+    t: NDArray[np.float64],
+    *,
+    with_terms: bool = False,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, NDArray[np.float64] | None]: ...
+def bound_evaluate_grid(
+    kind: str,
+    params: list[float],
+    p: NDArray[np.float64],
+    t: NDArray[np.float64],
+    *,
+    n_threads: int | None = None,
+) -> NDArray[np.float64]: ...
+def bound_allocate(
+    kind: str,
+    params: list[float],
+    compute: NDArray[np.float64],
+    *,
+    numerical: bool = False,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> dict[str, NDArray[np.float64]]: ...
+def rate_distortion_bound(
+    eps: NDArray[np.float64], h: NDArray[np.float64], t: NDArray[np.float64], *, n_threads: int | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def rate_distortion_sample_complexity(
+    eps: NDArray[np.float64], h: NDArray[np.float64], target: NDArray[np.float64]
+) -> NDArray[np.float64]: ...
+def linear_regression_information(
+    d: int,
+    t: int,
+    s2: float,
+    sigma2: float,
+    n_mc: int,
+    seed: int,
+    *,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> tuple[float, float, float]: ...
+def teacher_distinct_units(kind: str, params: list[float], n: NDArray[np.float64]) -> NDArray[np.float64]: ...
+def teacher_optimal_eta(
+    kind: str, params: list[float], p: NDArray[np.float64], t: NDArray[np.float64]
+) -> NDArray[np.float64]: ...
 
 # (end of bounds)

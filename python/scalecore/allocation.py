@@ -1,31 +1,71 @@
-"""Compute-optimal allocation (methods.md section 5). Closed form for the chinchilla law:
-G = (alpha A / (beta B))^(1/(alpha+beta)), a = beta/(alpha+beta), b = alpha/(alpha+beta),
-N_opt = G (C/f)^a, D_opt = G^-1 (C/f)^b with f FLOPs per parameter-token (6)."""
+"""Compute-optimal allocation (methods.md section 5).
+
+For a fitted law, the model size N and training tokens D that minimise the predicted loss at a budget,
+under the cost C = f N D + 2 N D_inference (f FLOPs per parameter-token, 6 by default; D_inference the
+lifetime inference tokens, Sardana et al. 2023). Chinchilla without inference cost has Hoffmann et al.'s
+closed form: G = (alpha A / (beta B))^(1/(alpha+beta)), N_opt = G (C/f)^(beta/(alpha+beta)),
+D_opt = G^-1 (C/f)^(alpha/(alpha+beta)). Every other case is a bracketed 1-D minimisation along the
+iso-cost curve in the Rust core, vectorised over budgets. The data-constrained law takes the unique
+tokens U available (Muennighoff et al. 2023). `compute_for_loss` answers the inverse question.
+"""
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from . import _core
 from ._validation import FloatArray, as_float_array, positive_float
+from ._validation import n_threads as check_threads
 from .errors import ExtrapolationWarning, InvalidInputError
+from .laws import Law
+from .laws import get as _get_law
 
-__all__ = ["Allocation", "allocate", "chinchilla_allocation"]
+__all__ = ["Allocation", "allocate", "chinchilla_allocation", "compute_for_loss"]
+
+
+@functools.lru_cache(maxsize=64)
+def _law_by_name(name: str) -> Law:
+    return _get_law(name)
+
+
+def get_law(name: str) -> Law:
+    """The law called `name` (registry look-ups cached: allocation is called in tight loops)."""
+    if not isinstance(name, str):
+        return _get_law(name)
+    return _law_by_name(name)
+
+
+_STATUS = {
+    1: "the loss still falls as tokens per parameter shrink towards 1e-18 (no interior optimum)",
+    2: "the loss still falls as tokens per parameter grow towards 1e18 (no interior optimum)",
+}
 
 
 @dataclass(frozen=True)
 class Allocation:
-    """Compute-optimal model size N, tokens D and predicted loss per budget `compute`."""
+    """Compute-optimal model size N, training tokens D and predicted loss per budget `compute`.
+
+    ``compute`` is the total cost (training plus inference when ``inference_tokens`` is given). With a
+    bootstrap source, ``N_ci``, ``D_ci`` and ``loss_ci`` hold (lower, upper) percentile bounds per budget.
+    """
 
     compute: FloatArray
     N: FloatArray
     D: FloatArray
     loss: FloatArray
     extrapolated: np.ndarray[Any, np.dtype[np.bool_]]
+    law: str = "chinchilla"
+    inference_tokens: FloatArray | None = field(default=None, repr=False)
+    N_ci: FloatArray | None = field(default=None, repr=False)
+    D_ci: FloatArray | None = field(default=None, repr=False)
+    loss_ci: FloatArray | None = field(default=None, repr=False)
+    level: float | None = None
 
     @property
     def tokens_per_param(self) -> FloatArray:
@@ -35,20 +75,28 @@ class Allocation:
         return len(self.compute)
 
     def __repr__(self) -> str:
-        rows = [
-            f"  C={c:.3g}: N={n:.4g}, D={d:.4g}, D/N={d / n:.3g}, loss={lo:.4f}{' (extrapolated)' if x else ''}"
-            for c, n, d, lo, x in zip(self.compute, self.N, self.D, self.loss, self.extrapolated)
-        ]
-        return "Allocation(\n" + "\n".join(rows) + "\n)"
+        rows = []
+        columns = zip(self.compute, self.N, self.D, self.loss, self.extrapolated, strict=True)
+        for i, (c, n, d, lo, x) in enumerate(columns):
+            row = f"  C={c:.3g}: N={n:.4g}, D={d:.4g}, D/N={d / n:.3g}, loss={lo:.4f}"
+            if self.N_ci is not None:
+                row += f", N in [{self.N_ci[i, 0]:.4g}, {self.N_ci[i, 1]:.4g}]"
+            rows.append(row + (" (extrapolated)" if x else ""))
+        return f"Allocation({self.law}\n" + "\n".join(rows) + "\n)"
 
-    def to_dict(self) -> dict[str, list[float]]:
-        return {
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "compute": self.compute.tolist(),
             "N": self.N.tolist(),
             "D": self.D.tolist(),
             "loss": self.loss.tolist(),
             "tokens_per_param": self.tokens_per_param.tolist(),
         }
+        for name in ("N_ci", "D_ci", "loss_ci"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value.tolist()
+        return out
 
 
 def chinchilla_allocation(
@@ -71,34 +119,204 @@ def chinchilla_allocation(
     return n, d, loss
 
 
-def allocate(source: Any, *, compute: Any, law: str | None = None, flops_per_param_token: float = 6.0) -> Allocation:
-    """Compute-optimal allocation for budgets `compute` from a FitResult or a dict of parameters (with `law=`).
+@dataclass(frozen=True)
+class _Source:
+    law: str
+    params: dict[str, float]
+    ranges: dict[str, tuple[float, float]]
+    samples: dict[str, FloatArray] | None
 
-    Budgets whose optimal N or D falls outside the fitted data's range are flagged ``extrapolated`` and
-    raise an ExtrapolationWarning.
-    """
+
+def _source(source: Any, law: str | None) -> _Source:
     from .fit import FitResult
 
-    ranges: dict[str, tuple[float, float]] = {}
     if isinstance(source, FitResult):
-        params, law_name, ranges = source.params, source.law, source.input_ranges
-    elif isinstance(source, Mapping):
-        params, law_name = dict(source), law or "chinchilla"
-    else:
-        raise InvalidInputError(f"source: expected a FitResult or a dict of parameters, got {type(source).__name__}")
-    if law_name != "chinchilla":
-        raise InvalidInputError(f"law: allocation is implemented for chinchilla so far, got {law_name!r}")
-    c = as_float_array("compute", compute, positive=True)
-    n, d, loss = chinchilla_allocation(params, c, flops_per_param_token)
-    outside = np.zeros(len(c), dtype=bool)
-    for name, v in (("N", n), ("D", d)):
+        return _Source(source.law, dict(source.params), dict(source.input_ranges), None)
+    if isinstance(source, Mapping):
+        name = get_law(law or "chinchilla").name
+        return _Source(name, {k: float(v) for k, v in source.items()}, {}, None)
+    samples = getattr(source, "samples", None)
+    if isinstance(samples, Mapping) and isinstance(getattr(source, "law", None), str):
+        # A bootstrap result: its point estimate (``params`` or ``fit.params``) and its replicates.
+        fit = getattr(source, "fit", None)
+        params = getattr(source, "params", None) or getattr(fit, "params", None)
+        if not isinstance(params, Mapping):
+            params = {k: float(np.nanmedian(np.asarray(v, dtype=np.float64))) for k, v in samples.items()}
+        ranges = dict(getattr(fit, "input_ranges", {}) or {})
+        arrays = {k: np.asarray(v, dtype=np.float64) for k, v in samples.items()}
+        return _Source(str(source.law), {k: float(v) for k, v in params.items()}, ranges, arrays)
+    raise InvalidInputError(
+        f"source: expected a FitResult, a bootstrap result or a dict of parameters, got {type(source).__name__}"
+    )
+
+
+def _per_budget(name: str, value: Any, n: int, *, zero_ok: bool) -> FloatArray:
+    arr = as_float_array(name, value, positive=not zero_ok, nonnegative=zero_ok)
+    if arr.size == 1:
+        return np.full(n, float(arr[0]))
+    if arr.size != n:
+        raise InvalidInputError(f"{name}: needs one value or one per budget ({n}), got {arr.size}")
+    return arr
+
+
+def _inputs(src: _Source, n: int, inference_tokens: Any, unique_tokens: Any) -> tuple[FloatArray, FloatArray | None]:
+    lw = get_law(src.law)
+    inference = (
+        np.zeros(n) if inference_tokens is None else _per_budget("inference_tokens", inference_tokens, n, zero_ok=True)
+    )
+    if "U" in lw.inputs:
+        if unique_tokens is None:
+            raise InvalidInputError(f"unique_tokens: the {lw.name} law needs the unique tokens available (U)")
+        return inference, _per_budget("unique_tokens", unique_tokens, n, zero_ok=False)
+    if unique_tokens is not None:
+        raise InvalidInputError(f"unique_tokens: the {lw.name} law does not model repeated data; use data_constrained")
+    return inference, None
+
+
+def _check_status(status: Any, compute: FloatArray) -> None:
+    bad = np.flatnonzero(np.asarray(status) != 0)
+    if bad.size:
+        i = int(bad[0])
+        reason = _STATUS.get(int(status[i]), "no optimum")
+        raise InvalidInputError(
+            f"compute: no compute-optimal allocation for {bad.size} budget(s), e.g. compute={compute[i]:.6g}: {reason}"
+        )
+
+
+def _extrapolated(
+    ranges: Mapping[str, tuple[float, float]], n: FloatArray, d: FloatArray, f: float, u: FloatArray | None
+) -> Any:
+    """Budgets whose optimum lies outside the fitted runs' range of any input the law reads."""
+    values = {"N": n, "D": d, "C": f * n * d, "M": d / n}
+    if u is not None:
+        values["U"] = u
+    outside = np.zeros(len(n), dtype=bool)
+    for name, v in values.items():
         if name in ranges:
             lo, hi = ranges[name]
             outside |= (v < lo) | (v > hi)
     if outside.any():
+        names = "/".join(k for k in values if k in ranges)
         warnings.warn(
-            f"{int(outside.sum())} of {len(c)} allocations lie outside the N or D range of the fitted runs",
+            f"{int(outside.sum())} of {len(n)} allocations lie outside the {names} range of the fitted runs",
             ExtrapolationWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    return Allocation(compute=c, N=n, D=d, loss=loss, extrapolated=outside)
+    return outside
+
+
+def allocate(
+    source: Any,
+    *,
+    compute: Any,
+    law: str | None = None,
+    flops_per_param_token: float = 6.0,
+    inference_tokens: Any = None,
+    unique_tokens: Any = None,
+    level: float = 0.95,
+    n_threads: int | None = None,
+) -> Allocation:
+    """Compute-optimal N, D and loss for budgets `compute` (FLOPs; an array is vectorised).
+
+    source: a FitResult, a bootstrap result (adds percentile intervals at `level`), or a dict of
+        parameters with `law=` naming the law (default chinchilla).
+    flops_per_param_token: training FLOPs per parameter per token (C = f N D).
+    inference_tokens: lifetime inference tokens per budget (scalar or array); the budget then pays
+        2 N D_inference on top of training (Sardana et al. 2023).
+    unique_tokens: unique tokens U available, for the data_constrained law.
+    Budgets whose optimum lies outside the fitted runs' N or D range are flagged ``extrapolated`` with an
+    ExtrapolationWarning. A law with no interior optimum along the cost curve raises InvalidInputError.
+    """
+    src = _source(source, law)
+    lw = get_law(src.law)
+    c = as_float_array("compute", compute, positive=True)
+    f = positive_float("flops_per_param_token", flops_per_param_token)
+    inference, unique = _inputs(src, len(c), inference_tokens, unique_tokens)
+    theta = lw.to_internal(src.params).tolist()
+    threads = check_threads(n_threads)
+    out = _core.allocate_law(lw.name, theta, c, inference, unique, f, threads)
+    _check_status(out["status"], c)
+    n, d, loss = (np.asarray(out[k]) for k in ("N", "D", "loss"))
+    cis: dict[str, FloatArray] = {}
+    if src.samples is not None:
+        lvl = float(level)
+        if not 0 < lvl < 1:
+            raise InvalidInputError(f"level: must be between 0 and 1, got {level!r}")
+        missing = [p for p in lw.param_names if p not in src.samples]
+        if missing:
+            raise InvalidInputError(f"source: bootstrap samples lack parameters {missing}")
+        rows = np.column_stack([src.samples[p] for p in lw.param_names])
+        ok = np.all(np.isfinite(rows), axis=1) & np.all(rows[:, list(np.flatnonzero(lw.log_params))] > 0, axis=1)
+        thetas = np.ascontiguousarray([lw.to_internal(dict(zip(lw.param_names, r, strict=False))) for r in rows[ok]])
+        many = _core.allocate_law_many(lw.name, thetas, c, inference, unique, f, threads)
+        q = [100 * (1 - lvl) / 2, 100 * (1 + lvl) / 2]
+        # Replicates without an interior optimum at a budget do not enter that budget's interval.
+        usable = np.asarray(many["status"]).reshape(len(thetas), len(c)) == 0
+        for key in ("N", "D", "loss"):
+            reps = np.where(usable, np.asarray(many[key]).reshape(len(thetas), len(c)), np.nan)
+            with warnings.catch_warnings():
+                # a budget no replicate can allocate gets a NaN interval, not a warning per call
+                warnings.simplefilter("ignore", RuntimeWarning)
+                cis[key] = np.nanpercentile(reps, q, axis=0).T
+    return Allocation(
+        compute=c,
+        N=n,
+        D=d,
+        loss=loss,
+        extrapolated=_extrapolated(src.ranges, n, d, f, unique),
+        law=lw.name,
+        inference_tokens=inference if inference_tokens is not None else None,
+        N_ci=cis.get("N"),
+        D_ci=cis.get("D"),
+        loss_ci=cis.get("loss"),
+        level=float(level) if cis else None,
+    )
+
+
+def compute_for_loss(
+    source: Any,
+    loss: Any,
+    *,
+    law: str | None = None,
+    flops_per_param_token: float = 6.0,
+    inference_tokens: Any = None,
+    unique_tokens: Any = None,
+    n_threads: int | None = None,
+) -> Allocation:
+    """The least total compute whose compute-optimal allocation reaches each target `loss`.
+
+    Returns an Allocation whose ``compute`` is that least budget. A target the law cannot reach (at or
+    below its floor E, or below the plateau a limited number of unique tokens imposes) raises
+    InvalidInputError saying the lowest loss reachable.
+    """
+    src = _source(source, law)
+    lw = get_law(src.law)
+    targets = as_float_array("loss", loss, positive=True)
+    f = positive_float("flops_per_param_token", flops_per_param_token)
+    inference, unique = _inputs(src, len(targets), inference_tokens, unique_tokens)
+    theta = lw.to_internal(src.params).tolist()
+    out = _core.compute_for_loss_law(lw.name, theta, targets, inference, unique, f, check_threads(n_threads))
+    status = np.asarray(out["status"])
+    bad = np.flatnonzero(status == 3)
+    if bad.size:
+        i = int(bad[0])
+        floor = f" (the law's floor E = {src.params['E']:.6g})" if "E" in src.params else ""
+        lowest = float(out["loss"][i])
+        why = (
+            f"the lowest loss with up to 1e59 FLOPs is {lowest:.6g}"
+            if np.isfinite(lowest)
+            else "it is at or below the law's floor"
+        )
+        raise InvalidInputError(f"loss: target {float(targets[i])!r} is not reachable: {why}{floor}")
+    compute = np.asarray(out["compute"])
+    _check_status(status, compute)
+    n, d = np.asarray(out["N"]), np.asarray(out["D"])
+    return Allocation(
+        compute=compute,
+        N=n,
+        D=d,
+        loss=np.asarray(out["loss"]),
+        extrapolated=_extrapolated(src.ranges, n, d, f, unique),
+        law=lw.name,
+        inference_tokens=inference if inference_tokens is not None else None,
+    )

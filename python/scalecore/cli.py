@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -30,8 +29,10 @@ def _read(path: str, args: argparse.Namespace) -> Runs:
 
 def _print_fit(res: FitResult, seconds: float) -> None:
     print(f"law {res.law}, objective {res.objective_name} (delta {res.delta:g}), {res.n_runs} runs")
-    print(f"fitted in {seconds * 1e3:.0f} ms: {res.n_at_best} of {res.n_starts} starts at the best optimum, "
-          f"{'converged' if res.converged else 'NOT converged: ' + res.stop}")
+    print(
+        f"fitted in {seconds * 1e3:.0f} ms: {res.n_at_best} of {res.n_starts} starts at the best optimum, "
+        f"{'converged' if res.converged else 'NOT converged: ' + res.stop}"
+    )
     for name, value in res.params.items():
         print(f"  {name:>6} = {value:.6g}")
     print(f"  objective = {res.objective:.6g}; Hessian condition number {res.identifiability['condition_number']:.3g}")

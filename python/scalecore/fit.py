@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._validation import FloatArray, as_float_array, n_threads as check_threads, one_of, positive_float
+from ._validation import FloatArray, as_float_array, one_of, positive_float
+from ._validation import n_threads as check_threads
 from .errors import ConvergenceError, ConvergenceWarning, IdentifiabilityWarning, InvalidInputError
-from .laws import Law, get as get_law
+from .laws import Law
+from .laws import get as get_law
 from .runs import Runs
 
 __all__ = ["OBJECTIVES", "FitResult", "fit", "fit_many"]
@@ -34,7 +36,9 @@ def as_runs(runs: Any) -> Runs:
         return Runs(**dict(runs))
     if hasattr(runs, "columns") or hasattr(runs, "column_names"):
         return Runs.from_frame(runs)
-    raise InvalidInputError(f"runs: expected scalecore.Runs, a mapping of columns or a table, got {type(runs).__name__}")
+    raise InvalidInputError(
+        f"runs: expected scalecore.Runs, a mapping of columns or a table, got {type(runs).__name__}"
+    )
 
 
 @dataclass(frozen=True)
@@ -71,16 +75,28 @@ class FitResult:
 
     @property
     def identifiability(self) -> dict[str, Any]:
-        """Condition number of the Hessian at the optimum (free internal coordinates: logs of E, A, B
-        and the exponents) and the parameter correlations implied by its inverse."""
+        """Condition number of the Hessian at the optimum and the parameter correlations implied by its
+        inverse, in the optimiser's free coordinates: log E, the exponents, and log A, log B centred at
+        the data's mean ln N and ln D (which removes the trivial A-alpha and B-beta ridges, so what remains
+        is what the data fail to pin down). NaN correlations mark directions the data do not constrain."""
         h = np.asarray(self.hessian, dtype=np.float64)
         k = len(self.free_params)
         h = h.reshape(k, k)
+        if not np.isfinite(h).all():
+            return {
+                "condition_number": math.inf,
+                "positive_definite": False,
+                "params": self.free_params,
+                "correlations": np.full((k, k), np.nan),
+            }
         eig = np.linalg.eigvalsh(h)
         cond = float(eig[-1] / eig[0]) if eig[0] > 0 else math.inf
         cov = np.linalg.pinv(h)
-        sd = np.sqrt(np.clip(np.diag(cov), 1e-300, None))
-        corr = cov / np.outer(sd, sd)
+        with np.errstate(all="ignore"):
+            sd = np.sqrt(np.diag(cov))
+            corr = np.clip(cov / np.outer(sd, sd), -1.0, 1.0)
+        # A direction the data do not constrain at all has no meaningful correlation.
+        corr[~np.isfinite(corr)] = np.nan
         return {
             "condition_number": cond,
             "positive_definite": bool(eig[0] > 0),
@@ -141,7 +157,9 @@ def _starts(law: Law, init: Any) -> tuple[str, FloatArray | None]:
         return "starts", np.ascontiguousarray(rows, dtype=np.float64)
     arr = as_float_array("init", init, ndim=2)
     if arr.shape[1] != len(law.param_names):
-        raise InvalidInputError(f"init: starts need {len(law.param_names)} columns {law.param_names}, got {arr.shape[1]}")
+        raise InvalidInputError(
+            f"init: starts need {len(law.param_names)} columns {law.param_names}, got {arr.shape[1]}"
+        )
     rows = [law.to_internal(dict(zip(law.param_names, row))) for row in arr]
     return "starts", np.ascontiguousarray(rows, dtype=np.float64)
 
@@ -306,6 +324,13 @@ def fit_many(
         mask = np.array([lab == label for lab in labels])
         sub = Runs(**{k: v[mask] for k, v in cols.items()})
         res = fit(sub, law, **kwargs)
-        rows.append({**dict(zip(by, label)), **res.params, "objective": res.objective, "converged": res.converged,
-                     "n_runs": len(sub)})
+        rows.append(
+            {
+                **dict(zip(by, label)),
+                **res.params,
+                "objective": res.objective,
+                "converged": res.converged,
+                "n_runs": len(sub),
+            }
+        )
     return rows

@@ -41,8 +41,7 @@ class Law:
     def to_public(self, theta: Any) -> dict[str, float]:
         t = np.asarray(theta, dtype=np.float64)
         return {
-            p: float(np.exp(v)) if is_log else float(v)
-            for p, is_log, v in zip(self.param_names, self.log_params, t)
+            p: float(np.exp(v)) if is_log else float(v) for p, is_log, v in zip(self.param_names, self.log_params, t)
         }
 
     def predict(self, params: Mapping[str, float], **columns: Any) -> FloatArray:

@@ -18,13 +18,20 @@ _POSITIVE = ("N", "D", "C", "U", "M", "x")
 _COLUMNS = ("N", "D", "loss", "x", "C", "U", "M", "group", "weight")
 
 
+def _column_names(frame: Any) -> list[str]:
+    for attr in ("columns", "column_names"):
+        names = getattr(frame, attr, None)
+        if names is not None:
+            return [str(n) for n in names]
+    return [str(n) for n in frame] if isinstance(frame, Mapping) else []
+
+
 def _column_of(frame: Any, name: str) -> Any:
     """One column of a pandas, polars or pyarrow table (or any mapping of columns) as a NumPy array."""
     try:
         col = frame[name]
-    except Exception:  # noqa: BLE001  (each library raises its own missing-column error)
-        cols = getattr(frame, "columns", None) or getattr(frame, "column_names", None)
-        raise InvalidInputError(f"column {name!r} not found; the table has {list(cols or [])}") from None
+    except Exception:
+        raise InvalidInputError(f"column {name!r} not found; the table has {_column_names(frame)}") from None
     to_numpy = getattr(col, "to_numpy", None)
     if callable(to_numpy):
         return to_numpy()
@@ -166,11 +173,14 @@ class Runs:
         """From a pandas, polars or pyarrow table: ``Runs.from_frame(df, N="params", loss="loss")``.
 
         Each keyword names a Runs column (N, D, loss, x, C, U, M, group, weight) and the table's column
-        holding it. Without keywords, table columns named like Runs columns are taken as they are.
+        holding it. Without keywords, table columns named like Runs columns are taken as they are; a
+        column named ``loss`` is the loss unless another is named.
         """
+        names = _column_names(frame)
         if not mapping:
-            names = list(getattr(frame, "columns", None) or getattr(frame, "column_names", None) or [])
             mapping = {c: c for c in _COLUMNS if c in names}
+        elif "loss" not in mapping and "loss" in names:
+            mapping = {**mapping, "loss": "loss"}
         unknown = set(mapping) - set(_COLUMNS) - {"flops_per_param_token"}
         if unknown:
             raise InvalidInputError(f"mapping: unknown Runs columns {sorted(unknown)}; known: {list(_COLUMNS)}")

@@ -85,7 +85,9 @@ def objective_and_grad(
     return float(np.sum(w * rho)), (w * drho) @ jac
 
 
-def chinchilla_objective(theta: FloatArray, N: FloatArray, D: FloatArray, loss: FloatArray, delta: float = 1e-3) -> float:
+def chinchilla_objective(
+    theta: FloatArray, N: FloatArray, D: FloatArray, loss: FloatArray, delta: float = 1e-3
+) -> float:
     return objective_and_grad("chinchilla", theta, {"N": N, "D": D}, loss, delta=delta)[0]
 
 

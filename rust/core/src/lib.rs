@@ -3,11 +3,14 @@
 //! Every public function takes slices and plain structs and returns `Result<_, CoreError>`;
 //! the binding crate (`rust/python`) only converts arguments, releases the GIL and maps errors.
 
+pub mod allocation;
 pub mod bootstrap;
 pub mod bounds;
 pub mod control;
 pub mod error;
+pub mod fastmath;
 pub mod fit;
+pub mod isoflop;
 pub mod kde;
 pub mod laws;
 pub mod parallel;

@@ -9,7 +9,7 @@ use scalecore_core::laws::{self, Columns, Space, Transform};
 use crate::errors::{invalid, to_py};
 use crate::run::run;
 
-/// Borrowed input columns by name ("x", "N", "D", "U").
+/// Borrowed input columns by name ("x", "N", "D", "U", "C", "M").
 pub struct ColumnArgs<'py>(Vec<(String, PyReadonlyArray1<'py, f64>)>);
 
 impl<'py> ColumnArgs<'py> {
@@ -29,6 +29,8 @@ impl<'py> ColumnArgs<'py> {
                 "N" => c.n = Some(s),
                 "D" => c.d = Some(s),
                 "U" => c.u = Some(s),
+                "C" => c.c = Some(s),
+                "M" => c.m = Some(s),
                 _ => return Err(invalid("columns", format!("unknown input column {name:?}"))),
             }
         }
@@ -36,7 +38,7 @@ impl<'py> ColumnArgs<'py> {
     }
 }
 
-fn objective(name: &str, delta: f64, asymmetry: f64) -> PyResult<Objective> {
+pub(crate) fn objective(name: &str, delta: f64, asymmetry: f64) -> PyResult<Objective> {
     Ok(match name {
         "huber_log" => Objective::HuberLog { delta },
         "lsq" => Objective::Lsq,

@@ -64,15 +64,16 @@ where
                 Err(_) => true,
                 Ok(r) => match r {
                     Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => true,
-                Err(mpsc::RecvTimeoutError::Timeout) => false,
+                    Err(mpsc::RecvTimeoutError::Timeout) => false,
                 },
             });
             if finished {
                 break;
             }
-            let interrupted = py.check_signals().err().or_else(|| {
-                progress.and_then(|cb| cb.call1((control.done(), control.total())).err())
-            });
+            let interrupted = py
+                .check_signals()
+                .err()
+                .or_else(|| progress.and_then(|cb| cb.call1((control.done(), control.total())).err()));
             if let Some(err) = interrupted {
                 control.cancel();
                 py.detach(|| {

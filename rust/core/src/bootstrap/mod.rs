@@ -1,1 +1,24 @@
-//! bootstrap: filled in by its own issue.
+//! Bootstrap: resampled refits of scaling-law fits and bootstrap intervals of statistics
+//! (methods.md section 3).
+//!
+//! - `rng`: replicate i draws from a stream determined by (seed, i) only, so every result is
+//!   bit-identical for any thread count and any split of the replicates into chunks.
+//! - `schemes`: pairs, cluster, residual, wild and parametric replicates of a fit problem.
+//! - `refit`: the parallel refit driver (warm starts guarded against other basins, or the robust
+//!   multi-start), failed refits counted, jackknife refits for BCa.
+//! - `whitening`: coordinates in which a warm refit's first L-BFGS step is the Newton step.
+//! - `statistics`: built-in statistics streamed one resample at a time, with fast jackknives.
+//! - `intervals`: percentile, basic and BCa intervals as scipy.stats.bootstrap computes them.
+
+pub mod intervals;
+pub mod refit;
+pub mod rng;
+pub mod schemes;
+pub mod statistics;
+pub mod whitening;
+
+pub use intervals::{interval, Interval, Method};
+pub use refit::{FitBootstrap, Prepared, Refits};
+pub use schemes::{Resampler, Scheme, WildWeights};
+pub use statistics::Statistic;
+pub use whitening::Whitening;

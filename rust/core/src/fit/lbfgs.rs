@@ -108,13 +108,11 @@ where
         let found = line_search(&mut fg, &x, f, &d, slope, a0, &mut evaluations);
         let Some(next) = found else {
             if history.is_empty() {
-                // Steepest descent found no decrease: either x is optimal to machine precision
-                // or the problem is broken; the gradient test decides which we report.
-                let stop = if max_abs(&g) * max_abs(&x).max(1.0) <= 1e3 * opts.gtol * f.abs() {
-                    Stop::Step
-                } else {
-                    Stop::LineSearch
-                };
+                // Steepest descent found no decrease: either x is optimal to machine precision (the
+                // usual case, once f's rounding noise exceeds what any step can gain) or the problem is
+                // broken there. Small steps along every axis tell which we report.
+                let stop =
+                    if no_descent_nearby(&mut fg, &x, f, &mut evaluations) { Stop::Step } else { Stop::LineSearch };
                 return done(x, f, iter, evaluations, stop);
             }
             history.clear();
@@ -142,6 +140,31 @@ where
         }
     }
     done(x, f, opts.max_iter, evaluations, Stop::MaxIter)
+}
+
+/// Whether no step of relative size 1e-7 and 1e-4 along any coordinate lowers f by more than its
+/// rounding noise: the numerical test of a local minimum after the line search has given up.
+fn no_descent_nearby<F>(fg: &mut F, x: &[f64], f: f64, evaluations: &mut usize) -> bool
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    let noise = 1e-13 * f.abs();
+    let mut g = vec![0.0; x.len()];
+    let mut probe = x.to_vec();
+    for j in 0..x.len() {
+        for scale in [1e-7, 1e-4] {
+            for sign in [-1.0, 1.0] {
+                probe[j] = x[j] + sign * scale * x[j].abs().max(1.0);
+                let fp = fg(&probe, &mut g);
+                *evaluations += 1;
+                if fp < f - noise {
+                    return false;
+                }
+            }
+        }
+        probe[j] = x[j];
+    }
+    true
 }
 
 /// d = -H g by the two-loop recursion, with H0 = (s'y / y'y) I from the newest pair.
@@ -178,7 +201,15 @@ where
 }
 
 /// Strong-Wolfe line search; None when no step lowers f.
-fn line_search<F>(fg: &mut F, x: &[f64], f0: f64, d: &[f64], slope0: f64, a_init: f64, evals: &mut usize) -> Option<Point>
+fn line_search<F>(
+    fg: &mut F,
+    x: &[f64],
+    f0: f64,
+    d: &[f64],
+    slope0: f64,
+    a_init: f64,
+    evals: &mut usize,
+) -> Option<Point>
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
@@ -204,7 +235,16 @@ where
 }
 
 #[allow(clippy::too_many_arguments)]
-fn zoom<F>(fg: &mut F, x: &[f64], f0: f64, d: &[f64], slope0: f64, mut lo: Point, mut hi: Point, evals: &mut usize) -> Option<Point>
+fn zoom<F>(
+    fg: &mut F,
+    x: &[f64],
+    f0: f64,
+    d: &[f64],
+    slope0: f64,
+    mut lo: Point,
+    mut hi: Point,
+    evals: &mut usize,
+) -> Option<Point>
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {

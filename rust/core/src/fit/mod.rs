@@ -30,12 +30,19 @@ pub enum Init {
     Starts(Vec<Vec<f64>>),
 }
 
-/// Starts polished after screening in `Init::Auto`.
-const AUTO_POLISH: usize = 16;
+/// `Init::Auto` polishes the best this-many screened starts overall ...
+const AUTO_POLISH: usize = 8;
+/// ... and the best start of each of up to this-many exponent combinations.
+const AUTO_GROUPS: usize = 32;
+/// `Init::Hoffmann` minimises every grid start until an iteration gains less than this fraction of
+/// the objective, then polishes the best `POLISH` to the caller's tolerance.
+const GRID_FTOL: f64 = 1e-6;
+const POLISH: usize = 16;
 /// Above this many runs, `Init::Auto` screens and polishes on an even subsample first.
 const AUTO_SUBSAMPLE_ROWS: usize = 8192;
-/// Relative gap within which a start counts as having reached the best optimum.
-const SAME_OPTIMUM: f64 = 1e-6;
+/// Relative gap within which a start counts as having reached the best optimum (loose, because
+/// unpolished grid starts stop at a relative gain of `GRID_FTOL`).
+const SAME_OPTIMUM: f64 = 1e-5;
 
 #[derive(Debug, Clone)]
 pub struct FitOutcome {
@@ -48,9 +55,11 @@ pub struct FitOutcome {
     pub iterations: usize,
     pub evaluations: usize,
     pub n_starts: usize,
-    /// Starts whose final objective is within 1e-6 (relative) of the best.
+    /// Starts whose final objective is within 1e-5 (relative) of the best.
     pub n_at_best: usize,
     pub n_converged: usize,
+    /// Objective evaluations over all starts (the work the fit did).
+    pub total_evaluations: usize,
     /// Final objective of every start, in start order (screened-out starts are absent).
     pub start_objectives: Vec<f64>,
     /// Hessian of the objective at the optimum in the free coordinates (row-major), by central
@@ -66,28 +75,91 @@ pub struct Fitter<'p, 'a> {
     pub lbfgs: LbfgsOptions,
 }
 
+/// The law's centring (see `Law::centring`) for this data set: (coef, exponent, mean of the feature).
+/// It is a linear change of coordinates, so it moves no optimum; only the optimiser's path changes.
+/// A coefficient that is fixed or tied keeps its own coordinate.
+struct Shear(Vec<(usize, usize, f64)>);
+
+impl Shear {
+    /// Law coordinates to the optimiser's.
+    fn forward(&self, theta: &[f64]) -> Vec<f64> {
+        let mut t = theta.to_vec();
+        for &(c, e, m) in &self.0 {
+            t[c] -= m * theta[e];
+        }
+        t
+    }
+    /// The optimiser's coordinates to the law's, in place.
+    fn back(&self, t: &mut [f64]) {
+        for &(c, e, m) in &self.0 {
+            t[c] += m * t[e];
+        }
+    }
+    /// A gradient in law coordinates to the optimiser's, in place.
+    fn pull(&self, g: &mut [f64]) {
+        for &(c, e, m) in &self.0 {
+            g[e] += m * g[c];
+        }
+    }
+}
+
 impl Fitter<'_, '_> {
-    fn minimize_from(&self, problem: &Problem, theta0: &[f64], control: &Control) -> Minimum {
-        let mut theta = theta0.to_vec();
-        let mut g_theta = vec![0.0; theta.len()];
-        let fg = |z: &[f64], g_z: &mut [f64]| {
-            if control.is_cancelled() {
-                return f64::NAN;
-            }
-            self.map.expand(z, &mut theta);
-            let f = problem.value_grad(&theta, &mut g_theta);
-            self.map.pull_grad(&g_theta, g_z);
-            f
-        };
-        let z0 = self.map.reduce(theta0);
-        lbfgs::minimize(fg, &z0, &self.lbfgs)
+    fn shear(&self) -> Shear {
+        let law = self.problem.law;
+        Shear(
+            law.centring()
+                .iter()
+                .filter(|&&(c, _, _)| self.map.is_plain(c))
+                .map(|&(c, e, col)| (c, e, self.problem.feature_mean(col)))
+                .collect(),
+        )
     }
 
-    fn run_starts(&self, problem: &Problem, starts: &[Vec<f64>], control: &Control) -> Result<Vec<Minimum>> {
+    /// Objective and gradient in the optimiser's free coordinates z.
+    fn objective_in_z<'s>(
+        &'s self,
+        problem: &'s Problem,
+        shear: &'s Shear,
+    ) -> impl FnMut(&[f64], &mut [f64]) -> f64 + 's {
+        let k = self.map.n_full();
+        let (mut theta, mut g_theta) = (vec![0.0; k], vec![0.0; k]);
+        move |z: &[f64], g_z: &mut [f64]| {
+            self.map.expand(z, &mut theta);
+            shear.back(&mut theta);
+            let f = problem.value_grad(&theta, &mut g_theta);
+            shear.pull(&mut g_theta);
+            self.map.pull_grad(&g_theta, g_z);
+            f
+        }
+    }
+
+    fn to_z(&self, theta: &[f64], shear: &Shear) -> Vec<f64> {
+        self.map.reduce(&shear.forward(theta))
+    }
+
+    /// Law coordinates of an optimiser point.
+    fn to_theta(&self, z: &[f64], shear: &Shear) -> Vec<f64> {
+        let mut theta = vec![0.0; self.map.n_full()];
+        self.map.expand(z, &mut theta);
+        shear.back(&mut theta);
+        theta
+    }
+
+    /// Minimise from each optimiser point in `starts`, in parallel; results in start order.
+    fn run(
+        &self,
+        problem: &Problem,
+        starts: &[Vec<f64>],
+        opts: &LbfgsOptions,
+        control: &Control,
+    ) -> Result<Vec<Minimum>> {
+        let shear = self.shear();
         let out: Vec<Minimum> = starts
             .par_iter()
-            .map(|s| {
-                let m = self.minimize_from(problem, s, control);
+            .map(|z0| {
+                let mut fg = self.objective_in_z(problem, &shear);
+                let cancellable = |z: &[f64], g: &mut [f64]| if control.is_cancelled() { f64::NAN } else { fg(z, g) };
+                let m = lbfgs::minimize(cancellable, z0, opts);
                 control.advance(1);
                 m
             })
@@ -96,44 +168,57 @@ impl Fitter<'_, '_> {
         Ok(out)
     }
 
-    fn expand(&self, z: &[f64]) -> Vec<f64> {
-        let mut theta = vec![0.0; self.map.n_full()];
-        self.map.expand(z, &mut theta);
-        theta
-    }
-
-    /// Starts reduced to the free coordinates and expanded back, duplicates (from ties) removed.
+    /// Starts in the optimiser's coordinates, duplicates (from ties and fixes) removed.
     fn normalise_starts(&self, starts: Vec<Vec<f64>>) -> Result<Vec<Vec<f64>>> {
         let k = self.map.n_full();
+        let shear = self.shear();
         let mut seen: Vec<Vec<f64>> = Vec::new();
         for s in starts {
             if s.len() != k || s.iter().any(|v| !v.is_finite()) {
                 return Err(CoreError::invalid("init", format!("a start needs {k} finite values, got {s:?}")));
             }
-            let t = self.expand(&self.map.reduce(&s));
-            if !seen.iter().any(|u| u.iter().zip(&t).all(|(a, b)| a.to_bits() == b.to_bits())) {
-                seen.push(t);
+            let z = self.to_z(&s, &shear);
+            if !seen.iter().any(|u| u.iter().zip(&z).all(|(a, b)| a.to_bits() == b.to_bits())) {
+                seen.push(z);
             }
         }
         Ok(seen)
     }
 
     pub fn fit(&self, init: &Init, control: &Control) -> Result<FitOutcome> {
-        let law = self.problem.law;
         let (finals, n_starts) = match init {
-            Init::Hoffmann | Init::Starts(_) => {
-                let grid = match init {
-                    Init::Starts(s) => s.clone(),
-                    _ => law.default_grid(),
-                };
-                let starts = self.normalise_starts(grid)?;
+            Init::Starts(s) => {
+                let starts = self.normalise_starts(s.clone())?;
                 control.set_total(starts.len());
                 let n = starts.len();
-                (self.run_starts(self.problem, &starts, control)?, n)
+                (self.run(self.problem, &starts, &self.lbfgs, control)?, n)
             }
+            Init::Hoffmann => self.full_grid(control)?,
             Init::Auto => self.auto(control)?,
         };
         self.outcome(finals, n_starts)
+    }
+
+    /// Every grid start minimised until an iteration gains less than `GRID_FTOL` (relative), then the
+    /// best `POLISH` of them minimised to the full tolerance. Returns the polished minima first, then
+    /// the rest, so that the outcome can count how many starts reached the best optimum.
+    fn full_grid(&self, control: &Control) -> Result<(Vec<Minimum>, usize)> {
+        let starts = self.normalise_starts(self.problem.law.default_grid())?;
+        control.set_total(starts.len() + POLISH);
+        let coarse = LbfgsOptions { ftol: self.lbfgs.ftol.max(GRID_FTOL), ..self.lbfgs };
+        let mut finals = self.run(self.problem, &starts, &coarse, control)?;
+        let order = best_first(&finals);
+        let polish: Vec<Vec<f64>> = order.iter().take(POLISH).map(|&i| finals[i].x.clone()).collect();
+        let polished = self.run(self.problem, &polish, &self.lbfgs, control)?;
+        for (&i, m) in order.iter().zip(polished) {
+            finals[i] = Minimum {
+                iterations: finals[i].iterations + m.iterations,
+                evaluations: finals[i].evaluations + m.evaluations,
+                ..m
+            };
+        }
+        let n = starts.len();
+        Ok((finals, n))
     }
 
     fn auto(&self, control: &Control) -> Result<(Vec<Minimum>, usize)> {
@@ -146,36 +231,71 @@ impl Fitter<'_, '_> {
         } else {
             self.problem
         };
-        control.set_total(grid.len() / 64 + AUTO_POLISH + 1);
-        let values: Vec<f64> = grid.par_iter().map(|t| screen.value(t)).collect();
+        control.set_total(AUTO_POLISH + 3);
+        let shear = self.shear();
+        let thetas: Vec<Vec<f64>> = grid.iter().map(|z| self.to_theta(z, &shear)).collect();
+        let values: Vec<f64> = thetas.par_iter().map(|t| screen.value(t)).collect();
         control.check()?;
-        let mut order: Vec<usize> = (0..grid.len()).collect();
-        // NaN and inf sort last; ties keep grid order, so the choice is deterministic.
-        order.sort_by(|&i, &j| total_key(values[i]).total_cmp(&total_key(values[j])).then(i.cmp(&j)));
-        let picked: Vec<Vec<f64>> = order.iter().take(AUTO_POLISH).map(|&i| grid[i].clone()).collect();
-        let mut finals = self.run_starts(screen, &picked, control)?;
+        let picked: Vec<Vec<f64>> = self.screened(&values, &thetas).into_iter().map(|i| grid[i].clone()).collect();
+        let mut finals = self.run(screen, &picked, &self.lbfgs, control)?;
         if !std::ptr::eq(screen, self.problem) {
-            // Refine the best distinct subsample optima on the full table.
-            let mut idx: Vec<usize> = (0..finals.len()).collect();
-            idx.sort_by(|&i, &j| total_key(finals[i].f).total_cmp(&total_key(finals[j].f)).then(i.cmp(&j)));
-            let refine: Vec<Vec<f64>> = idx.iter().take(3).map(|&i| self.expand(&finals[i].x)).collect();
-            finals = self.run_starts(self.problem, &refine, control)?;
+            // Refine on the full table the best subsample optimum and any distinct other within 1e-3 of
+            // it (at most three): a close second could win on the full table, a distant one cannot.
+            let order = best_first(&finals);
+            let best = finals[order[0]].f;
+            let mut kept: Vec<usize> = Vec::new();
+            for &i in &order {
+                let f = finals[i].f;
+                let same_as_kept = kept.iter().any(|&j| (f - finals[j].f).abs() <= 1e-9 * f.abs());
+                if f <= best + 1e-3 * best.abs() && !same_as_kept && kept.len() < 3 {
+                    kept.push(i);
+                }
+            }
+            let refine: Vec<Vec<f64>> = kept.iter().map(|&i| finals[i].x.clone()).collect();
+            finals = self.run(self.problem, &refine, &self.lbfgs, control)?;
         }
         Ok((finals, grid.len()))
     }
 
+    /// Grid starts worth polishing, by their screening objective `values`: the best start of each
+    /// combination of exponents (the grid's non-logarithmic coordinates; basins differ mostly by their
+    /// exponents, e.g. one where a term vanishes with a huge exponent), at most `AUTO_GROUPS` of them,
+    /// plus the `AUTO_POLISH` best starts overall. Deterministic: ties keep grid order.
+    fn screened(&self, values: &[f64], grid: &[Vec<f64>]) -> Vec<usize> {
+        let exps: Vec<usize> = (0..self.problem.n_params())
+            .filter(|&j| self.problem.law.params()[j].transform == crate::laws::Transform::Identity)
+            .collect();
+        let mut order: Vec<usize> = (0..values.len()).collect();
+        order.sort_by(|&i, &j| total_key(values[i]).total_cmp(&total_key(values[j])).then(i.cmp(&j)));
+        let mut picked: Vec<usize> = order.iter().take(AUTO_POLISH).copied().collect();
+        let mut groups: Vec<Vec<u64>> = Vec::new();
+        for &i in &order {
+            let key: Vec<u64> = exps.iter().map(|&j| grid[i][j].to_bits()).collect();
+            if !groups.contains(&key) {
+                groups.push(key);
+                if !picked.contains(&i) && values[i].is_finite() {
+                    picked.push(i);
+                }
+                if groups.len() == AUTO_GROUPS {
+                    break;
+                }
+            }
+        }
+        picked
+    }
+
     fn outcome(&self, finals: Vec<Minimum>, n_starts: usize) -> Result<FitOutcome> {
-        let best = (0..finals.len())
-            .filter(|&i| finals[i].f.is_finite())
-            .min_by(|&i, &j| finals[i].f.total_cmp(&finals[j].f).then(i.cmp(&j)))
+        let best = *best_first(&finals)
+            .first()
+            .filter(|&&i| finals[i].f.is_finite())
             .ok_or_else(|| CoreError::Convergence("no start reached a finite objective".into()))?;
         let b = &finals[best];
         let tol = SAME_OPTIMUM * b.f.abs();
         let n_at_best = finals.iter().filter(|m| m.f.is_finite() && m.f - b.f <= tol).count();
         let n_converged = finals.iter().filter(|m| m.stop.converged()).count();
-        let hessian = self.hessian(&b.x);
+        let shear = self.shear();
         Ok(FitOutcome {
-            theta: self.expand(&b.x),
+            theta: self.to_theta(&b.x, &shear),
             objective: b.f,
             converged: b.stop.converged(),
             stop: b.stop,
@@ -184,22 +304,26 @@ impl Fitter<'_, '_> {
             n_starts,
             n_at_best,
             n_converged,
+            total_evaluations: finals.iter().map(|m| m.evaluations).sum(),
             start_objectives: finals.iter().map(|m| m.f).collect(),
-            hessian,
+            hessian: self.hessian_in(&b.x, &shear),
             free_index: self.map.free_names_index(),
         })
     }
 
-    /// Central differences of the analytic gradient in the free coordinates, symmetrised.
-    fn hessian(&self, z: &[f64]) -> Vec<f64> {
+    /// Hessian of the objective in the plain free coordinates (`map.reduce(theta)`, no centring), by
+    /// central differences of the analytic gradient.
+    pub fn hessian(&self, z: &[f64]) -> Vec<f64> {
+        self.hessian_in(z, &Shear(Vec::new()))
+    }
+
+    /// Central differences of the analytic gradient in the optimiser's free coordinates, symmetrised.
+    fn hessian_in(&self, z: &[f64], shear: &Shear) -> Vec<f64> {
         let k = z.len();
-        let mut theta = vec![0.0; self.map.n_full()];
-        let mut g_theta = vec![0.0; theta.len()];
+        let mut fg = self.objective_in_z(self.problem, shear);
         let mut grad_at = |z: &[f64]| {
             let mut g = vec![0.0; k];
-            self.map.expand(z, &mut theta);
-            self.problem.value_grad(&theta, &mut g_theta);
-            self.map.pull_grad(&g_theta, &mut g);
+            fg(z, &mut g);
             g
         };
         let mut h = vec![0.0; k * k];
@@ -223,6 +347,13 @@ impl Fitter<'_, '_> {
         }
         h
     }
+}
+
+/// Indices of `finals` from the lowest objective up (non-finite last, ties in start order).
+fn best_first(finals: &[Minimum]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..finals.len()).collect();
+    idx.sort_by(|&i, &j| total_key(finals[i].f).total_cmp(&total_key(finals[j].f)).then(i.cmp(&j)));
+    idx
 }
 
 fn total_key(v: f64) -> f64 {

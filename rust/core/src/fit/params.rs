@@ -105,6 +105,14 @@ impl ParamMap {
         }
     }
 
+    /// Whether parameter `j` is free and drives no other parameter (not fixed, not tied).
+    pub fn is_plain(&self, j: usize) -> bool {
+        match self.slots[j] {
+            Slot::Free(i) => self.slots.iter().filter(|s| **s == Slot::Free(i)).count() == 1,
+            Slot::Fixed(_) => false,
+        }
+    }
+
     /// For each free coordinate, the index of the first full parameter it drives.
     pub fn free_names_index(&self) -> Vec<usize> {
         let mut first = vec![usize::MAX; self.n_free];

@@ -65,7 +65,7 @@ impl Law for Chinchilla {
         let ln_n = &feats.cols[0][start..end];
         let ln_d = &feats.cols[1][start..end];
         let len = end - start;
-        let terms = Lse3 { c1: a, s1: -alpha, x1: ln_n, c2: b, s2: -beta, x2: ln_d, c3: e };
+        let terms = Lse3 { c1: a, s1: -alpha, x1: ln_n, term2: Some((b, -beta, ln_d)), c3: e };
         match jac {
             None => lse3_block(&terms, space, pred, None),
             Some(jac) => {
@@ -83,5 +83,8 @@ impl Law for Chinchilla {
     }
     fn default_grid(&self) -> Vec<Vec<f64>> {
         hoffmann_grid()
+    }
+    fn centring(&self) -> &[(usize, usize, usize)] {
+        &[(1, 3, 0), (2, 4, 1)]
     }
 }

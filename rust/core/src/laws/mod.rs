@@ -7,10 +7,22 @@
 //! predicts a block of rows at a time with its Jacobian, so that the objective loop stays generic
 //! while the transcendental work stays in tight, vectorisable loops.
 
+mod bnsl;
 mod chinchilla;
+mod data_constrained;
+mod downstream;
+mod kaplan;
+mod m4;
+mod overtrained;
 mod power;
 
+pub use bnsl::Bnsl;
 pub use chinchilla::Chinchilla;
+pub use data_constrained::DataConstrained;
+pub use downstream::Downstream;
+pub use kaplan::Kaplan;
+pub use m4::M4;
+pub use overtrained::Overtrained;
 pub use power::Power;
 
 use crate::error::{CoreError, Result};
@@ -63,16 +75,22 @@ pub struct Columns<'a> {
     pub n: Option<&'a [f64]>,
     pub d: Option<&'a [f64]>,
     pub u: Option<&'a [f64]>,
+    /// Training compute C (FLOPs).
+    pub c: Option<&'a [f64]>,
+    /// Tokens per parameter M = D / N.
+    pub m: Option<&'a [f64]>,
 }
 
 impl<'a> Columns<'a> {
-    /// The column `name` ("x", "N", "D", "U"), or an error saying the law needs it.
+    /// The column `name` ("x", "N", "D", "U", "C", "M"), or an error saying the law needs it.
     pub fn require(&self, name: &str, law: &str) -> Result<&'a [f64]> {
         let col = match name {
             "x" => self.x,
             "N" => self.n,
             "D" => self.d,
             "U" => self.u,
+            "C" => self.c,
+            "M" => self.m,
             _ => None,
         };
         col.ok_or_else(|| CoreError::invalid(name, format!("the {law} law needs the column {name}")))
@@ -95,6 +113,7 @@ pub trait Law: Send + Sync {
     fn features(&self, cols: &Columns) -> Result<Features>;
     /// Predictions for rows `start..end` in `space`; when `jac` is given, the derivatives with respect
     /// to the internal parameters, parameter-major: `jac[j * (end - start) + i]`.
+    #[allow(clippy::too_many_arguments)]
     fn predict_block(
         &self,
         theta: &[f64],
@@ -108,6 +127,14 @@ pub trait Law: Send + Sync {
     /// Default multi-start grid (internal coordinates), one start per row.
     fn default_grid(&self) -> Vec<Vec<f64>>;
 
+    /// Terms of the form `theta[coef] - theta[exponent] * feature[col]` as (coef, exponent, col). The
+    /// optimiser moves `theta[coef] - theta[exponent] * mean(feature[col])` instead of `theta[coef]`,
+    /// which removes the near-perfect correlation of a coefficient with its exponent (the A-alpha and
+    /// B-beta ridges: ln N is about 20 far from zero) and so most of the objective's ill-conditioning.
+    fn centring(&self) -> &[(usize, usize, usize)] {
+        &[]
+    }
+
     fn n_params(&self) -> usize {
         self.params().len()
     }
@@ -118,12 +145,19 @@ pub fn get(name: &str) -> Result<Box<dyn Law>> {
     match name {
         "power" => Ok(Box::new(Power)),
         "chinchilla" => Ok(Box::new(Chinchilla)),
+        "kaplan" => Ok(Box::new(Kaplan)),
+        "overtrained" => Ok(Box::new(Overtrained)),
+        "downstream" => Ok(Box::new(Downstream)),
+        "data_constrained" => Ok(Box::new(DataConstrained)),
+        "bnsl" => Ok(Box::new(Bnsl::new(1))),
+        "bnsl2" => Ok(Box::new(Bnsl::new(2))),
+        "m4" => Ok(Box::new(M4)),
         _ => Err(CoreError::invalid("law", format!("unknown law {name:?}; known: {:?}", names()))),
     }
 }
 
 pub fn names() -> Vec<&'static str> {
-    vec!["power", "chinchilla"]
+    vec!["power", "chinchilla", "kaplan", "overtrained", "downstream", "data_constrained", "bnsl", "m4", "bnsl2"]
 }
 
 /// Cartesian product of per-parameter value lists, the last parameter varying fastest.

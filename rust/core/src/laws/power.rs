@@ -41,14 +41,13 @@ impl Law for Power {
         let (e, a, alpha) = (theta[0], theta[1], theta[2]);
         let ln_x = &feats.cols[0][start..end];
         let len = end - start;
-        // The second term is switched off (coefficient -inf) so the three-term kernel serves.
-        let terms = Lse3 { c1: a, s1: -alpha, x1: ln_x, c2: f64::NEG_INFINITY, s2: 0.0, x2: ln_x, c3: e };
+        let terms = Lse3 { c1: a, s1: -alpha, x1: ln_x, term2: None, c3: e };
         match jac {
             None => lse3_block(&terms, space, pred, None),
             Some(jac) => {
                 let (j_e, rest) = jac.split_at_mut(len);
                 let (j_a, j_alpha) = rest.split_at_mut(len);
-                let mut unused = vec![0.0; len];
+                let mut unused: [f64; 0] = [];
                 lse3_block(&terms, space, pred, Some([j_a, &mut unused, j_e]));
                 for i in 0..len {
                     j_alpha[i] = -ln_x[i] * j_a[i];
@@ -61,5 +60,8 @@ impl Law for Power {
         let a = [0.0, 5.0, 10.0, 15.0, 20.0, 25.0];
         let alpha = [0.0, 0.5, 1.0, 1.5, 2.0];
         cartesian_grid(&[&e, &a, &alpha])
+    }
+    fn centring(&self) -> &[(usize, usize, usize)] {
+        &[(1, 2, 0)]
     }
 }

@@ -1,0 +1,270 @@
+"""IsoFLOP analysis (Hoffmann et al. 2022, approach 2) and the efficient frontier (approach 1);
+methods.md section 6.
+
+`isoflop` groups runs by compute budget C, fits per budget a polynomial (parabola, or cubic with
+``degree=3``) of loss against ln N, and takes its minimum as N_opt(C); then fits N_opt = k C^a by least
+squares in log-log. D_opt = C / (f N_opt) and the loss at the optimum come with it.
+
+What the default does on wide, asymmetric sweeps: each budget's polynomial is fitted only to the runs of
+the ``near`` model sizes closest to the lowest observed loss (7 for a parabola, 9 for a cubic, split
+evenly between the two sides when the sweep allows). Far up a valley wall the loss is not quadratic in
+ln N, and a polynomial through every run of a wide, lopsided sweep moves the minimum towards the longer
+wall; near the minimum any smooth valley is close to quadratic, so the local fit is nearly unbiased at
+the price of some variance. Measured on sweeps simulated from Hoffmann et al.'s law (8 budgets, one fixed
+grid of model sizes spanning 3 decades, so each budget's sweep is lopsided; 0.1 % noise, 40 seeds): bias
+of the exponent a was +0.0000 (sd 0.0027) for the default, -0.0023 (sd 0.0016) for a parabola through
+every run and -0.0127 (sd 0.0033) for a cubic through every run. ``near=None`` fits every run (the
+textbook approach 2). When the sweep is centred on the optimum the exponent is unbiased either way, but
+N_opt itself is not: a parabola through a wide centred sweep over-estimates N_opt by about 5 % when
+alpha != beta, and ``degree=3`` removes that. Budgets are refused, with the reason, when they have fewer
+than 3 distinct model sizes (4 for a cubic), their lowest run is the smallest or largest model (no
+interior minimum), or the fitted curve's minimum is missing or outside the runs fitted.
+
+With ``n_resamples > 0`` the runs of each budget are resampled with replacement, every budget and the
+log-log line are refitted per replicate (both stages), and percentile intervals are reported. A replicate
+in which some budget loses its interior minimum is counted in ``n_failed`` and left out of the exponent's
+interval (so the interval is conditional on a bracketed minimum; many failures mean the sweeps are too
+narrow or too noisy). Replicate i draws from its own ChaCha8 stream (seed, i): the same answer for any
+thread count.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._validation import FloatArray
+from ._validation import n_threads as check_threads
+from .errors import InvalidInputError
+from .runs import Runs
+
+__all__ = ["FrontierResult", "IsoflopResult", "efficient_frontier", "isoflop"]
+
+
+def _ci(values: FloatArray, level: float) -> tuple[float, float]:
+    ok = values[np.isfinite(values)]
+    if ok.size == 0:
+        return (math.nan, math.nan)
+    lo, hi = np.percentile(ok, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+    return (float(lo), float(hi))
+
+
+@dataclass(frozen=True)
+class IsoflopResult:
+    """Per-budget optima and the scaling of N_opt with compute: N_opt = coefficient * C^exponent."""
+
+    C: FloatArray
+    N_opt: FloatArray
+    D_opt: FloatArray
+    loss_opt: FloatArray
+    exponent: float
+    coefficient: float
+    degree: int
+    near: int | None
+    flops_per_param_token: float = 6.0
+    skipped: tuple[tuple[float, str], ...] = ()
+    level: float | None = None
+    exponent_ci: tuple[float, float] | None = None
+    N_opt_ci: FloatArray | None = field(default=None, repr=False)
+    exponent_samples: FloatArray | None = field(default=None, repr=False)
+    n_resamples: int = 0
+    n_failed: int = 0
+
+    @property
+    def data_exponent(self) -> float:
+        """b in D_opt ~ C^b (= 1 - a, since D = C / (f N))."""
+        return 1.0 - self.exponent
+
+    def predict_N_opt(self, compute: Any) -> FloatArray:  # noqa: N802  (the field's own symbol)
+        """N_opt at other budgets from the fitted power law."""
+        c = np.asarray(compute, dtype=np.float64)
+        return np.asarray(self.coefficient * c**self.exponent, dtype=np.float64)
+
+    def __repr__(self) -> str:
+        ci = ""
+        if self.exponent_ci is not None:
+            lo, hi = self.exponent_ci
+            ci = f" [{lo:.4f}, {hi:.4f}] ({self.level:.0%}, {self.n_resamples} resamples)"
+        how = "every run" if self.near is None else f"{self.near} sizes around each minimum"
+        lines = [f"IsoflopResult(degree {self.degree} on {how}: N_opt ~ C^{self.exponent:.4f}{ci}"]
+        for c, n, d, lo in zip(self.C, self.N_opt, self.D_opt, self.loss_opt, strict=False):
+            lines.append(f"  C={c:.3g}: N_opt={n:.4g}, D_opt={d:.4g}, loss={lo:.4f}")
+        for c, why in self.skipped:
+            lines.append(f"  C={c:.3g}: skipped, {why}")
+        return "\n".join(lines) + "\n)"
+
+
+def _budgets(C: FloatArray) -> tuple[FloatArray, list[int]]:
+    """Budgets as groups of runs whose C agree to 1e-6 relative: (geometric-mean C per budget, index per run)."""
+    lc = np.log(C)
+    order = np.argsort(lc, kind="stable")
+    index = np.empty(len(C), dtype=np.int64)
+    b = -1
+    prev = -np.inf
+    for i in order:
+        if lc[i] - prev > 1e-6:
+            b += 1
+        index[i] = b
+        prev = lc[i]
+    ln_c = np.array([lc[index == k].mean() for k in range(b + 1)])
+    return np.exp(ln_c), index.tolist()
+
+
+def isoflop(
+    runs: Any,
+    degree: int = 2,
+    *,
+    near: int | str | None = "auto",
+    n_resamples: int = 0,
+    level: float = 0.95,
+    seed: int = 0,
+    skip_bad: bool = False,
+    n_threads: int | None = None,
+    progress: Any = None,
+) -> IsoflopResult:
+    """IsoFLOP analysis of `runs` (needs N, loss and C, or N and D from which C = f N D).
+
+    degree: 2 (parabola) or 3 (cubic) of loss against ln N per budget.
+    near: distinct model sizes fitted around each budget's lowest run ("auto": 7 for a parabola, 9 for a
+        cubic; None: every run). See the module docstring for why.
+    n_resamples: bootstrap replicates through both stages (0: none); `level` for the intervals.
+    skip_bad: leave out budgets without a usable minimum (listed in ``skipped``) instead of raising.
+    The runs' ``weight`` column, when present, weights each budget's polynomial fit (zero drops a run).
+    """
+    from .fit import as_runs
+
+    r: Runs = as_runs(runs)
+    if degree not in (2, 3) or isinstance(degree, bool):
+        raise InvalidInputError(f"degree: must be 2 or 3, got {degree!r}")
+    if near == "auto":
+        near_k: int | None = 2 * degree + 3
+    elif near is None:
+        near_k = None
+    elif isinstance(near, int) and not isinstance(near, bool) and near >= 3:
+        near_k = near
+    else:
+        raise InvalidInputError(f"near: must be 'auto', None or an integer >= 3, got {near!r}")
+    if not isinstance(n_resamples, int) or isinstance(n_resamples, bool) or n_resamples < 0:
+        raise InvalidInputError(f"n_resamples: must be a non-negative integer, got {n_resamples!r}")
+    if not 0 < float(level) < 1:
+        raise InvalidInputError(f"level: must be between 0 and 1, got {level!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InvalidInputError(f"seed: must be a non-negative integer, got {seed!r}")
+    for col in ("N", "C"):
+        if not r.has(col):
+            raise InvalidInputError(f"runs: isoflop needs column {col} (or N and D); the runs have {r.columns}")
+    f = r.flops_per_param_token
+    C_all, index = _budgets(r.C)
+    ln_n = np.log(r.N)
+    fit = _core.isoflop_fit(ln_n, r.loss, index, np.log(C_all), degree, near_k, r.weight)
+    refused = np.asarray(fit["refusal"]) != 0
+    skipped = tuple((float(C_all[b]), str(fit["messages"][b])) for b in np.flatnonzero(refused))
+    if skipped and not skip_bad:
+        text = "; ".join(f"C={c:.4g} {why}" for c, why in skipped)
+        raise InvalidInputError(
+            f"runs: {len(skipped)} budget(s) have no usable minimum: {text} (skip_bad=True drops them)"
+        )
+    keep = np.flatnonzero(~refused)
+    if keep.size < 2:
+        raise InvalidInputError(
+            f"runs: the power law N_opt ~ C^a needs at least 2 budgets with a minimum, got {keep.size}"
+        )
+    remap = {int(b): i for i, b in enumerate(keep)}
+    rows = [i for i, b in enumerate(index) if b in remap]
+    sub_index = [remap[index[i]] for i in rows]
+    ln_c = np.log(C_all[keep])
+    sub = (np.ascontiguousarray(ln_n[rows]), np.ascontiguousarray(r.loss[rows]), sub_index, ln_c)
+    weight = None if r.weight is None else np.ascontiguousarray(r.weight[rows])
+    fit = _core.isoflop_fit(*sub, degree, near_k, weight)
+    n_opt = np.exp(np.asarray(fit["ln_n_opt"]))
+    C = C_all[keep]
+    boot: dict[str, Any] = {}
+    if n_resamples > 0:
+        out = _core.isoflop_bootstrap(
+            *sub, degree, near_k, weight, n_resamples, seed, check_threads(n_threads), progress
+        )
+        samples = np.asarray(out["exponent"])
+        per = np.exp(np.asarray(out["ln_n_opt"]).reshape(n_resamples, len(C)))
+        boot = {
+            "level": float(level),
+            "exponent_ci": _ci(samples, float(level)),
+            "N_opt_ci": np.array([_ci(per[:, b], float(level)) for b in range(len(C))]),
+            "exponent_samples": samples,
+            "n_resamples": n_resamples,
+            "n_failed": int(out["n_failed"]),
+        }
+    return IsoflopResult(
+        C=C,
+        N_opt=n_opt,
+        D_opt=C / (f * n_opt),
+        loss_opt=np.asarray(fit["loss_opt"]),
+        exponent=float(fit["exponent"]),
+        coefficient=float(np.exp(fit["intercept"])),
+        degree=degree,
+        near=near_k,
+        flops_per_param_token=f,
+        skipped=skipped,
+        **boot,
+    )
+
+
+@dataclass(frozen=True)
+class FrontierResult:
+    """Efficient frontier of training curves: lowest loss per compute and the model size reaching it,
+    with N_opt = coefficient * C^exponent and L(C) = E + A C^-alpha fitted along it."""
+
+    C: FloatArray
+    loss: FloatArray
+    N: FloatArray
+    exponent: float
+    coefficient: float
+    E: float
+    A: float
+    alpha: float
+
+    def __repr__(self) -> str:
+        return (
+            f"FrontierResult({len(self.C)} points, C {self.C[0]:.3g}..{self.C[-1]:.3g}: N_opt ~ C^{self.exponent:.4f}, "
+            f"L(C) = {self.E:.4g} + {self.A:.4g} C^-{self.alpha:.4f})"
+        )
+
+
+def efficient_frontier(
+    runs: Any, *, n_grid: int = 256, objective: str = "lsq_log", n_threads: int | None = None
+) -> FrontierResult:
+    """Approach 1: `runs` hold points of training curves (N, C or D so far, loss); each distinct N (or
+    ``group``, when given) is one model. At `n_grid` log-spaced computes the lowest interpolated loss
+    over models forms the frontier; N_opt ~ C^a is fitted by least squares in log-log over the frontier
+    points and L(C) = E + A C^-alpha by `sc.fit` with the power law and `objective` (least squares on
+    log residuals by default: the frontier is a smooth curve, not a set of noisy runs)."""
+    from .fit import as_runs, fit
+
+    r = as_runs(runs)
+    if not isinstance(n_grid, int) or isinstance(n_grid, bool) or n_grid < 2:
+        raise InvalidInputError(f"n_grid: must be an integer >= 2, got {n_grid!r}")
+    for col in ("N", "C"):
+        if not r.has(col):
+            raise InvalidInputError(f"runs: the frontier needs column {col} (or N and D); the runs have {r.columns}")
+    keys = r.group if r.group is not None else r.N
+    labels, model = np.unique(keys, return_inverse=True)
+    sizes = np.array([r.N[model == m][0] for m in range(len(labels))])
+    out = _core.efficient_frontier(model.astype(np.int64).tolist(), np.log(r.C), r.loss, len(labels), n_grid)
+    C = np.exp(np.asarray(out["ln_c"]))
+    loss = np.asarray(out["loss"])
+    N = sizes[np.asarray(out["model"], dtype=np.int64)]
+    a, k = np.polyfit(np.log(C), np.log(N), 1)
+    law = fit(Runs(x=C, loss=loss), "power", objective=objective, n_threads=n_threads)
+    return FrontierResult(
+        C=C,
+        loss=loss,
+        N=N,
+        exponent=float(a),
+        coefficient=float(np.exp(k)),
+        E=law.params["E"],
+        A=law.params["A"],
+        alpha=law.params["alpha"],
+    )

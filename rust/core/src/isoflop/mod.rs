@@ -1,0 +1,280 @@
+//! IsoFLOP analysis (Hoffmann et al. 2022, approach 2) and the efficient frontier of training curves
+//! (approach 1); methods.md section 6.
+//!
+//! Approach 2: per budget, a polynomial of loss against ln N and its minimum N_opt(C) (`polynomial`);
+//! then ln N_opt = ln k + a ln C by ordinary least squares. The bootstrap resamples runs within each
+//! budget, refits every budget and the power law, so both stages' uncertainty reaches the interval of a.
+
+mod frontier;
+mod polynomial;
+
+pub use frontier::{efficient_frontier, Frontier};
+pub use polynomial::{budget_minimum, Refusal};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::control::Control;
+use crate::error::{CoreError, Result};
+
+/// Runs of an IsoFLOP sweep: ln N, loss and the budget index of each run; ln C of each budget.
+#[derive(Debug, Clone, Copy)]
+pub struct Sweep<'a> {
+    pub ln_n: &'a [f64],
+    pub loss: &'a [f64],
+    pub budget: &'a [usize],
+    pub ln_c: &'a [f64],
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// 2 (parabola) or 3 (cubic).
+    pub degree: usize,
+    /// Distinct model sizes fitted around each budget's lowest run; None for every run.
+    pub near: Option<usize>,
+}
+
+/// The runs of each budget, in input order.
+fn rows_by_budget(sweep: &Sweep) -> Result<Vec<Vec<usize>>> {
+    let nb = sweep.ln_c.len();
+    let n = sweep.ln_n.len();
+    if sweep.loss.len() != n || sweep.budget.len() != n {
+        return Err(CoreError::invalid("runs", "ln N, loss and budget columns differ in length"));
+    }
+    for (name, col) in [("N", sweep.ln_n), ("loss", sweep.loss), ("C", sweep.ln_c)] {
+        if let Some(bad) = col.iter().find(|v| !v.is_finite()) {
+            return Err(CoreError::invalid(name, format!("must be finite, got {bad}")));
+        }
+    }
+    let mut rows = vec![Vec::new(); nb];
+    for (i, &b) in sweep.budget.iter().enumerate() {
+        rows.get_mut(b).ok_or_else(|| CoreError::invalid("budget", format!("index {b} out of range")))?.push(i);
+    }
+    Ok(rows)
+}
+
+fn check_options(opts: &Options) -> Result<()> {
+    if !(opts.degree == 2 || opts.degree == 3) {
+        return Err(CoreError::invalid("degree", format!("must be 2 or 3, got {}", opts.degree)));
+    }
+    Ok(())
+}
+
+/// Minimum of every budget under run weights `w`.
+fn fit_all(
+    sweep: &Sweep,
+    rows: &[Vec<usize>],
+    w: &[f64],
+    opts: &Options,
+) -> Vec<std::result::Result<(f64, f64), Refusal>> {
+    rows.iter()
+        .map(|r| {
+            let x: Vec<f64> = r.iter().map(|&i| sweep.ln_n[i]).collect();
+            let y: Vec<f64> = r.iter().map(|&i| sweep.loss[i]).collect();
+            let ww: Vec<f64> = r.iter().map(|&i| w[i]).collect();
+            budget_minimum(&x, &y, &ww, opts.degree, opts.near)
+        })
+        .collect()
+}
+
+/// Ordinary least squares of y on x: (slope, intercept).
+pub fn line_fit(x: &[f64], y: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let mx = x.iter().sum::<f64>() / n;
+    let my = y.iter().sum::<f64>() / n;
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = x.iter().map(|a| (a - mx) * (a - mx)).sum();
+    let slope = sxy / sxx;
+    (slope, my - slope * mx)
+}
+
+#[derive(Debug, Clone)]
+pub struct IsoflopFit {
+    /// Per budget: Ok((ln N_opt, loss at the minimum)) or why not.
+    pub budgets: Vec<std::result::Result<(f64, f64), Refusal>>,
+    /// a and ln k of N_opt = k C^a over the budgets that have a minimum (NaN if fewer than two).
+    pub exponent: f64,
+    pub intercept: f64,
+}
+
+fn exponent_of(ln_c: &[f64], minima: &[std::result::Result<(f64, f64), Refusal>]) -> (f64, f64) {
+    let (xs, ys): (Vec<f64>, Vec<f64>) =
+        minima.iter().zip(ln_c).filter_map(|(m, &c)| m.as_ref().ok().map(|&(x, _)| (c, x))).unzip();
+    if xs.len() < 2 {
+        return (f64::NAN, f64::NAN);
+    }
+    line_fit(&xs, &ys)
+}
+
+/// Validated per-run weights (all ones when none are given).
+fn run_weights(sweep: &Sweep, weights: Option<&[f64]>) -> Result<Vec<f64>> {
+    let n = sweep.ln_n.len();
+    match weights {
+        Some(w) => {
+            if w.len() != n {
+                return Err(CoreError::invalid("weight", format!("has {} values, expected {n}", w.len())));
+            }
+            if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+                return Err(CoreError::invalid("weight", format!("must be finite and non-negative, got {bad}")));
+            }
+            Ok(w.to_vec())
+        }
+        None => Ok(vec![1.0; n]),
+    }
+}
+
+/// Per-budget minima and the power law; `weights` (one per run, non-negative) weight the polynomial
+/// fits, a zero dropping a run.
+pub fn isoflop(sweep: &Sweep, opts: &Options, weights: Option<&[f64]>) -> Result<IsoflopFit> {
+    check_options(opts)?;
+    let rows = rows_by_budget(sweep)?;
+    let w = run_weights(sweep, weights)?;
+    let budgets = fit_all(sweep, &rows, &w, opts);
+    let (exponent, intercept) = exponent_of(sweep.ln_c, &budgets);
+    Ok(IsoflopFit { budgets, exponent, intercept })
+}
+
+#[derive(Debug, Clone)]
+pub struct IsoflopBootstrap {
+    /// a and ln k per replicate (NaN where a budget had no minimum in that replicate).
+    pub exponent: Vec<f64>,
+    pub intercept: Vec<f64>,
+    /// ln N_opt and loss at the minimum, replicate-major (`[r * n_budgets + b]`), NaN where refused.
+    pub ln_n_opt: Vec<f64>,
+    pub loss_opt: Vec<f64>,
+    pub n_failed: usize,
+}
+
+/// One bootstrap replicate: a, ln k and each budget's (ln N_opt, loss at it).
+type Replicate = (f64, f64, Vec<(f64, f64)>);
+
+/// Bootstrap of both stages: replicate r resamples each budget's runs with replacement (as many as it
+/// has; a run drawn k times weighs k times its own weight), drawing from ChaCha8 seeded with `seed` on stream r, so replicates are identical for any
+/// thread count or split.
+pub fn isoflop_bootstrap(
+    sweep: &Sweep,
+    opts: &Options,
+    weights: Option<&[f64]>,
+    n_resamples: usize,
+    seed: u64,
+    control: &Control,
+) -> Result<IsoflopBootstrap> {
+    check_options(opts)?;
+    let rows = rows_by_budget(sweep)?;
+    let base = run_weights(sweep, weights)?;
+    let nb = rows.len();
+    control.set_total(n_resamples);
+    let reps: Vec<Replicate> = (0..n_resamples)
+        .into_par_iter()
+        .map(|r| {
+            if control.is_cancelled() {
+                return (f64::NAN, f64::NAN, vec![(f64::NAN, f64::NAN); nb]);
+            }
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(r as u64);
+            let mut w = vec![0.0; sweep.ln_n.len()];
+            for budget_rows in &rows {
+                for _ in 0..budget_rows.len() {
+                    let i = budget_rows[rng.random_range(0..budget_rows.len())];
+                    w[i] += base[i];
+                }
+            }
+            let minima = fit_all(sweep, &rows, &w, opts);
+            let failed = minima.iter().any(|m| m.is_err());
+            let (a, k) = if failed { (f64::NAN, f64::NAN) } else { exponent_of(sweep.ln_c, &minima) };
+            let per: Vec<(f64, f64)> = minima.iter().map(|m| m.unwrap_or((f64::NAN, f64::NAN))).collect();
+            control.advance(1);
+            (a, k, per)
+        })
+        .collect();
+    control.check()?;
+    let mut out = IsoflopBootstrap {
+        exponent: Vec::with_capacity(n_resamples),
+        intercept: Vec::with_capacity(n_resamples),
+        ln_n_opt: Vec::with_capacity(n_resamples * nb),
+        loss_opt: Vec::with_capacity(n_resamples * nb),
+        n_failed: 0,
+    };
+    for (a, k, per) in reps {
+        out.n_failed += usize::from(!a.is_finite());
+        out.exponent.push(a);
+        out.intercept.push(k);
+        for (x, l) in per {
+            out.ln_n_opt.push(x);
+            out.loss_opt.push(l);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parabola_sweep() -> (Vec<f64>, Vec<f64>, Vec<usize>, Vec<f64>) {
+        // Exact parabolas with minima at ln N = 18 + 0.5 b, budgets ln C = 40 + b: slope 0.5.
+        let (mut x, mut y, mut budget) = (Vec::new(), Vec::new(), Vec::new());
+        for b in 0..5 {
+            let centre = 18.0 + 0.5 * b as f64;
+            for k in 0..9 {
+                let xi = centre - 1.7 + 0.4 * k as f64;
+                x.push(xi);
+                y.push(3.0 - 0.1 * b as f64 + 0.05 * (xi - centre).powi(2));
+                budget.push(b);
+            }
+        }
+        (x, y, budget, (0..5).map(|b| 40.0 + b as f64).collect())
+    }
+
+    #[test]
+    fn exact_parabolas_give_exact_minima() {
+        let (x, y, budget, ln_c) = parabola_sweep();
+        let sweep = Sweep { ln_n: &x, loss: &y, budget: &budget, ln_c: &ln_c };
+        for opts in [Options { degree: 2, near: None }, Options { degree: 3, near: Some(5) }] {
+            let fit = isoflop(&sweep, &opts, None).unwrap();
+            for (b, m) in fit.budgets.iter().enumerate() {
+                let (xo, lo) = m.unwrap();
+                assert!((xo - (18.0 + 0.5 * b as f64)).abs() < 1e-9);
+                assert!((lo - (3.0 - 0.1 * b as f64)).abs() < 1e-12);
+            }
+            assert!((fit.exponent - 0.5).abs() < 1e-10);
+        }
+    }
+
+    #[test]
+    fn refusals() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        let w = [1.0; 4];
+        assert_eq!(budget_minimum(&x, &[4.0, 3.0, 2.0, 1.0], &w, 2, None), Err(Refusal::MinimumAtEdge));
+        assert_eq!(
+            budget_minimum(&x[..2], &[2.0, 1.0], &w[..2], 2, None),
+            Err(Refusal::TooFewPoints { have: 2, need: 3 })
+        );
+        assert_eq!(
+            budget_minimum(&x[..3], &[2.0, 1.0, 2.0], &w[..3], 3, None),
+            Err(Refusal::TooFewPoints { have: 3, need: 4 })
+        );
+        assert!(budget_minimum(&x, &[2.0, 1.0, 1.5, 2.5], &w, 2, None).is_ok());
+    }
+
+    #[test]
+    fn bootstrap_is_deterministic_across_thread_counts() {
+        let (x, mut y, budget, ln_c) = parabola_sweep();
+        for (i, v) in y.iter_mut().enumerate() {
+            *v += 0.003 * ((i * 7919 % 101) as f64 / 101.0 - 0.5);
+        }
+        let sweep = Sweep { ln_n: &x, loss: &y, budget: &budget, ln_c: &ln_c };
+        let opts = Options { degree: 2, near: Some(7) };
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| isoflop_bootstrap(&sweep, &opts, None, 64, 11, &Control::new()).unwrap())
+        };
+        let (one, two) = (run(1), run(2));
+        assert_eq!(
+            one.exponent.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            two.exponent.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        assert!(one.exponent.iter().filter(|v| v.is_finite()).count() > 50);
+    }
+}
