@@ -8,8 +8,8 @@ use rustfft::FftPlanner;
 
 use crate::control::Control;
 use crate::error::{CoreError, Result};
+use crate::fastmath::exp as fast_exp;
 use crate::kde::exact::Sorted;
-use crate::kde::kernels::fast_exp;
 use crate::parallel::map_blocks;
 
 /// Grid of the ISJ estimate: 2^10 points, as KDEpy.

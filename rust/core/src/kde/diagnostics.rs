@@ -1,8 +1,9 @@
 //! Biroli & Mezard (2024) diagnostics of the 1-D exact sum: how many points a query's density rests on.
 
 use crate::error::Result;
+use crate::fastmath::exp as fast_exp;
 use crate::kde::exact::{check_bandwidth, window, Sorted, QUERY_BLOCK};
-use crate::kde::kernels::{fast_exp, Kernel};
+use crate::kde::kernels::Kernel;
 use crate::parallel::map_blocks;
 
 /// Biroli-Mezard diagnostics per query: the effective number of contributing points

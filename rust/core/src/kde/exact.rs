@@ -9,7 +9,8 @@
 
 use crate::control::Control;
 use crate::error::{CoreError, Result};
-use crate::kde::kernels::{fast_exp, Kernel};
+use crate::fastmath::exp as fast_exp;
+use crate::kde::kernels::Kernel;
 use crate::parallel::map_blocks;
 
 /// Relative cut-off (in log units) below which a term of an unbounded kernel is dropped.

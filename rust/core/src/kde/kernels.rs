@@ -106,41 +106,6 @@ impl Kernel {
     }
 }
 
-/// `exp(x)` for x in [-700, 700], written with only arithmetic and bit operations so that the kernel sums
-/// vectorise (a call to libm's scalar `exp` blocks vectorisation and dominates the exact sum). Cody-Waite
-/// range reduction x = k ln2 + r, |r| <= ln2/2, then the degree-13 Taylor polynomial (truncation below
-/// 5e-18 relative); accuracy about 1 ulp against libm.
-#[inline(always)]
-pub fn fast_exp(x: f64) -> f64 {
-    const LOG2E: f64 = std::f64::consts::LOG2_E;
-    // ln 2 split so that k * LN2_HI is exact for |k| < 2^20.
-    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    // Adding 1.5 * 2^52 rounds to an integer and leaves it in the low mantissa bits.
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let x = x.clamp(-700.0, 700.0);
-    let shifted = x * LOG2E + SHIFT;
-    let k = shifted - SHIFT;
-    let r = x - k * LN2_HI - k * LN2_LO;
-    let mut p = 1.0 / 6_227_020_800.0;
-    p = p * r + 1.0 / 479_001_600.0;
-    p = p * r + 1.0 / 39_916_800.0;
-    p = p * r + 1.0 / 3_628_800.0;
-    p = p * r + 1.0 / 362_880.0;
-    p = p * r + 1.0 / 40_320.0;
-    p = p * r + 1.0 / 5_040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    let ki = (shifted.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
-    let scale = f64::from_bits(((ki + 1023) << 52) as u64);
-    p * scale
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,17 +132,5 @@ mod tests {
             assert!((k.cdf(-50.0)).abs() < 1e-300 || k.support().is_none());
             assert!((k.cdf(50.0) - 1.0).abs() < 1e-15);
         }
-    }
-
-    #[test]
-    fn fast_exp_matches_libm() {
-        let mut worst: f64 = 0.0;
-        let mut x = -700.0;
-        while x < 700.0 {
-            let rel = (fast_exp(x) - x.exp()).abs() / x.exp();
-            worst = worst.max(rel);
-            x += 0.001_37;
-        }
-        assert!(worst < 4e-16, "worst relative error {worst}");
     }
 }

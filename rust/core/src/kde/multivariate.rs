@@ -2,8 +2,8 @@
 
 use crate::control::Control;
 use crate::error::{CoreError, Result};
+use crate::fastmath::exp as fast_exp;
 use crate::kde::exact::QUERY_BLOCK;
-use crate::kde::kernels::fast_exp;
 use crate::parallel::map_blocks;
 
 /// Multivariate Gaussian kernel sum with bandwidth matrix H = L L^T (`chol` is L, row-major, lower
@@ -48,7 +48,7 @@ pub fn gaussian_nd(
         let (mut s1, mut s2, mut top) = (0.0f64, 0.0f64, 0.0f64);
         for (dj, wv) in d2.iter().zip(w) {
             let arg = 0.5 * (dmin2 - dj);
-            let k = if arg > -700.0 { wv * fast_exp(arg) } else { 0.0 };
+            let k = wv * fast_exp(arg); // 0 below e^-707
             s1 += k;
             s2 += k * k;
             top = top.max(k);
