@@ -22,9 +22,11 @@ from .errors import (
 )
 from .fit import FitResult, fit, fit_many
 from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
+from .kde import KDE, KDEDiagnostics
 from .runs import Runs
 
 __all__ = [
+    "KDE",
     "Allocation",
     "BootstrapResult",
     "BootstrapStatisticResult",
@@ -36,6 +38,7 @@ __all__ = [
     "IdentifiabilityWarning",
     "InvalidInputError",
     "IsoflopResult",
+    "KDEDiagnostics",
     "Runs",
     "ScalecoreError",
     "ScalecoreWarning",

@@ -22,6 +22,16 @@ __all__ = [
     "fit_law",
     "isoflop_bootstrap",
     "isoflop_fit",
+    "kde_binned_grid",
+    "kde_binned_size",
+    "kde_diagnostics",
+    "kde_exact",
+    "kde_exact_nd",
+    "kde_interpolate",
+    "kde_isj",
+    "kde_loo_log_likelihood",
+    "kde_loo_ml",
+    "kde_sort",
     "law_grid",
     "law_info",
     "law_names",
@@ -129,6 +139,82 @@ def efficient_frontier(
 # (end of allocation)
 
 # --- kde (rust/python/src/kde.rs) ------------------------------------------------------------------
+
+def kde_sort(
+    x: NDArray[np.float64], weights: NDArray[np.float64] | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def kde_exact(
+    x: NDArray[np.float64],
+    w: NDArray[np.float64],
+    bandwidth: float,
+    kernel: str,
+    queries: NDArray[np.float64],
+    quantity_name: str,
+    *,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> NDArray[np.float64]: ...
+def kde_diagnostics(
+    x: NDArray[np.float64],
+    w: NDArray[np.float64],
+    bandwidth: float,
+    kernel: str,
+    queries: NDArray[np.float64],
+    *,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def kde_exact_nd(
+    x: NDArray[np.float64],
+    w: NDArray[np.float64],
+    chol: NDArray[np.float64],
+    queries: NDArray[np.float64],
+    *,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
+def kde_binned_size(span: float, bandwidth: float, tolerance: float) -> float: ...
+def kde_binned_grid(
+    x: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
+    bandwidth: float,
+    tolerance: float,
+    *,
+    n_threads: int | None = None,
+) -> tuple[
+    float,
+    float,
+    NDArray[np.float64],
+    NDArray[np.float64],
+    float,
+    float,
+    float,
+    NDArray[np.float64],
+    NDArray[np.float64],
+]: ...
+def kde_interpolate(
+    start: float,
+    step: float,
+    f: NDArray[np.float64],
+    df: NDArray[np.float64],
+    peak: float,
+    queries: NDArray[np.float64],
+    floor: float,
+    *,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]: ...
+def kde_isj(x: NDArray[np.float64], weights: NDArray[np.float64] | None = None, variant: str = "botev") -> float: ...
+def kde_loo_log_likelihood(
+    x: NDArray[np.float64], w: NDArray[np.float64], bandwidth: float, *, n_threads: int | None = None
+) -> float: ...
+def kde_loo_ml(
+    x: NDArray[np.float64],
+    w: NDArray[np.float64],
+    h_lo: float,
+    h_hi: float,
+    *,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> float: ...
 
 # (end of kde)
 
