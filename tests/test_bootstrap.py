@@ -428,3 +428,14 @@ def test_coverage_95_percent() -> None:
     simulated data sets."""
     cov = coverage(200, 1000, ("percentile", "bca"))
     assert all(0.92 <= c <= 0.98 for c in cov.values()), cov
+
+
+def test_kde_of_a_bootstrap_distribution() -> None:
+    runs = sc.datasets.chinchilla_sweep(0)
+    boot = sc.bootstrap(runs, "chinchilla", n_resamples=200, seed=1)
+    kde = boot.kde("alpha")
+    x, density = kde.grid(512)
+    assert np.trapezoid(density, x) == pytest.approx(1.0, abs=1e-3)
+    lo, hi = boot.ci("alpha")
+    assert lo < kde.mode() < hi
+    assert isinstance(kde, sc.KDE)

@@ -330,6 +330,13 @@ class BootstrapResult:
             )
         return out
 
+    def kde(self, quantity: Quantity, *, bandwidth: Any = "isj", kernel: str = "gaussian", **kwargs: Any) -> Any:
+        """Kernel density estimate (`scalecore.KDE`) of a quantity's bootstrap distribution, e.g.
+        ``boot.kde("alpha").grid()`` to plot it; keywords as for `distribution`."""
+        from .kde import KDE
+
+        return KDE(self.distribution(quantity, **kwargs)[1], bandwidth=bandwidth, kernel=kernel)
+
     def se(self, quantity: Quantity, **kwargs: Any) -> float:
         """Bootstrap standard error (standard deviation of the samples, ddof=1)."""
         return float(np.std(self.distribution(quantity, **kwargs)[1], ddof=1))

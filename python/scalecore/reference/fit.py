@@ -91,9 +91,7 @@ def chinchilla_objective(
     return objective_and_grad("chinchilla", theta, {"N": N, "D": D}, loss, delta=delta)[0]
 
 
-def chinchilla_huber_log(
-    N: FloatArray, D: FloatArray, loss: FloatArray, delta: float = 1e-3
-) -> Any:
+def chinchilla_huber_log(N: FloatArray, D: FloatArray, loss: FloatArray, delta: float = 1e-3) -> Any:
     """The Hoffmann objective and its gradient as a competent NumPy user writes it for speed: logs
     precomputed once, the log-sum-exp shifted by hand, about twenty array operations per evaluation."""
     ln_n, ln_d, ln_l = np.log(N), np.log(D), np.log(loss)
