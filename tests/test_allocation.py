@@ -247,3 +247,36 @@ def test_allocation_pickles_and_reprs() -> None:
         )["status"][0]
         == 0
     )
+
+
+def test_a_custom_cost_function_reproduces_the_built_in_costs() -> None:
+    p = sc.datasets.HOFFMANN_PARAMS
+    budgets = np.array([1e21, 1e23, 1e25])
+    ours = sc.allocate(p, compute=budgets, cost=lambda N, D: 6.0 * N * D)
+    closed = sc.allocate(p, compute=budgets)
+    np.testing.assert_allclose(ours.N, closed.N, rtol=1e-6)
+    np.testing.assert_allclose(ours.D, closed.D, rtol=1e-6)
+    np.testing.assert_allclose(ours.loss, closed.loss, rtol=1e-12)
+    infer = sc.allocate(p, compute=budgets, inference_tokens=1e13)
+    custom = sc.allocate(p, compute=budgets, cost=lambda N, D: 6.0 * N * D + 2.0 * N * 1e13)
+    np.testing.assert_allclose(custom.N, infer.N, rtol=1e-5)
+    np.testing.assert_allclose(custom.loss, infer.loss, rtol=1e-10)
+
+
+def test_a_custom_cost_changes_the_allocation_as_it_should() -> None:
+    """Tokens twice as expensive (e.g. attention-heavy training): the optimum moves towards parameters."""
+    p = sc.datasets.HOFFMANN_PARAMS
+    base = sc.allocate(p, compute=[1e23])
+    dear = sc.allocate(p, compute=[1e23], cost=lambda N, D: 12.0 * N * D)
+    assert dear.D[0] < base.D[0]
+    assert 12.0 * dear.N[0] * dear.D[0] == pytest.approx(1e23, rel=1e-9)
+
+
+def test_bad_cost_functions_are_refused() -> None:
+    p = sc.datasets.HOFFMANN_PARAMS
+    with pytest.raises(sc.InvalidInputError, match="cost"):
+        sc.allocate(p, compute=[1e23], cost="6ND")
+    with pytest.raises(sc.InvalidInputError, match="cost"):
+        sc.allocate(p, compute=[1e23], cost=lambda N, D: np.full_like(N, np.nan))
+    with pytest.raises(sc.InvalidInputError, match="cost"):
+        sc.allocate(p, compute=[1e23], cost=lambda N, D: 1 / 0)

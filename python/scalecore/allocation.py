@@ -22,6 +22,7 @@ import numpy as np
 from . import _core
 from ._validation import FloatArray, as_float_array, positive_float
 from ._validation import n_threads as check_threads
+from .cost_allocation import allocate_with_cost
 from .errors import ExtrapolationWarning, InvalidInputError
 from .laws import Law
 from .laws import get as _get_law
@@ -215,6 +216,7 @@ def allocate(
     unique_tokens: Any = None,
     level: float = 0.95,
     n_threads: int | None = None,
+    cost: Any = None,
 ) -> Allocation:
     """Compute-optimal N, D and loss for budgets `compute` (FLOPs; an array is vectorised).
 
@@ -224,6 +226,9 @@ def allocate(
     inference_tokens: lifetime inference tokens per budget (scalar or array); the budget then pays
         2 N D_inference on top of training (Sardana et al. 2023).
     unique_tokens: unique tokens U available, for the data_constrained law.
+    cost: your own cost model, a vectorised callable cost(N, D) -> FLOPs increasing in D (e.g. with
+        attention FLOPs or a price per token); replaces flops_per_param_token and inference_tokens, and is
+        solved by a NumPy search (`cost_allocation`) rather than in Rust; point estimates only.
     Budgets whose optimum lies outside the fitted runs' N or D range are flagged ``extrapolated`` with an
     ExtrapolationWarning. A law with no interior optimum along the cost curve raises InvalidInputError.
     """
@@ -232,6 +237,13 @@ def allocate(
     c = as_float_array("compute", compute, positive=True)
     f = positive_float("flops_per_param_token", flops_per_param_token)
     inference, unique = _inputs(src, len(c), inference_tokens, unique_tokens)
+    if cost is not None:
+        if inference_tokens is not None:
+            raise InvalidInputError("cost: include inference in your cost function rather than inference_tokens")
+        n, d, loss = allocate_with_cost(lw, src.params, c, cost, unique)
+        return Allocation(
+            compute=c, N=n, D=d, loss=loss, extrapolated=_extrapolated(src.ranges, n, d, f, unique), law=lw.name
+        )
     theta = lw.to_internal(src.params).tolist()
     threads = check_threads(n_threads)
     out = _core.allocate_law(lw.name, theta, c, inference, unique, f, threads)

@@ -110,11 +110,12 @@ class FitResult:
             "correlations": corr,
         }
 
-    def allocate(self, compute: Any, *, flops_per_param_token: float = 6.0) -> Any:
-        """Compute-optimal N, D and loss for budgets `compute` (closed form for chinchilla)."""
+    def allocate(self, compute: Any, **options: Any) -> Any:
+        """Compute-optimal N, D and loss for budgets `compute`; options as for `scalecore.allocate`
+        (flops_per_param_token, inference_tokens, unique_tokens, cost, n_threads)."""
         from .allocation import allocate
 
-        return allocate(self, compute=compute, flops_per_param_token=flops_per_param_token)
+        return allocate(self, compute=compute, **options)
 
     def to_dict(self) -> dict[str, Any]:
         ident = self.identifiability
