@@ -56,3 +56,20 @@ def test_errors_are_reported_without_a_traceback(tmp_path: Path, capsys: pytest.
 def test_console_script_is_installed() -> None:
     out = subprocess.run([sys.executable, "-m", "scalecore.cli", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and "scalecore" in out.stdout
+
+
+def test_allocate_command_from_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+    params = json.dumps(sc.datasets.HOFFMANN_PARAMS)
+    assert main(["allocate", "--params", params, "--compute", "5.76e23", "1e24", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    np.testing.assert_allclose(out["N"], [4.0361e10, 5.1920e10], rtol=5e-5)
+    assert main(["allocate", "--params", "{not json", "--compute", "1e24"]) == 2
+
+
+def test_kde_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "scores.csv"
+    values = np.random.default_rng(0).normal(size=500)
+    path.write_text("score\n" + "\n".join(repr(float(v)) for v in values) + "\n")
+    assert main(["kde", str(path), "--column", "score"]) == 0
+    assert "highest-density interval" in capsys.readouterr().out
+    assert main(["kde", str(path), "--column", "absent"]) == 2

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
+import json
 import sys
 import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from . import __version__
-from .allocation import Allocation
+from .allocation import Allocation, allocate
 from .bootstrap import BootstrapAllocation, bootstrap
 from .datasets import chinchilla_sweep
-from .errors import ExtrapolationWarning, ScalecoreError
+from .errors import ExtrapolationWarning, InvalidInputError, ScalecoreError
 from .fit import FitResult, fit
+from .kde import KDE
 from .runs import Runs
 
 DEMO_BUDGETS = np.array([1e21, 1e22, 1e23, 1e24, 1e25])
@@ -98,6 +104,53 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _allocate(args: argparse.Namespace) -> int:
+    if args.params:
+        try:
+            params = json.loads(args.params)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(f"--params: not valid JSON ({exc})") from None
+        source: Any = params
+    else:
+        source = fit(_read(args.fit, args), args.law)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExtrapolationWarning)
+        alloc = allocate(source, compute=args.compute, law=args.law, inference_tokens=args.inference_tokens)
+    if args.json:
+        print(json.dumps(alloc.to_dict(), indent=2))
+    else:
+        _print_allocation(alloc, None)
+        if alloc.extrapolated.any():
+            print("(extrapolated: the optimum lies outside the N or D range of the fitted runs)")
+    return 0
+
+
+def _kde(args: argparse.Namespace) -> int:
+    p = Path(args.file)
+    if not p.is_file():
+        raise InvalidInputError(f"file: no such file {args.file!r}")
+    with p.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows or args.column not in rows[0]:
+        raise InvalidInputError(f"--column: {args.column!r} is not a column of {args.file!r}")
+    values = np.array([float(r[args.column]) for r in rows])
+    bandwidth: Any = args.bandwidth
+    with contextlib.suppress(ValueError):  # a number, else a rule name
+        bandwidth = float(bandwidth)
+    kde = KDE(values, bandwidth=bandwidth, kernel=args.kernel)
+    x, density = kde.grid(args.grid)
+    if args.json:
+        print(
+            json.dumps({"bandwidth": float(np.ravel(kde.bandwidth)[0]), "x": x.tolist(), "density": density.tolist()})
+        )
+        return 0
+    region = " and ".join(f"[{lo:.6g}, {hi:.6g}]" for lo, hi in kde.hdi(0.95))
+    print(f"{len(values)} values of {args.column}; bandwidth {np.ravel(kde.bandwidth)[0]:.6g} ({args.bandwidth})")
+    print(f"mode {float(np.ravel(kde.mode())[0]):.6g}; 95 % highest-density interval {region}")
+    print(f"quantiles 5/50/95 %: {', '.join(f'{q:.6g}' for q in np.ravel(kde.quantile([0.05, 0.5, 0.95])))}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scalecore", description="Scaling-law fits, intervals and allocations.")
     parser.add_argument("--version", action="version", version=f"scalecore {__version__}")
@@ -125,6 +178,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     fitp.add_argument("--json", action="store_true", help="print the result as JSON")
     columns(fitp)
     fitp.set_defaults(run=_fit)
+
+    alloc = sub.add_parser("allocate", help="compute-optimal N and D for budgets, from parameters or runs")
+    src = alloc.add_mutually_exclusive_group(required=True)
+    src.add_argument("--params", help='law parameters as JSON, e.g. \'{"E": 1.69, "A": 406.4, ...}\'')
+    src.add_argument("--fit", help="a CSV or Parquet file of runs to fit first")
+    alloc.add_argument("--compute", type=float, nargs="+", required=True, help="budgets in FLOPs")
+    alloc.add_argument("--law", default="chinchilla")
+    alloc.add_argument("--inference-tokens", type=float, default=None, help="lifetime inference tokens")
+    alloc.add_argument("--json", action="store_true")
+    columns(alloc)
+    alloc.set_defaults(run=_allocate)
+
+    kdep = sub.add_parser("kde", help="kernel density of one column of a CSV file")
+    kdep.add_argument("file")
+    kdep.add_argument("--column", required=True)
+    kdep.add_argument("--bandwidth", default="isj", help="a rule name (see docs/kde.md) or a number")
+    kdep.add_argument("--kernel", default="gaussian")
+    kdep.add_argument("--grid", type=int, default=512, help="grid points for --json output")
+    kdep.add_argument("--json", action="store_true")
+    kdep.set_defaults(run=_kde)
 
     args = parser.parse_args(argv)
     try:
