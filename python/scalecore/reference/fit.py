@@ -123,12 +123,13 @@ def fit_grid(
 ) -> dict[str, Any]:
     """Minimise from every start with scipy's L-BFGS-B (default tolerances, analytic gradient); keep the best.
 
-    The Hoffmann case (chinchilla, huber_log) uses the fast closure `chinchilla_huber_log`, so the benchmark
-    baseline is as quick as plain NumPy allows; other cases use the general `objective_and_grad`.
+    With no objective options the chinchilla law uses the hand-tuned closure `chinchilla_huber_log` (the
+    quickest plain NumPy baseline); any option (even the defaults, spelled out) selects the general
+    `objective_and_grad`.
     """
     if starts is None:
         starts = hoffmann_grid() if law == "chinchilla" else power_grid()
-    if law == "chinchilla" and objective.get("objective", "huber_log") == "huber_log" and "weight" not in objective:
+    if law == "chinchilla" and not objective:
         fg = chinchilla_huber_log(columns["N"], columns["D"], loss, objective.get("delta", 1e-3))
     else:
 
