@@ -348,6 +348,7 @@ def test_interrupt_stops_promptly(runs: sc.Runs) -> None:
         ({"level": 0.0}, "level"),
         ({"scheme": "jackknife"}, "scheme"),
         ({"scheme": "cluster", "group": np.arange(90)}, "group"),
+        ({"scheme": "cluster", "group": np.r_[np.zeros(89, dtype=int), 1]}, "group"),
         ({"scheme": "cluster"}, "group"),
         ({"seed": -1}, "seed"),
         ({"wild_weights": "gauss", "scheme": "wild"}, "wild_weights"),

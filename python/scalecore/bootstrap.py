@@ -460,7 +460,7 @@ def bootstrap(
     """Bootstrap a fit of `law` to `runs`: `n_resamples` full refits of resampled data.
 
     scheme: "pairs" (resample runs), "cluster" (resample whole groups: `group=` labels or the runs'
-        group column; every group of size one is rejected, that is the pairs scheme), "residual"
+        group column; each group must hold two or more runs), "residual"
         (fitted values plus resampled residuals, in log space for the log objectives), "wild"
         (residuals times Rademacher or Webb weights, `wild_weights=`), "parametric" (normal noise of
         the residual scale).
@@ -494,9 +494,10 @@ def bootstrap(
             raise InvalidInputError(f"group: needs one label per run ({len(r)}), got shape {labels.shape}")
         codes = np.unique(labels, return_inverse=True)[1].astype(np.int64).reshape(-1)
         sizes = np.bincount(codes)
-        if len(sizes) < 2 or (sizes == 1).all():
+        if len(sizes) < 2 or (sizes == 1).any():
             raise InvalidInputError(
-                f"group: the cluster scheme needs at least 2 groups, not all of size one; got group sizes {sizes[:10]}"
+                "group: the cluster scheme needs at least 2 groups of two or more runs each (merge single-run "
+                f"groups, or use scheme='pairs'); got group sizes {sizes[:10].tolist()}"
             )
     full = fit(
         r,

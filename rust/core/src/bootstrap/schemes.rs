@@ -76,10 +76,12 @@ fn cluster(codes: &[i64], n_rows: usize) -> Result<Scheme> {
     if n_groups < 2 {
         return Err(CoreError::invalid("group", format!("the cluster scheme needs at least 2 groups, got {n_groups}")));
     }
-    if size.iter().all(|&s| s == 1) {
+    // A one-run cluster carries no within-cluster dependence to preserve, and a table of them is the
+    // pairs scheme in disguise; such groups are almost always a mislabelled column, so say so.
+    if let Some(g) = size.iter().position(|&s| s == 1) {
         return Err(CoreError::invalid(
             "group",
-            "every group has size one: a cluster bootstrap of singletons is a pairs bootstrap (use scheme='pairs')",
+            format!("group {g} holds a single run; the cluster scheme resamples groups of two or more runs (merge it, or use scheme='pairs')"),
         ));
     }
     Ok(Scheme::Cluster { groups: codes.iter().map(|&c| c as usize).collect(), n_groups })

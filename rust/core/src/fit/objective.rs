@@ -97,6 +97,7 @@ fn apply_loss(pred: &mut [f64], target: &[f64], weights: Option<&[f64]>, rho: im
 /// not the arithmetic, would set the speed). The order is fixed, so results stay deterministic.
 const LANES: usize = 4;
 
+#[inline(always)]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
@@ -278,10 +279,33 @@ impl<'a> Problem<'a> {
             if jac.len() < k * SUB_BLOCK {
                 jac.resize(k * SUB_BLOCK, 0.0);
             }
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU supports AVX2, the only requirement of the call. As in
+                    // `lse::lse3_block`, wider vectors change no result bit (no FMA, fixed sum order).
+                    return unsafe { self.block_with_avx2(theta, start, end, grad, &mut pred, jac) };
+                }
+            }
             self.block_with(theta, start, end, grad, &mut pred, jac)
         })
     }
 
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn block_with_avx2(
+        &self,
+        theta: &[f64],
+        start: usize,
+        end: usize,
+        grad: Option<&mut [f64]>,
+        pred: &mut [f64; SUB_BLOCK],
+        jac: &mut [f64],
+    ) -> f64 {
+        self.block_with(theta, start, end, grad, pred, jac)
+    }
+
+    #[inline(always)]
     fn block_with(
         &self,
         theta: &[f64],
