@@ -56,7 +56,7 @@ def cases(quick: bool) -> list[Case]:
         grid = grid[::45]  # 100 starts: a smoke test of the runner, not a measurement
     out = [
         Case(
-            name=f"fit hoffmann grid ({len(grid)} starts), {label}",
+            name=f"fit hoffmann grid (4500 starts; reference {len(grid)}), {label}",
             ours=lambda: _fit(runs, "hoffmann"),
             baselines=[
                 # scalecore.reference's general objective (like baselines.md's 14 ms per start) ...

@@ -5,9 +5,7 @@
 //! u_i = (ln x - ln d_i) / f_i the varying term is exp(T), T = ln b - c0 ln x - sum_i c_i f_i softplus(u_i),
 //! and y = exp(LSE(ln a, T)), evaluated with the max shifted out so that no term overflows.
 
-use super::chinchilla::log_columns;
-use super::{cartesian_grid, Columns, Features, Law, ParamSpec, Space, Transform};
-use crate::error::Result;
+use super::{cartesian_grid, Features, Law, ParamSpec, Space, Transform};
 
 /// The most breaks a law in the registry has (parameter names are static).
 pub const MAX_BREAKS: usize = 3;
@@ -70,11 +68,6 @@ impl Law for Bnsl {
     }
     fn inputs(&self) -> &'static [&'static str] {
         &["x"]
-    }
-    fn features(&self, cols: &Columns) -> Result<Features> {
-        let cols = log_columns(cols, &["x"], self.name())?;
-        let n_rows = cols[0].len();
-        Ok(Features { cols, n_rows })
     }
     fn predict_block(
         &self,

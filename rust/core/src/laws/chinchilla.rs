@@ -1,8 +1,7 @@
 //! L(N, D) = E + A / N^alpha + B / D^beta (Hoffmann et al. 2022, approach 3), in the LSE form
 //! log L = LSE(a - alpha ln N, b - beta ln D, e) with A = e^a, B = e^b, E = e^e.
 
-use super::{cartesian_grid, Columns, Features, Law, ParamSpec, Space, Transform};
-use crate::error::{CoreError, Result};
+use super::{cartesian_grid, Features, Law, ParamSpec, Space, Transform};
 use crate::fit::lse::{lse3_block, Lse3};
 
 pub struct Chinchilla;
@@ -23,19 +22,6 @@ pub fn hoffmann_grid() -> Vec<Vec<f64>> {
     cartesian_grid(&[&e, &ab, &ab, &exps, &exps])
 }
 
-pub fn log_columns(cols: &Columns, names: &[&str], law: &str) -> Result<Vec<Vec<f64>>> {
-    names
-        .iter()
-        .map(|&name| {
-            let col = cols.require(name, law)?;
-            if let Some(bad) = col.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
-                return Err(CoreError::invalid(name, format!("must be finite and positive, got {bad}")));
-            }
-            Ok(col.iter().map(|v| v.ln()).collect())
-        })
-        .collect()
-}
-
 impl Law for Chinchilla {
     fn name(&self) -> &'static str {
         "chinchilla"
@@ -45,11 +31,6 @@ impl Law for Chinchilla {
     }
     fn inputs(&self) -> &'static [&'static str] {
         &["N", "D"]
-    }
-    fn features(&self, cols: &Columns) -> Result<Features> {
-        let cols = log_columns(cols, &["N", "D"], self.name())?;
-        let n_rows = cols[0].len();
-        Ok(Features { cols, n_rows })
     }
     fn predict_block(
         &self,

@@ -6,9 +6,7 @@
 //! d log L / d n_c = alpha_N w1, d/d d_c = alpha_D w2, d/d alpha_N = w1 (n_c - ln N),
 //! d/d alpha_D = LSE - w1 t1.
 
-use super::chinchilla::log_columns;
-use super::{cartesian_grid, Columns, Features, Law, ParamSpec, Space, Transform};
-use crate::error::Result;
+use super::{cartesian_grid, Features, Law, ParamSpec, Space, Transform};
 
 pub struct Kaplan;
 
@@ -28,11 +26,6 @@ impl Law for Kaplan {
     }
     fn inputs(&self) -> &'static [&'static str] {
         &["N", "D"]
-    }
-    fn features(&self, cols: &Columns) -> Result<Features> {
-        let cols = log_columns(cols, &["N", "D"], self.name())?;
-        let n_rows = cols[0].len();
-        Ok(Features { cols, n_rows })
     }
     fn predict_block(
         &self,

@@ -8,9 +8,7 @@
 //! With alpha = 0 the law is the power law eps = eps_inf + beta x^c. Parameters with eps_0 <= eps_inf or
 //! alpha < 0 predict NaN, which the optimiser's line search steps back from.
 
-use super::chinchilla::log_columns;
-use super::{cartesian_grid, linear_to_log, Columns, Features, Law, ParamSpec, Space, Transform};
-use crate::error::Result;
+use super::{cartesian_grid, linear_to_log, Features, Law, ParamSpec, Space, Transform};
 
 pub struct M4;
 
@@ -86,11 +84,6 @@ impl Law for M4 {
     }
     fn inputs(&self) -> &'static [&'static str] {
         &["x"]
-    }
-    fn features(&self, cols: &Columns) -> Result<Features> {
-        let cols = log_columns(cols, &["x"], self.name())?;
-        let n_rows = cols[0].len();
-        Ok(Features { cols, n_rows })
     }
     fn predict_block(
         &self,

@@ -109,8 +109,13 @@ pub trait Law: Send + Sync {
     fn params(&self) -> &[ParamSpec];
     /// Input column names the law reads.
     fn inputs(&self) -> &'static [&'static str];
-    /// Turn raw columns into kernel features once per data set.
-    fn features(&self, cols: &Columns) -> Result<Features>;
+    /// Turn raw columns into kernel features once per data set; by default the logarithms of the
+    /// law's inputs, in `inputs()` order (each must be finite and positive).
+    fn features(&self, cols: &Columns) -> Result<Features> {
+        let cols = log_columns(cols, self.inputs(), self.name())?;
+        let n_rows = cols.first().map_or(0, |c| c.len());
+        Ok(Features { cols, n_rows })
+    }
     /// Predictions for rows `start..end` in `space`; when `jac` is given, the derivatives with respect
     /// to the internal parameters, parameter-major: `jac[j * (end - start) + i]`.
     #[allow(clippy::too_many_arguments)]
@@ -158,6 +163,20 @@ pub fn get(name: &str) -> Result<Box<dyn Law>> {
 
 pub fn names() -> Vec<&'static str> {
     vec!["power", "chinchilla", "kaplan", "overtrained", "downstream", "data_constrained", "bnsl", "m4", "bnsl2"]
+}
+
+/// The logarithms of the named columns, refusing values that are not finite and positive.
+pub fn log_columns(cols: &Columns, names: &[&str], law: &str) -> Result<Vec<Vec<f64>>> {
+    names
+        .iter()
+        .map(|&name| {
+            let col = cols.require(name, law)?;
+            if let Some(bad) = col.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+                return Err(CoreError::invalid(name, format!("must be finite and positive, got {bad}")));
+            }
+            Ok(col.iter().map(|v| v.ln()).collect())
+        })
+        .collect()
 }
 
 /// Cartesian product of per-parameter value lists, the last parameter varying fastest.

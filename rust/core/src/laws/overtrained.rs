@@ -4,9 +4,7 @@
 //! E is optimised as it is (not as its logarithm): the paper's own fits start from E = 0 and use
 //! unconstrained least squares in linear space. a and b are optimised as logarithms.
 
-use super::chinchilla::log_columns;
-use super::{cartesian_grid, linear_to_log, Columns, Features, Law, ParamSpec, Space, Transform};
-use crate::error::Result;
+use super::{cartesian_grid, linear_to_log, Features, Law, ParamSpec, Space, Transform};
 
 pub struct Overtrained;
 
@@ -26,11 +24,6 @@ impl Law for Overtrained {
     }
     fn inputs(&self) -> &'static [&'static str] {
         &["C", "M"]
-    }
-    fn features(&self, cols: &Columns) -> Result<Features> {
-        let cols = log_columns(cols, &["C", "M"], self.name())?;
-        let n_rows = cols[0].len();
-        Ok(Features { cols, n_rows })
     }
     fn predict_block(
         &self,

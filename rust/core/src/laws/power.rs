@@ -1,8 +1,6 @@
 //! L(x) = E + A x^-alpha ("power law plus constant"), in the LSE form log L = LSE(a - alpha ln x, e).
 
-use super::chinchilla::log_columns;
-use super::{cartesian_grid, Columns, Features, Law, ParamSpec, Space, Transform};
-use crate::error::Result;
+use super::{cartesian_grid, Features, Law, ParamSpec, Space, Transform};
 use crate::fit::lse::{lse3_block, Lse3};
 
 pub struct Power;
@@ -22,11 +20,6 @@ impl Law for Power {
     }
     fn inputs(&self) -> &'static [&'static str] {
         &["x"]
-    }
-    fn features(&self, cols: &Columns) -> Result<Features> {
-        let cols = log_columns(cols, &["x"], self.name())?;
-        let n_rows = cols[0].len();
-        Ok(Features { cols, n_rows })
     }
     fn predict_block(
         &self,
