@@ -32,6 +32,8 @@ def as_float_array(
     """A fresh C-contiguous float64 copy of `value`, checked; the caller's object is never modified."""
     if value is None:
         raise InvalidInputError(f"{name}: a value is required, got None")
+    if np.iscomplexobj(value):
+        raise InvalidInputError(f"{name}: complex numbers are not accepted, got {_show(value)}")
     try:
         arr = np.array(value, dtype=np.float64, copy=True, order="C")
     except (TypeError, ValueError) as exc:
@@ -46,17 +48,17 @@ def as_float_array(
         bad = ~np.isfinite(arr)
         if bad.any():
             idx = np.flatnonzero(bad.ravel())[0]
-            raise InvalidInputError(f"{name}: must be finite, got {arr.ravel()[idx]!r} at position {idx}")
+            raise InvalidInputError(f"{name}: must be finite, got {float(arr.ravel()[idx])!r} at position {idx}")
     if positive:
         bad = ~(arr > 0)
         if bad.any():
             idx = np.flatnonzero(bad.ravel())[0]
-            raise InvalidInputError(f"{name}: must be positive, got {arr.ravel()[idx]!r} at position {idx}")
+            raise InvalidInputError(f"{name}: must be positive, got {float(arr.ravel()[idx])!r} at position {idx}")
     if nonnegative:
         bad = ~(arr >= 0)
         if bad.any():
             idx = np.flatnonzero(bad.ravel())[0]
-            raise InvalidInputError(f"{name}: must be non-negative, got {arr.ravel()[idx]!r} at position {idx}")
+            raise InvalidInputError(f"{name}: must be non-negative, got {float(arr.ravel()[idx])!r} at position {idx}")
     return arr
 
 
