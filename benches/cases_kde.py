@@ -148,14 +148,14 @@ def _isj_cases(data: np.ndarray, label: str) -> list[Case]:
     from KDEpy import FFTKDE
 
     def ours() -> Any:
-        return sc.KDE(data, bandwidth="isj_kdepy").bandwidth
+        return sc.KDE(data, bandwidth="isj").bandwidth
 
     def kdepy() -> Any:
         return FFTKDE(bw="ISJ").fit(data).bw
 
     def check(ours_out: Any, theirs: Any) -> tuple[bool, str]:
         rel = abs(ours_out / theirs - 1)
-        botev = sc.KDE(data, bandwidth="isj").bandwidth
+        botev = sc.KDE(data, bandwidth="isj_botev").bandwidth
         return rel <= 0.01, f"rel diff {rel:.1e} (Botev's ISJ: {botev:.4g}, KDEpy {theirs:.4g})"
 
     return [

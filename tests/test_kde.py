@@ -182,11 +182,11 @@ def test_silverman_is_refused_with_the_alternatives_named() -> None:
         sc.KDE(np.arange(10.0), bandwidth="silverman")
 
 
-def test_isj_matches_botev_reference_and_is_scale_equivariant() -> None:
+def test_isj_botev_matches_botev_reference_and_is_scale_equivariant() -> None:
     for name, x in _datasets(3000, 5).items():
-        h = sc.KDE(x, bandwidth="isj").bandwidth
+        h = sc.KDE(x, bandwidth="isj_botev").bandwidth
         assert h == pytest.approx(ref.isj(x), rel=1e-8), name
-        assert sc.KDE(x * 1e-3 + 7, bandwidth="isj").bandwidth == pytest.approx(h * 1e-3, rel=1e-8), name
+        assert sc.KDE(x * 1e-3 + 7, bandwidth="isj_botev").bandwidth == pytest.approx(h * 1e-3, rel=1e-8), name
 
 
 def _isj_collection(sizes: list[int]) -> list[np.ndarray]:
@@ -201,17 +201,17 @@ def _check_isj_against_kdepy(data: list[np.ndarray]) -> None:
 
     for x in data:
         theirs = improved_sheather_jones(x[:, None])
-        assert sc.KDE(x, bandwidth="isj_kdepy").bandwidth == pytest.approx(theirs, rel=0.01)
+        assert sc.KDE(x, bandwidth="isj").bandwidth == pytest.approx(theirs, rel=0.01)
         if np.ptp(x) >= 12:  # KDEpy's ISJ is exactly half of Botev's when its absolute padding is inactive
-            assert sc.KDE(x, bandwidth="isj").bandwidth == pytest.approx(2 * theirs, rel=0.01)
+            assert sc.KDE(x, bandwidth="isj_botev").bandwidth == pytest.approx(2 * theirs, rel=0.01)
 
 
-def test_isj_kdepy_within_one_percent_of_kdepy() -> None:
+def test_isj_within_one_percent_of_kdepy() -> None:
     _check_isj_against_kdepy(_isj_collection([100, 1000, 10_000, 30_000]))  # 20 data sets
 
 
 @pytest.mark.slow
-def test_isj_kdepy_within_one_percent_of_kdepy_large() -> None:
+def test_isj_within_one_percent_of_kdepy_large() -> None:
     _check_isj_against_kdepy(_isj_collection([300, 100_000, 1_000_000]))
 
 

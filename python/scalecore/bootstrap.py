@@ -330,9 +330,10 @@ class BootstrapResult:
             )
         return out
 
-    def kde(self, quantity: Quantity, *, bandwidth: Any = "isj", kernel: str = "gaussian", **kwargs: Any) -> Any:
+    def kde(self, quantity: Quantity, *, bandwidth: Any = "isj_botev", kernel: str = "gaussian", **kwargs: Any) -> Any:
         """Kernel density estimate (`scalecore.KDE`) of a quantity's bootstrap distribution, e.g.
-        ``boot.kde("alpha").grid()`` to plot it; keywords as for `distribution`."""
+        ``boot.kde("alpha").grid()`` to plot it; keywords as for `distribution`. The default bandwidth is the
+        scale-equivariant ISJ (parameters live on arbitrary scales)."""
         from .kde import KDE
 
         return KDE(self.distribution(quantity, **kwargs)[1], bandwidth=bandwidth, kernel=kernel)

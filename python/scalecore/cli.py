@@ -193,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     kdep = sub.add_parser("kde", help="kernel density of one column of a CSV file")
     kdep.add_argument("file")
     kdep.add_argument("--column", required=True)
-    kdep.add_argument("--bandwidth", default="isj", help="a rule name (see docs/kde.md) or a number")
+    kdep.add_argument("--bandwidth", default="isj_botev", help="a rule name (see docs/kde.md) or a number")
     kdep.add_argument("--kernel", default="gaussian")
     kdep.add_argument("--grid", type=int, default=512, help="grid points for --json output")
     kdep.add_argument("--json", action="store_true")

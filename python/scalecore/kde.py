@@ -18,18 +18,20 @@ scalecore name              formula (1-D)                    scipy        statsm
                                                                           'normal_reference'
 ``"scott_robust"``          A n^(-1/5)                       -            -                       'scott'
 ``"rule_of_thumb"``         0.9 A n^(-1/5) (Silverman 1986)  -            'silverman'             -
-``"isj"``                   improved Sheather-Jones          -            -                       -
-                            (Botev et al. 2010)
-``"isj_kdepy"``             KDEpy 1.1.12's ISJ, bug for bug  -            -                       'ISJ'
+``"isj"``                   improved Sheather-Jones as       -            -                       'ISJ'
+                            methods.md and KDEpy 1.1.12 do it
+``"isj_botev"``             improved Sheather-Jones scaled   -            -                       -
+                            by the grid range (Botev 2010)
 ``"loo_ml"``                argmax leave-one-out likelihood  -            'cv_ml' (KDEMultivariate) -
 a float                     the kernel standard deviation    -            a float                 a float
 =========================== ================================ ============ ======================= ==============
 
 ``"silverman"`` is refused on purpose: scipy, statsmodels and KDEpy mean three different formulas by it.
-KDEpy's ISJ converts the diffusion time with the data range instead of the grid range and pads the grid by at
-least 6 data units (KDEpy issues #199 and #201): it is half of Botev's bandwidth whenever the data range is at
-least 12 and shrinks further, scale-dependently, below. ``"isj"`` is Botev's algorithm on the same 1024-point
-grid (scale-equivariant); ``"isj_kdepy"`` reproduces KDEpy for comparisons.
+``"isj"`` follows methods.md (bandwidth = sqrt(t) times the data range) and so reproduces KDEpy's ISJ. That
+converts the diffusion time with the data range although t was found on a grid padded by at least 6 data units
+(KDEpy issues #199 and #201): the result is half of Botev's bandwidth whenever the data range is at least 12 and
+shrinks further, scale-dependently, below. ``"isj_botev"`` scales by the grid range as Botev et al.'s own code
+does (scale-equivariant: isj_botev(a x) = a isj_botev(x)); prefer it when the data's units are arbitrary.
 
 In d > 1 dimensions the kernel is Gaussian with a bandwidth matrix H (its covariance): ``"scott"`` and
 ``"normal_reference"`` give H = c^2 Cov with c = n^(-1/(d+4)) and (4 / ((d + 2) n))^(1/(d+4)) (scipy's
@@ -59,7 +61,7 @@ BANDWIDTH_RULES = (
     "scott_robust",
     "rule_of_thumb",
     "isj",
-    "isj_kdepy",
+    "isj_botev",
     "loo_ml",
 )
 METHODS = ("auto", "exact", "binned")
@@ -267,8 +269,8 @@ class KDE:
             h = self._robust_scale(sigma) * n**-0.2
         elif rule == "rule_of_thumb":
             h = 0.9 * self._robust_scale(sigma) * n**-0.2
-        elif rule in ("isj", "isj_kdepy"):
-            h = _core.kde_isj(self._x, self._w, "botev" if rule == "isj" else "kdepy")
+        elif rule in ("isj", "isj_botev"):
+            h = _core.kde_isj(self._x, self._w, "botev" if rule == "isj_botev" else "kdepy")
         else:  # loo_ml
             xs, ws = self._sorted_sample()
             h_ref = (4.0 / 3.0) ** 0.2 * sigma * n**-0.2
