@@ -17,6 +17,7 @@ from _synthetic import chinchilla_runs, planted_chinchilla, theta_of
 from hypothesis import given
 from hypothesis import strategies as st
 from scalecore import _core
+from scalecore.fit import OBJECTIVES
 from scalecore.reference import fit_grid, hoffmann_grid, objective_and_grad
 
 pytestmark = pytest.mark.filterwarnings("ignore::scalecore.IdentifiabilityWarning")
@@ -37,7 +38,7 @@ def chinchilla_epoch(shared_data: Path, n: int = 240) -> sc.Runs:
 
 @given(
     seed=st.integers(0, 2**32 - 1),
-    objective=st.sampled_from(sc.fit.__globals__["OBJECTIVES"]),
+    objective=st.sampled_from(OBJECTIVES),
     weighted=st.booleans(),
     law=st.sampled_from(["chinchilla", "power"]),
 )

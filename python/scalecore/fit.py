@@ -24,8 +24,8 @@ __all__ = ["OBJECTIVES", "FitResult", "fit", "fit_many"]
 
 OBJECTIVES = ("huber_log", "lsq", "lsq_log", "asymmetric")
 
-# Above this Hessian condition number (free log-space coordinates) the optimum is reported as poorly
-# identified. Chinchilla fits of good sweeps sit around 1e6-1e9 because of the A-alpha and B-beta ridges.
+# Above this Hessian condition number (the optimiser's centred coordinates) the optimum is reported as poorly
+# identified. Chinchilla fits of good sweeps sit around 1e4 there (1e6-1e9 in raw log A, alpha coordinates).
 _ILL_CONDITIONED = 1e12
 
 

@@ -7,6 +7,6 @@ Hoffmann-grid fit with scipy's L-BFGS-B and analytic gradients, as Besiroglu et 
 from __future__ import annotations
 
 from . import kde
-from .fit import chinchilla_huber_log, chinchilla_objective, fit_grid, hoffmann_grid, objective_and_grad
+from .fit import chinchilla_huber_log, fit_grid, hoffmann_grid, objective_and_grad
 
-__all__ = ["chinchilla_huber_log", "chinchilla_objective", "fit_grid", "hoffmann_grid", "kde", "objective_and_grad"]
+__all__ = ["chinchilla_huber_log", "fit_grid", "hoffmann_grid", "kde", "objective_and_grad"]

@@ -85,12 +85,6 @@ def objective_and_grad(
     return float(np.sum(w * rho)), (w * drho) @ jac
 
 
-def chinchilla_objective(
-    theta: FloatArray, N: FloatArray, D: FloatArray, loss: FloatArray, delta: float = 1e-3
-) -> float:
-    return objective_and_grad("chinchilla", theta, {"N": N, "D": D}, loss, delta=delta)[0]
-
-
 def chinchilla_huber_log(N: FloatArray, D: FloatArray, loss: FloatArray, delta: float = 1e-3) -> Any:
     """The Hoffmann objective and its gradient as a competent NumPy user writes it for speed: logs
     precomputed once, the log-sum-exp shifted by hand, about twenty array operations per evaluation."""
