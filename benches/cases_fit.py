@@ -61,7 +61,7 @@ def cases(quick: bool) -> list[Case]:
             baselines=[
                 # scalecore.reference's general objective (like baselines.md's 14 ms per start) ...
                 ("scipy L-BFGS-B + reference objective", lambda: fit_grid_general(cols, runs.loss, grid)),
-                # ... and a hand-tuned NumPy closure, about four times quicker per start.
+                # ... and a hand-tuned NumPy closure, three to four times quicker per start.
                 ("scipy L-BFGS-B + tuned NumPy closure", lambda: fit_grid("chinchilla", cols, runs.loss, grid)),
             ],
             check=_same_optimum,

@@ -84,19 +84,23 @@ where
     let n = x0.len();
     let mut x = x0.to_vec();
     let mut g = vec![0.0; n];
-    let mut f = fg(&x, &mut g);
-    let mut evaluations = 1;
+    let mut ev = Evaluator { fg: &mut fg, evaluations: 1, pool: Vec::new() };
+    let mut f = (ev.fg)(&x, &mut g);
     let done = |x: Vec<f64>, f, iterations, evaluations, stop| Minimum { x, f, iterations, evaluations, stop };
     if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
-        return done(x, f, 0, evaluations, Stop::NonFinite);
+        return done(x, f, 0, ev.evaluations, Stop::NonFinite);
     }
     let mut history: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(opts.memory);
     let mut d = vec![0.0; n];
+    let mut alphas = Vec::with_capacity(opts.memory);
+    // Vectors for the next correction pair, recycled from the oldest once the memory is full: the
+    // grid fits run hundreds of thousands of tiny iterations, where allocation is a visible cost.
+    let mut spare: (Vec<f64>, Vec<f64>) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for iter in 0..opts.max_iter {
         if max_abs(&g) * max_abs(&x).max(1.0) <= opts.gtol * f.abs() {
-            return done(x, f, iter, evaluations, Stop::Gradient);
+            return done(x, f, iter, ev.evaluations, Stop::Gradient);
         }
-        two_loop(&history, &g, &mut d);
+        two_loop(&history, &g, &mut d, &mut alphas);
         let mut slope = dot(&d, &g);
         if slope >= 0.0 || !slope.is_finite() {
             history.clear();
@@ -105,46 +109,50 @@ where
         }
         // Without curvature information, take a step of unit length in the largest coordinate.
         let a0 = if history.is_empty() { 1.0 / max_abs(&d).max(1e-300) } else { 1.0 };
-        let found = line_search(&mut fg, &x, f, &d, slope, a0, &mut evaluations);
+        let found = line_search(&mut ev, &x, f, &d, slope, a0);
         let Some(next) = found else {
             if history.is_empty() {
                 // Steepest descent found no decrease: either x is optimal to machine precision (the
                 // usual case, once f's rounding noise exceeds what any step can gain) or the problem is
                 // broken there. Small steps along every axis tell which we report.
-                let stop =
-                    if no_descent_nearby(&mut fg, &x, f, &mut evaluations) { Stop::Step } else { Stop::LineSearch };
-                return done(x, f, iter, evaluations, stop);
+                let stop = if no_descent_nearby(&mut ev, &x, f) { Stop::Step } else { Stop::LineSearch };
+                return done(x, f, iter, ev.evaluations, stop);
             }
             history.clear();
             continue;
         };
-        let s: Vec<f64> = next.x.iter().zip(&x).map(|(a, b)| a - b).collect();
-        let y: Vec<f64> = next.g.iter().zip(&g).map(|(a, b)| a - b).collect();
+        let (mut s, mut y) = std::mem::take(&mut spare);
+        s.clear();
+        s.extend(next.x.iter().zip(&x).map(|(a, b)| a - b));
+        y.clear();
+        y.extend(next.g.iter().zip(&g).map(|(a, b)| a - b));
+        let decrease = f - next.f;
+        let step_tiny = s.iter().zip(&x).all(|(si, xi)| si.abs() <= 1e-15 * xi.abs().max(1.0));
         let sy = dot(&s, &y);
         if sy > 1e-12 * dot(&y, &y).sqrt() * dot(&s, &s).sqrt() {
             if history.len() == opts.memory {
-                history.pop_front();
+                spare = history.pop_front().map(|(s, y, _)| (s, y)).unwrap_or_default();
             }
-            history.push_back((s.clone(), y, 1.0 / sy));
+            history.push_back((s, y, 1.0 / sy));
+        } else {
+            spare = (s, y);
         }
-        let decrease = f - next.f;
-        let step_tiny = s.iter().zip(&x).all(|(si, xi)| si.abs() <= 1e-15 * xi.abs().max(1.0));
-        x = next.x;
-        g = next.g;
+        ev.recycle(std::mem::replace(&mut x, next.x));
+        ev.recycle(std::mem::replace(&mut g, next.g));
         f = next.f;
         if decrease <= opts.ftol * f.abs() {
-            return done(x, f, iter + 1, evaluations, Stop::Objective);
+            return done(x, f, iter + 1, ev.evaluations, Stop::Objective);
         }
         if step_tiny {
-            return done(x, f, iter + 1, evaluations, Stop::Step);
+            return done(x, f, iter + 1, ev.evaluations, Stop::Step);
         }
     }
-    done(x, f, opts.max_iter, evaluations, Stop::MaxIter)
+    done(x, f, opts.max_iter, ev.evaluations, Stop::MaxIter)
 }
 
 /// Whether no step of relative size 1e-7 and 1e-4 along any coordinate lowers f by more than its
 /// rounding noise: the numerical test of a local minimum after the line search has given up.
-fn no_descent_nearby<F>(fg: &mut F, x: &[f64], f: f64, evaluations: &mut usize) -> bool
+fn no_descent_nearby<F>(ev: &mut Evaluator<F>, x: &[f64], f: f64) -> bool
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
@@ -155,8 +163,8 @@ where
         for scale in [1e-7, 1e-4] {
             for sign in [-1.0, 1.0] {
                 probe[j] = x[j] + sign * scale * x[j].abs().max(1.0);
-                let fp = fg(&probe, &mut g);
-                *evaluations += 1;
+                let fp = (ev.fg)(&probe, &mut g);
+                ev.evaluations += 1;
                 if fp < f - noise {
                     return false;
                 }
@@ -168,9 +176,9 @@ where
 }
 
 /// d = -H g by the two-loop recursion, with H0 = (s'y / y'y) I from the newest pair.
-fn two_loop(history: &VecDeque<(Vec<f64>, Vec<f64>, f64)>, g: &[f64], d: &mut [f64]) {
+fn two_loop(history: &VecDeque<(Vec<f64>, Vec<f64>, f64)>, g: &[f64], d: &mut [f64], alphas: &mut Vec<f64>) {
     d.iter_mut().zip(g).for_each(|(di, gi)| *di = -gi);
-    let mut alphas = Vec::with_capacity(history.len());
+    alphas.clear();
     for (s, y, rho) in history.iter().rev() {
         let a = rho * dot(s, d);
         d.iter_mut().zip(y).for_each(|(di, yi)| *di -= a * yi);
@@ -186,64 +194,83 @@ fn two_loop(history: &VecDeque<(Vec<f64>, Vec<f64>, f64)>, g: &[f64], d: &mut [f
     }
 }
 
-fn evaluate<F>(fg: &mut F, x: &[f64], d: &[f64], a: f64, evaluations: &mut usize) -> Point
+/// The objective, the count of its evaluations, and spare vectors for trial points: a grid fit makes
+/// hundreds of thousands of evaluations of a few microseconds each, where two allocations per trial
+/// point were a visible cost.
+struct Evaluator<'f, F> {
+    fg: &'f mut F,
+    evaluations: usize,
+    pool: Vec<Vec<f64>>,
+}
+
+impl<F> Evaluator<'_, F>
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
-    let xa: Vec<f64> = x.iter().zip(d).map(|(xi, di)| xi + a * di).collect();
-    let mut g = vec![0.0; x.len()];
-    let mut f = fg(&xa, &mut g);
-    *evaluations += 1;
-    if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
-        f = f64::INFINITY;
+    /// The point x + a d, with its value, gradient and slope along d.
+    fn point(&mut self, x: &[f64], d: &[f64], a: f64) -> Point {
+        let mut xa = self.pool.pop().unwrap_or_default();
+        xa.clear();
+        xa.extend(x.iter().zip(d).map(|(xi, di)| xi + a * di));
+        let mut g = self.pool.pop().unwrap_or_default();
+        g.clear();
+        g.resize(x.len(), 0.0);
+        let mut f = (self.fg)(&xa, &mut g);
+        self.evaluations += 1;
+        if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
+            f = f64::INFINITY;
+        }
+        Point { a, f, slope: dot(&g, d), x: xa, g }
     }
-    Point { a, f, slope: dot(&g, d), x: xa, g }
+
+    fn recycle(&mut self, v: Vec<f64>) {
+        if v.capacity() > 0 {
+            self.pool.push(v);
+        }
+    }
+
+    fn discard(&mut self, p: Point) {
+        self.recycle(p.x);
+        self.recycle(p.g);
+    }
 }
 
 /// Strong-Wolfe line search; None when no step lowers f.
-fn line_search<F>(
-    fg: &mut F,
-    x: &[f64],
-    f0: f64,
-    d: &[f64],
-    slope0: f64,
-    a_init: f64,
-    evals: &mut usize,
-) -> Option<Point>
+fn line_search<F>(ev: &mut Evaluator<F>, x: &[f64], f0: f64, d: &[f64], slope0: f64, a_init: f64) -> Option<Point>
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
     let sufficient = |p: &Point| p.f <= f0 + C1 * p.a * slope0;
-    let start = Point { a: 0.0, f: f0, slope: slope0, x: x.to_vec(), g: Vec::new() };
+    // The start is never returned (only points with a > 0 are), so it needs no coordinates.
+    let start = Point { a: 0.0, f: f0, slope: slope0, x: Vec::new(), g: Vec::new() };
     let mut prev = start;
     let mut a = a_init;
     for i in 0..MAX_LINE_SEARCH {
-        let p = evaluate(fg, x, d, a, evals);
+        let p = ev.point(x, d, a);
         if !sufficient(&p) || (i > 0 && p.f >= prev.f) {
-            return zoom(fg, x, f0, d, slope0, prev, p, evals);
+            return zoom(ev, x, f0, d, slope0, prev, p);
         }
         if p.slope.abs() <= -C2 * slope0 {
+            ev.discard(prev);
             return Some(p);
         }
         if p.slope >= 0.0 {
-            return zoom(fg, x, f0, d, slope0, p, prev, evals);
+            return zoom(ev, x, f0, d, slope0, p, prev);
         }
-        prev = p;
+        ev.discard(std::mem::replace(&mut prev, p));
         a *= 4.0;
     }
     (prev.a > 0.0).then_some(prev)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn zoom<F>(
-    fg: &mut F,
+    ev: &mut Evaluator<F>,
     x: &[f64],
     f0: f64,
     d: &[f64],
     slope0: f64,
     mut lo: Point,
     mut hi: Point,
-    evals: &mut usize,
 ) -> Option<Point>
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
@@ -253,20 +280,24 @@ where
         if a == lo.a || a == hi.a {
             break;
         }
-        let p = evaluate(fg, x, d, a, evals);
+        let p = ev.point(x, d, a);
         if p.f > f0 + C1 * a * slope0 || p.f >= lo.f {
-            hi = p;
+            ev.discard(std::mem::replace(&mut hi, p));
         } else {
             if p.slope.abs() <= -C2 * slope0 {
+                ev.discard(lo);
+                ev.discard(hi);
                 return Some(p);
             }
-            if p.slope * (hi.a - lo.a) >= 0.0 {
-                hi = std::mem::replace(&mut lo, p);
+            let old_lo = std::mem::replace(&mut lo, p);
+            if lo.slope * (hi.a - old_lo.a) >= 0.0 {
+                ev.discard(std::mem::replace(&mut hi, old_lo));
             } else {
-                lo = p;
+                ev.discard(old_lo);
             }
         }
     }
+    ev.discard(hi);
     // The interval collapsed: accept the best point that lowered f, if any.
     (lo.a > 0.0 && lo.f < f0).then_some(lo)
 }
@@ -289,8 +320,11 @@ fn interpolate(lo: &Point, hi: &Point) -> f64 {
     let a = a1 - width * (hi.slope + d2 - d1) / (hi.slope - lo.slope + 2.0 * d2);
     let (lower, upper) = if a0 < a1 { (a0, a1) } else { (a1, a0) };
     let margin = 0.1 * (upper - lower);
-    if a.is_finite() && a > lower + margin && a < upper - margin {
-        a
+    // A cubic step outside the safeguarded interval is pulled back to its edge rather than replaced
+    // by bisection: on the nearly piecewise-linear Huber objective the cubic often lands far beyond
+    // the edge next to a much lower point, and halving from the far end cost many evaluations.
+    if a.is_finite() {
+        a.clamp(lower + margin, upper - margin)
     } else {
         bisect
     }

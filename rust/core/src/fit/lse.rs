@@ -10,7 +10,7 @@
 //! The loops are branch-free over rows and use `fastmath`, so they compile to packed arithmetic.
 //! (`w3` must be given whenever derivatives are asked for.)
 
-use crate::fastmath::{exp, ln};
+use crate::fastmath::{exp, ln_at_least_one};
 use crate::laws::Space;
 
 pub struct Lse3<'a> {
@@ -65,34 +65,37 @@ fn lse3_block_portable(t: &Lse3, space: Space, pred: &mut [f64], w: Option<[&mut
         exp_affine(c2 - t.c3, s2, &x2[..len], w2);
     }
     let w3 = w3.unwrap_or_default();
-    let two = t.term2.is_some();
+    // w3 first holds the sum of the exponentials 1 + u1 (+ u2). Each pass reads only slices of equal
+    // length: a conditional index into the (possibly empty) second term would keep a bounds check in
+    // the loop, and with it the loop from being vectorised.
+    for (s, u1) in w3.iter_mut().zip(w1.iter()) {
+        *s = 1.0 + u1;
+    }
+    for (s, u2) in w3.iter_mut().zip(w2.iter()) {
+        *s += u2;
+    }
     match space {
         Space::Log => {
-            for i in 0..len {
-                let s = 1.0 + w1[i] + if two { w2[i] } else { 0.0 };
-                let inv = 1.0 / s;
-                pred[i] = t.c3 + ln(s);
-                w1[i] *= inv;
-                w3[i] = inv;
+            for ((p, u1), s) in pred.iter_mut().zip(w1.iter_mut()).zip(w3.iter_mut()) {
+                let inv = 1.0 / *s;
+                *p = t.c3 + ln_at_least_one(*s);
+                *u1 *= inv;
+                *s = inv;
             }
-            if two {
-                for i in 0..len {
-                    w2[i] *= w3[i];
-                }
+            for (u2, inv) in w2.iter_mut().zip(w3.iter()) {
+                *u2 *= inv;
             }
         }
         Space::Linear => {
             // d exp(LSE) / d c_k = exp(t_k) = E u_k
             let scale = exp(t.c3);
-            for i in 0..len {
-                pred[i] = scale * (1.0 + w1[i] + if two { w2[i] } else { 0.0 });
-                w1[i] *= scale;
-                w3[i] = scale;
+            for ((p, u1), s) in pred.iter_mut().zip(w1.iter_mut()).zip(w3.iter_mut()) {
+                *p = scale * *s;
+                *u1 *= scale;
+                *s = scale;
             }
-            if two {
-                for u in w2.iter_mut() {
-                    *u *= scale;
-                }
+            for u2 in w2.iter_mut() {
+                *u2 *= scale;
             }
         }
     }
@@ -120,7 +123,7 @@ fn lse3_values(t: &Lse3, space: Space, pred: &mut [f64], u2: &mut [f64]) {
             }
         }
         match space {
-            Space::Log => p.iter_mut().for_each(|v| *v = t.c3 + ln(1.0 + *v)),
+            Space::Log => p.iter_mut().for_each(|v| *v = t.c3 + ln_at_least_one(1.0 + *v)),
             Space::Linear => {
                 let scale = exp(t.c3);
                 p.iter_mut().for_each(|v| *v = scale * (1.0 + *v));

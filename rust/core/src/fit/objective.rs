@@ -12,7 +12,8 @@ use crate::parallel::{map_blocks, BLOCK};
 const SUB_BLOCK: usize = 256;
 
 thread_local! {
-    static JACOBIAN: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Per-thread scratch of an evaluation: predictions, losses and Jacobian of one sub-block.
+    static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,27 +71,43 @@ impl Objective {
 }
 
 /// Huber's loss as scipy.special.huber defines it: r^2/2 inside |r| <= delta, linear outside.
+/// Written with min and max instead of branches, so that the loss loop is vectorised: with
+/// c = min(|r|, delta) both pieces are c (|r| - c/2), bit for bit (halving is exact), and the slope is
+/// r clamped to [-delta, delta].
 #[inline]
 fn huber(r: f64, delta: f64) -> (f64, f64) {
-    if r.abs() <= delta {
-        (0.5 * r * r, r)
-    } else {
-        (delta * (r.abs() - 0.5 * delta), delta * r.signum())
-    }
+    let a = r.abs();
+    let c = a.min(delta);
+    (c * (a - 0.5 * c), r.max(-delta).min(delta))
 }
 
 /// Replace each prediction by the weighted derivative of the loss of its residual and return the
 /// weighted sum of losses. Generic over the loss so that each objective gets its own tight loop.
+///
+/// The losses go to `losses` (as long as `pred`) and are summed afterwards: one simple element-wise
+/// loop (no bounds checks, no accumulator) is what the compiler reliably vectorises.
 #[inline(always)]
-fn apply_loss(pred: &mut [f64], target: &[f64], weights: Option<&[f64]>, rho: impl Fn(f64) -> (f64, f64)) -> f64 {
-    let mut acc = [0.0; LANES];
-    for (i, (p, t)) in pred.iter_mut().zip(target).enumerate() {
-        let (v, d) = rho(*p - t);
-        let w = weights.map_or(1.0, |w| w[i]);
-        acc[i % LANES] += w * v;
-        *p = w * d;
+fn apply_loss(
+    pred: &mut [f64],
+    losses: &mut [f64],
+    target: &[f64],
+    weights: Option<&[f64]>,
+    rho: impl Fn(f64) -> (f64, f64),
+) -> f64 {
+    match weights {
+        None => {
+            for ((p, t), l) in pred.iter_mut().zip(target).zip(losses.iter_mut()) {
+                (*l, *p) = rho(*p - t);
+            }
+        }
+        Some(w) => {
+            for (((p, t), l), w) in pred.iter_mut().zip(target).zip(losses.iter_mut()).zip(w) {
+                let (v, d) = rho(*p - t);
+                (*l, *p) = (w * v, w * d);
+            }
+        }
     }
-    acc.iter().sum()
+    sum(losses)
 }
 
 /// Independent partial sums: a single running sum is a chain of dependent additions (its latency,
@@ -109,6 +126,23 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     }
     for (l, (x, y)) in ra.iter().zip(rb).enumerate() {
         acc[l] += x * y;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
+}
+
+/// Sum with the same partial sums as `dot`.
+#[inline(always)]
+fn sum(a: &[f64]) -> f64 {
+    let mut acc = [0.0; LANES];
+    let chunks = a.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for x in chunks {
+        for l in 0..LANES {
+            acc[l] += x[l];
+        }
+    }
+    for (l, x) in tail.iter().enumerate() {
+        acc[l] += x;
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
@@ -248,7 +282,15 @@ impl<'a> Problem<'a> {
         out
     }
 
-    fn reduce(&self, theta: &[f64], grad: Option<&mut [f64]>) -> f64 {
+    fn reduce(&self, theta: &[f64], mut grad: Option<&mut [f64]>) -> f64 {
+        if self.n_rows() <= BLOCK {
+            // One block, as `map_blocks` would compute it, without its allocations: a grid fit makes
+            // hundreds of thousands of evaluations on a few hundred runs.
+            if let Some(g) = grad.as_deref_mut() {
+                g.iter_mut().for_each(|v| *v = 0.0);
+            }
+            return self.block(theta, 0, self.n_rows(), grad);
+        }
         let k = self.n_params();
         let want_grad = grad.is_some();
         let parts = map_blocks(self.n_rows(), BLOCK, |start, end| {
@@ -272,47 +314,52 @@ impl<'a> Problem<'a> {
     /// Objective over rows `start..end`, accumulating the gradient into `grad` when given.
     fn block(&self, theta: &[f64], start: usize, end: usize, grad: Option<&mut [f64]>) -> f64 {
         let k = self.n_params();
-        let mut pred = [0.0; SUB_BLOCK];
-        // The kernels overwrite every entry they are given, so the Jacobian buffer needs no zeroing;
-        // one per thread, reused, avoids an allocation and a 10 kB memset per objective evaluation.
-        JACOBIAN.with_borrow_mut(|jac| {
-            if jac.len() < k * SUB_BLOCK {
-                jac.resize(k * SUB_BLOCK, 0.0);
+        // Every entry of the scratch is written before it is read, so it needs no zeroing; one buffer
+        // per thread, reused, avoids an allocation and a memset per objective evaluation.
+        SCRATCH.with_borrow_mut(|scratch| {
+            if scratch.len() < (k + 2) * SUB_BLOCK {
+                scratch.resize((k + 2) * SUB_BLOCK, 0.0);
             }
+            let (pred, rest) = scratch.split_at_mut(SUB_BLOCK);
+            let (losses, jac) = rest.split_at_mut(SUB_BLOCK);
             #[cfg(target_arch = "x86_64")]
             {
                 if std::arch::is_x86_feature_detected!("avx2") {
                     // SAFETY: the CPU supports AVX2, the only requirement of the call. As in
                     // `lse::lse3_block`, wider vectors change no result bit (no FMA, fixed sum order).
-                    return unsafe { self.block_with_avx2(theta, start, end, grad, &mut pred, jac) };
+                    return unsafe { self.block_with_avx2(theta, start, end, grad, pred, losses, jac) };
                 }
             }
-            self.block_with(theta, start, end, grad, &mut pred, jac)
+            self.block_with(theta, start, end, grad, pred, losses, jac)
         })
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
+    #[allow(clippy::too_many_arguments)]
     unsafe fn block_with_avx2(
         &self,
         theta: &[f64],
         start: usize,
         end: usize,
         grad: Option<&mut [f64]>,
-        pred: &mut [f64; SUB_BLOCK],
+        pred: &mut [f64],
+        losses: &mut [f64],
         jac: &mut [f64],
     ) -> f64 {
-        self.block_with(theta, start, end, grad, pred, jac)
+        self.block_with(theta, start, end, grad, pred, losses, jac)
     }
 
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn block_with(
         &self,
         theta: &[f64],
         start: usize,
         end: usize,
         mut grad: Option<&mut [f64]>,
-        pred: &mut [f64; SUB_BLOCK],
+        pred: &mut [f64],
+        losses: &mut [f64],
         jac: &mut [f64],
     ) -> f64 {
         let k = self.n_params();
@@ -321,16 +368,16 @@ impl<'a> Problem<'a> {
         while s < end {
             let e = (s + SUB_BLOCK).min(end);
             let len = e - s;
-            let pred = &mut pred[..len];
+            let (pred, losses) = (&mut pred[..len], &mut losses[..len]);
             let jac_block = if grad.is_some() { Some(&mut jac[..k * len]) } else { None };
             self.law.predict_block(theta, &self.feats, s, e, self.objective.space(), pred, jac_block);
             // pred becomes the weighted rho' in place, so the Jacobian product is one pass per parameter.
             let target = &self.target[s..e];
             let weights = self.weights.as_ref().map(|w| &w[s..e]);
             total += match self.objective {
-                Objective::HuberLog { delta } => apply_loss(pred, target, weights, |r| huber(r, delta)),
-                Objective::Lsq | Objective::LsqLog => apply_loss(pred, target, weights, |r| (r * r, 2.0 * r)),
-                objective => apply_loss(pred, target, weights, |r| objective.rho(r)),
+                Objective::HuberLog { delta } => apply_loss(pred, losses, target, weights, |r| huber(r, delta)),
+                Objective::Lsq | Objective::LsqLog => apply_loss(pred, losses, target, weights, |r| (r * r, 2.0 * r)),
+                objective => apply_loss(pred, losses, target, weights, |r| objective.rho(r)),
             };
             if let Some(g) = grad.as_deref_mut() {
                 for (j, gj) in g.iter_mut().enumerate() {
