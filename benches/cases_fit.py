@@ -66,6 +66,7 @@ def cases(quick: bool) -> list[Case]:
             ],
             check=_same_optimum,
             target="target: >= 100x",
+            repeat=3,
         ),
         Case(
             name=f"fit init=auto, {label}",

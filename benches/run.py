@@ -2,7 +2,9 @@
 
 Every `benches/cases_*.py` module defines `cases(quick: bool) -> list[Case]`. Each case times scalecore
 and its baselines in this one process and records whether their answers agree, so the ratios are
-measured side by side on the same machine. Usage:
+measured side by side on the same machine. scalecore's time is the best of the case's `repeat` runs (a
+sub-second run is at the mercy of one scheduling hiccup on a shared machine); each baseline runs once.
+Usage:
 
     python benches/run.py                 # every case
     python benches/run.py fit kde         # only cases whose name contains one of these words
