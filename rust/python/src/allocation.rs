@@ -8,7 +8,7 @@ use scalecore_core::isoflop::{self, Options, Sweep};
 use scalecore_core::laws;
 
 use crate::errors::{invalid, to_py};
-use crate::run::run;
+use crate::run::{detached, run};
 
 fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
     a.as_slice().map_err(|_| invalid(name, "must be a contiguous float64 array"))
@@ -155,7 +155,7 @@ pub fn isoflop_fit<'py>(
     let sweep =
         Sweep { ln_n: slice("N", &ln_n)?, loss: slice("loss", &loss)?, budget: &budget, ln_c: slice("C", &ln_c)? };
     let opts = sweep_options(degree, near);
-    let fit = py.detach(|| isoflop::isoflop(&sweep, &opts, weight)).map_err(to_py)?;
+    let fit = detached(py, || isoflop::isoflop(&sweep, &opts, weight))?.map_err(to_py)?;
     let d = PyDict::new(py);
     let pick = |k: usize| -> Vec<f64> {
         fit.budgets.iter().map(|b| b.map_or(f64::NAN, |v| if k == 0 { v.0 } else { v.1 })).collect()
@@ -221,7 +221,7 @@ pub fn efficient_frontier<'py>(
     n_grid: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (ln_c, loss) = (slice("C", &ln_c)?, slice("loss", &loss)?);
-    let f = py.detach(|| isoflop::efficient_frontier(&model, ln_c, loss, n_models, n_grid)).map_err(to_py)?;
+    let f = detached(py, || isoflop::efficient_frontier(&model, ln_c, loss, n_models, n_grid))?.map_err(to_py)?;
     let d = PyDict::new(py);
     d.set_item("ln_c", f.ln_c.into_pyarray(py))?;
     d.set_item("loss", f.loss.into_pyarray(py))?;

@@ -11,7 +11,7 @@ use scalecore_core::laws;
 
 use crate::errors::{invalid, to_py};
 use crate::fit::{objective, ColumnArgs};
-use crate::run::run;
+use crate::run::{detached, run};
 
 fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
     a.as_slice().map_err(|_| invalid(name, "must be a contiguous float64 array"))
@@ -165,7 +165,8 @@ pub fn bootstrap_indices<'py>(
     first: u64,
     count: usize,
 ) -> PyResult<Vec<Bound<'py, PyArray2<u32>>>> {
-    let sets = py.detach(|| core::statistics::resample_indices(&sizes, paired, seed, first, count)).map_err(to_py)?;
+    let sets =
+        detached(py, || core::statistics::resample_indices(&sizes, paired, seed, first, count))?.map_err(to_py)?;
     let widths: Vec<usize> = if paired { vec![sizes[0]] } else { sizes.clone() };
     sets.into_iter()
         .zip(widths)

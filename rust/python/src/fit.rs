@@ -7,7 +7,7 @@ use scalecore_core::fit::{Fitter, Init, LbfgsOptions, Objective, ParamMap, Probl
 use scalecore_core::laws::{self, Columns, Space, Transform};
 
 use crate::errors::{invalid, to_py};
-use crate::run::run;
+use crate::run::{detached, run};
 
 /// Borrowed input columns by name ("x", "N", "D", "U", "C", "M").
 pub struct ColumnArgs<'py>(Vec<(String, PyReadonlyArray1<'py, f64>)>);
@@ -95,7 +95,7 @@ pub fn law_predict<'py>(
     }
     let args = ColumnArgs::extract(columns)?;
     let cols = args.columns()?;
-    let out = py.detach(|| {
+    let out = detached(py, || {
         let feats = law.features(&cols)?;
         let mut pred = vec![0.0; feats.n_rows];
         for (k, chunk) in pred.chunks_mut(1024).enumerate() {
@@ -104,7 +104,7 @@ pub fn law_predict<'py>(
         }
         Ok(pred)
     });
-    Ok(out.map_err(to_py)?.into_pyarray(py))
+    Ok(out?.map_err(to_py)?.into_pyarray(py))
 }
 
 /// Objective value and gradient (internal coordinates) at `theta`; used by tests against the reference.
@@ -131,14 +131,13 @@ pub fn objective_value_grad<'py>(
     if theta.len() != law.n_params() {
         return Err(invalid("theta", format!("needs {} values, got {}", law.n_params(), theta.len())));
     }
-    let (f, g) = py
-        .detach(|| {
-            let problem = Problem::new(law.as_ref(), &cols, loss, weight, obj)?;
-            let mut g = vec![0.0; theta.len()];
-            let f = problem.value_grad(&theta, &mut g);
-            Ok((f, g))
-        })
-        .map_err(to_py)?;
+    let (f, g) = detached(py, || {
+        let problem = Problem::new(law.as_ref(), &cols, loss, weight, obj)?;
+        let mut g = vec![0.0; theta.len()];
+        let f = problem.value_grad(&theta, &mut g);
+        Ok((f, g))
+    })?
+    .map_err(to_py)?;
     Ok((f, g.into_pyarray(py)))
 }
 

@@ -8,7 +8,7 @@ use scalecore_core::kde::binned::{self, GridView};
 use scalecore_core::kde::{diagnostics, exact, multivariate, Kernel, Quantity, Sorted};
 
 use crate::errors::{invalid, to_py};
-use crate::run::run;
+use crate::run::{detached, run};
 
 type Array<'py> = Bound<'py, PyArray1<f64>>;
 type GridTuple<'py> = (f64, f64, Array<'py>, Array<'py>, f64, f64, f64, Array<'py>, Array<'py>);
@@ -30,7 +30,7 @@ where
     F: FnOnce(&Control) -> scalecore_core::error::Result<T> + Send,
 {
     if work_size <= INLINE_WORK {
-        py.detach(|| work(&Control::new())).map_err(to_py)
+        detached(py, || work(&Control::new()))?.map_err(to_py)
     } else {
         run(py, n_threads, progress, work)
     }
@@ -64,7 +64,7 @@ pub fn kde_sort<'py>(
 ) -> PyResult<(Array<'py>, Array<'py>)> {
     let x = slice("samples", &x)?;
     let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let (xs, ws) = py.detach(|| exact::sort_sample(x, w)).map_err(to_py)?;
+    let (xs, ws) = detached(py, || exact::sort_sample(x, w))?.map_err(to_py)?;
     Ok((xs.into_pyarray(py), ws.into_pyarray(py)))
 }
 
@@ -215,7 +215,7 @@ pub fn kde_isj<'py>(
     };
     let x = slice("samples", &x)?;
     let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    py.detach(|| bandwidth::isj(x, w, variant)).map_err(to_py)
+    detached(py, || bandwidth::isj(x, w, variant))?.map_err(to_py)
 }
 
 /// Leave-one-out log-likelihood of the Gaussian estimate at bandwidth h (sorted, normalised sample).

@@ -1,5 +1,6 @@
 //! PyO3 bindings of scalecore-core: argument conversion, GIL release and error mapping only.
-//! Every heavy call goes through `run::run`.
+//! Every call that computes runs on a thread pool this process owns (see `run`): `run::run` for heavy
+//! work (progress, Ctrl-C), `run::detached` for light work.
 
 mod allocation;
 mod bootstrap;

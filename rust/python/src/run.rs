@@ -17,15 +17,36 @@ use crate::errors::{invalid, to_py};
 
 const POLL: Duration = Duration::from_millis(100);
 
-fn pool(n_threads: Option<usize>) -> PyResult<Option<Arc<ThreadPool>>> {
-    let Some(n) = n_threads else { return Ok(None) };
-    if n == 0 {
-        return Err(invalid("n_threads", "must be at least 1, got 0"));
+/// The pools this process created, by size, and the process that created them.
+struct Pools {
+    pid: u32,
+    by_size: HashMap<usize, Arc<ThreadPool>>,
+}
+
+/// A pool of `n_threads` workers (default: `RAYON_NUM_THREADS`, else one per CPU), owned by this
+/// process. All work runs on such pools, never on rayon's global pool: a child forked after the parent
+/// used a pool (the default start method of `multiprocessing` on Linux before Python 3.14) inherits the
+/// pool without its threads, and its first parallel call would wait for them forever. So the pools are
+/// rebuilt when the process id changes; the parent's are leaked in the child (dropping them would signal
+/// threads that do not exist there).
+fn pool(n_threads: Option<usize>) -> PyResult<Arc<ThreadPool>> {
+    let n = match n_threads {
+        Some(0) => return Err(invalid("n_threads", "must be at least 1, got 0")),
+        Some(n) => n,
+        None => default_threads(),
+    };
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
+    let pid = std::process::id();
+    let mut pools = POOLS
+        .get_or_init(|| Mutex::new(Pools { pid, by_size: HashMap::new() }))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if pools.pid != pid {
+        std::mem::forget(std::mem::take(&mut pools.by_size));
+        pools.pid = pid;
     }
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = OnceLock::new();
-    let mut pools = POOLS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = pools.get(&n) {
-        return Ok(Some(p.clone()));
+    if let Some(p) = pools.by_size.get(&n) {
+        return Ok(p.clone());
     }
     let p = ThreadPoolBuilder::new()
         .num_threads(n)
@@ -33,8 +54,27 @@ fn pool(n_threads: Option<usize>) -> PyResult<Option<Arc<ThreadPool>>> {
         .build()
         .map_err(|e| invalid("n_threads", format!("cannot start {n} threads: {e}")))?;
     let p = Arc::new(p);
-    pools.insert(n, p.clone());
-    Ok(Some(p))
+    pools.by_size.insert(n, p.clone());
+    Ok(p)
+}
+
+/// rayon's own default size for its global pool.
+fn default_threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Light work off the GIL, on this process's default pool (for any parallel loop inside it).
+pub fn detached<T, F>(py: Python<'_>, work: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce() -> T + Send,
+{
+    let pool = pool(None)?;
+    Ok(py.detach(|| pool.install(work)))
 }
 
 /// Run `work` off the GIL. `progress`, if given, is called as `progress(done, total)` from the calling
@@ -52,10 +92,7 @@ where
         let rx = Mutex::new(rx);
         let control = &control;
         let worker = scope.spawn(move || {
-            let out = match &pool {
-                Some(p) => p.install(|| work(control)),
-                None => work(control),
-            };
+            let out = pool.install(|| work(control));
             let _ = tx.send(());
             out
         });
