@@ -17,7 +17,7 @@ use crate::errors::{invalid, to_py};
 
 const POLL: Duration = Duration::from_millis(100);
 
-/// The pools this process created, by size, and the process that created them.
+/// The pools this process created, by size (0: rayon's default size), and the process that created them.
 struct Pools {
     pid: u32,
     by_size: HashMap<usize, Arc<ThreadPool>>,
@@ -30,10 +30,11 @@ struct Pools {
 /// rebuilt when the process id changes; the parent's are leaked in the child (dropping them would signal
 /// threads that do not exist there).
 fn pool(n_threads: Option<usize>) -> PyResult<Arc<ThreadPool>> {
+    // rayon reads 0 as its default size: `RAYON_NUM_THREADS`, else one thread per CPU.
     let n = match n_threads {
         Some(0) => return Err(invalid("n_threads", "must be at least 1, got 0")),
         Some(n) => n,
-        None => default_threads(),
+        None => 0,
     };
     static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
     let pid = std::process::id();
@@ -52,19 +53,10 @@ fn pool(n_threads: Option<usize>) -> PyResult<Arc<ThreadPool>> {
         .num_threads(n)
         .thread_name(|i| format!("scalecore-{i}"))
         .build()
-        .map_err(|e| invalid("n_threads", format!("cannot start {n} threads: {e}")))?;
+        .map_err(|e| invalid("n_threads", format!("cannot start the thread pool ({n_threads:?} threads): {e}")))?;
     let p = Arc::new(p);
     pools.by_size.insert(n, p.clone());
     Ok(p)
-}
-
-/// rayon's own default size for its global pool.
-fn default_threads() -> usize {
-    std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n: &usize| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Light work off the GIL, on this process's default pool (for any parallel loop inside it).

@@ -84,8 +84,9 @@ fn huber(r: f64, delta: f64) -> (f64, f64) {
 /// Replace each prediction by the weighted derivative of the loss of its residual and return the
 /// weighted sum of losses. Generic over the loss so that each objective gets its own tight loop.
 ///
-/// The losses go to `losses` (as long as `pred`) and are summed afterwards: one simple element-wise
-/// loop (no bounds checks, no accumulator) is what the compiler reliably vectorises.
+/// The losses go to `losses` (as long as `pred`, at most `SUB_BLOCK`) and are summed afterwards: one
+/// simple element-wise loop (no bounds checks, no accumulator) is what the compiler reliably
+/// vectorises. Missing weights are ones; multiplying by 1.0 changes no bit.
 #[inline(always)]
 fn apply_loss(
     pred: &mut [f64],
@@ -94,18 +95,11 @@ fn apply_loss(
     weights: Option<&[f64]>,
     rho: impl Fn(f64) -> (f64, f64),
 ) -> f64 {
-    match weights {
-        None => {
-            for ((p, t), l) in pred.iter_mut().zip(target).zip(losses.iter_mut()) {
-                (*l, *p) = rho(*p - t);
-            }
-        }
-        Some(w) => {
-            for (((p, t), l), w) in pred.iter_mut().zip(target).zip(losses.iter_mut()).zip(w) {
-                let (v, d) = rho(*p - t);
-                (*l, *p) = (w * v, w * d);
-            }
-        }
+    const ONES: [f64; SUB_BLOCK] = [1.0; SUB_BLOCK];
+    let weights = weights.unwrap_or(&ONES[..pred.len()]);
+    for (((p, t), l), w) in pred.iter_mut().zip(target).zip(losses.iter_mut()).zip(weights) {
+        let (v, d) = rho(*p - t);
+        (*l, *p) = (w * v, w * d);
     }
     sum(losses)
 }
