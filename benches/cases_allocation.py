@@ -2,7 +2,7 @@
 
 - compute-optimal allocation for 10,000 budgets under each law of N and D (chinchilla closed form;
   kaplan, overtrained, data_constrained and chinchilla with inference cost by iso-cost search) against
-  `scalecore.reference.allocation` (per budget: a vectorised scan, then `scipy.optimize.minimize_scalar`);
+  `scalecore._reference.allocation` (per budget: a vectorised scan, then `scipy.optimize.minimize_scalar`);
 - IsoFLOP with 1000 bootstrap resamples for 9 budgets x 10 runs (target: under a second) against the
   NumPy reference refitting every resample with `np.polyfit`.
 """
@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import scalecore as sc
 from run import Case
-from scalecore.reference import allocation as ref_alloc
-from scalecore.reference import isoflop as ref_iso
+from scalecore._reference import allocation as ref_alloc
+from scalecore._reference import isoflop as ref_iso
 
 HOFFMANN = sc.datasets.HOFFMANN_PARAMS
 DATABLATIONS = {

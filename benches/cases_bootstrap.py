@@ -28,7 +28,7 @@ import scalecore as sc
 import scipy.stats
 from run import Case
 from scalecore import _core
-from scalecore.reference import bootstrap as ref
+from scalecore._reference import bootstrap as ref
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "chinchilla_epoch2024" / "runs.csv"
 

@@ -1,4 +1,4 @@
-"""Benchmarks of sc.bounds against the NumPy/SciPy reference (scalecore.reference.bounds), with correctness.
+"""Benchmarks of sc.bounds against the NumPy/SciPy reference (scalecore._reference.bounds), with correctness.
 
 - the Dirichlet-process bound on a 1000 x 1000 (p, T) grid (and on 1e6 scattered points, where no two
   neighbours share p, so no per-row reuse is possible);
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import scalecore as sc
 from run import Case
-from scalecore.reference import bounds as ref
+from scalecore._reference import bounds as ref
 
 D, K, B = 64, 10.0, 1.0
 

@@ -1,5 +1,5 @@
 """Fit rows: the Hoffmann 4500-start grid and the default `init="auto"` against scipy's L-BFGS-B with
-analytic gradients (scalecore.reference), and a single fit of a million synthetic runs."""
+analytic gradients (scalecore._reference), and a single fit of a million synthetic runs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import scalecore as sc
 from run import Case
-from scalecore.reference import fit_grid, hoffmann_grid, objective_and_grad
+from scalecore._reference import fit_grid, hoffmann_grid, objective_and_grad
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "chinchilla_epoch2024" / "runs.csv"
 
@@ -36,7 +36,7 @@ def _fit(runs: sc.Runs, init: str, **kw: Any) -> sc.FitResult:
 
 
 def fit_grid_general(cols: dict[str, Any], loss: Any, grid: Any) -> dict[str, Any]:
-    """The grid with scalecore.reference.objective_and_grad (scipy's logsumexp, Jacobian matrix)."""
+    """The grid with scalecore._reference.objective_and_grad (scipy's logsumexp, Jacobian matrix)."""
     return fit_grid("chinchilla", cols, loss, grid, objective="huber_log", weight=None)
 
 
@@ -59,7 +59,7 @@ def cases(quick: bool) -> list[Case]:
             name=f"fit hoffmann grid (4500 starts; reference {len(grid)}), {label}",
             ours=lambda: _fit(runs, "hoffmann"),
             baselines=[
-                # scalecore.reference's general objective (like baselines.md's 14 ms per start) ...
+                # scalecore._reference's general objective (like baselines.md's 14 ms per start) ...
                 ("scipy L-BFGS-B + reference objective", lambda: fit_grid_general(cols, runs.loss, grid)),
                 # ... and a hand-tuned NumPy closure, three to four times quicker per start.
                 ("scipy L-BFGS-B + tuned NumPy closure", lambda: fit_grid("chinchilla", cols, runs.loss, grid)),

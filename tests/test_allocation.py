@@ -12,7 +12,7 @@ import scalecore as sc
 from hypothesis import given
 from hypothesis import strategies as st
 from scalecore import _core
-from scalecore.reference import allocation as ref
+from scalecore._reference import allocation as ref
 
 HOFFMANN = sc.datasets.HOFFMANN_PARAMS
 ROUNDED = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}

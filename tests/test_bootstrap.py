@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from scalecore import _core
 from scalecore.allocation import chinchilla_allocation
 from scalecore.datasets import HOFFMANN_PARAMS
-from scalecore.reference import bootstrap as ref
+from scalecore._reference import bootstrap as ref
 
 LAW = sc.laws.get("chinchilla")
 

@@ -11,7 +11,7 @@ import pytest
 import scalecore as sc
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from scalecore.reference import bounds as ref
+from scalecore._reference import bounds as ref
 
 B = sc.bounds
 

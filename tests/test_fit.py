@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scalecore import _core
 from scalecore.fit import OBJECTIVES
-from scalecore.reference import fit_grid, hoffmann_grid, objective_and_grad
+from scalecore._reference import fit_grid, hoffmann_grid, objective_and_grad
 
 pytestmark = pytest.mark.filterwarnings("ignore::scalecore.IdentifiabilityWarning")
 
@@ -368,7 +368,7 @@ def test_fit_many_fits_one_law_per_group() -> None:
 
 @given(seed=st.integers(0, 2**32 - 1))
 def test_fast_reference_closure_equals_the_general_reference(seed: int) -> None:
-    from scalecore.reference import chinchilla_huber_log
+    from scalecore._reference import chinchilla_huber_log
 
     rng = np.random.default_rng(seed)
     params = planted_chinchilla(rng)

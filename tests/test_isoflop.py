@@ -11,7 +11,7 @@ import scalecore as sc
 from hypothesis import given
 from hypothesis import strategies as st
 from scalecore import _core
-from scalecore.reference import isoflop as ref
+from scalecore._reference import isoflop as ref
 
 HOFFMANN = sc.datasets.HOFFMANN_PARAMS
 

@@ -11,7 +11,7 @@ import scalecore as sc
 from hypothesis import given
 from hypothesis import strategies as st
 from scalecore.kde import KERNELS
-from scalecore.reference import kde as ref
+from scalecore._reference import kde as ref
 from scipy.special import logsumexp
 from scipy.stats import gaussian_kde
 

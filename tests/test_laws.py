@@ -11,7 +11,7 @@ import scalecore as sc
 from hypothesis import given
 from hypothesis import strategies as st
 from scalecore import _core
-from scalecore.reference import laws as ref
+from scalecore._reference import laws as ref
 
 EXPECTED_PARAMS = {
     "power": ("E", "A", "alpha"),

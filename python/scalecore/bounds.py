@@ -35,7 +35,7 @@ from . import _core
 from ._validation import FloatArray, as_float_array, one_of, positive_float
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
-from .reference import bounds as _reference
+from ._reference import bounds as _reference
 
 __all__ = [
     "BoundAllocation",

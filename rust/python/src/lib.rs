@@ -5,6 +5,7 @@
 mod allocation;
 mod bootstrap;
 mod bounds;
+mod convert;
 mod errors;
 mod fit;
 mod kde;

@@ -1,0 +1,66 @@
+//! Conversions shared by every binding: NumPy arrays to slices the core can read.
+//!
+//! Arrays reach the bindings from many places (the public API, Dask or Ray workers that deserialised
+//! a shipped spec, users' own calls) and may be non-contiguous, unaligned, read-only or big-endian.
+//! `FloatArray` takes any array NumPy can read as float64 and lends a slice: `numpy.require` copies
+//! only when the buffer is not already C-contiguous, aligned, native-endian float64, so no path refuses
+//! an array the Python layer accepts, and the common case stays zero-copy.
+
+use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+
+use crate::errors::invalid;
+
+fn required<'py>(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    obj.py()
+        .import("numpy")?
+        .call_method1("require", (obj, "float64", "CA"))
+        .map_err(|e| invalid(name, format!("cannot be read as a float64 array: {e}")))
+}
+
+/// A 1-D float64 argument, borrowed from NumPy (copied first only when NumPy's layout is unusable).
+pub struct FloatArray<'py>(PyReadonlyArray1<'py, f64>);
+
+impl<'py> FloatArray<'py> {
+    /// Read argument `name` (named in the error) as a 1-D float64 array.
+    pub fn extract(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+        let arr = required(name, obj)?;
+        let ndim = arr.getattr("ndim")?.extract::<usize>()?;
+        if ndim != 1 {
+            return Err(invalid(name, format!("must be a 1-D array, got {ndim} dimensions")));
+        }
+        Ok(FloatArray(arr.extract().map_err(|_| invalid(name, "must be a 1-D float64 array"))?))
+    }
+
+    pub fn as_slice(&self) -> &[f64] {
+        // `numpy.require(..., "CA")` made the array C-contiguous and aligned.
+        self.0.as_slice().expect("numpy.require returned a C-contiguous array")
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// A 2-D float64 argument in row-major order (rows, columns, data).
+pub struct FloatMatrix<'py>(PyReadonlyArray2<'py, f64>);
+
+impl<'py> FloatMatrix<'py> {
+    pub fn extract(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+        let arr = required(name, obj)?;
+        let ndim = arr.getattr("ndim")?.extract::<usize>()?;
+        if ndim != 2 {
+            return Err(invalid(name, format!("must be a 2-D array, got {ndim} dimensions")));
+        }
+        Ok(FloatMatrix(arr.extract().map_err(|_| invalid(name, "must be a 2-D float64 array"))?))
+    }
+
+    pub fn shape(&self) -> (usize, usize) {
+        let s = self.0.shape();
+        (s[0], s[1])
+    }
+
+    pub fn as_slice(&self) -> &[f64] {
+        self.0.as_slice().expect("numpy.require returned a C-contiguous array")
+    }
+}
