@@ -13,11 +13,10 @@ import scalecore as sc
 import scipy.stats
 from hypothesis import given
 from hypothesis import strategies as st
-from scalecore import _core
+from scalecore import _core, _reference
+from scalecore._reference import bootstrap as ref
 from scalecore.allocation import chinchilla_allocation
 from scalecore.datasets import HOFFMANN_PARAMS
-from scalecore import _reference
-from scalecore._reference import bootstrap as ref
 
 LAW = sc.laws.get("chinchilla")
 

@@ -17,8 +17,8 @@ from _synthetic import chinchilla_runs, planted_chinchilla, theta_of
 from hypothesis import given
 from hypothesis import strategies as st
 from scalecore import _core
-from scalecore.fit import OBJECTIVES
 from scalecore._reference import fit_grid, hoffmann_grid, objective_and_grad
+from scalecore.fit import OBJECTIVES
 
 pytestmark = pytest.mark.filterwarnings("ignore::scalecore.IdentifiabilityWarning")
 

@@ -10,8 +10,8 @@ import pytest
 import scalecore as sc
 from hypothesis import given
 from hypothesis import strategies as st
-from scalecore.kde import KERNELS
 from scalecore._reference import kde as ref
+from scalecore.kde import KERNELS
 from scipy.special import logsumexp
 from scipy.stats import gaussian_kde
 

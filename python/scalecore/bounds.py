@@ -32,10 +32,10 @@ import numpy as np
 from scipy.special import expit
 
 from . import _core
+from ._reference import bounds as _reference
 from ._validation import FloatArray, as_float_array, one_of, positive_float
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
-from ._reference import bounds as _reference
 
 __all__ = [
     "BoundAllocation",
