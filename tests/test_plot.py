@@ -3,6 +3,7 @@ results say (curves, minima, allocations read back from the artists), and bad in
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -294,3 +295,22 @@ def test_docs_examples_run(tmp_path, monkeypatch):
     for block in blocks:
         exec(compile(block, "docs/plot.md", "exec"), namespace)
     assert sorted(p.name for p in tmp_path.glob("*.png"))
+
+
+def test_readme_figures_regenerate(tmp_path, monkeypatch):
+    """`python docs/make_figures.py` writes the two README figures: real, small PNGs."""
+    spec = importlib.util.spec_from_file_location("make_figures", ROOT / "docs" / "make_figures.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setattr(script, "OUT", tmp_path)
+    script.main()
+    for name in ("fit.png", "isoflop.png"):
+        path = tmp_path / name
+        assert path.stat().st_size < 150 * 1024
+        img = matplotlib.image.imread(path)[..., :3]
+        assert img.shape[0] > 300 and img.shape[1] > 500
+        assert np.any(img < 0.9, axis=-1).mean() > 0.05
+        # The committed figure has the size the script makes (its pixels depend on the matplotlib and
+        # FreeType versions, so they are not compared).
+        assert matplotlib.image.imread(ROOT / "docs" / "img" / name).shape[:2] == img.shape[:2]

@@ -102,7 +102,7 @@ def isoflop(result: Any, runs: Any = None, *, axes: Any = None) -> Figure:
 
     # Right: N_opt(C).
     c_line = np.geomspace(C.min() / 1.5, C.max() * 1.5, 100)
-    label = f"N_opt ∝ C^{result.exponent:.3f}"
+    label = f"N_opt ∝ C^a, a = {result.exponent:.3f}"
     if result.exponent_ci is not None:
         lo, hi = result.exponent_ci
         label += f" [{lo:.3f}, {hi:.3f}]"
