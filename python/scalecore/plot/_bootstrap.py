@@ -122,6 +122,8 @@ def corner(
     if not isinstance(max_points, int) or isinstance(max_points, bool) or max_points < 1:
         raise InvalidInputError(f"max_points: must be a positive integer, got {max_points!r}")
     lv = _level(b, level)
+    from matplotlib.ticker import MaxNLocator
+
     k = len(names)
     count = len(b.samples[names[0]])
     keep = np.unique(np.linspace(0, count - 1, min(count, max_points)).astype(np.int64))
@@ -153,6 +155,11 @@ def corner(
                 ax.set_ylim(_limits(values[row], logs[row]))
             ax.set_xlim(_limits(values[col], logs[col]))
             ax.tick_params(labelsize=7)
+            # Small panels: few ticks, so that the labels of neighbouring ticks never run together.
+            if not logs[col]:
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=3))
+            if i != j and not logs[row]:
+                ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
             if i == k - 1:
                 ax.set_xlabel(param_label(col))
             else:

@@ -9,6 +9,7 @@ fitted range of the law's other input.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -263,9 +264,11 @@ def fit(
     axes.set_xlabel(LABELS[X])
     axes.set_ylabel(LABELS["loss"])
     style(axes)
-    note = ""
-    if groups.hold is not None and k == 1:
-        note = f" at {groups.hold} = {format_value(float(groups.values[0]), UNITS[groups.hold])}"
+    held = {groups.hold: float(groups.values[0])} if groups.hold is not None and k == 1 else {}
+    for name in groups.extra[0]:  # inputs held at each group's typical value (U of the data-constrained law)
+        if all(e[name] == groups.extra[0][name] for e in groups.extra):
+            held[name] = groups.extra[0][name]
+    note = "".join(f", {name} = {format_value(v, UNITS[name])}" for name, v in held.items())
     _legend(axes, fr, r, bt, lv, groups.hold is None, note)
     if groups.hold is not None and k > 1:
         from matplotlib.cm import ScalarMappable
@@ -274,7 +277,8 @@ def fit(
             ScalarMappable(norm=norm, cmap=cmap), ax=axes, label=f"each curve: {LABELS[groups.hold]}", pad=0.02
         )
     params = ", ".join(f"{param_label(p)} = {v:.4g}" for p, v in fr.params.items())
-    axes.set_title(f"{fr.law} law ({fr.objective_name}): {params}", fontsize=9, loc="left")
+    title = textwrap.fill(f"{fr.law} law ({fr.objective_name}): {params}", width=90)
+    axes.set_title(title, fontsize=9, loc="left")
     return fig
 
 
