@@ -236,6 +236,17 @@ def test_corner_lower_triangle(tmp_path, boot):
     assert set(samples[:, 0]) <= set(boot.samples["alpha"])
 
 
+def test_drawing_into_axes_of_your_own(tmp_path, sweep, fitted, iso):
+    from matplotlib.figure import Figure
+
+    fig = Figure(layout="constrained")
+    left, right = fig.subfigures(1, 2)
+    # An axes in a subfigure: the function returns the root figure, the one to save.
+    assert plot.residuals(fitted, sweep, ax=left.subplots()) is fig
+    assert plot.isoflop(iso, sweep, axes=right.subplots(2, 1)) is fig
+    render(fig, tmp_path / "composed.png")
+
+
 # --- bad input ---------------------------------------------------------------------------------------
 
 
@@ -243,6 +254,7 @@ def test_bad_input_names_the_argument(sweep, fitted, boot, iso, power_runs):
     cases = [
         (lambda: plot.fit("fit"), "fit_result"),
         (lambda: plot.fit(fitted, runs=[1, 2]), "runs"),
+        (lambda: plot.fit(fitted, runs={"params": [1e8], "loss": [3.0]}), "runs"),
         (lambda: plot.fit(fitted, sc.Runs(N=[1e8, 1e9], loss=[3.0, 2.9])), "runs"),
         (lambda: plot.fit(fitted, boot=fitted), "boot"),
         (lambda: plot.fit(fitted, x="Q"), "x"),
@@ -252,6 +264,7 @@ def test_bad_input_names_the_argument(sweep, fitted, boot, iso, power_runs):
         (lambda: plot.residuals(fitted, sweep, against="Q"), "against"),
         (lambda: plot.isoflop(fitted), "result"),
         (lambda: plot.isoflop(iso, axes=1), "axes"),
+        (lambda: plot.isoflop(iso, axes=(plot.fit(fitted).axes[0], "right")), "axes"),
         (lambda: plot.frontier(fitted), "allocation"),
         (lambda: plot.densities(fitted), "boot"),
         (lambda: plot.densities(boot, ["alpha", "nope"]), "params"),

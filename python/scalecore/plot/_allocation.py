@@ -18,6 +18,7 @@ from ._common import (
     figure,
     group_colours,
     log_if_wide,
+    owning_figure,
     single_axes,
     style,
 )
@@ -74,8 +75,8 @@ def isoflop(result: Any, runs: Any = None, *, axes: Any = None) -> Figure:
             left, right = axes
         except (TypeError, ValueError):
             raise InvalidInputError(f"axes: expected two matplotlib Axes, got {axes!r}") from None
-        fig = single_axes(left, (0, 0))[0]
-        single_axes(right, (0, 0))
+        fig = owning_figure(left, "axes")
+        owning_figure(right, "axes")
     colours, cmap, norm = group_colours(C)
 
     # Left: the profiles.

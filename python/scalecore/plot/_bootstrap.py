@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import KDE, BootstrapResult, InvalidInputError
 from ..laws import get as get_law
-from ._common import BLACK, BLUE, VERMILLION, choose_params, figure, param_label, single_axes, style
+from ._common import BLACK, BLUE, VERMILLION, choose_params, figure, owning_figure, param_label, style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -85,8 +85,8 @@ def densities(
     if ax is not None and len(names) != 1:
         raise InvalidInputError(f"ax: one axes holds one parameter; pass params= one name (asked for {names})")
     if ax is not None:
-        fig, axes = single_axes(ax, (0, 0))
-        cells = [axes]
+        fig = owning_figure(ax)
+        cells = [ax]
     else:
         ncols = min(len(names), 3)
         nrows = math.ceil(len(names) / ncols)

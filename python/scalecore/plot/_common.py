@@ -75,29 +75,36 @@ def figure(figsize: tuple[float, float]) -> Figure:
     return Figure(figsize=figsize, layout="constrained")
 
 
-def single_axes(ax: Any, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    """The caller's axes (and its figure) or a new figure with one axes."""
+def owning_figure(ax: Any, arg: str = "ax") -> Figure:
+    """The figure to return for a caller's axes (checked): the root one, also for an axes in a subfigure."""
     require_matplotlib()
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    if ax is None:
-        fig = figure(figsize)
-        return fig, fig.add_subplot()
     if not isinstance(ax, Axes):
-        raise InvalidInputError(f"ax: expected a matplotlib Axes, got {type(ax).__name__}")
-    # An axes inside a subfigure: the figure to return (and save) is the root one.
+        raise InvalidInputError(f"{arg}: expected a matplotlib Axes, got {type(ax).__name__}")
     root: Any = ax.figure
     while not isinstance(root, Figure):
         root = root.figure
-    return root, ax
+    return root
+
+
+def single_axes(ax: Any, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """The caller's axes (and its figure) or a new figure with one axes."""
+    if ax is None:
+        fig = figure(figsize)
+        return fig, fig.add_subplot()
+    return owning_figure(ax), ax
 
 
 def as_runs(runs: Any, arg: str = "runs") -> Runs:
     if isinstance(runs, Runs):
         return runs
     if isinstance(runs, Mapping):
-        return Runs(**dict(runs))
+        try:
+            return Runs(**dict(runs))
+        except TypeError as exc:  # a key that is not a Runs column
+            raise InvalidInputError(f"{arg}: {exc}; columns are loss, N, D, x, C, U, M, group, weight") from None
     raise InvalidInputError(
         f"{arg}: expected scalecore.Runs or a mapping of columns, got {type(runs).__name__} "
         "(tables: scalecore.Runs.from_frame(df, ...))"
