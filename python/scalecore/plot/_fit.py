@@ -9,7 +9,7 @@ fitted range of the law's other input.
 
 from __future__ import annotations
 
-import textwrap
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -276,10 +276,22 @@ def fit(
         fig.colorbar(
             ScalarMappable(norm=norm, cmap=cmap), ax=axes, label=f"each curve: {LABELS[groups.hold]}", pad=0.02
         )
-    params = ", ".join(f"{param_label(p)} = {v:.4g}" for p, v in fr.params.items())
-    title = textwrap.fill(f"{fr.law} law ({fr.objective_name}): {params}", width=90)
-    axes.set_title(title, fontsize=9, loc="left")
+    parts = [f"{param_label(p)} = {v:.4g}" for p, v in fr.params.items()]
+    axes.set_title(_wrap(f"{fr.law} law ({fr.objective_name}): ", parts), fontsize=9, loc="left")
     return fig
+
+
+def _wrap(head: str, parts: list[str], width: int = 88) -> str:
+    """`head` and the comma-separated `parts`, broken into lines between parts only; a $...$ (mathtext)
+    symbol counts as one character."""
+    lines, line = [], head.rstrip()
+    for i, part in enumerate(parts):
+        candidate = f"{line} {part}{',' if i < len(parts) - 1 else ''}"
+        if len(re.sub(r"\$[^$]*\$", "x", candidate)) > width:
+            lines.append(line)
+            candidate = candidate[len(line) + 1 :]
+        line = candidate
+    return "\n".join([*lines, line])
 
 
 def _band_level(boot: BootstrapResult | None, level: Any) -> float:
