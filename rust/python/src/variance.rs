@@ -26,8 +26,9 @@ pub fn variance_kendall_tau_b<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<(f64, f64, u64)> {
     let (x, y) = (FloatArray::extract("x", x)?, FloatArray::extract("y", y)?);
+    let small = x.len() <= INLINE_WORK;
     let (xs, ys) = (x.as_slice(), y.as_slice());
-    let r = if xs.len() <= INLINE_WORK {
+    let r = if small {
         detached(py, || kendall::tau_b(xs, ys))?.map_err(to_py)?
     } else {
         run(py, n_threads, None, |_| kendall::tau_b(xs, ys))?

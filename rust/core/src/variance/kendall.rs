@@ -246,7 +246,10 @@ pub fn tau_b_rows(values: &[f64], k: usize, order: &[f64]) -> Result<Vec<Kendall
         ));
     }
     check_sample("order", order)?;
-    values.par_chunks(k).map(|row| tau_b(order, row).map_err(|_| CoreError::invalid("scores", "must not contain NaN"))).collect()
+    values
+        .par_chunks(k)
+        .map(|row| tau_b(order, row).map_err(|_| CoreError::invalid("scores", "must not contain NaN")))
+        .collect()
 }
 
 #[cfg(test)]
@@ -319,6 +322,9 @@ mod tests {
         assert!(tau_b(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).unwrap().tau.is_nan());
         assert!(tau_b(&[1.0, f64::NAN], &[1.0, 2.0]).is_err());
         assert!(tau_b(&[1.0, 2.0], &[1.0]).is_err());
-        assert_eq!(tau_b(&[-0.0, 0.0, 1.0], &[1.0, 2.0, 3.0]).unwrap(), tau_b(&[0.0, 0.0, 1.0], &[1.0, 2.0, 3.0]).unwrap());
+        assert_eq!(
+            tau_b(&[-0.0, 0.0, 1.0], &[1.0, 2.0, 3.0]).unwrap(),
+            tau_b(&[0.0, 0.0, 1.0], &[1.0, 2.0, 3.0]).unwrap()
+        );
     }
 }
