@@ -5,6 +5,10 @@
 (b) item bootstrap of 8 models' scores on 5,000 items, 2,000 resamples, against the NumPy reference
     (fancy indexing of the same resampled indices, drawn before its timer starts), intervals compared.
 --quick shrinks the sizes for a smoke test.
+
+Measured 2026-11-30 (`python benches/run.py variance`, release build, 2 cores shared with four other
+helpers' builds, load average 8-10): (a) 0.41 s against scipy's 0.84 s, tau and p-value identical to the
+bit; (b) 0.16 s against the reference's 4.5 s (28x), intervals identical.
 """
 
 from __future__ import annotations

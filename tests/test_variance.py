@@ -362,3 +362,19 @@ def test_docs_example_runs() -> None:
     assert blocks
     for code in blocks:
         exec(compile(code, str(DOCS), "exec"), {})
+
+
+def test_results_pickle_and_frames_fall_back_to_dicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+    import sys
+
+    s = _scores(n_items=30, n_models=2, n_seeds=3)
+    res = sc.variance.seed_stats(s, n_resamples=50)
+    back = pickle.loads(pickle.dumps(res))
+    assert np.array_equal(back.bootstrap_ci, res.bootstrap_ci) and back.models == res.models
+    cmp = sc.variance.compare(s, 0, 1, n_resamples=50)
+    assert pickle.loads(pickle.dumps(cmp)) == cmp
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now fails
+    frame = res.to_frame()
+    assert isinstance(frame, dict) and np.array_equal(frame["snr"], res.snr)
+    assert isinstance(sc.variance.items(s).to_frame(), dict)
