@@ -7,8 +7,9 @@
 --quick shrinks the sizes for a smoke test.
 
 Measured 2026-11-30 (`python benches/run.py variance`, release build, 2 cores shared with four other
-helpers' builds, load average 8-10): (a) 0.41 s against scipy's 0.84 s, tau and p-value identical to the
-bit; (b) 0.16 s against the reference's 4.5 s (28x), intervals identical.
+helpers' builds, load average 8-10, so ratios are rough): (a) 0.24 s against scipy's 0.85 s (3.6x), tau
+and p-value identical to the bit; (b) 0.21 s against the reference's 3.8 s (19x; 28x in an earlier run),
+intervals identical.
 """
 
 from __future__ import annotations

@@ -95,19 +95,20 @@ pub fn tau_b(x: &[f64], y: &[f64]) -> Result<KendallTau> {
     if n < 2 {
         return Ok(KendallTau::undefined());
     }
-    // `+ 0.0` turns -0.0 into 0.0: total_cmp orders them apart, numpy (and scipy) treat them as equal.
-    let mut pairs: Vec<(f64, f64)> = x.iter().zip(y).map(|(&a, &b)| (a + 0.0, b + 0.0)).collect();
-    let by_xy = |a: &(f64, f64), b: &(f64, f64)| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1));
+    // One integer key per pair, x in the high half: sorting plain integers is about twice as fast as
+    // sorting float pairs through a comparison closure.
+    let mut keys: Vec<u128> =
+        x.iter().zip(y).map(|(&a, &b)| (u128::from(order_key(a)) << 64) | u128::from(order_key(b))).collect();
     if n >= PARALLEL_SORT_MIN {
-        pairs.par_sort_unstable_by(by_xy);
+        keys.par_sort_unstable();
     } else {
-        pairs.sort_unstable_by(by_xy);
+        keys.sort_unstable();
     }
-    let x_ties = Ties::of_runs(n, |i| pairs[i].0 == pairs[i - 1].0);
-    let xy_ties = Ties::of_runs(n, |i| pairs[i] == pairs[i - 1]);
-    let mut ys: Vec<f64> = pairs.iter().map(|p| p.1).collect();
-    drop(pairs);
-    let mut buf = vec![0.0; n];
+    let x_ties = Ties::of_runs(n, |i| keys[i] >> 64 == keys[i - 1] >> 64);
+    let xy_ties = Ties::of_runs(n, |i| keys[i] == keys[i - 1]);
+    let mut ys: Vec<u64> = keys.iter().map(|&k| k as u64).collect();
+    drop(keys);
+    let mut buf = vec![0u64; n];
     let discordant = sort_counting_inversions(&mut ys, &mut buf);
     let y_ties = Ties::of_runs(n, |i| ys[i] == ys[i - 1]);
 
@@ -129,8 +130,20 @@ pub fn tau_b(x: &[f64], y: &[f64]) -> Result<KendallTau> {
     Ok(KendallTau { tau, pvalue, discordant, con_minus_dis })
 }
 
+/// An integer whose order is the numeric order of `v` (not NaN), equal for equal values: -0.0 is first
+/// made 0.0 (`+ 0.0`), as numpy and scipy treat them as equal; then the IEEE bits of a positive number
+/// get the sign bit set, those of a negative number are inverted (the order of `f64::total_cmp`).
+fn order_key(v: f64) -> u64 {
+    let bits = (v + 0.0).to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
 /// Sort `v` ascending and return the number of pairs i < j with v[i] > v[j]. `buf` has v's length.
-fn sort_counting_inversions(v: &mut [f64], buf: &mut [f64]) -> u64 {
+fn sort_counting_inversions<T: Copy + PartialOrd + Send>(v: &mut [T], buf: &mut [T]) -> u64 {
     let n = v.len();
     if n <= INSERTION_MAX {
         let mut count = 0;
@@ -286,6 +299,13 @@ mod tests {
             let want = tau_b_pairs(&x, &y);
             assert!((got - want).abs() < 1e-12, "n {n}: {got} vs {want}");
         }
+    }
+
+    #[test]
+    fn order_keys_follow_numeric_order() {
+        let v = [f64::NEG_INFINITY, -1e300, -1.0, -f64::MIN_POSITIVE, 0.0, 5e-324, 1.0, 1e300, f64::INFINITY];
+        assert!(v.windows(2).all(|w| order_key(w[0]) < order_key(w[1])));
+        assert_eq!(order_key(-0.0), order_key(0.0));
     }
 
     #[test]
