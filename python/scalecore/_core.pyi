@@ -42,6 +42,9 @@ __all__ = [
     "rate_distortion_sample_complexity",
     "teacher_distinct_units",
     "teacher_optimal_eta",
+    "variance_item_bootstrap",
+    "variance_kendall_rows",
+    "variance_kendall_tau_b",
 ]
 
 # --- laws and fitting (rust/python/src/fit.rs) -----------------------------------------------------
@@ -325,3 +328,26 @@ def teacher_optimal_eta(
 ) -> NDArray[np.float64]: ...
 
 # (end of bounds)
+
+# --- evaluation variance (rust/python/src/variance.rs) ---------------------------------------------
+
+def variance_kendall_tau_b(x: Any, y: Any, *, n_threads: int | None = None) -> tuple[float, float, int]: ...
+def variance_kendall_rows(
+    scores: Any, order: Any, *, n_threads: int | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def variance_item_bootstrap(
+    scores: Any,
+    *,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> tuple[
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+]: ...

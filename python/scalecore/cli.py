@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
+from . import __version__, _variance_cli
 from .allocation import Allocation, allocate
 from .bootstrap import BootstrapAllocation, bootstrap
 from .datasets import chinchilla_sweep
@@ -198,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     kdep.add_argument("--grid", type=int, default=512, help="grid points for --json output")
     kdep.add_argument("--json", action="store_true")
     kdep.set_defaults(run=_kde)
+
+    _variance_cli.add_parser(sub)
 
     args = parser.parse_args(argv)
     try:

@@ -14,5 +14,6 @@ pub mod isoflop;
 pub mod kde;
 pub mod laws;
 pub mod parallel;
+pub mod variance;
 
 pub use error::CoreError;

@@ -10,6 +10,7 @@ mod errors;
 mod fit;
 mod kde;
 mod run;
+mod variance;
 
 use pyo3::prelude::*;
 
@@ -26,5 +27,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bootstrap::register(m)?;
     bounds::register(m)?;
     kde::register(m)?;
+    variance::register(m)?;
     Ok(())
 }
