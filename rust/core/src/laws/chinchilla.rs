@@ -2,7 +2,7 @@
 //! log L = LSE(a - alpha ln N, b - beta ln D, e) with A = e^a, B = e^b, E = e^e.
 
 use super::{cartesian_grid, Features, Law, ParamSpec, Space, Transform};
-use crate::fit::lse::{lse3_block, Lse3};
+use super::lse::{lse3_block, Lse3};
 
 pub struct Chinchilla;
 

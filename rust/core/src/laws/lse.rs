@@ -11,7 +11,7 @@
 //! (`w3` must be given whenever derivatives are asked for.)
 
 use crate::fastmath::{exp, ln_at_least_one};
-use crate::laws::Space;
+use super::Space;
 
 pub struct Lse3<'a> {
     pub c1: f64,
