@@ -1,6 +1,6 @@
 # Type stubs of the Rust extension (rust/python), checked by `python -m mypy.stubtest scalecore._core`.
 from collections.abc import Callable
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -86,6 +86,7 @@ def fit_law(
 
 # --- allocation (rust/python/src/allocation.rs) -----------------------------------------------------
 
+@final
 class AllocationStatus:
     OPTIMAL: AllocationStatus
     AT_FEWEST_TOKENS: AllocationStatus

@@ -43,10 +43,16 @@ impl PyStatus {
     /// The status whose code is `code` (an entry of a `status` array).
     #[staticmethod]
     fn from_code(code: u8) -> PyResult<Self> {
-        [PyStatus::OPTIMAL, PyStatus::AT_FEWEST_TOKENS, PyStatus::AT_MOST_TOKENS, PyStatus::UNREACHABLE, PyStatus::FAILED]
-            .into_iter()
-            .find(|s| s.core() as u8 == code)
-            .ok_or_else(|| invalid("status", format!("no allocation status has code {code}")))
+        [
+            PyStatus::OPTIMAL,
+            PyStatus::AT_FEWEST_TOKENS,
+            PyStatus::AT_MOST_TOKENS,
+            PyStatus::UNREACHABLE,
+            PyStatus::FAILED,
+        ]
+        .into_iter()
+        .find(|s| s.core() as u8 == code)
+        .ok_or_else(|| invalid("status", format!("no allocation status has code {code}")))
     }
 
     /// What the status means, in words.
@@ -172,7 +178,10 @@ pub fn allocate_law_cost<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let law = laws::get(law).map_err(to_py)?;
     if !cost.is_callable() {
-        return Err(invalid("cost", format!("must be a callable cost(N, D) -> FLOPs, got {}", cost.get_type().name()?)));
+        return Err(invalid(
+            "cost",
+            format!("must be a callable cost(N, D) -> FLOPs, got {}", cost.get_type().name()?),
+        ));
     }
     let compute = FloatArray::extract("compute", compute)?;
     let unique = optional("unique_tokens", unique_tokens)?;

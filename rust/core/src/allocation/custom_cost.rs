@@ -37,7 +37,10 @@ impl<K: FnMut(&[f64], &[f64], &mut [f64]) -> Result<()>> Cost<'_, K> {
         let mut out = vec![0.0; n.len()];
         (self.cost)(n, d, &mut out)?;
         if out.iter().any(|v| v.is_nan() || *v == f64::NEG_INFINITY) {
-            return Err(CoreError::invalid("cost", "returned NaN or -inf; it must return finite FLOPs for positive N and D"));
+            return Err(CoreError::invalid(
+                "cost",
+                "returned NaN or -inf; it must return finite FLOPs for positive N and D",
+            ));
         }
         Ok(out)
     }
@@ -59,7 +62,15 @@ impl<K: FnMut(&[f64], &[f64], &mut [f64]) -> Result<()>> Cost<'_, K> {
             Ok(())
         })?;
         Ok((0..k)
-            .map(|i| if at_ends[i] <= budget[i] && at_ends[k + i] >= budget[i] { 0.5 * (lo[i] + hi[i]) } else { f64::NAN })
+            .map(
+                |i| {
+                    if at_ends[i] <= budget[i] && at_ends[k + i] >= budget[i] {
+                        0.5 * (lo[i] + hi[i])
+                    } else {
+                        f64::NAN
+                    }
+                },
+            )
             .collect())
     }
 }
@@ -122,7 +133,13 @@ where
     };
 
     // The grid of every budget in one evaluation: ln N = j ln C / (GRID - 1).
-    let grid_at = |i: usize, j: usize| if j + 1 == GRID { compute[i].ln() } else { compute[i].ln() / (GRID - 1) as f64 * j as f64 };
+    let grid_at = |i: usize, j: usize| {
+        if j + 1 == GRID {
+            compute[i].ln()
+        } else {
+            compute[i].ln() / (GRID - 1) as f64 * j as f64
+        }
+    };
     let lanes: Vec<usize> = (0..k).flat_map(|i| std::iter::repeat_n(i, GRID)).collect();
     let points: Vec<f64> = lanes.iter().enumerate().map(|(m, &i)| grid_at(i, m % GRID)).collect();
     let mut values = vec![0.0; points.len()];

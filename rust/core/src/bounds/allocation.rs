@@ -39,6 +39,22 @@ pub struct AllocationPoint {
     pub local_exponent: f64,
 }
 
+impl AllocationPoint {
+    /// The point (p, C/p) of `bound` with its terms; `local_exponent` is d ln p*/d ln C.
+    pub fn at<B: Bound>(bound: &B, p: f64, c: f64, local_exponent: f64) -> Self {
+        let t = c / p;
+        let x = bound.terms(p, t);
+        AllocationPoint {
+            p,
+            t,
+            value: bound.irreducible() + x.misspecification + x.estimation,
+            misspecification: x.misspecification,
+            estimation: x.estimation,
+            local_exponent,
+        }
+    }
+}
+
 /// Allocations for many budgets, one column per quantity.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Allocations {
@@ -106,7 +122,7 @@ pub fn check_budgets(p_min: f64, compute: &[f64]) -> Result<()> {
     }
 }
 
-/// The numerical optimum for every budget of `compute` (which `check_budgets` has accepted), in
+/// The numerical optimum for every budget of `compute` (each must pass `check_budgets`), in
 /// parallel blocks.
 pub fn allocate_numerical<B: Bound>(bound: &B, compute: &[f64], control: &Control) -> Result<Allocations> {
     check_budgets(bound.min_params(), compute)?;
@@ -122,20 +138,8 @@ pub fn allocate_numerical<B: Bound>(bound: &B, compute: &[f64], control: &Contro
         Ok(block
             .iter()
             .zip(optima)
-            .map(|(&c, o)| {
-                // exp(ln p_min) may round below p_min; the result must lie in the bound's domain.
-                let p = o.p.max(bound.min_params());
-                let t = c / p;
-                let x = bound.terms(p, t);
-                AllocationPoint {
-                    p,
-                    t,
-                    value: bound.irreducible() + x.misspecification + x.estimation,
-                    misspecification: x.misspecification,
-                    estimation: x.estimation,
-                    local_exponent: o.local_exponent,
-                }
-            })
+            // exp(ln p_min) may round below p_min; the result must lie in the bound's domain.
+            .map(|(&c, o)| AllocationPoint::at(bound, o.p.max(bound.min_params()), c, o.local_exponent))
             .collect())
     })
 }
@@ -258,7 +262,8 @@ where
     let mut out: Vec<f64> = (0..u.len()).map(|i| if u[i] - h <= lo { 0.0 } else { 1.0 }).collect();
     let inner: Vec<usize> = (0..u.len()).filter(|&i| u[i] - h > lo && u[i] + h < hi[i]).collect();
     // Seven points per budget: (u-h, s), (u, s), (u+h, s) and the four corners (u+-h, s+-h).
-    const OFFSETS: [(f64, f64); 7] = [(-1.0, 0.0), (0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0)];
+    const OFFSETS: [(f64, f64); 7] =
+        [(-1.0, 0.0), (0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0)];
     let (mut p, mut t) = (Vec::with_capacity(7 * inner.len()), Vec::with_capacity(7 * inner.len()));
     for &i in &inner {
         for (du, ds) in OFFSETS {

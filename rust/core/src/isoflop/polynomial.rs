@@ -70,7 +70,7 @@ fn polyfit(t: &[f64], y: &[f64], w: &[f64], degree: usize) -> Option<Vec<f64>> {
         }
     }
     let lu = gram.lu();
-    if lu.u().diagonal().iter().any(|v| !(v.abs() >= 1e-12)) {
+    if lu.u().diagonal().iter().any(|v| v.is_nan() || v.abs() < 1e-12) {
         return None;
     }
     lu.solve(&rhs).map(|c| c.iter().copied().collect())

@@ -43,7 +43,7 @@ mod tests {
     fn brackets_each_lanes_switch_point() {
         let roots = [2f64.sqrt(), 0.1, 9.99];
         let (mut lo, mut hi) = (vec![0.0; 3], vec![10.0; 3]);
-        bisect(&mut lo, &mut hi, 60, |x, out| {
+        bisect(&mut lo, &mut hi, 40, |x, out| {
             for i in 0..x.len() {
                 out[i] = x[i] * x[i] >= roots[i] * roots[i];
             }
@@ -52,7 +52,7 @@ mod tests {
         .unwrap();
         for i in 0..3 {
             assert!(lo[i] <= roots[i] && roots[i] <= hi[i]);
-            assert!(hi[i] - lo[i] <= 10.0 / 2f64.powi(60));
+            assert!(hi[i] - lo[i] <= 10.0 / 2f64.powi(40));
         }
     }
 

@@ -179,7 +179,8 @@ mod tests {
     fn lanes_give_the_scalar_bits() {
         let centres = [0.1, 3.0, -7.25, 0.0];
         let (a, b) = ([-1.0, 0.0, -10.0, -1.0], [1.0, 4.0, 0.0, 1.0]);
-        let f = |i: usize, x: f64| if i == 3 { x.abs().sqrt() } else { (x - centres[i]).powi(2) + (x * 3.0).sin() * 0.1 };
+        let f =
+            |i: usize, x: f64| if i == 3 { x.abs().sqrt() } else { (x - centres[i]).powi(2) + (x * 3.0).sin() * 0.1 };
         let lanes = brent_minimise_lanes(&a, &b, 1e-12, 200, |ids, x, out| {
             for j in 0..ids.len() {
                 out[j] = f(ids[j], x[j]);
