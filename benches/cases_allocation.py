@@ -80,6 +80,19 @@ def _allocation_cases(quick: bool) -> list[Case]:
                 repeat=3,
             )
         )
+    # A user's cost function: the search runs in Rust and calls the callable once per step for all budgets.
+    n_cost = 100 if quick else 1000
+    cost_budgets = np.geomspace(1e18, 1e26, n_cost)
+    cases.append(
+        Case(
+            name=f"allocate chinchilla, cost=callable ({n_cost} budgets)",
+            ours=lambda: sc.allocate(HOFFMANN, compute=cost_budgets, cost=lambda N, D: 6.0 * N * D),
+            baselines=[("numpy closed form", lambda: ref_alloc.chinchilla_closed_form(HOFFMANN, cost_budgets))],
+            check=_check_allocation,
+            target="callable called per step, not per budget",
+            repeat=3,
+        )
+    )
     return cases
 
 

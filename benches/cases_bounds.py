@@ -65,6 +65,14 @@ def cases(quick: bool) -> list[Case]:
     def reference_bound(p: Any, T: Any) -> Any:
         return ref.dirichlet_process_teacher(p, T, D, K, B)[0]
 
+    # A bound given by Python callables (the Chinchilla shape): Rust's search calls them once per step.
+    n_custom = 100 if quick else 1000
+    custom_budgets = np.geomspace(1e10, 1e24, n_custom)
+    custom = sc.bounds.DecomposedBound(lambda p: 406.4 * p**-0.34, lambda p, T: 410.7 * T**-0.28)
+
+    def custom_reducible(p: Any, T: Any) -> Any:
+        return 406.4 * p**-0.34 + 410.7 * T**-0.28
+
     return [
         Case(
             name=f"bounds: Dirichlet-process U on {n_grid}x{n_grid} (p,T) grid",
@@ -90,6 +98,16 @@ def cases(quick: bool) -> list[Case]:
             ],
             check=_check_allocation,
             target="grid + Brent per budget, p*, T*, U*, terms, slope",
+            repeat=3,
+        ),
+        Case(
+            name=f"bounds: DecomposedBound (Python callables) allocation, {n_custom} budgets",
+            ours=lambda: sc.bounds.allocate(custom, custom_budgets),
+            baselines=[
+                ("numpy/scipy reference", lambda: ref.allocate_numerical(custom_reducible, custom_budgets, 1.0)),
+            ],
+            check=_check_allocation,
+            target="callables called per search step, not per budget",
             repeat=3,
         ),
         Case(

@@ -280,3 +280,45 @@ def test_bad_cost_functions_are_refused() -> None:
         sc.allocate(p, compute=[1e23], cost=lambda N, D: np.full_like(N, np.nan))
     with pytest.raises(sc.InvalidInputError, match="cost"):
         sc.allocate(p, compute=[1e23], cost=lambda N, D: 1 / 0)
+
+
+def test_a_custom_cost_is_called_once_per_step_for_all_budgets() -> None:
+    """The search in Rust calls the cost on whole batches: as often for many budgets as for one."""
+    p = sc.datasets.HOFFMANN_PARAMS
+    sizes = []
+
+    def counting(n_budgets: int) -> int:
+        calls = []
+
+        def cost(N: np.ndarray, D: np.ndarray) -> np.ndarray:
+            calls.append(len(N))
+            return 6.0 * N * D
+
+        sc.allocate(p, compute=np.geomspace(1e20, 1e24, n_budgets), cost=cost)
+        sizes.append(max(calls))
+        return len(calls)
+
+    assert counting(1) == counting(7)
+    assert sizes[1] > sizes[0]
+
+
+def test_status_codes_have_names() -> None:
+    status = _core.AllocationStatus
+    codes = [int(s) for s in (status.OPTIMAL, status.AT_FEWEST_TOKENS, status.AT_MOST_TOKENS, status.UNREACHABLE)]
+    assert len(set(codes)) == 4
+    assert status.from_code(int(status.UNREACHABLE)) == status.UNREACHABLE
+    assert "interior" in status.from_code(int(status.AT_MOST_TOKENS)).message
+    with pytest.raises(sc.InvalidInputError, match="status"):
+        status.from_code(200)
+
+
+def test_production_modules_import_neither_the_reference_nor_scipy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, scalecore, scalecore.allocation, scalecore.bounds; "
+        "print(sorted(m for m in sys.modules if m.startswith(('scalecore._reference', 'scipy'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -394,3 +394,27 @@ def test_results_deterministic_pickle_and_leave_input_alone() -> None:
 def test_bad_input_names_the_argument(make: Any, name: str) -> None:
     with pytest.raises(sc.InvalidInputError, match=rf"^{name}\b"):
         make()
+
+
+def test_decomposed_bound_callables_are_called_per_step_not_per_budget() -> None:
+    calls = []
+
+    def estimation(p: Any, T: Any) -> Any:
+        calls.append(len(np.atleast_1d(p)))
+        return np.log(p) / T
+
+    custom = B.DecomposedBound(lambda p: 1 / p, estimation)
+    B.allocate(custom, [1e8])
+    one = len(calls)
+    calls.clear()
+    many = B.allocate(custom, np.geomspace(1e6, 1e14, 9))
+    assert len(calls) < 2 * one  # point by point it would be 9 times as many
+    np.testing.assert_allclose(many.p, B.allocate(B.InverseLog(1, 0, 1), np.geomspace(1e6, 1e14, 9)).p, rtol=1e-6)
+
+
+def test_decomposed_bound_errors_name_the_callables() -> None:
+    custom = B.DecomposedBound(lambda p: 1 / p, lambda p, T: 1 / 0)
+    with pytest.raises(sc.InvalidInputError, match="estimation"):
+        B.allocate(custom, [1e8])
+    with pytest.raises(sc.InvalidInputError, match="compute"):
+        B.allocate(B.DecomposedBound(lambda p: 1 / p, lambda p, T: 1 / T, p_min=10.0), [15.0])

@@ -1,22 +1,26 @@
 # Type stubs of the Rust extension (rust/python), checked by `python -m mypy.stubtest scalecore._core`.
 from collections.abc import Callable
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 from numpy.typing import NDArray
 
 __version__: str
 __all__ = [
+    "AllocationStatus",
     "__version__",
     "allocate_law",
+    "allocate_law_cost",
     "allocate_law_many",
     "bootstrap_fit",
     "bootstrap_indices",
     "bootstrap_interval",
     "bootstrap_statistic",
     "bound_allocate",
+    "bound_allocate_callable",
     "bound_evaluate",
     "bound_evaluate_grid",
+    "bound_kinds",
     "compute_for_loss_law",
     "efficient_frontier",
     "fit_law",
@@ -83,7 +87,20 @@ def fit_law(
     progress: Callable[[int, int], Any] | None = None,
 ) -> dict[str, Any]: ...
 
-# --- allocation and isoflop (rust/python/src/allocation.rs) -----------------------------------------
+# --- allocation (rust/python/src/allocation.rs) -----------------------------------------------------
+
+@final
+class AllocationStatus:
+    OPTIMAL: AllocationStatus
+    AT_FEWEST_TOKENS: AllocationStatus
+    AT_MOST_TOKENS: AllocationStatus
+    UNREACHABLE: AllocationStatus
+    FAILED: AllocationStatus
+    @staticmethod
+    def from_code(code: int) -> AllocationStatus: ...
+    @property
+    def message(self) -> str: ...
+    def __int__(self) -> int: ...
 
 def allocate_law(
     law: str,
@@ -104,6 +121,14 @@ def allocate_law_many(
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
 ) -> dict[str, Any]: ...
+def allocate_law_cost(
+    law: str,
+    theta: list[float],
+    compute: NDArray[np.float64],
+    cost: Callable[[NDArray[np.float64], NDArray[np.float64]], Any],
+    unique_tokens: NDArray[np.float64] | None = None,
+    flops_per_param_token: float = 6.0,
+) -> dict[str, Any]: ...
 def compute_for_loss_law(
     law: str,
     theta: list[float],
@@ -113,6 +138,11 @@ def compute_for_loss_law(
     flops_per_param_token: float = 6.0,
     n_threads: int | None = None,
 ) -> dict[str, Any]: ...
+
+# (end of allocation)
+
+# --- isoflop (rust/python/src/isoflop.rs) ----------------------------------------------------------
+
 def isoflop_fit(
     ln_n: NDArray[np.float64],
     loss: NDArray[np.float64],
@@ -139,7 +169,7 @@ def efficient_frontier(
     model: list[int], ln_c: NDArray[np.float64], loss: NDArray[np.float64], n_models: int, n_grid: int = 256
 ) -> dict[str, Any]: ...
 
-# (end of allocation)
+# (end of isoflop)
 
 # --- kde (rust/python/src/kde.rs) ------------------------------------------------------------------
 
@@ -305,6 +335,14 @@ def bound_allocate(
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
 ) -> dict[str, NDArray[np.float64]]: ...
+def bound_allocate_callable(
+    reducible: Callable[[NDArray[np.float64], NDArray[np.float64]], Any],
+    compute: NDArray[np.float64],
+    p_min: float,
+    *,
+    progress: Callable[[int, int], Any] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def bound_kinds() -> dict[str, list[str]]: ...
 def rate_distortion_bound(
     eps: NDArray[np.float64], h: NDArray[np.float64], t: NDArray[np.float64], *, n_threads: int | None = None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...

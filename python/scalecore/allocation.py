@@ -5,7 +5,8 @@ under the cost C = f N D + 2 N D_inference (f FLOPs per parameter-token, 6 by de
 lifetime inference tokens, Sardana et al. 2023). Chinchilla without inference cost has Hoffmann et al.'s
 closed form: G = (alpha A / (beta B))^(1/(alpha+beta)), N_opt = G (C/f)^(beta/(alpha+beta)),
 D_opt = G^-1 (C/f)^(alpha/(alpha+beta)). Every other case is a bracketed 1-D minimisation along the
-iso-cost curve in the Rust core, vectorised over budgets. The data-constrained law takes the unique
+iso-cost curve in the Rust core, vectorised over budgets; so is a user's own cost function (``cost=``),
+which the core calls once per search step for all budgets. The data-constrained law takes the unique
 tokens U available (Muennighoff et al. 2023). `compute_for_loss` answers the inverse question.
 """
 
@@ -22,7 +23,6 @@ import numpy as np
 from . import _core
 from ._validation import FloatArray, as_float_array, positive_float
 from ._validation import n_threads as check_threads
-from .cost_allocation import allocate_with_cost
 from .errors import ExtrapolationWarning, InvalidInputError
 from .laws import Law
 from .laws import get as _get_law
@@ -42,10 +42,7 @@ def get_law(name: str) -> Law:
     return _law_by_name(name)
 
 
-_STATUS = {
-    1: "the loss still falls as tokens per parameter shrink towards 1e-18 (no interior optimum)",
-    2: "the loss still falls as tokens per parameter grow towards 1e18 (no interior optimum)",
-}
+_Status = _core.AllocationStatus
 
 
 @dataclass(frozen=True)
@@ -106,18 +103,18 @@ def chinchilla_allocation(
     """(N_opt, D_opt, loss at the optimum) for each budget, closed form."""
     c = as_float_array("compute", compute, positive=True)
     f = positive_float("flops_per_param_token", flops_per_param_token)
-    E, A, B = float(params["E"]), float(params["A"]), float(params["B"])
+    A, B = float(params["A"]), float(params["B"])
     alpha, beta = float(params["alpha"]), float(params["beta"])
     if not (alpha > 0 and beta > 0 and A > 0 and B > 0):
         raise InvalidInputError(
             f"params: the closed form needs positive A, B, alpha, beta; got A={A}, B={B}, alpha={alpha}, beta={beta}"
         )
-    s = alpha + beta
-    G = (alpha * A / (beta * B)) ** (1.0 / s)
-    n = G * (c / f) ** (beta / s)
-    d = (c / f) ** (alpha / s) / G
-    loss = E + A / n**alpha + B / d**beta
-    return n, d, loss
+    # The closed form lives in the core (allocation/closed_form.rs), which takes it for chinchilla
+    # without inference cost.
+    law = get_law("chinchilla")
+    theta = law.to_internal({k: float(params[k]) for k in law.param_names}).tolist()
+    out = _core.allocate_law(law.name, theta, c, np.zeros(len(c)), None, f, 1)
+    return np.asarray(out["N"]), np.asarray(out["D"]), np.asarray(out["loss"])
 
 
 @dataclass(frozen=True)
@@ -129,15 +126,18 @@ class _Source:
 
 
 def _source(source: Any, law: str | None) -> _Source:
-    from .fit import FitResult
+    """The law, point estimate, fitted input ranges and (for a bootstrap result) replicates of `source`.
 
-    if isinstance(source, FitResult):
-        return _Source(source.law, dict(source.params), dict(source.input_ranges), None)
+    Read by duck typing, so that this module does not import `fit` (which imports it): a bootstrap
+    result has ``samples`` (a mapping of parameter -> replicates) and ``law``; a fit result has ``law``,
+    ``params`` and ``input_ranges``.
+    """
     if isinstance(source, Mapping):
         name = get_law(law or "chinchilla").name
         return _Source(name, {k: float(v) for k, v in source.items()}, {}, None)
+    name_of = getattr(source, "law", None)
     samples = getattr(source, "samples", None)
-    if isinstance(samples, Mapping) and isinstance(getattr(source, "law", None), str):
+    if isinstance(samples, Mapping) and isinstance(name_of, str):
         # A bootstrap result: its point estimate (``params`` or ``fit.params``) and its replicates.
         fit = getattr(source, "fit", None)
         params = getattr(source, "params", None) or getattr(fit, "params", None)
@@ -145,7 +145,11 @@ def _source(source: Any, law: str | None) -> _Source:
             params = {k: float(np.nanmedian(np.asarray(v, dtype=np.float64))) for k, v in samples.items()}
         ranges = dict(getattr(fit, "input_ranges", {}) or {})
         arrays = {k: np.asarray(v, dtype=np.float64) for k, v in samples.items()}
-        return _Source(str(source.law), {k: float(v) for k, v in params.items()}, ranges, arrays)
+        return _Source(name_of, {k: float(v) for k, v in params.items()}, ranges, arrays)
+    params = getattr(source, "params", None)
+    if isinstance(name_of, str) and isinstance(params, Mapping):
+        ranges = dict(getattr(source, "input_ranges", {}) or {})
+        return _Source(name_of, {k: float(v) for k, v in params.items()}, ranges, None)
     raise InvalidInputError(
         f"source: expected a FitResult, a bootstrap result or a dict of parameters, got {type(source).__name__}"
     )
@@ -175,10 +179,10 @@ def _inputs(src: _Source, n: int, inference_tokens: Any, unique_tokens: Any) -> 
 
 
 def _check_status(status: Any, compute: FloatArray) -> None:
-    bad = np.flatnonzero(np.asarray(status) != 0)
+    bad = np.flatnonzero(np.asarray(status) != int(_Status.OPTIMAL))
     if bad.size:
         i = int(bad[0])
-        reason = _STATUS.get(int(status[i]), "no optimum")
+        reason = _Status.from_code(int(status[i])).message
         raise InvalidInputError(
             f"compute: no compute-optimal allocation for {bad.size} budget(s), e.g. compute={compute[i]:.6g}: {reason}"
         )
@@ -227,8 +231,9 @@ def allocate(
         2 N D_inference on top of training (Sardana et al. 2023).
     unique_tokens: unique tokens U available, for the data_constrained law.
     cost: your own cost model, a vectorised callable cost(N, D) -> FLOPs increasing in D (e.g. with
-        attention FLOPs or a price per token); replaces flops_per_param_token and inference_tokens, and is
-        solved by a NumPy search (`cost_allocation`) rather than in Rust; point estimates only.
+        attention FLOPs or a price per token); replaces inference_tokens (flops_per_param_token then only
+        gives laws that read C their training compute f N D). The Rust search calls it once per step
+        with the points of every budget; point estimates only.
     Budgets whose optimum lies outside the fitted runs' N or D range are flagged ``extrapolated`` with an
     ExtrapolationWarning. A law with no interior optimum along the cost curve raises InvalidInputError.
     """
@@ -240,7 +245,9 @@ def allocate(
     if cost is not None:
         if inference_tokens is not None:
             raise InvalidInputError("cost: include inference in your cost function rather than inference_tokens")
-        n, d, loss = allocate_with_cost(lw, src.params, c, cost, unique)
+        out = _core.allocate_law_cost(lw.name, lw.to_internal(src.params).tolist(), c, cost, unique, f)
+        _check_status(out["status"], c)
+        n, d, loss = (np.asarray(out[k]) for k in ("N", "D", "loss"))
         return Allocation(
             compute=c, N=n, D=d, loss=loss, extrapolated=_extrapolated(src.ranges, n, d, f, unique), law=lw.name
         )
@@ -263,7 +270,7 @@ def allocate(
         many = _core.allocate_law_many(lw.name, thetas, c, inference, unique, f, threads)
         q = [100 * (1 - lvl) / 2, 100 * (1 + lvl) / 2]
         # Replicates without an interior optimum at a budget do not enter that budget's interval.
-        usable = np.asarray(many["status"]).reshape(len(thetas), len(c)) == 0
+        usable = np.asarray(many["status"]).reshape(len(thetas), len(c)) == int(_Status.OPTIMAL)
         for key in ("N", "D", "loss"):
             reps = np.where(usable, np.asarray(many[key]).reshape(len(thetas), len(c)), np.nan)
             with warnings.catch_warnings():
@@ -309,7 +316,7 @@ def compute_for_loss(
     theta = lw.to_internal(src.params).tolist()
     out = _core.compute_for_loss_law(lw.name, theta, targets, inference, unique, f, check_threads(n_threads))
     status = np.asarray(out["status"])
-    bad = np.flatnonzero(status == 3)
+    bad = np.flatnonzero(status == int(_Status.UNREACHABLE))
     if bad.size:
         i = int(bad[0])
         floor = f" (the law's floor E = {src.params['E']:.6g})" if "E" in src.params else ""

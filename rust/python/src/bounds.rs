@@ -1,19 +1,17 @@
 //! Bindings of the core's `bounds` module: bound evaluation on (p, T) points, compute-optimal allocation
 //! over budgets, the rate-distortion framework and the linear-regression oracle.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use scalecore_core::bounds::{rate_distortion, regression, BoundSpec};
+use scalecore_core::bounds::{allocation, rate_distortion, regression, BoundSpec, KINDS};
 
+use crate::callback::call_paired;
+use crate::convert::FloatArray;
 use crate::errors::{invalid, to_py};
-use crate::run::run;
+use crate::run::{detached, run};
 
 type Array<'py> = Bound<'py, PyArray1<f64>>;
-
-fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
-    a.as_slice().map_err(|_| invalid(name, "must be a contiguous float64 array"))
-}
 
 /// U(p_i, T_i) of the bound `kind` with constants `params` at paired (already broadcast) points; with
 /// `with_terms`, the tuple (value, misspecification, estimation).
@@ -23,13 +21,14 @@ pub fn bound_evaluate<'py>(
     py: Python<'py>,
     kind: &str,
     params: Vec<f64>,
-    p: PyReadonlyArray1<'py, f64>,
-    t: PyReadonlyArray1<'py, f64>,
+    p: &Bound<'py, PyAny>,
+    t: &Bound<'py, PyAny>,
     with_terms: bool,
     n_threads: Option<usize>,
 ) -> PyResult<(Array<'py>, Option<Array<'py>>, Option<Array<'py>>)> {
     let spec = BoundSpec::new(kind, &params).map_err(to_py)?;
-    let (p, t) = (slice("p", &p)?, slice("T", &t)?);
+    let (p, t) = (FloatArray::extract("p", p)?, FloatArray::extract("T", t)?);
+    let (p, t) = (p.as_slice(), t.as_slice());
     let (value, terms) = run(py, n_threads, None, |control| {
         let mut value = vec![0.0; p.len()];
         if with_terms {
@@ -55,12 +54,13 @@ pub fn bound_evaluate_grid<'py>(
     py: Python<'py>,
     kind: &str,
     params: Vec<f64>,
-    p: PyReadonlyArray1<'py, f64>,
-    t: PyReadonlyArray1<'py, f64>,
+    p: &Bound<'py, PyAny>,
+    t: &Bound<'py, PyAny>,
     n_threads: Option<usize>,
 ) -> PyResult<Array<'py>> {
     let spec = BoundSpec::new(kind, &params).map_err(to_py)?;
-    let (p, t) = (slice("p", &p)?, slice("T", &t)?);
+    let (p, t) = (FloatArray::extract("p", p)?, FloatArray::extract("T", t)?);
+    let (p, t) = (p.as_slice(), t.as_slice());
     let size = p.len().checked_mul(t.len()).ok_or_else(|| invalid("T", "the (p, T) grid is too large"))?;
     let value = run(py, n_threads, None, |control| {
         let mut value = vec![0.0; size];
@@ -79,13 +79,14 @@ pub fn bound_allocate<'py>(
     py: Python<'py>,
     kind: &str,
     params: Vec<f64>,
-    compute: PyReadonlyArray1<'py, f64>,
+    compute: &Bound<'py, PyAny>,
     numerical: bool,
     n_threads: Option<usize>,
     progress: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let spec = BoundSpec::new(kind, &params).map_err(to_py)?;
-    let compute = slice("compute", &compute)?;
+    let compute = FloatArray::extract("compute", compute)?;
+    let compute = compute.as_slice();
     let x = run(py, n_threads, progress, |control| spec.allocate(compute, numerical, control))?;
     let d = PyDict::new(py);
     d.set_item("p", x.p.into_pyarray(py))?;
@@ -102,12 +103,13 @@ pub fn bound_allocate<'py>(
 #[pyo3(signature = (eps, h, t, *, n_threads=None))]
 pub fn rate_distortion_bound<'py>(
     py: Python<'py>,
-    eps: PyReadonlyArray1<'py, f64>,
-    h: PyReadonlyArray1<'py, f64>,
-    t: PyReadonlyArray1<'py, f64>,
+    eps: &Bound<'py, PyAny>,
+    h: &Bound<'py, PyAny>,
+    t: &Bound<'py, PyAny>,
     n_threads: Option<usize>,
 ) -> PyResult<(Array<'py>, Array<'py>)> {
-    let (eps, h, t) = (slice("eps", &eps)?, slice("H", &h)?, slice("T", &t)?);
+    let (eps, h, t) = (FloatArray::extract("eps", eps)?, FloatArray::extract("H", h)?, FloatArray::extract("T", t)?);
+    let (eps, h, t) = (eps.as_slice(), h.as_slice(), t.as_slice());
     let (lo, up) = run(py, n_threads, None, |_| rate_distortion::two_sided_bound(eps, h, t))?;
     Ok((lo.into_pyarray(py), up.into_pyarray(py)))
 }
@@ -116,12 +118,14 @@ pub fn rate_distortion_bound<'py>(
 #[pyfunction]
 pub fn rate_distortion_sample_complexity<'py>(
     py: Python<'py>,
-    eps: PyReadonlyArray1<'py, f64>,
-    h: PyReadonlyArray1<'py, f64>,
-    target: PyReadonlyArray1<'py, f64>,
+    eps: &Bound<'py, PyAny>,
+    h: &Bound<'py, PyAny>,
+    target: &Bound<'py, PyAny>,
 ) -> PyResult<Array<'py>> {
-    let (eps, h, target) = (slice("eps", &eps)?, slice("H", &h)?, slice("target", &target)?);
-    let out = rate_distortion::sample_complexity(eps, h, target).map_err(to_py)?;
+    let (eps, h, target) =
+        (FloatArray::extract("eps", eps)?, FloatArray::extract("H", h)?, FloatArray::extract("eps", target)?);
+    let (eps, h, target) = (eps.as_slice(), h.as_slice(), target.as_slice());
+    let out = detached(py, || rate_distortion::sample_complexity(eps, h, target))?.map_err(to_py)?;
     Ok(out.into_pyarray(py))
 }
 
@@ -152,10 +156,12 @@ pub fn teacher_distinct_units<'py>(
     py: Python<'py>,
     kind: &str,
     params: Vec<f64>,
-    n: PyReadonlyArray1<'py, f64>,
+    n: &Bound<'py, PyAny>,
 ) -> PyResult<Array<'py>> {
     let spec = BoundSpec::new(kind, &params).map_err(to_py)?;
-    let out = spec.distinct_units(slice("n", &n)?).map_err(to_py)?;
+    let n = FloatArray::extract("n", n)?;
+    let n = n.as_slice();
+    let out = detached(py, || spec.distinct_units(n))?.map_err(to_py)?;
     Ok(out.into_pyarray(py))
 }
 
@@ -165,15 +171,64 @@ pub fn teacher_optimal_eta<'py>(
     py: Python<'py>,
     kind: &str,
     params: Vec<f64>,
-    p: PyReadonlyArray1<'py, f64>,
-    t: PyReadonlyArray1<'py, f64>,
+    p: &Bound<'py, PyAny>,
+    t: &Bound<'py, PyAny>,
 ) -> PyResult<Array<'py>> {
     let spec = BoundSpec::new(kind, &params).map_err(to_py)?;
-    let out = spec.optimal_eta(slice("p", &p)?, slice("T", &t)?).map_err(to_py)?;
+    let (p, t) = (FloatArray::extract("p", p)?, FloatArray::extract("T", t)?);
+    let (p, t) = (p.as_slice(), t.as_slice());
+    let out = detached(py, || spec.optimal_eta(p, t))?.map_err(to_py)?;
     Ok(out.into_pyarray(py))
 }
 
+/// The numerical allocation of a bound given as a vectorised Python callable `reducible(p, T)`
+/// (misspecification + estimation), called once per search step for every budget: the optimal p and
+/// the local exponent d ln p*/d ln C for each budget.
+#[pyfunction]
+#[pyo3(signature = (reducible, compute, p_min, *, progress=None))]
+pub fn bound_allocate_callable<'py>(
+    py: Python<'py>,
+    reducible: &Bound<'py, PyAny>,
+    compute: &Bound<'py, PyAny>,
+    p_min: f64,
+    progress: Option<&Bound<'py, PyAny>>,
+) -> PyResult<(Array<'py>, Array<'py>)> {
+    if !(p_min.is_finite() && p_min > 0.0) {
+        return Err(invalid("p_min", format!("must be finite and positive, got {p_min}")));
+    }
+    let compute = FloatArray::extract("compute", compute)?;
+    let compute = compute.as_slice();
+    let reducible = reducible.clone().unbind();
+    // One thread: the callables hold the GIL while they run, and the search calls them once per step.
+    let optima = run(py, Some(1), progress, |control| {
+        allocation::check_budgets(p_min, compute)?;
+        control.set_total(compute.len());
+        let g = |p: &[f64], t: &[f64], out: &mut [f64]| {
+            control.check()?;
+            call_paired("misspecification/estimation", &reducible, p, t, out)
+        };
+        let out = allocation::minimise_reducible(compute, p_min, g)?;
+        control.advance(compute.len());
+        Ok(out)
+    })?;
+    let p: Vec<f64> = optima.iter().map(|o| o.p.max(p_min)).collect();
+    let slope: Vec<f64> = optima.iter().map(|o| o.local_exponent).collect();
+    Ok((p.into_pyarray(py), slope.into_pyarray(py)))
+}
+
+/// The bound kinds and the names of their constants, in the order the bindings take them.
+#[pyfunction]
+pub fn bound_kinds(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    for (kind, names) in KINDS {
+        d.set_item(kind, names.to_vec())?;
+    }
+    Ok(d)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(bound_allocate_callable, m)?)?;
+    m.add_function(wrap_pyfunction!(bound_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(bound_evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(bound_evaluate_grid, m)?)?;
     m.add_function(wrap_pyfunction!(bound_allocate, m)?)?;

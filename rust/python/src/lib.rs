@@ -5,9 +5,11 @@
 mod allocation;
 mod bootstrap;
 mod bounds;
+mod callback;
 mod convert;
 mod errors;
 mod fit;
+mod isoflop;
 mod kde;
 mod run;
 mod variance;
@@ -26,6 +28,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     allocation::register(m)?;
     bootstrap::register(m)?;
     bounds::register(m)?;
+    isoflop::register(m)?;
     kde::register(m)?;
     variance::register(m)?;
     Ok(())

@@ -1,13 +1,15 @@
 //! The inverse question: the least total compute whose compute-optimal allocation reaches a target
-//! loss. The optimal loss L*(C) falls monotonically with C, so each target is found by bisection on
-//! ln C between 1 and 1e59 FLOPs (closed form for chinchilla without inference cost). A target at or
-//! below the loss reachable with 1e59 FLOPs (for example below the law's floor E, or below the plateau
-//! that a fixed number of unique tokens imposes) is reported `Unreachable` with NaN compute.
+//! loss. The optimal loss L*(C) falls monotonically with C, so each target is found by bisection
+//! (`numeric::bisection`, all targets in lockstep) on ln C between 1 and 1e59 FLOPs (closed form for
+//! chinchilla without inference cost). A target at or below the loss reachable with 1e59 FLOPs (for
+//! example below the law's floor E, or below the plateau that a fixed number of unique tokens
+//! imposes) is reported `Unreachable` with NaN compute.
 
 use super::{allocate, check_budgets, check_law, chinchilla_compute_for_loss, Allocation, Budgets, CostModel, Status};
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::laws::Law;
+use crate::numeric::bisection::bisect;
 
 const LN_C_MAX: f64 = 135.85; // ln 1e59
 /// Bisection steps: 136 / 2^50 ~ 1e-13 in ln C.
@@ -42,17 +44,13 @@ pub fn compute_for_loss(
     let mut hi = vec![LN_C_MAX; n];
     let top = optimal_loss(&hi)?;
     let reachable: Vec<bool> = (0..n).map(|i| top.loss[i] <= targets[i]).collect();
-    for _ in 0..BISECTION_STEPS {
-        let mid: Vec<f64> = (0..n).map(|i| 0.5 * (lo[i] + hi[i])).collect();
-        let at = optimal_loss(&mid)?;
+    bisect(&mut lo, &mut hi, BISECTION_STEPS, |mid, reached| {
+        let at = optimal_loss(mid)?;
         for i in 0..n {
-            if at.loss[i] <= targets[i] {
-                hi[i] = mid[i];
-            } else {
-                lo[i] = mid[i];
-            }
+            reached[i] = at.loss[i] <= targets[i];
         }
-    }
+        Ok(())
+    })?;
     let mut alloc = optimal_loss(&hi)?;
     let mut compute: Vec<f64> = hi.iter().map(|v| v.exp()).collect();
     for i in 0..n {

@@ -4,7 +4,7 @@
 //! N = C / (f D + g). Unlike ln N, ln D covers the whole feasible curve even with inference cost
 //! (N <= C / g), and D -> 0 or N -> 0 both drive any sensible law's loss up. Each budget is scanned on a
 //! fixed grid of y over D/N from about 1e-18 to 1e18 around D = sqrt(C/f); the best grid point and its
-//! neighbours bracket the minimum, which golden-section search then narrows to ~1e-13 in ln D. Every
+//! neighbours bracket the minimum, which golden-section search (`numeric::golden`) then narrows to ~1e-13 in ln D. Every
 //! step evaluates the law on all budgets of a block at once (one `features` + `predict_block` call),
 //! and blocks of budgets run in parallel; each budget's answer depends on its own inputs only.
 
@@ -12,6 +12,7 @@ use super::{Allocation, Budgets, CostModel, Status};
 use crate::control::Control;
 use crate::error::Result;
 use crate::laws::{Columns, Law, Space};
+use crate::numeric::golden::golden_section;
 use crate::parallel::map_blocks;
 
 /// Half-width of the scanned range in ln D around ln sqrt(C/f): D/N spans exp(+-2 * HALF_WIDTH).
@@ -22,10 +23,9 @@ const SCAN: usize = 96;
 const GOLDEN_STEPS: usize = 64;
 /// Budgets per parallel block.
 const BUDGET_BLOCK: usize = 128;
-const INV_PHI: f64 = 0.618_033_988_749_894_9;
 
 /// The law's loss at probe points (one budget per probe): y = ln D, total compute, inference FLOPs per
-/// parameter and unique tokens. Non-finite predictions count as +inf so comparisons stay total.
+/// parameter and unique tokens.
 struct Probe<'l> {
     law: &'l dyn Law,
     theta: &'l [f64],
@@ -34,17 +34,31 @@ struct Probe<'l> {
 
 impl Probe<'_> {
     fn loss(&self, y: &[f64], c: &[f64], g: &[f64], u: Option<&[f64]>, out: &mut [f64]) -> Result<()> {
-        let len = y.len();
         let d: Vec<f64> = y.iter().map(|v| v.exp()).collect();
-        let n: Vec<f64> = (0..len).map(|i| c[i] / (self.f * d[i] + g[i])).collect();
-        let train: Vec<f64> = (0..len).map(|i| self.f * n[i] * d[i]).collect();
-        let m: Vec<f64> = (0..len).map(|i| d[i] / n[i]).collect();
-        let cols = Columns { x: None, n: Some(&n), d: Some(&d), u, c: Some(&train), m: Some(&m) };
-        let feats = self.law.features(&cols)?;
-        self.law.predict_block(self.theta, &feats, 0, len, Space::Linear, out, None);
-        out.iter_mut().filter(|v| !v.is_finite()).for_each(|v| *v = f64::INFINITY);
-        Ok(())
+        let n: Vec<f64> = (0..y.len()).map(|i| c[i] / (self.f * d[i] + g[i])).collect();
+        law_loss(self.law, self.theta, self.f, &n, &d, u, out)
     }
+}
+
+/// The law's loss at paired (N, D) (and U) points, with the training compute C = f N D and the tokens
+/// per parameter M = D / N for laws that read them. Non-finite predictions count as +inf so that
+/// comparisons stay total.
+pub(super) fn law_loss(
+    law: &dyn Law,
+    theta: &[f64],
+    f: f64,
+    n: &[f64],
+    d: &[f64],
+    u: Option<&[f64]>,
+    out: &mut [f64],
+) -> Result<()> {
+    let train: Vec<f64> = n.iter().zip(d).map(|(n, d)| f * n * d).collect();
+    let m: Vec<f64> = n.iter().zip(d).map(|(n, d)| d / n).collect();
+    let cols = Columns { x: None, n: Some(n), d: Some(d), u, c: Some(&train), m: Some(&m) };
+    let feats = law.features(&cols)?;
+    law.predict_block(theta, &feats, 0, n.len(), Space::Linear, out, None);
+    out.iter_mut().filter(|v| !v.is_finite()).for_each(|v| *v = f64::INFINITY);
+    Ok(())
 }
 
 fn search_block(probe: &Probe, budgets: &Budgets, g_all: &[f64], start: usize, end: usize) -> Result<Allocation> {
@@ -78,49 +92,16 @@ fn search_block(probe: &Probe, budgets: &Budgets, g_all: &[f64], start: usize, e
         })
         .collect();
     // Golden section on [grid j-1, grid j+1] of each budget.
-    let mut lo: Vec<f64> = (0..k).map(|i| center[i] - HALF_WIDTH + best[i].1.saturating_sub(1) as f64 * step).collect();
-    let mut hi: Vec<f64> = (0..k).map(|i| center[i] - HALF_WIDTH + (best[i].1 + 1).min(SCAN) as f64 * step).collect();
-    let mut x1: Vec<f64> = (0..k).map(|i| hi[i] - INV_PHI * (hi[i] - lo[i])).collect();
-    let mut x2: Vec<f64> = (0..k).map(|i| lo[i] + INV_PHI * (hi[i] - lo[i])).collect();
-    let mut f1 = vec![0.0; k];
-    let mut f2 = vec![0.0; k];
-    probe.loss(&x1, c, g, u, &mut f1)?;
-    probe.loss(&x2, c, g, u, &mut f2)?;
-    let mut left = vec![false; k];
-    for _ in 0..GOLDEN_STEPS {
-        for i in 0..k {
-            left[i] = f1[i] <= f2[i];
-            if left[i] {
-                hi[i] = x2[i];
-                x2[i] = x1[i];
-                f2[i] = f1[i];
-                y[i] = hi[i] - INV_PHI * (hi[i] - lo[i]);
-            } else {
-                lo[i] = x1[i];
-                x1[i] = x2[i];
-                f1[i] = f2[i];
-                y[i] = lo[i] + INV_PHI * (hi[i] - lo[i]);
-            }
-        }
-        probe.loss(&y, c, g, u, &mut val)?;
-        for i in 0..k {
-            if left[i] {
-                x1[i] = y[i];
-                f1[i] = val[i];
-            } else {
-                x2[i] = y[i];
-                f2[i] = val[i];
-            }
-        }
-    }
+    let lo: Vec<f64> = (0..k).map(|i| center[i] - HALF_WIDTH + best[i].1.saturating_sub(1) as f64 * step).collect();
+    let hi: Vec<f64> = (0..k).map(|i| center[i] - HALF_WIDTH + (best[i].1 + 1).min(SCAN) as f64 * step).collect();
+    let (y_golden, f_golden) = golden_section(&lo, &hi, GOLDEN_STEPS, |y, out| probe.loss(y, c, g, u, out))?;
     let mut out = Allocation::with_capacity(k);
     for i in 0..k {
-        let (y_best, loss) = if f1[i] <= f2[i] { (x1[i], f1[i]) } else { (x2[i], f2[i]) };
         // The scan's best point can only be beaten, never lost, by the golden search.
-        let (y_best, loss) = if best[i].0 < loss {
+        let (y_best, loss) = if best[i].0 < f_golden[i] {
             (center[i] - HALF_WIDTH + best[i].1 as f64 * step, best[i].0)
         } else {
-            (y_best, loss)
+            (y_golden[i], f_golden[i])
         };
         let d = y_best.exp();
         out.n.push(c[i] / (probe.f * d + g[i]));

@@ -6,13 +6,17 @@
 //! g = 2 D_inference the lifetime inference FLOPs per parameter (Sardana et al. 2023, "Beyond
 //! Chinchilla-optimal"). The chinchilla law without inference has Hoffmann et al.'s closed form; every
 //! other case is a bracketed 1-D minimisation along the iso-cost curve (`iso_cost`), vectorised over
-//! budgets and parallel over fixed blocks of them, so results do not depend on the thread count.
+//! budgets and parallel over fixed blocks of them, so results do not depend on the thread count. A
+//! user's own cost function (`custom_cost`) is searched the same way along ln N, the function being
+//! called once per step for all budgets.
 
 mod closed_form;
+mod custom_cost;
 mod inverse;
 mod iso_cost;
 
 pub use closed_form::{chinchilla_allocation, chinchilla_compute_for_loss};
+pub use custom_cost::allocate_with_cost;
 pub use inverse::compute_for_loss;
 pub use iso_cost::search_allocation;
 
@@ -36,6 +40,28 @@ pub enum Status {
     Unreachable = 3,
     /// (one allocation per parameter vector) These parameters admit no allocation at all.
     Failed = 4,
+}
+
+impl Status {
+    /// Every status, in code order.
+    pub const ALL: [Status; 5] =
+        [Status::Optimal, Status::AtFewestTokens, Status::AtMostTokens, Status::Unreachable, Status::Failed];
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::Optimal => "an interior optimum",
+            Status::AtFewestTokens => {
+                "the loss still falls as tokens per parameter shrink towards the edge of the search (no interior optimum)"
+            }
+            Status::AtMostTokens => {
+                "the loss still falls as tokens per parameter grow towards the edge of the search (no interior optimum)"
+            }
+            Status::Unreachable => "no compute up to 1e59 FLOPs reaches the target loss",
+            Status::Failed => "these parameters admit no allocation",
+        })
+    }
 }
 
 /// The cost model and the data constraint shared by every budget of a call.
@@ -126,6 +152,13 @@ pub(crate) fn check_budgets(budgets: &Budgets, cost: &CostModel) -> Result<()> {
     Ok(())
 }
 
+pub(crate) fn check_theta(law: &dyn Law, theta: &[f64]) -> Result<()> {
+    if theta.len() != law.n_params() || theta.iter().any(|v| !v.is_finite()) {
+        return Err(CoreError::invalid("params", format!("{} needs {} finite values", law.name(), law.n_params())));
+    }
+    Ok(())
+}
+
 /// Compute-optimal allocation for every budget under `law` at internal parameters `theta`.
 pub fn allocate(
     law: &dyn Law,
@@ -136,9 +169,7 @@ pub fn allocate(
 ) -> Result<Allocation> {
     check_law(law, budgets)?;
     check_budgets(budgets, cost)?;
-    if theta.len() != law.n_params() || theta.iter().any(|v| !v.is_finite()) {
-        return Err(CoreError::invalid("params", format!("{} needs {} finite values", law.name(), law.n_params())));
-    }
+    check_theta(law, theta)?;
     let no_inference = budgets.inference_tokens.iter().all(|&g| g == 0.0);
     if law.name() == "chinchilla" && no_inference {
         return chinchilla_allocation(theta, budgets.compute, cost.flops_per_param_token);

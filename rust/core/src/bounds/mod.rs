@@ -6,13 +6,13 @@
 //!   `lambert`, and the power law E + A/p^alpha + B/T^beta).
 //! - `instances`: the derived instances of section 3 (finite and Dirichlet-process teachers) with the
 //!   inner minimisation over the weight noise eta in closed form.
-//! - `allocation`: the numerical allocation of any bound (coarse grid, then `brent`) over many budgets.
+//! - `allocation`: the numerical allocation of any bound (coarse grid, then Brent's minimiser) over many
+//!   budgets, also for bounds given as a batch evaluator (a user's callables).
 //! - `regression`: the exact Gaussian linear-regression oracle of section 5 (Monte Carlo).
 //!
 //! `BoundSpec` names one bound and dispatches evaluation and allocation to it.
 
 pub mod allocation;
-pub mod brent;
 #[cfg(test)]
 mod check_tables;
 pub mod instances;
@@ -25,7 +25,7 @@ mod spec;
 pub use allocation::{AllocationPoint, Allocations};
 pub use instances::{Instance, Teacher};
 pub use shapes::{InverseLinear, InverseLog, PowerLaw};
-pub use spec::BoundSpec;
+pub use spec::{BoundSpec, KINDS};
 
 /// The two error terms of an upper bound: misspecification (too few parameters) and estimation
 /// (too few tokens). The bound is `irreducible + misspecification + estimation`.

@@ -2,16 +2,14 @@
 //! X ~ N(0, I_d), Y = theta.X + W, W ~ N(0, sigma^2), where
 //!   I(theta; H_T) = E[ (1/2) ln det(I_d + (s^2/sigma^2) sum_{t<T} X_t X_t^T) ] <= (d/2) ln(1 + T s^2/sigma^2)
 //! (the right side by Jensen, since E[sum X_t X_t^T] = T I_d), and L_T = I(theta; H_T) / T.
-//! The expectation is a Monte Carlo mean over replicates; replicate r draws from ChaCha8 seeded with
-//! `seed` on stream r, so the estimate is the same bits for any number of threads.
+//! The expectation is a Monte Carlo mean over replicates; replicate r draws from the replicate stream
+//! `numeric::rng::replicate_rng(seed, r)`, so the estimate is the same bits for any number of threads.
 
 use nalgebra::DMatrix;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 use crate::control::Control;
 use crate::error::{CoreError, Result};
+use crate::numeric::rng::{replicate_rng, standard_normal};
 use crate::parallel::map_blocks;
 
 /// Replicates per parallel block (and per cancellation check).
@@ -39,9 +37,8 @@ fn half_log_det(x: &DMatrix<f64>, ratio: f64) -> Result<f64> {
 
 /// One replicate: draw X (T x d) from stream `replicate` of `seed`.
 fn replicate(d: usize, t: usize, ratio: f64, seed: u64, replicate: u64) -> Result<f64> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(replicate);
-    let x = DMatrix::from_fn(t, d, |_, _| StandardNormal.sample(&mut rng));
+    let mut rng = replicate_rng(seed, replicate);
+    let x = DMatrix::from_fn(t, d, |_, _| standard_normal(&mut rng));
     half_log_det(&x, ratio)
 }
 
@@ -106,8 +103,8 @@ mod tests {
 
     #[test]
     fn both_gram_orientations_agree() {
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let x = DMatrix::from_fn(3, 7, |_, _| StandardNormal.sample(&mut rng));
+        let mut rng = replicate_rng(3, 0);
+        let x = DMatrix::from_fn(3, 7, |_, _| standard_normal(&mut rng));
         let a = half_log_det(&x, 0.7).unwrap();
         let b = half_log_det(&x.transpose(), 0.7).unwrap();
         assert!((a - b).abs() < 1e-12);

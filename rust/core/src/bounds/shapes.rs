@@ -28,19 +28,9 @@ pub struct PowerLaw {
     pub beta: f64,
 }
 
-/// The point (p, C/p) of a bound with its terms; `local_exponent` is d ln p*/d ln C.
+/// The point (e^ln_p, C e^-ln_p) of a bound with its terms.
 fn point<B: Bound>(bound: &B, c: f64, ln_p: f64, local_exponent: f64) -> AllocationPoint {
-    let p = ln_p.exp();
-    let t = c / p;
-    let x = bound.terms(p, t);
-    AllocationPoint {
-        p,
-        t,
-        value: bound.irreducible() + x.misspecification + x.estimation,
-        misspecification: x.misspecification,
-        estimation: x.estimation,
-        local_exponent,
-    }
+    AllocationPoint::at(bound, ln_p.exp(), c, local_exponent)
 }
 
 impl Bound for InverseLinear {

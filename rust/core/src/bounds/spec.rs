@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use super::allocation::{allocate_each, allocate_numerical, check_budgets, Allocations};
+use super::allocation::{allocate_each, allocate_numerical, Allocations};
 use super::instances::{Instance, Teacher};
 use super::shapes::{InverseLinear, InverseLog, PowerLaw};
 use super::Bound;
@@ -214,17 +214,12 @@ impl BoundSpec {
             (BoundSpec::InverseLinear(b), false) => allocate_each(compute, control, |c| b.allocate(c)),
             (BoundSpec::InverseLog(b), false) => allocate_each(compute, control, |c| b.allocate(c)),
             (BoundSpec::PowerLaw(b), false) => allocate_each(compute, control, |c| b.allocate(c)),
-            (BoundSpec::InverseLinear(b), true) => numerical_each(b, compute, control),
-            (BoundSpec::InverseLog(b), true) => numerical_each(b, compute, control),
-            (BoundSpec::PowerLaw(b), true) => numerical_each(b, compute, control),
-            (BoundSpec::Instance(b), _) => numerical_each(b, compute, control),
+            (BoundSpec::InverseLinear(b), true) => allocate_numerical(b, compute, control),
+            (BoundSpec::InverseLog(b), true) => allocate_numerical(b, compute, control),
+            (BoundSpec::PowerLaw(b), true) => allocate_numerical(b, compute, control),
+            (BoundSpec::Instance(b), _) => allocate_numerical(b, compute, control),
         }
     }
-}
-
-fn numerical_each<B: Bound>(bound: &B, compute: &[f64], control: &Control) -> Result<Allocations> {
-    check_budgets(bound, compute)?;
-    allocate_each(compute, control, |c| allocate_numerical(bound, c))
 }
 
 /// Object-safe view of `Bound` for the dispatch above (the generic methods stay monomorphised).

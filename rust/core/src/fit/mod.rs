@@ -7,7 +7,6 @@
 //! without paying 4500 full minimisations.
 
 pub mod lbfgs;
-pub mod lse;
 pub mod objective;
 pub mod params;
 

@@ -11,12 +11,12 @@ mod polynomial;
 pub use frontier::{efficient_frontier, Frontier};
 pub use polynomial::{budget_minimum, Refusal};
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 use rayon::prelude::*;
 
 use crate::control::Control;
 use crate::error::{CoreError, Result};
+use crate::numeric::rng::replicate_rng;
 
 /// Runs of an IsoFLOP sweep: ln N, loss and the budget index of each run; ln C of each budget.
 #[derive(Debug, Clone, Copy)]
@@ -150,8 +150,8 @@ pub struct IsoflopBootstrap {
 type Replicate = (f64, f64, Vec<(f64, f64)>);
 
 /// Bootstrap of both stages: replicate r resamples each budget's runs with replacement (as many as it
-/// has; a run drawn k times weighs k times its own weight), drawing from ChaCha8 seeded with `seed` on stream r, so replicates are identical for any
-/// thread count or split.
+/// has; a run drawn k times weighs k times its own weight), drawing from the replicate stream
+/// `numeric::rng::replicate_rng(seed, r)`, so replicates are identical for any thread count or split.
 pub fn isoflop_bootstrap(
     sweep: &Sweep,
     opts: &Options,
@@ -171,8 +171,7 @@ pub fn isoflop_bootstrap(
             if control.is_cancelled() {
                 return (f64::NAN, f64::NAN, vec![(f64::NAN, f64::NAN); nb]);
             }
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(r as u64);
+            let mut rng = replicate_rng(seed, r as u64);
             let mut w = vec![0.0; sweep.ln_n.len()];
             for budget_rows in &rows {
                 for _ in 0..budget_rows.len() {

@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use nalgebra::{DMatrix, DVector};
+
 /// Why a budget has no usable minimum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -49,10 +51,12 @@ impl fmt::Display for Refusal {
 }
 
 /// Weighted least squares for coefficients c_0..c_degree of sum c_k t^k, t = (x - shift) / scale,
-/// by the normal equations (degree <= 3 on centred, scaled t is well conditioned) with partial pivoting.
+/// by the normal equations (degree <= 3 on centred, scaled t is well conditioned), solved by
+/// nalgebra's LU with partial pivoting. A pivot below 1e-12 (runs of almost no weight) is refused.
 fn polyfit(t: &[f64], y: &[f64], w: &[f64], degree: usize) -> Option<Vec<f64>> {
     let k = degree + 1;
-    let mut a = vec![0.0; k * (k + 1)];
+    let mut gram = DMatrix::<f64>::zeros(k, k);
+    let mut rhs = DVector::<f64>::zeros(k);
     for ((&ti, &yi), &wi) in t.iter().zip(y).zip(w) {
         let mut pw = [1.0; 7];
         for p in 1..2 * k - 1 {
@@ -60,29 +64,16 @@ fn polyfit(t: &[f64], y: &[f64], w: &[f64], degree: usize) -> Option<Vec<f64>> {
         }
         for r in 0..k {
             for c in 0..k {
-                a[r * (k + 1) + c] += wi * pw[r + c];
+                gram[(r, c)] += wi * pw[r + c];
             }
-            a[r * (k + 1) + k] += wi * pw[r] * yi;
+            rhs[r] += wi * pw[r] * yi;
         }
     }
-    for col in 0..k {
-        let piv = (col..k).max_by(|&i, &j| a[i * (k + 1) + col].abs().total_cmp(&a[j * (k + 1) + col].abs()))?;
-        if a[piv * (k + 1) + col].abs() < 1e-12 {
-            return None;
-        }
-        for c in 0..=k {
-            a.swap(col * (k + 1) + c, piv * (k + 1) + c);
-        }
-        for r in 0..k {
-            if r != col {
-                let factor = a[r * (k + 1) + col] / a[col * (k + 1) + col];
-                for c in col..=k {
-                    a[r * (k + 1) + c] -= factor * a[col * (k + 1) + c];
-                }
-            }
-        }
+    let lu = gram.lu();
+    if lu.u().diagonal().iter().any(|v| v.is_nan() || v.abs() < 1e-12) {
+        return None;
     }
-    Some((0..k).map(|r| a[r * (k + 1) + k] / a[r * (k + 1) + r]).collect())
+    lu.solve(&rhs).map(|c| c.iter().copied().collect())
 }
 
 fn poly_value(c: &[f64], t: f64) -> f64 {

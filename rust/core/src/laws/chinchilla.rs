@@ -1,8 +1,8 @@
 //! L(N, D) = E + A / N^alpha + B / D^beta (Hoffmann et al. 2022, approach 3), in the LSE form
 //! log L = LSE(a - alpha ln N, b - beta ln D, e) with A = e^a, B = e^b, E = e^e.
 
+use super::lse::{lse3_block, Lse3};
 use super::{cartesian_grid, Features, Law, ParamSpec, Space, Transform};
-use crate::fit::lse::{lse3_block, Lse3};
 
 pub struct Chinchilla;
 

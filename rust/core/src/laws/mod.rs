@@ -12,6 +12,7 @@ mod chinchilla;
 mod data_constrained;
 mod downstream;
 mod kaplan;
+mod lse;
 mod m4;
 mod overtrained;
 mod power;

@@ -1,7 +1,7 @@
 //! L(x) = E + A x^-alpha ("power law plus constant"), in the LSE form log L = LSE(a - alpha ln x, e).
 
+use super::lse::{lse3_block, Lse3};
 use super::{cartesian_grid, Features, Law, ParamSpec, Space, Transform};
-use crate::fit::lse::{lse3_block, Lse3};
 
 pub struct Power;
 

@@ -10,8 +10,8 @@
 //! The loops are branch-free over rows and use `fastmath`, so they compile to packed arithmetic.
 //! (`w3` must be given whenever derivatives are asked for.)
 
+use super::Space;
 use crate::fastmath::{exp, ln_at_least_one};
-use crate::laws::Space;
 
 pub struct Lse3<'a> {
     pub c1: f64,

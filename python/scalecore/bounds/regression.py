@@ -1,0 +1,71 @@
+"""The exact oracle of bounds.md section 5: Gaussian linear regression, by Monte Carlo in Rust."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from .._validation import n_threads as check_threads
+from .._validation import positive_float
+from ..errors import InvalidInputError
+from ._common import Progress
+
+
+@dataclass(frozen=True)
+class RegressionInformation:
+    """I(theta; H_T) for Gaussian linear regression by Monte Carlo, with its standard error and the Jensen
+    bound (d/2) ln(1 + T s2/sigma2); ``error`` = I/T is the average reducible error L_T."""
+
+    d: int
+    T: int
+    information: float
+    standard_error: float
+    jensen_bound: float
+
+    @property
+    def error(self) -> float:
+        return self.information / self.T
+
+    @property
+    def error_standard_error(self) -> float:
+        return self.standard_error / self.T
+
+    @property
+    def error_bound(self) -> float:
+        return self.jensen_bound / self.T
+
+
+def _whole(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InvalidInputError(f"{name}: must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def linear_regression_information(
+    d: int,
+    T: int,
+    s2: float,
+    sigma2: float,
+    n_mc: int = 100_000,
+    seed: int = 0,
+    *,
+    n_threads: int | None = None,
+    progress: Progress | None = None,
+) -> RegressionInformation:
+    """Exact oracle of bounds.md section 5: theta ~ N(0, s2 I_d), X ~ N(0, I_d), Y = theta.X + W,
+    W ~ N(0, sigma2). Returns the Monte Carlo estimate of I(theta; H_T) = E[(1/2) ln det(I_d + (s2/sigma2)
+    sum_t X_t X_t^T)] over ``n_mc`` replicates (replicate r uses its own random stream of ``seed``, so the
+    answer is the same for any ``n_threads``), its standard error, and the Jensen bound."""
+    d = _whole("d", d, 1)
+    T = _whole("T", T, 1)
+    n_mc = _whole("n_mc", n_mc, 2)
+    seed = _whole("seed", seed, 0)
+    s2 = positive_float("s2", s2)
+    sigma2 = positive_float("sigma2", sigma2)
+    info, se, jensen = _core.linear_regression_information(
+        d, T, s2, sigma2, n_mc, seed, n_threads=check_threads(n_threads), progress=progress
+    )
+    return RegressionInformation(d=d, T=T, information=info, standard_error=se, jensen_bound=jensen)
