@@ -9,19 +9,17 @@ mod convert;
 mod errors;
 mod fit;
 mod kde;
+mod options;
 mod run;
+mod statistic;
 
 use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add_function(wrap_pyfunction!(fit::law_names, m)?)?;
-    m.add_function(wrap_pyfunction!(fit::law_info, m)?)?;
-    m.add_function(wrap_pyfunction!(fit::law_grid, m)?)?;
-    m.add_function(wrap_pyfunction!(fit::law_predict, m)?)?;
-    m.add_function(wrap_pyfunction!(fit::objective_value_grad, m)?)?;
-    m.add_function(wrap_pyfunction!(fit::fit_law, m)?)?;
+    options::register(m)?;
+    fit::register(m)?;
     allocation::register(m)?;
     bootstrap::register(m)?;
     bounds::register(m)?;

@@ -33,6 +33,30 @@ pub enum Statistic {
 }
 
 impl Statistic {
+    pub const NAMES: [&'static str; 8] =
+        ["mean", "median", "std", "var", "quantile", "trimmed_mean", "correlation", "mean_difference"];
+
+    /// The statistic called `name`; `q`, `ddof` and `proportiontocut` are read by the statistics that
+    /// have them (and checked by `validate`).
+    pub fn parse(name: &str, q: f64, ddof: f64, proportiontocut: f64) -> Result<Statistic> {
+        Ok(match name {
+            "mean" => Statistic::Mean,
+            "median" => Statistic::Median,
+            "quantile" => Statistic::Quantile(q),
+            "var" => Statistic::Var { ddof },
+            "std" => Statistic::Std { ddof },
+            "trimmed_mean" => Statistic::TrimmedMean(proportiontocut),
+            "correlation" => Statistic::Correlation,
+            "mean_difference" => Statistic::MeanDifference,
+            _ => {
+                return Err(CoreError::invalid(
+                    "statistic",
+                    format!("must be one of {:?} or a callable, got {name:?}", Statistic::NAMES),
+                ))
+            }
+        })
+    }
+
     fn n_samples(self) -> usize {
         match self {
             Statistic::Correlation | Statistic::MeanDifference => 2,

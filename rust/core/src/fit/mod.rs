@@ -10,12 +10,14 @@ pub mod lbfgs;
 pub mod lse;
 pub mod objective;
 pub mod params;
+pub mod spec;
 
 use rayon::prelude::*;
 
 pub use lbfgs::{LbfgsOptions, Minimum, Stop};
 pub use objective::{Objective, Problem};
 pub use params::ParamMap;
+pub use spec::{Fit, FitSpec};
 
 use crate::control::Control;
 use crate::error::{CoreError, Result};
@@ -29,6 +31,35 @@ pub enum Init {
     /// These starts (internal coordinates, one full parameter vector each).
     Starts(Vec<Vec<f64>>),
 }
+
+impl Init {
+    /// The named start strategies (`Starts` is given as an array, not by name).
+    pub const NAMES: [&'static str; 2] = ["auto", "hoffmann"];
+
+    /// The strategy called `name`, or the given starts when `starts` is not None.
+    pub fn parse(name: &str, starts: Option<Vec<Vec<f64>>>) -> Result<Init> {
+        match (name, starts) {
+            ("auto", None) => Ok(Init::Auto),
+            ("hoffmann", None) => Ok(Init::Hoffmann),
+            ("starts", Some(s)) if !s.is_empty() => Ok(Init::Starts(s)),
+            ("starts", _) => Err(CoreError::invalid("init", "give at least one start")),
+            (other, _) => Err(CoreError::invalid("init", format!("must be one of {:?}, got {other:?}", Init::NAMES))),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Init::Auto => "auto",
+            Init::Hoffmann => "hoffmann",
+            Init::Starts(_) => "starts",
+        }
+    }
+}
+
+/// Local optima (other than the best) and screened grid starts a fit keeps for its bootstrap: the
+/// bootstrap guards its warm refits with the former and, in robust mode, re-screens the latter.
+const KEPT_OPTIMA: usize = 16;
+const KEPT_SCREENED: usize = 128;
 
 /// `Init::Auto` polishes the best this-many screened starts overall ...
 const AUTO_POLISH: usize = 8;
@@ -73,6 +104,11 @@ pub struct FitOutcome {
     pub hessian: Vec<f64>,
     /// For each free coordinate, the index of the parameter it drives.
     pub free_index: Vec<usize>,
+    /// The converged local optima of the starts polished (internal parameters, best first, at most
+    /// `KEPT_OPTIMA`; for `Init::Auto` on a large table, the optima of the screening subsample).
+    pub optima: Vec<Vec<f64>>,
+    /// `Init::Auto` only: the best `KEPT_SCREENED` grid starts by screening value, best first.
+    pub screened: Vec<Vec<f64>>,
 }
 
 pub struct Fitter<'p, 'a> {
@@ -193,16 +229,29 @@ impl Fitter<'_, '_> {
     }
 
     pub fn fit(&self, init: &Init, control: &Control) -> Result<FitOutcome> {
-        let (finals, n_screened) = match init {
+        let (finals, n_screened, kept) = match init {
             Init::Starts(s) => {
                 let starts = self.normalise_starts(s.clone())?;
                 control.set_total(starts.len());
-                (self.run(self.problem, &starts, &self.lbfgs, control)?, 0)
+                (self.run(self.problem, &starts, &self.lbfgs, control)?, 0, Kept::default())
             }
-            Init::Hoffmann => self.full_grid(control)?,
+            Init::Hoffmann => {
+                let (finals, n) = self.full_grid(control)?;
+                (finals, n, Kept::default())
+            }
             Init::Auto => self.auto(control)?,
         };
-        self.outcome(finals, n_screened)
+        let mut outcome = self.outcome(&finals, n_screened)?;
+        let shear = self.shear();
+        let polished = if kept.polished.is_empty() { &finals } else { &kept.polished };
+        outcome.optima = best_first(polished)
+            .into_iter()
+            .filter(|&i| polished[i].stop.converged() && polished[i].f.is_finite())
+            .take(KEPT_OPTIMA)
+            .map(|i| self.to_theta(&polished[i].x, &shear))
+            .collect();
+        outcome.screened = kept.screened;
+        Ok(outcome)
     }
 
     /// Every grid start minimised until an iteration gains less than `GRID_FTOL` (relative), then the
@@ -226,7 +275,7 @@ impl Fitter<'_, '_> {
         Ok((finals, 0))
     }
 
-    fn auto(&self, control: &Control) -> Result<(Vec<Minimum>, usize)> {
+    fn auto(&self, control: &Control) -> Result<(Vec<Minimum>, usize, Kept)> {
         let grid = self.normalise_starts(self.problem.law.default_grid())?;
         let n_rows = self.problem.n_rows();
         let sub;
@@ -243,7 +292,9 @@ impl Fitter<'_, '_> {
         control.check()?;
         let picked: Vec<Vec<f64>> = self.screened(&values, &thetas).into_iter().map(|i| grid[i].clone()).collect();
         let mut finals = self.run(screen, &picked, &self.lbfgs, control)?;
+        let mut kept = Kept { screened: best_screened(&values, &thetas), polished: Vec::new() };
         if !std::ptr::eq(screen, self.problem) {
+            kept.polished = finals.clone();
             // Refine on the full table the best subsample optimum and any distinct other within 1e-3 of
             // it (at most three): a close second could win on the full table, a distant one cannot.
             let order = best_first(&finals);
@@ -259,7 +310,7 @@ impl Fitter<'_, '_> {
             let refine: Vec<Vec<f64>> = kept.iter().map(|&i| finals[i].x.clone()).collect();
             finals = self.run(self.problem, &refine, &self.lbfgs, control)?;
         }
-        Ok((finals, grid.len()))
+        Ok((finals, grid.len(), kept))
     }
 
     /// Grid starts worth polishing, by their screening objective `values`: the best start of each
@@ -289,8 +340,8 @@ impl Fitter<'_, '_> {
         picked
     }
 
-    fn outcome(&self, finals: Vec<Minimum>, n_screened: usize) -> Result<FitOutcome> {
-        let best = *best_first(&finals)
+    fn outcome(&self, finals: &[Minimum], n_screened: usize) -> Result<FitOutcome> {
+        let best = *best_first(finals)
             .first()
             .filter(|&&i| finals[i].f.is_finite())
             .ok_or_else(|| CoreError::Convergence("no start reached a finite objective".into()))?;
@@ -314,7 +365,36 @@ impl Fitter<'_, '_> {
             start_objectives: finals.iter().map(|m| m.f).collect(),
             hessian: self.hessian_in(&b.x, &shear),
             free_index: self.map.free_names_index(),
+            optima: Vec::new(),
+            screened: Vec::new(),
         })
+    }
+
+    /// `FitOutcome::hessian` (the optimiser's centred coordinates) in the plain free coordinates
+    /// `map.reduce(theta)`: the centring is linear, z_centred = S z_plain, so H_plain = S^T H S. The
+    /// bootstrap whitens its refits with it instead of differencing the gradient again.
+    pub fn plain_hessian(&self, h: &[f64]) -> Vec<f64> {
+        let k = self.map.n_free();
+        let mut s = vec![0.0; k * k];
+        (0..k).for_each(|i| s[i * k + i] = 1.0);
+        for &(c, e, m) in &self.shear().0 {
+            if let (Some(zc), Some(ze)) = (self.map.free_slot(c), self.map.free_slot(e)) {
+                s[zc * k + ze] -= m;
+            }
+        }
+        let mut hs = vec![0.0; k * k];
+        for i in 0..k {
+            for j in 0..k {
+                hs[i * k + j] = (0..k).map(|l| h[i * k + l] * s[l * k + j]).sum();
+            }
+        }
+        let mut out = vec![0.0; k * k];
+        for i in 0..k {
+            for j in 0..k {
+                out[i * k + j] = (0..k).map(|l| s[l * k + i] * hs[l * k + j]).sum();
+            }
+        }
+        out
     }
 
     /// Hessian of the objective in the plain free coordinates (`map.reduce(theta)`, no centring), by
@@ -353,6 +433,23 @@ impl Fitter<'_, '_> {
         }
         h
     }
+}
+
+/// What `Init::Auto` keeps for a bootstrap besides the minima it returns.
+#[derive(Default)]
+struct Kept {
+    /// Best grid starts by screening value.
+    screened: Vec<Vec<f64>>,
+    /// The subsample's polished minima, when a large table was screened on a subsample (the minima
+    /// returned are then the few refined on the full table).
+    polished: Vec<Minimum>,
+}
+
+/// The best `KEPT_SCREENED` grid starts (law coordinates) by screening value, finite values only.
+fn best_screened(values: &[f64], thetas: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let mut order: Vec<usize> = (0..values.len()).filter(|&i| values[i].is_finite()).collect();
+    order.sort_by(|&i, &j| values[i].total_cmp(&values[j]).then(i.cmp(&j)));
+    order.into_iter().take(KEPT_SCREENED).map(|i| thetas[i].clone()).collect()
 }
 
 /// Indices of `finals` from the lowest objective up (non-finite last, ties in start order).
