@@ -152,7 +152,9 @@ class BootstrapResult:
         if with_estimate:
             point = np.asarray(self.fit.handle.theta).reshape(1, -1)
             if callable(quantity):  # called on the estimate and on the samples, as documented
-                return np.concatenate([self._values(quantity, t, compute, N, D, f, with_estimate=False) for t in (point, theta)])
+                return np.concatenate(
+                    [self._values(quantity, t, compute, N, D, f, with_estimate=False) for t in (point, theta)]
+                )
             theta = np.vstack([point, theta])
         rows = len(theta)
         if callable(quantity):
