@@ -43,6 +43,8 @@ fn codes(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<i64>>> {
 }
 
 type Rows<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<bool>>);
+/// Point values (4 x budgets) and intervals (4 x budgets x 2) of the bootstrap allocation.
+type Allocated<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray3<f64>>);
 
 fn refits<'py>(py: Python<'py>, r: Refits, k: usize) -> PyResult<Rows<'py>> {
     let n = r.failed.len();
@@ -214,7 +216,7 @@ pub fn bootstrap_allocation<'py>(
     level: f64,
     method: &str,
     n_threads: Option<usize>,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray3<f64>>)> {
+) -> PyResult<Allocated<'py>> {
     let law = laws::get(law).map_err(to_py)?;
     let k = Some(law.n_params());
     let method = Method::parse(method).map_err(to_py)?;
@@ -223,7 +225,17 @@ pub fn bootstrap_allocation<'py>(
     let compute = FloatArray::extract("compute", compute)?;
     let (c, law_ref) = (compute.as_slice(), law.as_ref());
     let out = run(py, n_threads, None, |control| {
-        derived::allocation_intervals(law_ref, &theta_hat, &thetas, &jack, c, flops_per_param_token, level, method, control)
+        derived::allocation_intervals(
+            law_ref,
+            &theta_hat,
+            &thetas,
+            &jack,
+            c,
+            flops_per_param_token,
+            level,
+            method,
+            control,
+        )
     })?;
     let b = c.len();
     let values: Vec<f64> = out.values.iter().flatten().copied().collect();

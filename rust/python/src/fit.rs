@@ -172,7 +172,8 @@ impl PyFit {
         let (spec, o) = (&self.inner.spec, &self.inner.outcome);
         let k = spec.law.n_params();
         let names: Vec<&str> = spec.columns.iter().map(|(n, _)| n.as_str()).collect();
-        let cols: Vec<Bound<'py, PyArray1<f64>>> = spec.columns.iter().map(|(_, v)| v.clone().into_pyarray(py)).collect();
+        let cols: Vec<Bound<'py, PyArray1<f64>>> =
+            spec.columns.iter().map(|(_, v)| v.clone().into_pyarray(py)).collect();
         let (delta, asymmetry) = spec.objective.options();
         let starts = match &spec.init {
             Init::Starts(s) => Some(matrix(py, s, k)?),
@@ -272,7 +273,8 @@ pub fn fit_from_state(py: Python<'_>, spec: &Bound<'_, PyTuple>, outcome: &Bound
     let weights = if w.is_none() { None } else { Some(FloatArray::extract("weights", &w)?.as_slice().to_vec()) };
     let (name, delta, asymmetry): (String, f64, f64) = spec.get_item(1)?.extract().map_err(bad)?;
     let objective = Objective::parse(&name, delta, asymmetry).map_err(to_py)?;
-    let (fixed, ties): (Vec<(usize, f64)>, Vec<(usize, usize)>) = spec.get_item(2)?.extract().map_err(bad)?;
+    type Constraints = (Vec<(usize, f64)>, Vec<(usize, usize)>);
+    let (fixed, ties): Constraints = spec.get_item(2)?.extract().map_err(bad)?;
     let init_state = spec.get_item(3)?;
     let s = init_state.get_item(1)?;
     let starts = if s.is_none() { None } else { Some(rows_of("init", &s)?) };

@@ -100,6 +100,9 @@ pub fn bootstrap_interval<'py>(
     Ok(d)
 }
 
+/// Lower and upper ends, one per quantity.
+type Bounds<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
+
 /// Intervals of several quantities at once: column j of `samples` (rows = replicates) around
 /// `estimates[j]`, with the jackknife values in column j of `jackknife` for BCa (one sample each).
 /// Returns (low, high), one value per column.
@@ -112,7 +115,7 @@ pub fn bootstrap_intervals<'py>(
     jackknife: Option<&Bound<'py, PyAny>>,
     level: f64,
     method: &str,
-) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
+) -> PyResult<Bounds<'py>> {
     let method = Method::parse(method).map_err(to_py)?;
     let samples = FloatMatrix::extract("samples", samples)?;
     let estimates = FloatArray::extract("estimates", estimates)?;
@@ -121,7 +124,8 @@ pub fn bootstrap_intervals<'py>(
     if estimates.len() != q || jack.as_ref().is_some_and(|j| j.shape().1 != q) {
         return Err(invalid("estimates", format!("needs one value per column of samples ({q})")));
     }
-    let column = |m: &FloatMatrix, rows: usize, j: usize| -> Vec<f64> { (0..rows).map(|i| m.as_slice()[i * q + j]).collect() };
+    let column =
+        |m: &FloatMatrix, rows: usize, j: usize| -> Vec<f64> { (0..rows).map(|i| m.as_slice()[i * q + j]).collect() };
     let (mut low, mut high) = (Vec::with_capacity(q), Vec::with_capacity(q));
     for j in 0..q {
         let dist = column(&samples, n, j);

@@ -66,7 +66,10 @@ pub struct At {
 /// parameters). A row whose parameters admit no value (e.g. a non-positive exponent) gives NaN.
 pub fn evaluate(law: &dyn Law, which: Derived, thetas: &[Vec<f64>], at: At) -> Result<Vec<f64>> {
     if let Some(bad) = thetas.iter().find(|t| t.len() != law.n_params()) {
-        return Err(CoreError::invalid("params", format!("{} needs {} values, got {}", law.name(), law.n_params(), bad.len())));
+        return Err(CoreError::invalid(
+            "params",
+            format!("{} needs {} values, got {}", law.name(), law.n_params(), bad.len()),
+        ));
     }
     match which {
         Derived::Loss => predicted_loss(law, thetas, at),
@@ -237,7 +240,8 @@ mod tests {
         let a = evaluate(law.as_ref(), Derived::A, &rows[..1], at).unwrap()[0];
         assert!((a - beta / (alpha + beta)).abs() < 1e-15);
         let loss = evaluate(law.as_ref(), Derived::Loss, &rows[..1], at).unwrap()[0];
-        let want = HOFFMANN[0].exp() + HOFFMANN[1].exp() / 7e10f64.powf(alpha) + HOFFMANN[2].exp() / 1.4e12f64.powf(beta);
+        let want =
+            HOFFMANN[0].exp() + HOFFMANN[1].exp() / 7e10f64.powf(alpha) + HOFFMANN[2].exp() / 1.4e12f64.powf(beta);
         assert!((loss / want - 1.0).abs() < 1e-12);
         let no_budget = At { compute: None, ..at };
         assert!(matches!(evaluate(law.as_ref(), Derived::DOpt, &rows, no_budget),

@@ -63,7 +63,8 @@ impl PreparedBootstrap {
         let problem = spec.problem()?;
         let map = spec.map()?;
         let theta_hat = self.fit.outcome.theta.clone();
-        let resampler = Resampler::new(self.scheme.clone(), &problem, &theta_hat, spec.weights.as_deref(), map.n_free())?;
+        let resampler =
+            Resampler::new(self.scheme.clone(), &problem, &theta_hat, spec.weights.as_deref(), map.n_free())?;
         let boot = FitBootstrap {
             problem: &problem,
             map,

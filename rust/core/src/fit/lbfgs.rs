@@ -45,7 +45,8 @@ pub enum Stop {
 
 impl Stop {
     /// Every stop reason, in the words `Display` shows and `parse` reads (they cross to Python as text).
-    pub const ALL: [Stop; 6] = [Stop::Gradient, Stop::Objective, Stop::Step, Stop::MaxIter, Stop::LineSearch, Stop::NonFinite];
+    pub const ALL: [Stop; 6] =
+        [Stop::Gradient, Stop::Objective, Stop::Step, Stop::MaxIter, Stop::LineSearch, Stop::NonFinite];
 
     pub fn converged(self) -> bool {
         matches!(self, Stop::Gradient | Stop::Objective | Stop::Step)
