@@ -7,14 +7,26 @@ from numpy.typing import NDArray
 
 __version__: str
 __all__ = [
+    "DERIVED",
+    "INIT_MODES",
+    "INTERVAL_METHODS",
+    "LAWS",
+    "OBJECTIVES",
+    "SCHEMES",
+    "STATISTICS",
+    "STOP_REASONS",
+    "WILD_WEIGHTS",
     "AllocationStatus",
+    "Fit",
+    "PreparedBootstrap",
     "__version__",
     "allocate_law",
     "allocate_law_cost",
     "allocate_law_many",
-    "bootstrap_fit",
+    "bootstrap_allocation",
     "bootstrap_indices",
     "bootstrap_interval",
+    "bootstrap_intervals",
     "bootstrap_statistic",
     "bound_allocate",
     "bound_allocate_callable",
@@ -22,7 +34,9 @@ __all__ = [
     "bound_evaluate_grid",
     "bound_kinds",
     "compute_for_loss_law",
+    "derived_quantity",
     "efficient_frontier",
+    "fit_from_state",
     "fit_law",
     "isoflop_bootstrap",
     "isoflop_fit",
@@ -36,12 +50,11 @@ __all__ = [
     "kde_loo_log_likelihood",
     "kde_loo_ml",
     "kde_sort",
-    "law_grid",
-    "law_info",
-    "law_names",
     "law_predict",
     "linear_regression_information",
     "objective_value_grad",
+    "prepare_bootstrap",
+    "prepared_bootstrap_from_state",
     "rate_distortion_bound",
     "rate_distortion_sample_complexity",
     "teacher_distinct_units",
@@ -51,33 +64,68 @@ __all__ = [
     "variance_kendall_tau_b",
 ]
 
+# --- option names and law metadata (rust/python/src/options.rs) ----------------------------------
+
+OBJECTIVES: tuple[str, ...]
+INIT_MODES: tuple[str, ...]
+SCHEMES: tuple[str, ...]
+WILD_WEIGHTS: tuple[str, ...]
+INTERVAL_METHODS: tuple[str, ...]
+STATISTICS: tuple[str, ...]
+DERIVED: tuple[str, ...]
+STOP_REASONS: tuple[str, ...]
+LAWS: dict[str, tuple[tuple[str, ...], tuple[bool, ...], tuple[str, ...], int]]
+
 # --- laws and fitting (rust/python/src/fit.rs) -----------------------------------------------------
 
-def law_names() -> list[str]: ...
-def law_info(name: str) -> dict[str, Any]: ...
-def law_grid(name: str) -> NDArray[np.float64]: ...
-def law_predict(name: str, theta: list[float], columns: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]: ...
-def objective_value_grad(
-    law: str,
-    theta: list[float],
-    columns: dict[str, NDArray[np.float64]],
-    loss: NDArray[np.float64],
-    weight: NDArray[np.float64] | None = None,
-    objective_name: str = "huber_log",
-    delta: float = 1e-3,
-    asymmetry: float = 2.0,
-) -> tuple[float, NDArray[np.float64]]: ...
+@final
+class Fit:
+    @property
+    def law(self) -> str: ...
+    @property
+    def theta(self) -> NDArray[np.float64]: ...
+    @property
+    def objective(self) -> float: ...
+    @property
+    def objective_name(self) -> str: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def stop(self) -> str: ...
+    @property
+    def iterations(self) -> int: ...
+    @property
+    def n_starts(self) -> int: ...
+    @property
+    def n_screened(self) -> int: ...
+    @property
+    def n_at_best(self) -> int: ...
+    @property
+    def n_converged(self) -> int: ...
+    @property
+    def n_runs(self) -> int: ...
+    @property
+    def start_objectives(self) -> NDArray[np.float64]: ...
+    @property
+    def hessian(self) -> NDArray[np.float64]: ...
+    @property
+    def free_index(self) -> list[int]: ...
+    @property
+    def residuals(self) -> NDArray[np.float64]: ...
+    def predict(self, columns: dict[str, Any]) -> NDArray[np.float64]: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+
 def fit_law(
     law: str,
-    columns: dict[str, NDArray[np.float64]],
-    loss: NDArray[np.float64],
+    columns: dict[str, Any],
+    loss: Any,
     *,
-    weight: NDArray[np.float64] | None = None,
-    objective_name: str = "huber_log",
+    weights: Any | None = None,
+    objective: str = "huber_log",
     delta: float = 1e-3,
     asymmetry: float = 2.0,
     init: str = "auto",
-    starts: NDArray[np.float64] | None = None,
+    starts: Any | None = None,
     fixed: list[tuple[int, float]] = ...,
     ties: list[tuple[int, int]] = ...,
     max_iter: int = 1000,
@@ -85,7 +133,19 @@ def fit_law(
     gtol: float = 1e-10,
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
-) -> dict[str, Any]: ...
+) -> Fit: ...
+def fit_from_state(spec: tuple[Any, ...], outcome: tuple[Any, ...]) -> Fit: ...
+def law_predict(name: str, theta: list[float], columns: dict[str, Any]) -> NDArray[np.float64]: ...
+def objective_value_grad(
+    law: str,
+    theta: list[float],
+    columns: dict[str, Any],
+    loss: Any,
+    weight: Any | None = None,
+    objective_name: str = "huber_log",
+    delta: float = 1e-3,
+    asymmetry: float = 2.0,
+) -> tuple[float, NDArray[np.float64]]: ...
 
 # --- allocation (rust/python/src/allocation.rs) -----------------------------------------------------
 
@@ -251,36 +311,77 @@ def kde_loo_ml(
 
 # (end of kde)
 
-# --- bootstrap (rust/python/src/bootstrap.rs) ------------------------------------------------------
+# --- bootstrap (rust/python/src/bootstrap.rs, statistic.rs) ---------------------------------------
 
-def bootstrap_fit(
-    law: str,
-    columns: dict[str, NDArray[np.float64]],
-    loss: NDArray[np.float64],
-    theta_hat: list[float],
+@final
+class PreparedBootstrap:
+    @property
+    def fit(self) -> Fit: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def scheme(self) -> str: ...
+    @property
+    def robust(self) -> bool: ...
+    @property
+    def n_guards(self) -> int: ...
+    def replicates(
+        self,
+        first: int,
+        count: int,
+        *,
+        n_threads: int | None = None,
+        progress: Callable[[int, int], Any] | None = None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]: ...
+    def jackknife(
+        self, *, n_threads: int | None = None, progress: Callable[[int, int], Any] | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+
+def prepare_bootstrap(
+    fit: Fit,
     *,
-    weight: NDArray[np.float64] | None = None,
-    objective_name: str = "huber_log",
-    delta: float = 1e-3,
-    asymmetry: float = 2.0,
-    fixed: list[tuple[int, float]] = ...,
-    ties: list[tuple[int, int]] = ...,
     scheme: str = "pairs",
     wild_weights: str = "rademacher",
-    group: NDArray[np.int64] | None = None,
+    group: Any | None = None,
     seed: int = 0,
-    first: int = 0,
-    count: int = 1000,
     robust: bool = False,
-    jackknife: NDArray[np.int64] | None = None,
-    max_iter: int = 1000,
-    ftol: float = 1e-13,
-    gtol: float = 1e-10,
     n_threads: int | None = None,
-    progress: Callable[[int, int], Any] | None = None,
-) -> dict[str, Any]: ...
+) -> PreparedBootstrap: ...
+def prepared_bootstrap_from_state(
+    fit: Fit,
+    scheme: str,
+    wild_weights: str,
+    group: Any | None,
+    seed: int,
+    robust: bool,
+    guards: Any,
+    screened: Any,
+) -> PreparedBootstrap: ...
+def derived_quantity(
+    law: str,
+    name: str,
+    thetas: Any,
+    *,
+    compute: float | None = None,
+    flops_per_param_token: float = 6.0,
+    N: float | None = None,
+    D: float | None = None,
+) -> NDArray[np.float64]: ...
+def bootstrap_allocation(
+    law: str,
+    theta_hat: Any,
+    thetas: Any,
+    jackknife: Any,
+    compute: Any,
+    *,
+    flops_per_param_token: float = 6.0,
+    level: float = 0.95,
+    method: str = "percentile",
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 def bootstrap_statistic(
-    samples: list[NDArray[np.float64]],
+    samples: list[Any],
     statistic_name: str,
     *,
     q: float = 0.5,
@@ -298,12 +399,19 @@ def bootstrap_indices(
     sizes: list[int], *, paired: bool = False, seed: int = 0, first: int = 0, count: int = 1
 ) -> list[NDArray[np.uint32]]: ...
 def bootstrap_interval(
-    distribution: NDArray[np.float64],
+    distribution: Any,
     theta_hat: float,
-    jackknife: list[NDArray[np.float64]],
+    jackknife: list[Any],
     level: float = 0.95,
     method: str = "percentile",
 ) -> dict[str, Any]: ...
+def bootstrap_intervals(
+    samples: Any,
+    estimates: Any,
+    jackknife: Any | None = None,
+    level: float = 0.95,
+    method: str = "percentile",
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 
 # (end of bootstrap)
 

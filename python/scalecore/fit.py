@@ -1,8 +1,7 @@
-"""Fitting scaling laws: `sc.fit` and `FitResult` (methods.md section 2)."""
+"""Fitting scaling laws: `sc.fit` and `FitResult` (docs/methods.md section 2)."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import warnings
@@ -13,32 +12,22 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._validation import FloatArray, as_float_array, one_of, positive_float
+from ._fit_spec import as_runs, constraints, starts
+from ._validation import FloatArray, as_float_array, positive_float
 from ._validation import n_threads as check_threads
 from .errors import ConvergenceError, ConvergenceWarning, IdentifiabilityWarning, InvalidInputError
 from .laws import Law
 from .laws import get as get_law
 from .runs import Runs
 
-__all__ = ["OBJECTIVES", "FitResult", "fit", "fit_many"]
+__all__ = ["OBJECTIVES", "FitResult", "as_runs", "fit", "fit_many"]
 
-OBJECTIVES = ("huber_log", "lsq", "lsq_log", "asymmetric")
+# The objective names, owned by the core (`Objective::parse`).
+OBJECTIVES: tuple[str, ...] = tuple(_core.OBJECTIVES)
 
 # Above this Hessian condition number (the optimiser's centred coordinates) the optimum is reported as poorly
 # identified. Chinchilla fits of good sweeps sit around 1e4 there (1e6-1e9 in raw log A, alpha coordinates).
 _ILL_CONDITIONED = 1e12
-
-
-def as_runs(runs: Any) -> Runs:
-    if isinstance(runs, Runs):
-        return runs
-    if isinstance(runs, Mapping):
-        return Runs(**dict(runs))
-    if hasattr(runs, "columns") or hasattr(runs, "column_names"):
-        return Runs.from_frame(runs)
-    raise InvalidInputError(
-        f"runs: expected scalecore.Runs, a mapping of columns or a table, got {type(runs).__name__}"
-    )
 
 
 @dataclass(frozen=True)
@@ -68,6 +57,9 @@ class FitResult:
     input_ranges: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
     n_screened: int = 0
     start_objectives: FloatArray = field(default_factory=lambda: np.empty(0), repr=False)
+    # The core's fit (specification and outcome): predictions and the bootstrap reuse it, and it
+    # pickles as both, so unpickling never refits.
+    handle: Any = field(default=None, repr=False, compare=False)
 
     @property
     def law_(self) -> Law:
@@ -77,7 +69,9 @@ class FitResult:
         """Predicted loss at given inputs (``fit.predict(N=..., D=...)``) or at the runs of a table."""
         if runs is not None:
             columns = {name: getattr(runs, name) for name in self.law_.inputs}
-        return self.law_.predict(self.params, **columns)
+        if self.handle is None:
+            return self.law_.predict(self.params, **columns)
+        return np.asarray(self.handle.predict(self.law_.columns(columns)))
 
     @property
     def identifiability(self) -> dict[str, Any]:
@@ -150,56 +144,6 @@ class FitResult:
         )
 
 
-def _starts(law: Law, init: Any) -> tuple[str, FloatArray | None]:
-    if isinstance(init, str):
-        return one_of("init", init, ("auto", "hoffmann")), None
-    if isinstance(init, Mapping):
-        unknown = set(init) - set(law.param_names)
-        if unknown:
-            raise InvalidInputError(f"init: unknown parameters {sorted(unknown)} for {law.name}")
-        missing = [p for p in law.param_names if p not in init]
-        if missing:
-            raise InvalidInputError(f"init: a start needs every parameter; missing {missing}")
-        axes = [np.atleast_1d(np.asarray(init[p], dtype=np.float64)) for p in law.param_names]
-        rows = [law.to_internal(dict(zip(law.param_names, combo))) for combo in itertools.product(*axes)]
-        return "starts", np.ascontiguousarray(rows, dtype=np.float64)
-    arr = as_float_array("init", init, ndim=2)
-    if arr.shape[1] != len(law.param_names):
-        raise InvalidInputError(
-            f"init: starts need {len(law.param_names)} columns {law.param_names}, got {arr.shape[1]}"
-        )
-    rows = [law.to_internal(dict(zip(law.param_names, row))) for row in arr]
-    return "starts", np.ascontiguousarray(rows, dtype=np.float64)
-
-
-def _constraints(
-    law: Law, fixed: Mapping[str, float] | None, tie: Iterable[Sequence[str]] | None
-) -> tuple[list[tuple[int, float]], list[tuple[int, int]]]:
-    index = {p: i for i, p in enumerate(law.param_names)}
-
-    def idx(name: Any, arg: str) -> int:
-        if name not in index:
-            raise InvalidInputError(f"{arg}: unknown parameter {name!r} for {law.name}; known: {law.param_names}")
-        return index[name]
-
-    fixed_out = []
-    for name, value in (fixed or {}).items():
-        i = idx(name, "fixed")
-        internal = law.to_internal({**dict.fromkeys(law.param_names, 1.0), name: value})[i]
-        fixed_out.append((i, float(internal)))
-    ties_out = []
-    for group in tie or ():
-        if isinstance(group, str):
-            group = [g.strip() for g in group.split("=")]
-        members = [idx(g, "tie") for g in group]
-        if len(members) < 2:
-            raise InvalidInputError(f"tie: a tie needs two or more parameters, got {group!r}")
-        if len({law.log_params[m] for m in members}) != 1:
-            raise InvalidInputError(f"tie: cannot tie a positive coefficient to an exponent: {group!r}")
-        ties_out += [(m, members[0]) for m in members[1:]]
-    return fixed_out, ties_out
-
-
 def fit(
     runs: Any,
     law: str | Law = "chinchilla",
@@ -234,63 +178,32 @@ def fit(
     """
     r = as_runs(runs)
     lw = get_law(law)
-    one_of("objective", objective, OBJECTIVES)
-    delta = positive_float("delta", delta)
-    asymmetry = positive_float("asymmetry", asymmetry)
-    ftol = positive_float("ftol", ftol)
-    gtol = positive_float("gtol", gtol)
     if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
         raise InvalidInputError(f"max_iter: must be a positive integer, got {max_iter!r}")
-    columns = lw.columns({name: getattr(r, name) if r.has(name) else None for name in lw.inputs})
-    w = r.weight if weights is None else as_float_array("weights", weights, nonnegative=True)
-    if w is not None and len(w) != len(r):
-        raise InvalidInputError(f"weights: has {len(w)} rows but runs has {len(r)}")
-    if objective != "lsq" and not (r.loss > 0).all():
-        bad = r.loss[~(r.loss > 0)][0]
-        raise InvalidInputError(f"loss: must be positive for the {objective} objective, got {bad!r}")
-    mode, starts = _starts(lw, init)
-    fixed_i, ties_i = _constraints(lw, fixed, tie)
-    n_free = len(lw.param_names) - len(fixed_i) - len(ties_i)
-    if len(r) < n_free:
-        raise InvalidInputError(f"runs: {len(r)} runs cannot determine {n_free} free parameters of {lw.name}")
-    out = _core.fit_law(
+    # Missing inputs, loss and weight rules, constraints against the runs: the core's `FitSpec::new`.
+    columns = {name: getattr(r, name) for name in lw.inputs if r.has(name)}
+    mode, start_rows = starts(lw, init)
+    fixed_i, ties_i = constraints(lw, fixed, tie)
+    delta = positive_float("delta", delta)
+    handle = _core.fit_law(
         lw.name,
         columns,
         r.loss,
-        weight=w,
-        objective_name=objective,
+        weights=r.weight if weights is None else as_float_array("weights", weights),
+        objective=str(objective),
         delta=delta,
-        asymmetry=asymmetry,
+        asymmetry=positive_float("asymmetry", asymmetry),
         init=mode,
-        starts=starts,
+        starts=start_rows,
         fixed=fixed_i,
         ties=ties_i,
         max_iter=max_iter,
-        ftol=ftol,
-        gtol=gtol,
+        ftol=positive_float("ftol", ftol),
+        gtol=positive_float("gtol", gtol),
         n_threads=check_threads(n_threads),
         progress=progress,
     )
-    result = FitResult(
-        law=lw.name,
-        params=lw.to_public(out["theta"]),
-        objective=float(out["objective"]),
-        converged=bool(out["converged"]),
-        stop=str(out["stop"]),
-        iterations=int(out["iterations"]),
-        n_starts=int(out["n_starts"]),
-        n_screened=int(out["n_screened"]),
-        n_at_best=int(out["n_at_best"]),
-        n_converged=int(out["n_converged"]),
-        n_runs=len(r),
-        objective_name=objective,
-        delta=delta,
-        residuals=np.asarray(out["residuals"]),
-        hessian=np.asarray(out["hessian"]),
-        free_params=tuple(lw.param_names[i] for i in out["free_index"]),
-        input_ranges={k: (float(v.min()), float(v.max())) for k, v in columns.items()},
-        start_objectives=np.asarray(out["start_objectives"]),
-    )
+    result = _result(lw, handle, delta, {k: (float(v.min()), float(v.max())) for k, v in columns.items()})
     if not result.converged:
         msg = f"the best start of the {lw.name} fit did not converge (stopped by {result.stop})"
         if strict:
@@ -304,6 +217,30 @@ def fit(
             stacklevel=2,
         )
     return result
+
+
+def _result(law: Law, handle: Any, delta: float, input_ranges: dict[str, tuple[float, float]]) -> FitResult:
+    return FitResult(
+        law=law.name,
+        params=law.to_public(handle.theta),
+        objective=float(handle.objective),
+        converged=bool(handle.converged),
+        stop=str(handle.stop),
+        iterations=int(handle.iterations),
+        n_starts=int(handle.n_starts),
+        n_screened=int(handle.n_screened),
+        n_at_best=int(handle.n_at_best),
+        n_converged=int(handle.n_converged),
+        n_runs=int(handle.n_runs),
+        objective_name=str(handle.objective_name),
+        delta=delta,
+        residuals=np.asarray(handle.residuals),
+        hessian=np.asarray(handle.hessian),
+        free_params=tuple(law.param_names[i] for i in handle.free_index),
+        input_ranges=input_ranges,
+        start_objectives=np.asarray(handle.start_objectives),
+        handle=handle,
+    )
 
 
 def fit_many(

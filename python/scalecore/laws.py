@@ -65,22 +65,24 @@ class Law:
         return f"Law({self.name!r}, params={self.param_names}, inputs={self.inputs})"
 
 
+# The static description of every law, read from the extension once at import (name -> parameter
+# names, which are fitted as logarithms, inputs, default grid size): looking a law up never crosses.
+_LAWS: dict[str, Law] = {
+    name: Law(name=name, param_names=tuple(p), log_params=tuple(lg), inputs=tuple(i), n_grid=int(g))
+    for name, (p, lg, i, g) in _core.LAWS.items()
+}
+
+
 def names() -> list[str]:
     """Names of every law."""
-    return list(_core.law_names())
+    return list(_LAWS)
 
 
 def get(name: str | Law) -> Law:
     """The law called `name`."""
     if isinstance(name, Law):
         return name
-    if not isinstance(name, str) or name not in names():
+    law = _LAWS.get(name) if isinstance(name, str) else None
+    if law is None:
         raise InvalidInputError(f"law: unknown law {name!r}; known: {names()}")
-    info = _core.law_info(name)
-    return Law(
-        name=name,
-        param_names=tuple(info["param_names"]),
-        log_params=tuple(info["log_params"]),
-        inputs=tuple(info["inputs"]),
-        n_grid=int(info["n_grid"]),
-    )
+    return law

@@ -1,211 +1,255 @@
-//! Bindings of the core's `bootstrap` module: fit bootstraps (replicates and jackknife refits),
-//! built-in statistics, resampling indices for Python callables, and intervals.
+//! Bindings of the fit bootstrap: the `PreparedBootstrap` handle (prepared once from a `Fit`, run in
+//! any chunks, shipped to `map=` workers in that prepared form), derived quantities of the replicates
+//! and the bootstrap allocation with intervals in one call.
 
-use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1};
+use std::sync::Arc;
+
+use numpy::ndarray::{Array2, Array3};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
-use scalecore_core::bootstrap::{self as core, FitBootstrap, Method, Resampler, Scheme, Statistic, Whitening};
-use scalecore_core::fit::{Fitter, LbfgsOptions, ParamMap, Problem};
+use pyo3::types::PyTuple;
+use scalecore_core::bootstrap::derived::{self, At, Derived};
+use scalecore_core::bootstrap::{Method, Prepared, PreparedBootstrap, Refits, Scheme};
 use scalecore_core::laws;
 
+use crate::convert::{FloatArray, FloatMatrix};
 use crate::errors::{invalid, to_py};
-use crate::fit::{objective, ColumnArgs};
+use crate::fit::PyFit;
 use crate::run::{detached, run};
 
-fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
-    a.as_slice().map_err(|_| invalid(name, "must be a contiguous float64 array"))
+/// Rows of a 2-D float array (`k` columns, when given, checked).
+fn rows(name: &str, obj: &Bound<'_, PyAny>, k: Option<usize>) -> PyResult<Vec<Vec<f64>>> {
+    let m = FloatMatrix::extract(name, obj)?;
+    let (n, cols) = m.shape();
+    if let Some(k) = k.filter(|&k| k != cols && n > 0) {
+        return Err(invalid(name, format!("needs {k} columns (the law's parameters), got {cols}")));
+    }
+    Ok(if cols == 0 { vec![Vec::new(); n] } else { m.as_slice().chunks(cols).map(<[f64]>::to_vec).collect() })
 }
 
-/// Refits of bootstrap replicates `first..first + count` of a fit (or, with `jackknife` group codes
-/// 0..G per run, the G leave-one-group-out refits). `theta_hat` is the full-data optimum (internal
-/// coordinates). Returns theta (rows x k, internal), objective and failed per row, and the number of
-/// guard optima used.
+fn matrix<'py>(py: Python<'py>, flat: Vec<f64>, n: usize, k: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    Ok(Array2::from_shape_vec((n, k), flat).map_err(|e| invalid("rows", e.to_string()))?.into_pyarray(py))
+}
+
+/// Group codes 0..G per run from any numeric array (integers stored as floats are accepted).
+fn codes(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<i64>>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(None) };
+    let arr = FloatArray::extract("group", obj)?;
+    let out: Vec<i64> = arr.as_slice().iter().map(|&v| v as i64).collect();
+    if arr.as_slice().iter().zip(&out).any(|(&v, &c)| v != c as f64) {
+        return Err(invalid("group", "group codes must be integers"));
+    }
+    Ok(Some(out))
+}
+
+type Rows<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<bool>>);
+/// Point values (4 x budgets) and intervals (4 x budgets x 2) of the bootstrap allocation.
+type Allocated<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray3<f64>>);
+
+fn refits<'py>(py: Python<'py>, r: Refits, k: usize) -> PyResult<Rows<'py>> {
+    let n = r.failed.len();
+    Ok((matrix(py, r.theta, n, k)?, r.failed.into_pyarray(py)))
+}
+
+/// A fit bootstrap prepared once from a fit: warm start, guards or screened starts, whitening.
+#[pyclass(frozen, module = "scalecore._core", name = "PreparedBootstrap")]
+pub struct PyPrepared {
+    inner: Arc<PreparedBootstrap>,
+    fit: Py<PyFit>,
+}
+
+#[pymethods]
+impl PyPrepared {
+    #[getter]
+    fn fit(&self, py: Python<'_>) -> Py<PyFit> {
+        self.fit.clone_ref(py)
+    }
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.inner.seed
+    }
+    #[getter]
+    fn scheme(&self) -> &'static str {
+        self.inner.scheme.name()
+    }
+    #[getter]
+    fn robust(&self) -> bool {
+        self.inner.robust
+    }
+    /// Other local optima of the full data that guard each warm refit.
+    #[getter]
+    fn n_guards(&self) -> usize {
+        self.inner.prepared.guards.len()
+    }
+
+    /// Refits of replicates `first..first + count`: (theta rows, internal coordinates; failed flags).
+    #[pyo3(signature = (first, count, *, n_threads=None, progress=None))]
+    fn replicates<'py>(
+        &self,
+        py: Python<'py>,
+        first: u64,
+        count: usize,
+        n_threads: Option<usize>,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Rows<'py>> {
+        let inner = &self.inner;
+        let out = run(py, n_threads, progress.as_ref(), |control| inner.replicates(first, count, control))?;
+        refits(py, out, inner.fit.spec.law.n_params())
+    }
+
+    /// The jackknife refits for BCa (leave one run, one cluster or one random group of runs out).
+    #[pyo3(signature = (*, n_threads=None, progress=None))]
+    fn jackknife<'py>(
+        &self,
+        py: Python<'py>,
+        n_threads: Option<usize>,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Rows<'py>> {
+        let inner = &self.inner;
+        let out = run(py, n_threads, progress.as_ref(), |control| inner.jackknife(control))?;
+        refits(py, out, inner.fit.spec.law.n_params())
+    }
+
+    /// Compact state: the fit (its own state), the scheme, the seed and what preparing found.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let p = &self.inner;
+        let k = p.fit.spec.law.n_params();
+        let flat = |v: &[Vec<f64>]| v.iter().flatten().copied().collect::<Vec<f64>>();
+        let group = p.scheme.groups().map(|g| g.iter().map(|&c| c as f64).collect::<Vec<f64>>().into_pyarray(py));
+        let args = (
+            self.fit.clone_ref(py),
+            p.scheme.name(),
+            p.scheme.wild_weights(),
+            group,
+            p.seed,
+            p.robust,
+            matrix(py, flat(&p.prepared.guards), p.prepared.guards.len(), k)?,
+            matrix(py, flat(&p.prepared.screened), p.prepared.screened.len(), k)?,
+        )
+            .into_pyobject(py)?;
+        Ok((py.import("scalecore._core")?.getattr("prepared_bootstrap_from_state")?, args))
+    }
+}
+
+/// Prepare the bootstrap of `fit` (once; no search, the fit's optima and Hessian are reused).
 #[pyfunction]
-#[pyo3(signature = (law, columns, loss, theta_hat, *, weight=None, objective_name="huber_log", delta=1e-3,
-    asymmetry=2.0, fixed=vec![], ties=vec![], scheme="pairs", wild_weights="rademacher", group=None, seed=0,
-    first=0, count=1000, robust=false, jackknife=None, max_iter=1000, ftol=1e-13, gtol=1e-10, n_threads=None,
-    progress=None))]
+#[pyo3(signature = (fit, *, scheme="pairs", wild_weights="rademacher", group=None, seed=0, robust=false,
+    n_threads=None))]
 #[allow(clippy::too_many_arguments)]
-pub fn bootstrap_fit<'py>(
-    py: Python<'py>,
-    law: &str,
-    columns: &Bound<'py, PyDict>,
-    loss: PyReadonlyArray1<'py, f64>,
-    theta_hat: Vec<f64>,
-    weight: Option<PyReadonlyArray1<'py, f64>>,
-    objective_name: &str,
-    delta: f64,
-    asymmetry: f64,
-    fixed: Vec<(usize, f64)>,
-    ties: Vec<(usize, usize)>,
+pub fn prepare_bootstrap(
+    py: Python<'_>,
+    fit: &Bound<'_, PyFit>,
     scheme: &str,
     wild_weights: &str,
-    group: Option<PyReadonlyArray1<'py, i64>>,
+    group: Option<&Bound<'_, PyAny>>,
     seed: u64,
-    first: u64,
-    count: usize,
     robust: bool,
-    jackknife: Option<PyReadonlyArray1<'py, i64>>,
-    max_iter: usize,
-    ftol: f64,
-    gtol: f64,
     n_threads: Option<usize>,
-    progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let law = laws::get(law).map_err(to_py)?;
-    let k = law.n_params();
-    if theta_hat.len() != k || theta_hat.iter().any(|v| !v.is_finite()) {
-        return Err(invalid("theta_hat", format!("needs {k} finite values, got {theta_hat:?}")));
-    }
-    let args = ColumnArgs::extract(columns)?;
-    let cols = args.columns()?;
-    let loss = slice("loss", &loss)?;
-    let weight = weight.as_ref().map(|w| slice("weight", w)).transpose()?;
-    let obj = objective(objective_name, delta, asymmetry)?;
-    let group = group.as_ref().map(|g| g.as_slice()).transpose()?;
-    let scheme = Scheme::parse(scheme, wild_weights, group, loss.len()).map_err(to_py)?;
-    let jack: Option<(Vec<usize>, usize)> = match &jackknife {
-        None => None,
-        Some(codes) => {
-            let codes = codes.as_slice()?;
-            let n_groups = codes.iter().copied().max().unwrap_or(-1) + 1;
-            if codes.len() != loss.len() || codes.iter().any(|&c| c < 0) || n_groups < 2 {
-                return Err(invalid("jackknife", "needs a group code in 0..G (G >= 2) per run"));
-            }
-            Some((codes.iter().map(|&c| c as usize).collect(), n_groups as usize))
-        }
-    };
-    let lbfgs = LbfgsOptions { max_iter, ftol, gtol, ..LbfgsOptions::default() };
-    let law_ref = law.as_ref();
-    let (refits, n_guards) = run(py, n_threads, progress.as_ref(), |control| {
-        let problem = Problem::new(law_ref, &cols, loss, weight, obj)?;
-        let map = ParamMap::new(k, &fixed, &ties)?;
-        let resampler = Resampler::new(scheme, &problem, &theta_hat, weight, map.n_free())?;
-        let whitening = Whitening::new(&Fitter { problem: &problem, map: map.clone(), lbfgs }, &theta_hat);
-        let boot =
-            FitBootstrap { problem: &problem, map, lbfgs, theta_hat: theta_hat.clone(), resampler, robust, whitening };
-        let prep = boot.prepare(control)?;
-        let refits = match &jack {
-            Some((codes, n_groups)) => boot.jackknife(&prep, codes, *n_groups, control)?,
-            None => boot.replicates(&prep, seed, first, count, control)?,
-        };
-        Ok((refits, prep.guards.len()))
-    })?;
-    let rows = refits.failed.len();
-    let theta = Array2::from_shape_vec((rows, k), refits.theta).map_err(|e| invalid("theta", e.to_string()))?;
-    let d = PyDict::new(py);
-    d.set_item("theta", theta.into_pyarray(py))?;
-    d.set_item("objective", refits.objective.into_pyarray(py))?;
-    d.set_item("failed", refits.failed.into_pyarray(py))?;
-    d.set_item("n_guards", n_guards)?;
-    Ok(d)
+) -> PyResult<PyPrepared> {
+    let inner = fit.get().inner.clone();
+    let group = codes(group)?;
+    let scheme = Scheme::parse(scheme, wild_weights, group.as_deref(), inner.spec.n_runs()).map_err(to_py)?;
+    let prepared = run(py, n_threads, None, |control| PreparedBootstrap::new(inner, scheme, robust, seed, control))?;
+    Ok(PyPrepared { inner: Arc::new(prepared), fit: fit.clone().unbind() })
 }
 
-fn statistic(name: &str, q: f64, ddof: f64, proportiontocut: f64) -> PyResult<Statistic> {
-    Ok(match name {
-        "mean" => Statistic::Mean,
-        "median" => Statistic::Median,
-        "quantile" => Statistic::Quantile(q),
-        "var" => Statistic::Var { ddof },
-        "std" => Statistic::Std { ddof },
-        "trimmed_mean" => Statistic::TrimmedMean(proportiontocut),
-        "correlation" => Statistic::Correlation,
-        "mean_difference" => Statistic::MeanDifference,
-        _ => return Err(invalid("statistic", format!("unknown built-in statistic {name:?}"))),
-    })
-}
-
-/// Bootstrap distribution of a built-in statistic over replicates `first..first + count`, its value
-/// on the data and (with `jackknife=True`) its leave-one-out values, one array per sample.
+/// Rebuild a `PreparedBootstrap` from its `__reduce__` state, without preparing again.
 #[pyfunction]
-#[pyo3(signature = (samples, statistic_name, *, q=0.5, ddof=0.0, proportiontocut=0.1, paired=false, seed=0,
-    first=0, count=9999, jackknife=true, n_threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
-pub fn bootstrap_statistic<'py>(
-    py: Python<'py>,
-    samples: Vec<PyReadonlyArray1<'py, f64>>,
-    statistic_name: &str,
-    q: f64,
-    ddof: f64,
-    proportiontocut: f64,
-    paired: bool,
+pub fn prepared_bootstrap_from_state(
+    fit: &Bound<'_, PyFit>,
+    scheme: &str,
+    wild_weights: &str,
+    group: Option<&Bound<'_, PyAny>>,
     seed: u64,
-    first: u64,
-    count: usize,
-    jackknife: bool,
-    n_threads: Option<usize>,
-    progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let stat = statistic(statistic_name, q, ddof, proportiontocut)?;
-    let slices: Vec<&[f64]> = samples.iter().map(|s| slice("data", s)).collect::<PyResult<_>>()?;
-    let paired = stat.validate(&slices, paired).map_err(to_py)?;
-    let (dist, estimate, jack) = run(py, n_threads, progress.as_ref(), |control| {
-        let dist = core::statistics::distribution(stat, &slices, paired, seed, first, count, control)?;
-        let jack = if jackknife { stat.jackknife(&slices, paired) } else { Vec::new() };
-        Ok((dist, stat.estimate(&slices), jack))
-    })?;
-    let d = PyDict::new(py);
-    d.set_item("distribution", dist.into_pyarray(py))?;
-    d.set_item("estimate", estimate)?;
-    d.set_item("jackknife", jack.into_iter().map(|j| j.into_pyarray(py)).collect::<Vec<_>>())?;
-    d.set_item("paired", paired)?;
-    Ok(d)
+    robust: bool,
+    guards: &Bound<'_, PyAny>,
+    screened: &Bound<'_, PyAny>,
+) -> PyResult<PyPrepared> {
+    let inner = fit.get().inner.clone();
+    let k = Some(inner.spec.law.n_params());
+    let group = codes(group)?;
+    let scheme = Scheme::parse(scheme, wild_weights, group.as_deref(), inner.spec.n_runs()).map_err(to_py)?;
+    let prepared = Prepared { guards: rows("guards", guards, k)?, screened: rows("screened", screened, k)? };
+    let p = PreparedBootstrap::from_parts(inner, scheme, robust, seed, prepared).map_err(to_py)?;
+    Ok(PyPrepared { inner: Arc::new(p), fit: fit.clone().unbind() })
 }
 
-/// The resampling indices of replicates `first..first + count` for samples of the given sizes, one
-/// (count x n_j) array per sample (one array when paired): the resamples the built-in statistics use.
+/// A derived quantity (`DERIVED`) under each row of `thetas` (internal coordinates); NaN where the
+/// parameters admit none.
 #[pyfunction]
-#[pyo3(signature = (sizes, *, paired=false, seed=0, first=0, count=1))]
-pub fn bootstrap_indices<'py>(
+#[pyo3(signature = (law, name, thetas, *, compute=None, flops_per_param_token=6.0, N=None, D=None))]
+#[allow(non_snake_case)]
+#[allow(clippy::too_many_arguments)]
+pub fn derived_quantity<'py>(
     py: Python<'py>,
-    sizes: Vec<usize>,
-    paired: bool,
-    seed: u64,
-    first: u64,
-    count: usize,
-) -> PyResult<Vec<Bound<'py, PyArray2<u32>>>> {
-    let sets =
-        detached(py, || core::statistics::resample_indices(&sizes, paired, seed, first, count))?.map_err(to_py)?;
-    let widths: Vec<usize> = if paired { vec![sizes[0]] } else { sizes.clone() };
-    sets.into_iter()
-        .zip(widths)
-        .map(|(v, n)| {
-            let a = Array2::from_shape_vec((count, n), v).map_err(|e| invalid("sizes", e.to_string()))?;
-            Ok(a.into_pyarray(py))
-        })
-        .collect()
+    law: &str,
+    name: &str,
+    thetas: &Bound<'py, PyAny>,
+    compute: Option<f64>,
+    flops_per_param_token: f64,
+    N: Option<f64>,
+    D: Option<f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let law = laws::get(law).map_err(to_py)?;
+    let which = Derived::parse(name).map_err(to_py)?;
+    let thetas = rows("thetas", thetas, Some(law.n_params()))?;
+    let at = At { compute, flops_per_param_token, n: N, d: D };
+    let law_ref = law.as_ref();
+    Ok(detached(py, || derived::evaluate(law_ref, which, &thetas, at))?.map_err(to_py)?.into_pyarray(py))
 }
 
-/// Two-sided interval at `level` from a bootstrap distribution: "percentile", "basic" or "bca"
-/// (which needs the jackknife values, one array per independent sample).
+/// Compute-optimal N, D, loss and D/N per budget at `theta_hat` (array 4 x budgets) with intervals
+/// from the replicate rows `thetas` (array 4 x budgets x 2); `jackknife` rows are read for BCa only.
 #[pyfunction]
-#[pyo3(signature = (distribution, theta_hat, jackknife, level=0.95, method="percentile"))]
-pub fn bootstrap_interval<'py>(
+#[pyo3(signature = (law, theta_hat, thetas, jackknife, compute, *, flops_per_param_token=6.0, level=0.95,
+    method="percentile", n_threads=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn bootstrap_allocation<'py>(
     py: Python<'py>,
-    distribution: PyReadonlyArray1<'py, f64>,
-    theta_hat: f64,
-    jackknife: Vec<PyReadonlyArray1<'py, f64>>,
+    law: &str,
+    theta_hat: &Bound<'py, PyAny>,
+    thetas: &Bound<'py, PyAny>,
+    jackknife: &Bound<'py, PyAny>,
+    compute: &Bound<'py, PyAny>,
+    flops_per_param_token: f64,
     level: f64,
     method: &str,
-) -> PyResult<Bound<'py, PyDict>> {
+    n_threads: Option<usize>,
+) -> PyResult<Allocated<'py>> {
+    let law = laws::get(law).map_err(to_py)?;
+    let k = Some(law.n_params());
     let method = Method::parse(method).map_err(to_py)?;
-    let dist = slice("distribution", &distribution)?;
-    let jack: Vec<&[f64]> = jackknife.iter().map(|j| slice("jackknife", j)).collect::<PyResult<_>>()?;
-    let iv = core::interval(dist, theta_hat, &jack, level, method).map_err(to_py)?;
-    let d = PyDict::new(py);
-    d.set_item("low", iv.low)?;
-    d.set_item("high", iv.high)?;
-    d.set_item("levels", iv.levels)?;
-    d.set_item("z0", iv.z0)?;
-    d.set_item("a_hat", iv.a_hat)?;
-    Ok(d)
+    let theta_hat = FloatArray::extract("theta_hat", theta_hat)?.as_slice().to_vec();
+    let (thetas, jack) = (rows("thetas", thetas, k)?, rows("jackknife", jackknife, k)?);
+    let compute = FloatArray::extract("compute", compute)?;
+    let (c, law_ref) = (compute.as_slice(), law.as_ref());
+    let out = run(py, n_threads, None, |control| {
+        derived::allocation_intervals(
+            law_ref,
+            &theta_hat,
+            &thetas,
+            &jack,
+            c,
+            flops_per_param_token,
+            level,
+            method,
+            control,
+        )
+    })?;
+    let b = c.len();
+    let values: Vec<f64> = out.values.iter().flatten().copied().collect();
+    let bounds: Vec<f64> = out.intervals.iter().flatten().flat_map(|&(lo, hi)| [lo, hi]).collect();
+    let values = matrix(py, values, 4, b)?;
+    let bounds = Array3::from_shape_vec((4, b, 2), bounds).map_err(|e| invalid("compute", e.to_string()))?;
+    Ok((values, bounds.into_pyarray(py)))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(bootstrap_fit, m)?)?;
-    m.add_function(wrap_pyfunction!(bootstrap_statistic, m)?)?;
-    m.add_function(wrap_pyfunction!(bootstrap_indices, m)?)?;
-    m.add_function(wrap_pyfunction!(bootstrap_interval, m)?)?;
-    Ok(())
+    m.add_class::<PyPrepared>()?;
+    m.add_function(wrap_pyfunction!(prepare_bootstrap, m)?)?;
+    m.add_function(wrap_pyfunction!(prepared_bootstrap_from_state, m)?)?;
+    m.add_function(wrap_pyfunction!(derived_quantity, m)?)?;
+    m.add_function(wrap_pyfunction!(bootstrap_allocation, m)?)?;
+    crate::statistic::register(m)
 }

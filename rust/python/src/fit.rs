@@ -1,84 +1,314 @@
-//! Bindings of the law registry, fitting and the closed-form allocation.
+//! Bindings of fitting: the `Fit` handle (a core `Fit` behind an `Arc`), law predictions and the
+//! objective (for tests against the reference).
+//!
+//! `fit_law` validates and fits in one crossing and returns the handle; its getters read the outcome
+//! without copying the work, `predict` and the bootstrap reuse it, and `__reduce__` ships the
+//! specification and the outcome so that unpickling rebuilds the fit without refitting.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
+use std::sync::Arc;
+
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
-use scalecore_core::fit::{Fitter, Init, LbfgsOptions, Objective, ParamMap, Problem};
-use scalecore_core::laws::{self, Columns, Space, Transform};
+use pyo3::types::{PyDict, PyTuple};
+use scalecore_core::fit::{Fit, FitOutcome, FitSpec, Init, LbfgsOptions, Objective, Problem, Stop};
+use scalecore_core::laws::{self, Columns, Space};
 
+use crate::convert::{FloatArray, FloatMatrix};
 use crate::errors::{invalid, to_py};
 use crate::run::{detached, run};
 
-/// Borrowed input columns by name ("x", "N", "D", "U", "C", "M").
-pub struct ColumnArgs<'py>(Vec<(String, PyReadonlyArray1<'py, f64>)>);
+/// Input columns by name ("x", "N", "D", "U", "C", "M"), any float array each.
+pub struct ColumnArgs<'py>(Vec<(String, FloatArray<'py>)>);
 
 impl<'py> ColumnArgs<'py> {
     pub fn extract(columns: &Bound<'py, PyDict>) -> PyResult<Self> {
         let mut out = Vec::new();
         for (k, v) in columns.iter() {
-            out.push((k.extract::<String>()?, v.extract::<PyReadonlyArray1<'py, f64>>()?));
+            let name = k.extract::<String>()?;
+            let arr = FloatArray::extract(&name, &v)?;
+            out.push((name, arr));
         }
         Ok(ColumnArgs(out))
     }
+
     pub fn columns(&self) -> PyResult<Columns<'_>> {
         let mut c = Columns::default();
         for (name, arr) in &self.0 {
-            let s = arr.as_slice().map_err(|_| invalid(name, "must be a contiguous float64 array"))?;
-            match name.as_str() {
-                "x" => c.x = Some(s),
-                "N" => c.n = Some(s),
-                "D" => c.d = Some(s),
-                "U" => c.u = Some(s),
-                "C" => c.c = Some(s),
-                "M" => c.m = Some(s),
+            let slot = match name.as_str() {
+                "x" => &mut c.x,
+                "N" => &mut c.n,
+                "D" => &mut c.d,
+                "U" => &mut c.u,
+                "C" => &mut c.c,
+                "M" => &mut c.m,
                 _ => return Err(invalid("columns", format!("unknown input column {name:?}"))),
-            }
+            };
+            *slot = Some(arr.as_slice());
         }
         Ok(c)
     }
+
+    fn owned(&self) -> Vec<(String, Vec<f64>)> {
+        self.0.iter().map(|(k, v)| (k.clone(), v.as_slice().to_vec())).collect()
+    }
 }
 
-pub(crate) fn objective(name: &str, delta: f64, asymmetry: f64) -> PyResult<Objective> {
-    Ok(match name {
-        "huber_log" => Objective::HuberLog { delta },
-        "lsq" => Objective::Lsq,
-        "lsq_log" => Objective::LsqLog,
-        "asymmetric" => Objective::Asymmetric { delta, weight: asymmetry },
-        _ => {
-            return Err(invalid(
-                "objective",
-                format!("unknown objective {name:?}; known: huber_log, lsq, lsq_log, asymmetric"),
-            ))
-        }
-    })
+fn rows_of(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<f64>>> {
+    let m = FloatMatrix::extract(name, obj)?;
+    let (rows, cols) = m.shape();
+    if cols == 0 {
+        return Ok(vec![Vec::new(); rows]);
+    }
+    Ok(m.as_slice().chunks(cols).map(<[f64]>::to_vec).collect())
 }
 
-/// Static description of a law: parameter names, whether each is optimised as its log, the start box
-/// (internal coordinates), input columns and default grid.
+fn matrix<'py>(py: Python<'py>, rows: &[Vec<f64>], k: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    let a = Array2::from_shape_vec((rows.len(), k), flat).map_err(|e| invalid("rows", e.to_string()))?;
+    Ok(a.into_pyarray(py))
+}
+
+fn predict(law: &dyn laws::Law, theta: &[f64], cols: &Columns) -> scalecore_core::error::Result<Vec<f64>> {
+    let feats = law.features(cols)?;
+    let mut pred = vec![0.0; feats.n_rows];
+    for (k, chunk) in pred.chunks_mut(1024).enumerate() {
+        let start = k * 1024;
+        law.predict_block(theta, &feats, start, start + chunk.len(), Space::Linear, chunk, None);
+    }
+    Ok(pred)
+}
+
+/// A fitted law: specification and outcome, owned by the core.
+#[pyclass(frozen, module = "scalecore._core", name = "Fit")]
+pub struct PyFit {
+    pub inner: Arc<Fit>,
+}
+
+#[pymethods]
+impl PyFit {
+    #[getter]
+    fn law(&self) -> &'static str {
+        self.inner.spec.law.name()
+    }
+    /// Best parameters in internal coordinates (logs of the positive coefficients).
+    #[getter]
+    fn theta<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.outcome.theta.clone().into_pyarray(py)
+    }
+    #[getter]
+    fn objective(&self) -> f64 {
+        self.inner.outcome.objective
+    }
+    #[getter]
+    fn objective_name(&self) -> &'static str {
+        self.inner.spec.objective.name()
+    }
+    #[getter]
+    fn converged(&self) -> bool {
+        self.inner.outcome.converged
+    }
+    /// Why the winning minimisation stopped, in words (`STOP_REASONS`).
+    #[getter]
+    fn stop(&self) -> String {
+        self.inner.outcome.stop.to_string()
+    }
+    #[getter]
+    fn iterations(&self) -> usize {
+        self.inner.outcome.iterations
+    }
+    #[getter]
+    fn n_starts(&self) -> usize {
+        self.inner.outcome.n_starts
+    }
+    #[getter]
+    fn n_screened(&self) -> usize {
+        self.inner.outcome.n_screened
+    }
+    #[getter]
+    fn n_at_best(&self) -> usize {
+        self.inner.outcome.n_at_best
+    }
+    #[getter]
+    fn n_converged(&self) -> usize {
+        self.inner.outcome.n_converged
+    }
+    #[getter]
+    fn n_runs(&self) -> usize {
+        self.inner.spec.n_runs()
+    }
+    #[getter]
+    fn start_objectives<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.outcome.start_objectives.clone().into_pyarray(py)
+    }
+    /// Hessian at the optimum in the optimiser's free coordinates, k x k.
+    #[getter]
+    fn hessian<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let k = self.inner.outcome.free_index.len();
+        let rows: Vec<Vec<f64>> = self.inner.outcome.hessian.chunks(k.max(1)).map(<[f64]>::to_vec).collect();
+        matrix(py, &rows, k)
+    }
+    /// For each free coordinate, the index of the parameter it drives.
+    #[getter]
+    fn free_index(&self) -> Vec<usize> {
+        self.inner.outcome.free_index.clone()
+    }
+    #[getter]
+    fn residuals<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.residuals.clone().into_pyarray(py)
+    }
+
+    /// Predictions (linear space) at the fitted parameters for input columns by name.
+    fn predict<'py>(&self, py: Python<'py>, columns: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let args = ColumnArgs::extract(columns)?;
+        let cols = args.columns()?;
+        let law = self.inner.spec.law.as_ref();
+        let theta = &self.inner.outcome.theta;
+        let out = detached(py, || predict(law, theta, &cols))?.map_err(to_py)?;
+        Ok(out.into_pyarray(py))
+    }
+
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let (spec, o) = (&self.inner.spec, &self.inner.outcome);
+        let k = spec.law.n_params();
+        let names: Vec<&str> = spec.columns.iter().map(|(n, _)| n.as_str()).collect();
+        let cols: Vec<Bound<'py, PyArray1<f64>>> =
+            spec.columns.iter().map(|(_, v)| v.clone().into_pyarray(py)).collect();
+        let (delta, asymmetry) = spec.objective.options();
+        let starts = match &spec.init {
+            Init::Starts(s) => Some(matrix(py, s, k)?),
+            _ => None,
+        };
+        let data = (
+            spec.law.name(),
+            names,
+            cols,
+            spec.loss.clone().into_pyarray(py),
+            spec.weights.clone().map(|w| w.into_pyarray(py)),
+        );
+        let spec_state = (
+            data,
+            (spec.objective.name(), delta, asymmetry),
+            (spec.fixed.clone(), spec.ties.clone()),
+            (spec.init.name(), starts),
+            (spec.lbfgs.max_iter, spec.lbfgs.ftol, spec.lbfgs.gtol),
+        )
+            .into_pyobject(py)?;
+        let outcome_state = (
+            o.theta.clone().into_pyarray(py),
+            (o.objective, o.converged, o.stop.to_string()),
+            (o.iterations, o.evaluations, o.n_starts, o.n_screened, o.n_at_best, o.n_converged, o.total_evaluations),
+            o.start_objectives.clone().into_pyarray(py),
+            o.hessian.clone().into_pyarray(py),
+            o.free_index.clone(),
+            matrix(py, &o.optima, k)?,
+            matrix(py, &o.screened, k)?,
+        )
+            .into_pyobject(py)?;
+        let restore = py.import("scalecore._core")?.getattr("fit_from_state")?;
+        Ok((restore, PyTuple::new(py, [spec_state.into_any(), outcome_state.into_any()])?))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<scalecore._core.Fit of {} to {} runs>", self.inner.spec.law.name(), self.inner.spec.n_runs())
+    }
+}
+
+/// Fit `law` to runs (one crossing: validation, multi-start and Hessian). `init` is "auto",
+/// "hoffmann" or "starts" with `starts` a 2-D array (internal coordinates); `fixed` pairs a parameter
+/// index with its internal value; `ties` pairs parameter indices.
 #[pyfunction]
-pub fn law_info<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
-    let law = laws::get(name).map_err(to_py)?;
-    let d = PyDict::new(py);
-    let params = law.params();
-    d.set_item("param_names", params.iter().map(|p| p.name).collect::<Vec<_>>())?;
-    d.set_item("log_params", params.iter().map(|p| p.transform == Transform::Log).collect::<Vec<_>>())?;
-    d.set_item("bounds", params.iter().map(|p| (p.lower, p.upper)).collect::<Vec<_>>())?;
-    d.set_item("inputs", law.inputs().to_vec())?;
-    d.set_item("n_grid", law.default_grid().len())?;
-    Ok(d)
+#[pyo3(signature = (law, columns, loss, *, weights=None, objective="huber_log", delta=1e-3, asymmetry=2.0,
+    init="auto", starts=None, fixed=vec![], ties=vec![], max_iter=1000, ftol=1e-13, gtol=1e-10,
+    n_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn fit_law<'py>(
+    py: Python<'py>,
+    law: &str,
+    columns: &Bound<'py, PyDict>,
+    loss: &Bound<'py, PyAny>,
+    weights: Option<&Bound<'py, PyAny>>,
+    objective: &str,
+    delta: f64,
+    asymmetry: f64,
+    init: &str,
+    starts: Option<&Bound<'py, PyAny>>,
+    fixed: Vec<(usize, f64)>,
+    ties: Vec<(usize, usize)>,
+    max_iter: usize,
+    ftol: f64,
+    gtol: f64,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<PyFit> {
+    let objective = Objective::parse(objective, delta, asymmetry).map_err(to_py)?;
+    let starts = starts.map(|s| rows_of("init", s)).transpose()?;
+    let init = Init::parse(init, starts).map_err(to_py)?;
+    let columns = ColumnArgs::extract(columns)?.owned();
+    let loss = FloatArray::extract("loss", loss)?.as_slice().to_vec();
+    let weights = weights.map(|w| FloatArray::extract("weights", w).map(|a| a.as_slice().to_vec())).transpose()?;
+    let lbfgs = LbfgsOptions { max_iter, ftol, gtol, ..LbfgsOptions::default() };
+    let fit = run(py, n_threads, progress.as_ref(), |control| {
+        let spec = FitSpec::new(law, columns, loss, weights, objective, fixed, ties, init, lbfgs)?;
+        Fit::run(spec, control)
+    })?;
+    Ok(PyFit { inner: Arc::new(fit) })
 }
 
+/// Rebuild a `Fit` from `Fit.__reduce__`'s state, without refitting.
 #[pyfunction]
-pub fn law_names() -> Vec<&'static str> {
-    laws::names()
-}
+pub fn fit_from_state(py: Python<'_>, spec: &Bound<'_, PyTuple>, outcome: &Bound<'_, PyTuple>) -> PyResult<PyFit> {
+    let bad = |e: PyErr| invalid("state", format!("not the state of a pickled fit ({e})"));
+    let data = spec.get_item(0)?;
+    let law: String = data.get_item(0)?.extract()?;
+    let names: Vec<String> = data.get_item(1)?.extract()?;
+    let arrays = data.get_item(2)?;
+    let mut columns = Vec::new();
+    for (i, name) in names.into_iter().enumerate() {
+        let values = FloatArray::extract(&name, &arrays.get_item(i)?)?.as_slice().to_vec();
+        columns.push((name, values));
+    }
+    let loss = FloatArray::extract("loss", &data.get_item(3)?)?.as_slice().to_vec();
+    let w = data.get_item(4)?;
+    let weights = if w.is_none() { None } else { Some(FloatArray::extract("weights", &w)?.as_slice().to_vec()) };
+    let (name, delta, asymmetry): (String, f64, f64) = spec.get_item(1)?.extract().map_err(bad)?;
+    let objective = Objective::parse(&name, delta, asymmetry).map_err(to_py)?;
+    type Constraints = (Vec<(usize, f64)>, Vec<(usize, usize)>);
+    let (fixed, ties): Constraints = spec.get_item(2)?.extract().map_err(bad)?;
+    let init_state = spec.get_item(3)?;
+    let s = init_state.get_item(1)?;
+    let starts = if s.is_none() { None } else { Some(rows_of("init", &s)?) };
+    let init = Init::parse(&init_state.get_item(0)?.extract::<String>()?, starts).map_err(to_py)?;
+    let (max_iter, ftol, gtol): (usize, f64, f64) = spec.get_item(4)?.extract().map_err(bad)?;
+    let lbfgs = LbfgsOptions { max_iter, ftol, gtol, ..LbfgsOptions::default() };
 
-/// The law's default start grid, internal coordinates, one start per row.
-#[pyfunction]
-pub fn law_grid<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let law = laws::get(name).map_err(to_py)?;
-    let flat: Vec<f64> = law.default_grid().into_iter().flatten().collect();
-    Ok(flat.into_pyarray(py))
+    let theta = FloatArray::extract("theta", &outcome.get_item(0)?)?.as_slice().to_vec();
+    let (objective_value, converged, stop): (f64, bool, String) = outcome.get_item(1)?.extract().map_err(bad)?;
+    let counts: (usize, usize, usize, usize, usize, usize, usize) = outcome.get_item(2)?.extract().map_err(bad)?;
+    let o = FitOutcome {
+        theta,
+        objective: objective_value,
+        converged,
+        stop: Stop::parse(&stop).map_err(to_py)?,
+        iterations: counts.0,
+        evaluations: counts.1,
+        n_starts: counts.2,
+        n_screened: counts.3,
+        n_at_best: counts.4,
+        n_converged: counts.5,
+        total_evaluations: counts.6,
+        start_objectives: FloatArray::extract("start_objectives", &outcome.get_item(3)?)?.as_slice().to_vec(),
+        hessian: FloatArray::extract("hessian", &outcome.get_item(4)?)?.as_slice().to_vec(),
+        free_index: outcome.get_item(5)?.extract().map_err(bad)?,
+        optima: rows_of("optima", &outcome.get_item(6)?)?,
+        screened: rows_of("screened", &outcome.get_item(7)?)?,
+    };
+    let fit = detached(py, || {
+        let spec = FitSpec::new(&law, columns, loss, weights, objective, fixed, ties, init, lbfgs)?;
+        Fit::from_parts(spec, o)
+    })?
+    .map_err(to_py)?;
+    Ok(PyFit { inner: Arc::new(fit) })
 }
 
 /// Predictions of a law (linear space) at internal parameters `theta`.
@@ -95,16 +325,9 @@ pub fn law_predict<'py>(
     }
     let args = ColumnArgs::extract(columns)?;
     let cols = args.columns()?;
-    let out = detached(py, || {
-        let feats = law.features(&cols)?;
-        let mut pred = vec![0.0; feats.n_rows];
-        for (k, chunk) in pred.chunks_mut(1024).enumerate() {
-            let start = k * 1024;
-            law.predict_block(&theta, &feats, start, start + chunk.len(), Space::Linear, chunk, None);
-        }
-        Ok(pred)
-    });
-    Ok(out?.map_err(to_py)?.into_pyarray(py))
+    let law_ref = law.as_ref();
+    let out = detached(py, || predict(law_ref, &theta, &cols))?.map_err(to_py)?;
+    Ok(out.into_pyarray(py))
 }
 
 /// Objective value and gradient (internal coordinates) at `theta`; used by tests against the reference.
@@ -116,8 +339,8 @@ pub fn objective_value_grad<'py>(
     law: &str,
     theta: Vec<f64>,
     columns: &Bound<'py, PyDict>,
-    loss: PyReadonlyArray1<'py, f64>,
-    weight: Option<PyReadonlyArray1<'py, f64>>,
+    loss: &Bound<'py, PyAny>,
+    weight: Option<&Bound<'py, PyAny>>,
     objective_name: &str,
     delta: f64,
     asymmetry: f64,
@@ -125,12 +348,13 @@ pub fn objective_value_grad<'py>(
     let law = laws::get(law).map_err(to_py)?;
     let args = ColumnArgs::extract(columns)?;
     let cols = args.columns()?;
-    let loss = loss.as_slice()?;
-    let weight = weight.as_ref().map(|w| w.as_slice()).transpose()?;
-    let obj = objective(objective_name, delta, asymmetry)?;
+    let loss = FloatArray::extract("loss", loss)?;
+    let weight = weight.map(|w| FloatArray::extract("weights", w)).transpose()?;
+    let obj = Objective::parse(objective_name, delta, asymmetry).map_err(to_py)?;
     if theta.len() != law.n_params() {
         return Err(invalid("theta", format!("needs {} values, got {}", law.n_params(), theta.len())));
     }
+    let (loss, weight) = (loss.as_slice(), weight.as_ref().map(|w| w.as_slice()));
     let (f, g) = detached(py, || {
         let problem = Problem::new(law.as_ref(), &cols, loss, weight, obj)?;
         let mut g = vec![0.0; theta.len()];
@@ -141,69 +365,11 @@ pub fn objective_value_grad<'py>(
     Ok((f, g.into_pyarray(py)))
 }
 
-/// Fit `law` to runs. `init` is "hoffmann", "auto" or a 2-D array of starts (internal coordinates).
-/// `fixed` pairs a parameter index with its internal value; `ties` pairs parameter indices.
-#[pyfunction]
-#[pyo3(signature = (law, columns, loss, *, weight=None, objective_name="huber_log", delta=1e-3, asymmetry=2.0,
-    init="auto", starts=None, fixed=vec![], ties=vec![], max_iter=1000, ftol=1e-13, gtol=1e-10,
-    n_threads=None, progress=None))]
-#[allow(clippy::too_many_arguments)]
-pub fn fit_law<'py>(
-    py: Python<'py>,
-    law: &str,
-    columns: &Bound<'py, PyDict>,
-    loss: PyReadonlyArray1<'py, f64>,
-    weight: Option<PyReadonlyArray1<'py, f64>>,
-    objective_name: &str,
-    delta: f64,
-    asymmetry: f64,
-    init: &str,
-    starts: Option<PyReadonlyArray2<'py, f64>>,
-    fixed: Vec<(usize, f64)>,
-    ties: Vec<(usize, usize)>,
-    max_iter: usize,
-    ftol: f64,
-    gtol: f64,
-    n_threads: Option<usize>,
-    progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let law = laws::get(law).map_err(to_py)?;
-    let args = ColumnArgs::extract(columns)?;
-    let cols = args.columns()?;
-    let loss = loss.as_slice()?;
-    let weight = weight.as_ref().map(|w| w.as_slice()).transpose()?;
-    let obj = objective(objective_name, delta, asymmetry)?;
-    let init = match (init, starts) {
-        ("auto", None) => Init::Auto,
-        ("hoffmann", None) => Init::Hoffmann,
-        ("starts", Some(s)) => Init::Starts(s.as_array().rows().into_iter().map(|r| r.to_vec()).collect()),
-        (other, _) => return Err(invalid("init", format!("unknown init {other:?}"))),
-    };
-    let lbfgs = LbfgsOptions { max_iter, ftol, gtol, ..LbfgsOptions::default() };
-    let law_ref = law.as_ref();
-    let out = run(py, n_threads, progress.as_ref(), |control| {
-        let problem = Problem::new(law_ref, &cols, loss, weight, obj)?;
-        let map = ParamMap::new(law_ref.n_params(), &fixed, &ties)?;
-        let fitter = Fitter { problem: &problem, map, lbfgs };
-        let outcome = fitter.fit(&init, control)?;
-        let residuals = problem.residuals(&outcome.theta);
-        Ok((outcome, residuals))
-    })?;
-    let (o, residuals) = out;
-    let d = PyDict::new(py);
-    d.set_item("theta", o.theta)?;
-    d.set_item("objective", o.objective)?;
-    d.set_item("converged", o.converged)?;
-    d.set_item("stop", format!("{:?}", o.stop))?;
-    d.set_item("iterations", o.iterations)?;
-    d.set_item("evaluations", o.evaluations)?;
-    d.set_item("n_starts", o.n_starts)?;
-    d.set_item("n_screened", o.n_screened)?;
-    d.set_item("n_at_best", o.n_at_best)?;
-    d.set_item("n_converged", o.n_converged)?;
-    d.set_item("start_objectives", o.start_objectives.into_pyarray(py))?;
-    d.set_item("hessian", o.hessian.into_pyarray(py))?;
-    d.set_item("free_index", o.free_index)?;
-    d.set_item("residuals", residuals.into_pyarray(py))?;
-    Ok(d)
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyFit>()?;
+    m.add_function(wrap_pyfunction!(fit_law, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_from_state, m)?)?;
+    m.add_function(wrap_pyfunction!(law_predict, m)?)?;
+    m.add_function(wrap_pyfunction!(objective_value_grad, m)?)?;
+    Ok(())
 }

@@ -11,7 +11,9 @@ mod errors;
 mod fit;
 mod isoflop;
 mod kde;
+mod options;
 mod run;
+mod statistic;
 mod variance;
 
 use pyo3::prelude::*;
@@ -19,12 +21,8 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add_function(wrap_pyfunction!(fit::law_names, m)?)?;
-    m.add_function(wrap_pyfunction!(fit::law_info, m)?)?;
-    m.add_function(wrap_pyfunction!(fit::law_grid, m)?)?;
-    m.add_function(wrap_pyfunction!(fit::law_predict, m)?)?;
-    m.add_function(wrap_pyfunction!(fit::objective_value_grad, m)?)?;
-    m.add_function(wrap_pyfunction!(fit::fit_law, m)?)?;
+    options::register(m)?;
+    fit::register(m)?;
     allocation::register(m)?;
     bootstrap::register(m)?;
     bounds::register(m)?;

@@ -13,13 +13,30 @@ pub enum Method {
 }
 
 impl Method {
+    pub const NAMES: [&'static str; 3] = ["percentile", "basic", "bca"];
+
+    /// The method called `name`, in any letter case ("BCa" as scipy spells it).
     pub fn parse(name: &str) -> Result<Method> {
-        match name {
+        match name.to_ascii_lowercase().as_str() {
             "percentile" => Ok(Method::Percentile),
             "basic" => Ok(Method::Basic),
-            "bca" | "BCa" => Ok(Method::Bca),
-            _ => Err(CoreError::invalid("method", format!("must be percentile, basic or bca, got {name:?}"))),
+            "bca" => Ok(Method::Bca),
+            _ => Err(CoreError::invalid("method", format!("must be one of {:?}, got {name:?}", Method::NAMES))),
         }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Percentile => "percentile",
+            Method::Basic => "basic",
+            Method::Bca => "bca",
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -6,18 +6,24 @@
 //! - `schemes`: pairs, cluster, residual, wild and parametric replicates of a fit problem.
 //! - `refit`: the parallel refit driver (warm starts guarded against other basins, or the robust
 //!   multi-start), failed refits counted, jackknife refits for BCa.
+//! - `prepared`: a fit bootstrap prepared once from a `Fit` (owned: kept, shipped, run in chunks).
+//! - `derived`: quantities derived from the parameters of every replicate (allocation, predictions).
 //! - `whitening`: coordinates in which a warm refit's first L-BFGS step is the Newton step.
 //! - `statistics`: built-in statistics streamed one resample at a time, with fast jackknives.
 //! - `intervals`: percentile, basic and BCa intervals as scipy.stats.bootstrap computes them.
 
+pub mod derived;
 pub mod intervals;
+pub mod prepared;
 pub mod refit;
 pub mod rng;
 pub mod schemes;
 pub mod statistics;
 pub mod whitening;
 
+pub use derived::Derived;
 pub use intervals::{interval, Interval, Method};
+pub use prepared::PreparedBootstrap;
 pub use refit::{FitBootstrap, Prepared, Refits};
 pub use schemes::{Resampler, Scheme, WildWeights};
 pub use statistics::Statistic;

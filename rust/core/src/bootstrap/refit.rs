@@ -2,10 +2,10 @@
 //!
 //! A replicate refit is warm-started from the full-data optimum. To guard against a replicate whose
 //! best basin is not the full data's, the distinct *other* local optima of the full-data multi-start
-//! ("guards") are evaluated on the replicate after the warm refit, and any guard already lower than
+//! ("guards", kept by the full-data fit) are evaluated on the replicate after the warm refit, and any guard already lower than
 //! the warm refit's optimum is polished too (a cost of a few objective evaluations per replicate).
 //! `robust` runs a multi-start per replicate instead: the full data's best 128 starts of the law's
-//! grid are re-screened on the replicate and the best 4 polished from scratch besides the warm
+//! grid (as the full-data fit screened them) are re-screened on the replicate and the best 4 polished from scratch besides the warm
 //! start (abandoning a start early once it is clearly in the warm optimum's basin or clearly worse);
 //! the lowest optimum wins.
 //!
@@ -26,8 +26,6 @@ use crate::control::Control;
 use crate::error::Result;
 use crate::fit::{lbfgs, LbfgsOptions, Minimum, ParamMap, Problem, Stop};
 
-/// Best full-data grid starts polished when looking for guard optima.
-const POLISH: usize = 8;
 /// Best full-data grid starts kept for re-screening on each robust replicate.
 const SCREEN_KEEP: usize = 128;
 /// Re-screened starts polished from scratch per robust replicate (besides the warm start).
@@ -151,9 +149,11 @@ impl FitBootstrap<'_, '_> {
         theta
     }
 
-    /// Once per bootstrap: the full data's best `SCREEN_KEEP` grid starts (robust mode), and the
-    /// distinct local optima other than `theta_hat` among the polished best `POLISH` (guards).
-    pub fn prepare(&self, control: &Control) -> Result<Prepared> {
+    /// Once per bootstrap, from what the full-data fit kept (`FitOutcome::optima` and `screened`):
+    /// the distinct local optima other than `theta_hat` (guards), or in robust mode the best
+    /// `SCREEN_KEEP` grid starts by objective value. The grid is screened here only when the fit did
+    /// not screen it (user starts or the full Hoffmann grid) and robust mode needs it.
+    pub fn prepare(&self, optima: &[Vec<f64>], screened: &[Vec<f64>], control: &Control) -> Result<Prepared> {
         let problem = self.problem;
         let n = problem.n_rows();
         let sub;
@@ -163,28 +163,26 @@ impl FitBootstrap<'_, '_> {
         } else {
             problem
         };
-        let grid: Vec<Vec<f64>> =
-            problem.law.default_grid().into_iter().map(|s| self.expand(&self.map.reduce(&s))).collect();
-        let values: Vec<f64> = grid.par_iter().map(|t| screen.value(t)).collect();
-        control.check()?;
-        let mut order: Vec<usize> = (0..grid.len()).filter(|&i| values[i].is_finite()).collect();
-        order.sort_by(|&i, &j| values[i].total_cmp(&values[j]).then(i.cmp(&j)));
-        let screened: Vec<Vec<f64>> = order.iter().take(SCREEN_KEEP).map(|&i| grid[i].clone()).collect();
         if self.robust {
+            if !screened.is_empty() {
+                return Ok(Prepared { guards: Vec::new(), screened: screened.to_vec() });
+            }
+            let grid: Vec<Vec<f64>> =
+                problem.law.default_grid().into_iter().map(|s| self.expand(&self.map.reduce(&s))).collect();
+            let values: Vec<f64> = grid.par_iter().map(|t| screen.value(t)).collect();
+            control.check()?;
+            let mut order: Vec<usize> = (0..grid.len()).filter(|&i| values[i].is_finite()).collect();
+            order.sort_by(|&i, &j| values[i].total_cmp(&values[j]).then(i.cmp(&j)));
+            let screened = order.iter().take(SCREEN_KEEP).map(|&i| grid[i].clone()).collect();
             return Ok(Prepared { guards: Vec::new(), screened });
         }
-        let mut found: Vec<(Vec<f64>, f64)> = screened
-            .par_iter()
-            .take(POLISH)
-            .filter_map(|start| {
-                // On large tables the guards are the subsample's optima: they only serve as starts.
-                let m = self.minimize(screen, start, Metric::Raw, control);
-                (m.stop.converged() && m.f.is_finite()).then(|| (self.expand(&m.x), m.f))
-            })
-            .collect();
-        control.check()?;
+        // On large tables the optima may be the screening subsample's: they only serve as starts.
         let f_hat = screen.value(&self.theta_hat);
-        found.retain(|(_, f)| *f > f_hat + 1e-6 * f_hat.abs());
+        let mut found: Vec<(Vec<f64>, f64)> = optima
+            .iter()
+            .map(|t| (t.clone(), screen.value(t)))
+            .filter(|(_, f)| f.is_finite() && *f > f_hat + 1e-6 * f_hat.abs())
+            .collect();
         found.sort_by(|a, b| a.1.total_cmp(&b.1));
         let mut guards: Vec<Vec<f64>> = Vec::new();
         for (theta, _) in found {
@@ -380,14 +378,15 @@ mod tests {
         let lbfgs = LbfgsOptions::default();
         let fitter = Fitter { problem: &problem, map: map.clone(), lbfgs };
         let control = Control::new();
-        let mut theta_hat = fitter.fit(&crate::fit::Init::Auto, &control).unwrap().theta;
+        let outcome = fitter.fit(&crate::fit::Init::Auto, &control).unwrap();
+        let mut theta_hat = outcome.theta.clone();
         theta_hat[3] += shift;
         let whitening = Whitening::new(&fitter, &theta_hat);
         let resampler = Resampler::new(scheme, &problem, &theta_hat, None, 5).unwrap();
         let boot = FitBootstrap { problem: &problem, map, lbfgs, theta_hat, resampler, robust, whitening };
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
-            let prep = boot.prepare(&control).unwrap();
+            let prep = boot.prepare(&outcome.optima, &outcome.screened, &control).unwrap();
             boot.replicates(&prep, 5, 0, 24, &control).unwrap()
         })
     }

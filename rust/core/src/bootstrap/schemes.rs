@@ -34,27 +34,72 @@ pub enum Scheme {
     Parametric,
 }
 
+impl WildWeights {
+    pub const NAMES: [&'static str; 2] = ["rademacher", "webb"];
+
+    pub fn parse(name: &str) -> Result<WildWeights> {
+        match name {
+            "rademacher" => Ok(WildWeights::Rademacher),
+            "webb" => Ok(WildWeights::Webb),
+            _ => Err(CoreError::invalid(
+                "wild_weights",
+                format!("must be one of {:?}, got {name:?}", WildWeights::NAMES),
+            )),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            WildWeights::Rademacher => "rademacher",
+            WildWeights::Webb => "webb",
+        }
+    }
+}
+
 impl Scheme {
-    /// Parse a scheme name; `groups` are needed for "cluster" only.
+    pub const NAMES: [&'static str; 5] = ["pairs", "cluster", "residual", "wild", "parametric"];
+
+    /// Parse a scheme name; `groups` are needed for "cluster" only, `wild` is read for "wild" only
+    /// (but must be a known name whatever the scheme).
     pub fn parse(name: &str, wild: &str, groups: Option<&[i64]>, n_rows: usize) -> Result<Scheme> {
+        let wild = WildWeights::parse(wild)?;
         match name {
             "pairs" => Ok(Scheme::Pairs),
             "residual" => Ok(Scheme::Residual),
             "parametric" => Ok(Scheme::Parametric),
-            "wild" => match wild {
-                "rademacher" => Ok(Scheme::Wild(WildWeights::Rademacher)),
-                "webb" => Ok(Scheme::Wild(WildWeights::Webb)),
-                _ => Err(CoreError::invalid("wild_weights", format!("must be rademacher or webb, got {wild:?}"))),
-            },
+            "wild" => Ok(Scheme::Wild(wild)),
             "cluster" => {
                 let codes =
                     groups.ok_or_else(|| CoreError::invalid("group", "the cluster scheme needs group labels"))?;
                 cluster(codes, n_rows)
             }
-            _ => Err(CoreError::invalid(
-                "scheme",
-                format!("must be pairs, cluster, residual, wild or parametric, got {name:?}"),
-            )),
+            _ => Err(CoreError::invalid("scheme", format!("must be one of {:?}, got {name:?}", Scheme::NAMES))),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Scheme::Pairs => "pairs",
+            Scheme::Cluster { .. } => "cluster",
+            Scheme::Residual => "residual",
+            Scheme::Wild(_) => "wild",
+            Scheme::Parametric => "parametric",
+        }
+    }
+
+    /// The wild weights' name (the default, rademacher, for the other schemes).
+    pub fn wild_weights(&self) -> &'static str {
+        match self {
+            Scheme::Wild(w) => w.name(),
+            _ => WildWeights::Rademacher.name(),
+        }
+    }
+
+    /// The cluster scheme's group codes, one per run.
+    pub fn groups(&self) -> Option<&[usize]> {
+        match self {
+            Scheme::Cluster { groups, .. } => Some(groups),
+            _ => None,
         }
     }
 }
@@ -220,15 +265,15 @@ mod tests {
 
     #[test]
     fn cluster_groups_are_validated() {
-        assert!(Scheme::parse("cluster", "", Some(&[0, 0, 1, 1]), 4).is_ok());
+        assert!(Scheme::parse("cluster", "webb", Some(&[0, 0, 1, 1]), 4).is_ok());
         for bad in [&[0i64, 1, 2, 3][..], &[0, 0, 0, 0], &[0, 0, 2, 2], &[0, 0, 1]] {
-            match Scheme::parse("cluster", "", Some(bad), 4) {
+            match Scheme::parse("cluster", "webb", Some(bad), 4) {
                 Err(CoreError::InvalidInput { name, .. }) => assert_eq!(name, "group"),
                 other => panic!("{bad:?} gave {other:?}"),
             }
         }
         assert!(
-            matches!(Scheme::parse("jackknife", "", None, 4), Err(CoreError::InvalidInput { name, .. }) if name == "scheme")
+            matches!(Scheme::parse("jackknife", "webb", None, 4), Err(CoreError::InvalidInput { name, .. }) if name == "scheme")
         );
         assert!(
             matches!(Scheme::parse("wild", "gauss", None, 4), Err(CoreError::InvalidInput { name, .. }) if name == "wild_weights")

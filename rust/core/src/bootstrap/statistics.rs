@@ -33,6 +33,43 @@ pub enum Statistic {
 }
 
 impl Statistic {
+    pub const NAMES: [&'static str; 8] =
+        ["mean", "median", "std", "var", "quantile", "trimmed_mean", "correlation", "mean_difference"];
+
+    /// The statistic called `name`; `q`, `ddof` and `proportiontocut` are read by the statistics that
+    /// have them (and checked by `validate`).
+    pub fn parse(name: &str, q: f64, ddof: f64, proportiontocut: f64) -> Result<Statistic> {
+        Ok(match name {
+            "mean" => Statistic::Mean,
+            "median" => Statistic::Median,
+            "quantile" => Statistic::Quantile(q),
+            "var" => Statistic::Var { ddof },
+            "std" => Statistic::Std { ddof },
+            "trimmed_mean" => Statistic::TrimmedMean(proportiontocut),
+            "correlation" => Statistic::Correlation,
+            "mean_difference" => Statistic::MeanDifference,
+            _ => {
+                return Err(CoreError::invalid(
+                    "statistic",
+                    format!("must be one of {:?} or a callable, got {name:?}", Statistic::NAMES),
+                ))
+            }
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Statistic::Mean => "mean",
+            Statistic::Median => "median",
+            Statistic::Quantile(_) => "quantile",
+            Statistic::Var { .. } => "var",
+            Statistic::Std { .. } => "std",
+            Statistic::TrimmedMean(_) => "trimmed_mean",
+            Statistic::Correlation => "correlation",
+            Statistic::MeanDifference => "mean_difference",
+        }
+    }
+
     fn n_samples(self) -> usize {
         match self {
             Statistic::Correlation | Statistic::MeanDifference => 2,
@@ -44,7 +81,10 @@ impl Statistic {
     pub fn validate(self, samples: &[&[f64]], paired: bool) -> Result<bool> {
         let want = self.n_samples();
         if samples.len() != want {
-            return Err(CoreError::invalid("data", format!("{self:?} needs {want} sample(s), got {}", samples.len())));
+            return Err(CoreError::invalid(
+                "data",
+                format!("{} needs {want} sample(s), got {}", self.name(), samples.len()),
+            ));
         }
         for s in samples {
             if s.len() > u32::MAX as usize {
@@ -375,6 +415,14 @@ fn loo_correlations(x: &[f64], y: &[f64]) -> Vec<f64> {
 mod tests {
     use super::*;
     use crate::bootstrap::rng::standard_normal;
+
+    #[test]
+    fn names_parse_to_themselves() {
+        for name in Statistic::NAMES {
+            assert_eq!(Statistic::parse(name, 0.5, 0.0, 0.1).unwrap().name(), name);
+        }
+        assert!(Statistic::parse("mode", 0.5, 0.0, 0.1).is_err());
+    }
 
     fn data(n: usize, seed: u64) -> Vec<f64> {
         let mut rng = replicate_rng(seed, 0);

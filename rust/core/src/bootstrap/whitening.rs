@@ -26,6 +26,13 @@ impl Whitening {
         Whitening { z_hat, l }
     }
 
+    /// From the full-data Hessian `h` (row-major, plain free coordinates) at free coordinates `z_hat`,
+    /// e.g. the one the fit computed (`Fit::plain_hessian`). Identity when not positive definite.
+    pub fn from_hessian(z_hat: Vec<f64>, h: &[f64]) -> Whitening {
+        let l = cholesky(h, z_hat.len()).unwrap_or_default();
+        Whitening { z_hat, l }
+    }
+
     /// Coordinates v = u / scale (no change for a zero or non-finite scale, or without whitening).
     pub(super) fn scaled(&self, scale: f64) -> Whitening {
         if self.l.is_empty() || !(scale.is_finite() && scale > 0.0) {

@@ -8,6 +8,8 @@
 
 use std::collections::VecDeque;
 
+use crate::error::{CoreError, Result};
+
 #[derive(Debug, Clone, Copy)]
 pub struct LbfgsOptions {
     pub max_iter: usize,
@@ -42,8 +44,36 @@ pub enum Stop {
 }
 
 impl Stop {
+    /// Every stop reason, in the words `Display` shows and `parse` reads (they cross to Python as text).
+    pub const ALL: [Stop; 6] =
+        [Stop::Gradient, Stop::Objective, Stop::Step, Stop::MaxIter, Stop::LineSearch, Stop::NonFinite];
+
     pub fn converged(self) -> bool {
         matches!(self, Stop::Gradient | Stop::Objective | Stop::Step)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stop::Gradient => "gradient test",
+            Stop::Objective => "objective change",
+            Stop::Step => "step size",
+            Stop::MaxIter => "iteration limit",
+            Stop::LineSearch => "line search",
+            Stop::NonFinite => "non-finite objective",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Stop> {
+        Stop::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| CoreError::invalid("stop", format!("unknown stop reason {name:?}")))
+    }
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

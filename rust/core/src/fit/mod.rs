@@ -5,19 +5,26 @@
 //! value (one evaluation per start, on a subsample of very large tables), polishes the most promising
 //! starts with L-BFGS, and refines the best on the full table: the grid's good basins are found
 //! without paying 4500 full minimisations.
+//!
+//! `spec` holds a fit as one owned value (`FitSpec`, validated once, and `Fit`, its outcome), which
+//! the bootstrap reuses; `centring` the optimiser's coordinates and the Hessian there.
 
+mod centring;
 pub mod lbfgs;
 pub mod objective;
 pub mod params;
+pub mod spec;
 
 use rayon::prelude::*;
 
 pub use lbfgs::{LbfgsOptions, Minimum, Stop};
 pub use objective::{Objective, Problem};
 pub use params::ParamMap;
+pub use spec::{Fit, FitSpec};
 
 use crate::control::Control;
 use crate::error::{CoreError, Result};
+use centring::Shear;
 
 #[derive(Debug, Clone)]
 pub enum Init {
@@ -28,6 +35,35 @@ pub enum Init {
     /// These starts (internal coordinates, one full parameter vector each).
     Starts(Vec<Vec<f64>>),
 }
+
+impl Init {
+    /// The named start strategies (`Starts` is given as an array, not by name).
+    pub const NAMES: [&'static str; 2] = ["auto", "hoffmann"];
+
+    /// The strategy called `name`, or the given starts when `starts` is not None.
+    pub fn parse(name: &str, starts: Option<Vec<Vec<f64>>>) -> Result<Init> {
+        match (name, starts) {
+            ("auto", None) => Ok(Init::Auto),
+            ("hoffmann", None) => Ok(Init::Hoffmann),
+            ("starts", Some(s)) if !s.is_empty() => Ok(Init::Starts(s)),
+            ("starts", _) => Err(CoreError::invalid("init", "give at least one start")),
+            (other, _) => Err(CoreError::invalid("init", format!("must be one of {:?}, got {other:?}", Init::NAMES))),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Init::Auto => "auto",
+            Init::Hoffmann => "hoffmann",
+            Init::Starts(_) => "starts",
+        }
+    }
+}
+
+/// Local optima (other than the best) and screened grid starts a fit keeps for its bootstrap: the
+/// bootstrap guards its warm refits with the former and, in robust mode, re-screens the latter.
+const KEPT_OPTIMA: usize = 16;
+const KEPT_SCREENED: usize = 128;
 
 /// `Init::Auto` polishes the best this-many screened starts overall ...
 const AUTO_POLISH: usize = 8;
@@ -72,6 +108,11 @@ pub struct FitOutcome {
     pub hessian: Vec<f64>,
     /// For each free coordinate, the index of the parameter it drives.
     pub free_index: Vec<usize>,
+    /// The converged local optima of the starts polished (internal parameters, best first, at most
+    /// `KEPT_OPTIMA`; for `Init::Auto` on a large table, the optima of the screening subsample).
+    pub optima: Vec<Vec<f64>>,
+    /// `Init::Auto` only: the best `KEPT_SCREENED` grid starts by screening value, best first.
+    pub screened: Vec<Vec<f64>>,
 }
 
 pub struct Fitter<'p, 'a> {
@@ -80,46 +121,7 @@ pub struct Fitter<'p, 'a> {
     pub lbfgs: LbfgsOptions,
 }
 
-/// The law's centring (see `Law::centring`) for this data set: (coef, exponent, mean of the feature).
-/// It is a linear change of coordinates, so it moves no optimum; only the optimiser's path changes.
-/// A coefficient that is fixed or tied keeps its own coordinate.
-struct Shear(Vec<(usize, usize, f64)>);
-
-impl Shear {
-    /// Law coordinates to the optimiser's.
-    fn forward(&self, theta: &[f64]) -> Vec<f64> {
-        let mut t = theta.to_vec();
-        for &(c, e, m) in &self.0 {
-            t[c] -= m * theta[e];
-        }
-        t
-    }
-    /// The optimiser's coordinates to the law's, in place.
-    fn back(&self, t: &mut [f64]) {
-        for &(c, e, m) in &self.0 {
-            t[c] += m * t[e];
-        }
-    }
-    /// A gradient in law coordinates to the optimiser's, in place.
-    fn pull(&self, g: &mut [f64]) {
-        for &(c, e, m) in &self.0 {
-            g[e] += m * g[c];
-        }
-    }
-}
-
 impl Fitter<'_, '_> {
-    fn shear(&self) -> Shear {
-        let law = self.problem.law;
-        Shear(
-            law.centring()
-                .iter()
-                .filter(|&&(c, _, _)| self.map.is_plain(c))
-                .map(|&(c, e, col)| (c, e, self.problem.feature_mean(col)))
-                .collect(),
-        )
-    }
-
     /// Objective and gradient in the optimiser's free coordinates z.
     fn objective_in_z<'s>(
         &'s self,
@@ -192,16 +194,29 @@ impl Fitter<'_, '_> {
     }
 
     pub fn fit(&self, init: &Init, control: &Control) -> Result<FitOutcome> {
-        let (finals, n_screened) = match init {
+        let (finals, n_screened, kept) = match init {
             Init::Starts(s) => {
                 let starts = self.normalise_starts(s.clone())?;
                 control.set_total(starts.len());
-                (self.run(self.problem, &starts, &self.lbfgs, control)?, 0)
+                (self.run(self.problem, &starts, &self.lbfgs, control)?, 0, Kept::default())
             }
-            Init::Hoffmann => self.full_grid(control)?,
+            Init::Hoffmann => {
+                let (finals, n) = self.full_grid(control)?;
+                (finals, n, Kept::default())
+            }
             Init::Auto => self.auto(control)?,
         };
-        self.outcome(finals, n_screened)
+        let mut outcome = self.outcome(&finals, n_screened)?;
+        let shear = self.shear();
+        let polished = if kept.polished.is_empty() { &finals } else { &kept.polished };
+        outcome.optima = best_first(polished)
+            .into_iter()
+            .filter(|&i| polished[i].stop.converged() && polished[i].f.is_finite())
+            .take(KEPT_OPTIMA)
+            .map(|i| self.to_theta(&polished[i].x, &shear))
+            .collect();
+        outcome.screened = kept.screened;
+        Ok(outcome)
     }
 
     /// Every grid start minimised until an iteration gains less than `GRID_FTOL` (relative), then the
@@ -225,7 +240,7 @@ impl Fitter<'_, '_> {
         Ok((finals, 0))
     }
 
-    fn auto(&self, control: &Control) -> Result<(Vec<Minimum>, usize)> {
+    fn auto(&self, control: &Control) -> Result<(Vec<Minimum>, usize, Kept)> {
         let grid = self.normalise_starts(self.problem.law.default_grid())?;
         let n_rows = self.problem.n_rows();
         let sub;
@@ -242,7 +257,9 @@ impl Fitter<'_, '_> {
         control.check()?;
         let picked: Vec<Vec<f64>> = self.screened(&values, &thetas).into_iter().map(|i| grid[i].clone()).collect();
         let mut finals = self.run(screen, &picked, &self.lbfgs, control)?;
+        let mut kept = Kept { screened: best_screened(&values, &thetas), polished: Vec::new() };
         if !std::ptr::eq(screen, self.problem) {
+            kept.polished = finals.clone();
             // Refine on the full table the best subsample optimum and any distinct other within 1e-3 of
             // it (at most three): a close second could win on the full table, a distant one cannot.
             let order = best_first(&finals);
@@ -258,7 +275,7 @@ impl Fitter<'_, '_> {
             let refine: Vec<Vec<f64>> = kept.iter().map(|&i| finals[i].x.clone()).collect();
             finals = self.run(self.problem, &refine, &self.lbfgs, control)?;
         }
-        Ok((finals, grid.len()))
+        Ok((finals, grid.len(), kept))
     }
 
     /// Grid starts worth polishing, by their screening objective `values`: the best start of each
@@ -288,8 +305,8 @@ impl Fitter<'_, '_> {
         picked
     }
 
-    fn outcome(&self, finals: Vec<Minimum>, n_screened: usize) -> Result<FitOutcome> {
-        let best = *best_first(&finals)
+    fn outcome(&self, finals: &[Minimum], n_screened: usize) -> Result<FitOutcome> {
+        let best = *best_first(finals)
             .first()
             .filter(|&&i| finals[i].f.is_finite())
             .ok_or_else(|| CoreError::Convergence("no start reached a finite objective".into()))?;
@@ -313,45 +330,27 @@ impl Fitter<'_, '_> {
             start_objectives: finals.iter().map(|m| m.f).collect(),
             hessian: self.hessian_in(&b.x, &shear),
             free_index: self.map.free_names_index(),
+            optima: Vec::new(),
+            screened: Vec::new(),
         })
     }
+}
 
-    /// Hessian of the objective in the plain free coordinates (`map.reduce(theta)`, no centring), by
-    /// central differences of the analytic gradient.
-    pub fn hessian(&self, z: &[f64]) -> Vec<f64> {
-        self.hessian_in(z, &Shear(Vec::new()))
-    }
+/// What `Init::Auto` keeps for a bootstrap besides the minima it returns.
+#[derive(Default)]
+struct Kept {
+    /// Best grid starts by screening value.
+    screened: Vec<Vec<f64>>,
+    /// The subsample's polished minima, when a large table was screened on a subsample (the minima
+    /// returned are then the few refined on the full table).
+    polished: Vec<Minimum>,
+}
 
-    /// Central differences of the analytic gradient in the optimiser's free coordinates, symmetrised.
-    fn hessian_in(&self, z: &[f64], shear: &Shear) -> Vec<f64> {
-        let k = z.len();
-        let mut fg = self.objective_in_z(self.problem, shear);
-        let mut grad_at = |z: &[f64]| {
-            let mut g = vec![0.0; k];
-            fg(z, &mut g);
-            g
-        };
-        let mut h = vec![0.0; k * k];
-        for j in 0..k {
-            let step = 1e-5 * z[j].abs().max(1.0);
-            let mut zp = z.to_vec();
-            let mut zm = z.to_vec();
-            zp[j] += step;
-            zm[j] -= step;
-            let (gp, gm) = (grad_at(&zp), grad_at(&zm));
-            for i in 0..k {
-                h[i * k + j] = (gp[i] - gm[i]) / (2.0 * step);
-            }
-        }
-        for i in 0..k {
-            for j in 0..i {
-                let m = 0.5 * (h[i * k + j] + h[j * k + i]);
-                h[i * k + j] = m;
-                h[j * k + i] = m;
-            }
-        }
-        h
-    }
+/// The best `KEPT_SCREENED` grid starts (law coordinates) by screening value, finite values only.
+fn best_screened(values: &[f64], thetas: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let mut order: Vec<usize> = (0..values.len()).filter(|&i| values[i].is_finite()).collect();
+    order.sort_by(|&i, &j| values[i].total_cmp(&values[j]).then(i.cmp(&j)));
+    order.into_iter().take(KEPT_SCREENED).map(|i| thetas[i].clone()).collect()
 }
 
 /// Indices of `finals` from the lowest objective up (non-finite last, ties in start order).

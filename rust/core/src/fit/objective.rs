@@ -30,6 +30,46 @@ pub enum Objective {
 }
 
 impl Objective {
+    /// The objective names `parse` reads (the one list of them; Python reads it from the extension).
+    pub const NAMES: [&'static str; 4] = ["huber_log", "lsq", "lsq_log", "asymmetric"];
+
+    /// The objective called `name`; `delta` is the Huber threshold, `asymmetry` the weight of
+    /// over-estimates (each used only by the objectives that have it).
+    pub fn parse(name: &str, delta: f64, asymmetry: f64) -> Result<Objective> {
+        let objective = match name {
+            "huber_log" => Objective::HuberLog { delta },
+            "lsq" => Objective::Lsq,
+            "lsq_log" => Objective::LsqLog,
+            "asymmetric" => Objective::Asymmetric { delta, weight: asymmetry },
+            _ => {
+                return Err(CoreError::invalid(
+                    "objective",
+                    format!("must be one of {:?}, got {name:?}", Objective::NAMES),
+                ))
+            }
+        };
+        objective.validate()?;
+        Ok(objective)
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Objective::HuberLog { .. } => "huber_log",
+            Objective::Lsq => "lsq",
+            Objective::LsqLog => "lsq_log",
+            Objective::Asymmetric { .. } => "asymmetric",
+        }
+    }
+
+    /// (delta, asymmetry) as `parse` takes them (1e-3 and 2.0, the defaults, where unused).
+    pub fn options(&self) -> (f64, f64) {
+        match *self {
+            Objective::HuberLog { delta } => (delta, 2.0),
+            Objective::Asymmetric { delta, weight } => (delta, weight),
+            _ => (1e-3, 2.0),
+        }
+    }
+
     pub fn space(&self) -> Space {
         match self {
             Objective::Lsq => Space::Linear,
@@ -172,12 +212,6 @@ impl<'a> Problem<'a> {
                 format!("has {} rows but the inputs have {}", loss.len(), feats.n_rows),
             ));
         }
-        if loss.len() < law.n_params() {
-            return Err(CoreError::invalid(
-                "runs",
-                format!("{} runs cannot determine the {} parameters of {}", loss.len(), law.n_params(), law.name()),
-            ));
-        }
         let space = objective.space();
         for &v in loss {
             let ok = v.is_finite() && (space == Space::Linear || v > 0.0);
@@ -187,10 +221,10 @@ impl<'a> Problem<'a> {
         }
         if let Some(w) = weights {
             if w.len() != loss.len() {
-                return Err(CoreError::invalid("weight", format!("has {} rows, expected {}", w.len(), loss.len())));
+                return Err(CoreError::invalid("weights", format!("has {} rows but runs has {}", w.len(), loss.len())));
             }
             if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
-                return Err(CoreError::invalid("weight", format!("must be finite and non-negative, got {bad}")));
+                return Err(CoreError::invalid("weights", format!("must be finite and non-negative, got {bad}")));
             }
         }
         let target = match space {

@@ -113,6 +113,14 @@ impl ParamMap {
         }
     }
 
+    /// The free coordinate that drives parameter `j` (None when `j` is fixed).
+    pub fn free_slot(&self, j: usize) -> Option<usize> {
+        match self.slots.get(j)? {
+            Slot::Free(i) => Some(*i),
+            Slot::Fixed(_) => None,
+        }
+    }
+
     /// For each free coordinate, the index of the first full parameter it drives.
     pub fn free_names_index(&self) -> Vec<usize> {
         let mut first = vec![usize::MAX; self.n_free];

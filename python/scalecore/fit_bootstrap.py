@@ -1,0 +1,383 @@
+"""The fit bootstrap: `sc.bootstrap` and `BootstrapResult` (docs/methods.md section 3).
+
+`sc.bootstrap` fits the law once (`sc.fit`), prepares the bootstrap once from that fit in the core
+(its optimum is every refit's warm start, its other local optima guard the refits against other
+basins, its Hessian whitens the refits' coordinates) and runs the replicates, in one call or in
+chunks on `map=` workers that receive the prepared handle. Replicate i draws from a random stream
+determined by (seed, i) only, so results are bit-identical for any `n_threads` and any chunking.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from . import intervals as iv
+from ._fit_spec import as_runs
+from ._progress import progress_callback
+from ._validation import FloatArray, as_float_array, positive_float
+from ._validation import n_threads as check_threads
+from .errors import InvalidInputError
+from .fit import FitResult, fit
+from .laws import Law
+from .laws import get as get_law
+
+__all__ = ["DERIVED", "SCHEMES", "BootstrapAllocation", "BootstrapResult", "bootstrap"]
+
+SCHEMES: tuple[str, ...] = tuple(_core.SCHEMES)
+# Derived quantities (docs/methods.md section 5), computed by the core for every replicate.
+DERIVED: tuple[str, ...] = tuple(_core.DERIVED)
+
+Quantity = str | Callable[[Mapping[str, FloatArray]], Any]
+
+
+@dataclass(frozen=True)
+class BootstrapAllocation:
+    """Compute-optimal allocation per budget with bootstrap intervals (columns low, high)."""
+
+    compute: FloatArray
+    N: FloatArray
+    D: FloatArray
+    loss: FloatArray
+    tokens_per_param: FloatArray
+    N_ci: FloatArray = field(repr=False)
+    D_ci: FloatArray = field(repr=False)
+    loss_ci: FloatArray = field(repr=False)
+    tokens_per_param_ci: FloatArray = field(repr=False)
+    level: float = 0.95
+    method: str = "percentile"
+
+    def __len__(self) -> int:
+        return len(self.compute)
+
+    def __repr__(self) -> str:
+        rows = [
+            f"  C={c:.3g}: N={n:.4g} [{nl:.4g}, {nh:.4g}], D={d:.4g} [{dl:.4g}, {dh:.4g}], "
+            f"D/N={t:.3g} [{tl:.3g}, {th:.3g}], loss={lo:.4f} [{ll:.4f}, {lh:.4f}]"
+            for c, n, (nl, nh), d, (dl, dh), t, (tl, th), lo, (ll, lh) in zip(
+                self.compute,
+                self.N,
+                self.N_ci,
+                self.D,
+                self.D_ci,
+                self.tokens_per_param,
+                self.tokens_per_param_ci,
+                self.loss,
+                self.loss_ci,
+                strict=True,
+            )
+        ]
+        return f"BootstrapAllocation({self.level:.0%} {self.method} intervals\n" + "\n".join(rows) + "\n)"
+
+
+def _public(law: Law, theta: FloatArray) -> dict[str, FloatArray]:
+    theta = np.asarray(theta, dtype=np.float64).reshape(-1, len(law.param_names))
+    return {
+        p: (np.exp(theta[:, i]) if is_log else theta[:, i].copy())
+        for i, (p, is_log) in enumerate(zip(law.param_names, law.log_params, strict=True))
+    }
+
+
+class BootstrapResult:
+    """Bootstrap refits of a law. ``samples[name]`` holds one value per successful refit; failed refits
+    (not converged) are counted in ``n_failed`` and flagged in ``failed`` (one entry per replicate).
+
+    Quantities for `se`, `ci` and `distribution` are parameter names, derived names (``"a"``, ``"b"``,
+    ``"G"``, ``"N_opt"``, ``"D_opt"``, ``"tokens_per_param"``, ``"loss_opt"`` with ``compute=``;
+    ``"loss"`` with the inputs, e.g. ``N=, D=``), or a callable taking a dict of parameter arrays and
+    returning one value per sample.
+    """
+
+    def __init__(
+        self,
+        *,
+        fit: FitResult,
+        prepared: Any,
+        theta: FloatArray,
+        failed: np.ndarray[Any, np.dtype[np.bool_]],
+        level: float,
+    ) -> None:
+        self.fit = fit
+        self.law = fit.law
+        self.params = dict(fit.params)
+        self.seed = int(prepared.seed)
+        self.scheme = str(prepared.scheme)
+        self.robust = bool(prepared.robust)
+        self.n_guards = int(prepared.n_guards)
+        self.level = level
+        self.failed = np.asarray(failed, dtype=bool)
+        self.n_resamples = len(self.failed)
+        self.n_failed = int(self.failed.sum())
+        self._prepared = prepared
+        self._theta = np.asarray(theta, dtype=np.float64)[~self.failed]
+        self._jackknife: FloatArray | None = None
+        self.samples: dict[str, FloatArray] = _public(get_law(self.law), self._theta)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(self.samples)
+
+    def distribution(
+        self,
+        quantity: Quantity,
+        *,
+        compute: Any = None,
+        N: Any = None,
+        D: Any = None,
+        flops_per_param_token: float = 6.0,
+    ) -> tuple[float, FloatArray]:
+        """(full-data value, bootstrap samples) of a parameter, derived quantity or callable."""
+        values = self._values(quantity, self._theta, compute, N, D, flops_per_param_token, with_estimate=True)
+        return float(values[0]), values[1:]
+
+    def _values(
+        self,
+        quantity: Quantity,
+        theta: FloatArray,
+        compute: Any,
+        N: Any,
+        D: Any,
+        f: float,
+        *,
+        with_estimate: bool,
+    ) -> FloatArray:
+        """`quantity` for each row of `theta` (internal coordinates), after the full-data value when
+        `with_estimate`."""
+        law = get_law(self.law)
+        if with_estimate:
+            point = np.asarray(self.fit.handle.theta).reshape(1, -1)
+            if callable(quantity):  # called on the estimate and on the samples, as documented
+                return np.concatenate(
+                    [self._values(quantity, t, compute, N, D, f, with_estimate=False) for t in (point, theta)]
+                )
+            theta = np.vstack([point, theta])
+        rows = len(theta)
+        if callable(quantity):
+            try:
+                out = np.asarray(quantity(_public(law, theta)), dtype=np.float64)
+            except InvalidInputError:
+                raise
+            except Exception as exc:
+                raise InvalidInputError(f"quantity: the function raised {type(exc).__name__}: {exc}") from exc
+            out = np.broadcast_to(out, (rows,)) if out.ndim == 0 else out
+        elif isinstance(quantity, str) and quantity in law.param_names:
+            out = _public(law, theta)[quantity]
+        elif isinstance(quantity, str) and quantity in DERIVED:
+            at = {k: None if v is None else positive_float(k, v) for k, v in (("N", N), ("D", D))}
+            out = _core.derived_quantity(
+                law.name,
+                quantity,
+                theta,
+                compute=None if compute is None else float(compute),
+                flops_per_param_token=positive_float("flops_per_param_token", f),
+                **at,
+            )
+        else:
+            raise InvalidInputError(
+                f"quantity: unknown {quantity!r}; known: parameters {list(law.param_names)}, derived "
+                f"{list(DERIVED)} or a callable"
+            )
+        if out.shape != (rows,):
+            raise InvalidInputError(f"quantity: must give one value per sample ({rows}), got shape {out.shape}")
+        bad = int((~np.isfinite(out)).sum())
+        if bad:
+            raise InvalidInputError(
+                f"quantity: {getattr(quantity, '__name__', quantity)!r} is not finite for {bad} of {rows} samples "
+                "(e.g. a non-positive exponent in a refit)"
+            )
+        return out
+
+    def kde(self, quantity: Quantity, *, bandwidth: Any = "isj_botev", kernel: str = "gaussian", **kwargs: Any) -> Any:
+        """Kernel density estimate (`scalecore.KDE`) of a quantity's bootstrap distribution, e.g.
+        ``boot.kde("alpha").grid()`` to plot it; keywords as for `distribution`. The default bandwidth is the
+        scale-equivariant ISJ (parameters live on arbitrary scales)."""
+        from .kde import KDE
+
+        return KDE(self.distribution(quantity, **kwargs)[1], bandwidth=bandwidth, kernel=kernel)
+
+    def se(self, quantity: Quantity, **kwargs: Any) -> float:
+        """Bootstrap standard error (standard deviation of the samples, ddof=1)."""
+        return float(np.std(self.distribution(quantity, **kwargs)[1], ddof=1))
+
+    def ci(
+        self, quantity: Quantity, level: float | None = None, method: str = "percentile", **kwargs: Any
+    ) -> iv.ConfidenceInterval:
+        """Two-sided interval: "percentile", "basic" (2 theta_hat - q) or "bca" (jackknife refits,
+        leave-one-run-out, or leave-one-group-out for the cluster scheme; computed once, in parallel)."""
+        lv = self.level if level is None else iv.level(level)
+        m = iv.method(method)
+        est, samples = self.distribution(quantity, **kwargs)
+        jack = None
+        if m == "bca":
+            f = kwargs.get("flops_per_param_token", 6.0)
+            args = (kwargs.get("compute"), kwargs.get("N"), kwargs.get("D"), f)
+            jack = self._values(quantity, self.jackknife_theta(), *args, with_estimate=False)[:, None]
+        return iv.intervals(samples[:, None], np.array([est]), jack, lv, m)[0]
+
+    def jackknife_theta(self) -> FloatArray:
+        """Internal parameters of the jackknife refits (successful ones), computed on first use: one
+        refit per run left out, per cluster for the cluster scheme, or per random group of runs (500
+        groups drawn from the seed) above 2000 runs."""
+        if self._jackknife is None:
+            theta, failed = self._prepared.jackknife()
+            self._jackknife = np.asarray(theta)[~np.asarray(failed, dtype=bool)]
+        return self._jackknife
+
+    def allocate(
+        self,
+        compute: Any,
+        *,
+        level: float | None = None,
+        method: str = "percentile",
+        flops_per_param_token: float = 6.0,
+    ) -> BootstrapAllocation:
+        """Compute-optimal N, D, D/N and loss per budget with intervals, every replicate and budget in
+        one core call."""
+        c = as_float_array("compute", compute)
+        lv = self.level if level is None else iv.level(level)
+        m = iv.method(method)
+        k = len(self.param_names)
+        jack = self.jackknife_theta() if m == "bca" else np.empty((0, k))
+        values, bounds = _core.bootstrap_allocation(
+            self.law,
+            self.fit.handle.theta,
+            self._theta,
+            jack,
+            c,
+            flops_per_param_token=positive_float("flops_per_param_token", flops_per_param_token),
+            level=lv,
+            method=m,
+        )
+        return BootstrapAllocation(
+            compute=c,
+            N=values[0],
+            D=values[1],
+            loss=values[2],
+            tokens_per_param=values[3],
+            N_ci=bounds[0],
+            D_ci=bounds[1],
+            loss_ci=bounds[2],
+            tokens_per_param_ci=bounds[3],
+            level=lv,
+            method=m,
+        )
+
+    def __repr__(self) -> str:
+        names = list(self.samples)
+        if len(self._theta):
+            samples = np.column_stack([self.samples[n] for n in names])
+            estimates = np.array([self.params[n] for n in names])
+            cis = iv.intervals(samples, estimates, None, self.level, "percentile")
+        else:
+            cis = [iv.ConfidenceInterval(np.nan, np.nan)] * len(names)
+        rows = [f"  {n} = {self.params[n]:.6g}  [{lo:.6g}, {hi:.6g}]" for n, (lo, hi) in zip(names, cis, strict=True)]
+        return (
+            f"BootstrapResult({self.law}, {self.scheme}{' robust' if self.robust else ''}, "
+            f"{self.n_resamples} resamples, {self.n_failed} failed, seed={self.seed}; "
+            f"{self.level:.0%} percentile intervals\n" + "\n".join(rows) + "\n)"
+        )
+
+
+def fit_chunk(prepared: Any, n_threads: int | None, chunk: tuple[int, int]) -> tuple[FloatArray, Any]:
+    """Refits of replicates chunk[0] .. chunk[0] + chunk[1] of a prepared bootstrap (module level, so that
+    `map=` can ship it with the prepared handle; any worker runs it without preparing again)."""
+    theta, failed = prepared.replicates(int(chunk[0]), int(chunk[1]), n_threads=n_threads)
+    return np.asarray(theta), np.asarray(failed, dtype=bool)
+
+
+def bootstrap(
+    runs: Any,
+    law: str | Law = "chinchilla",
+    *,
+    n_resamples: int = 1000,
+    seed: Any = None,
+    scheme: str = "pairs",
+    robust: bool = False,
+    level: float = 0.95,
+    wild_weights: str = "rademacher",
+    group: Any = None,
+    objective: str = "huber_log",
+    delta: float = 1e-3,
+    asymmetry: float = 2.0,
+    init: Any = "auto",
+    fixed: Mapping[str, float] | None = None,
+    tie: Iterable[Sequence[str]] | None = None,
+    weights: Any = None,
+    max_iter: int = 1000,
+    ftol: float = 1e-13,
+    gtol: float = 1e-10,
+    n_threads: int | None = None,
+    progress: Any = None,
+    map: Callable[..., Iterable[Any]] | None = None,
+    chunk_size: int = 250,
+) -> BootstrapResult:
+    """Bootstrap a fit of `law` to `runs`: `n_resamples` full refits of resampled data.
+
+    scheme: "pairs" (resample runs), "cluster" (resample whole groups: `group=` labels or the runs'
+        group column; each group must hold two or more runs), "residual"
+        (fitted values plus resampled residuals, in log space for the log objectives), "wild"
+        (residuals times Rademacher or Webb weights, `wild_weights=`), "parametric" (normal noise of
+        the residual scale).
+    Each refit is warm-started from the full-data optimum (found as `sc.fit` finds it, with the same
+    objective, init, fixed, tie and weights options) and guarded by the other local optima of the
+    full-data multi-start; ``robust=True`` also polishes re-screened grid starts per replicate.
+    Refits that do not converge are counted (``n_failed``), never silently dropped.
+    progress: None (a tqdm bar after about a second in an interactive session), True, False, or a
+    callable progress(done, total). map: a map-like callable (builtins.map, an executor's map, a Dask
+    client's) that runs chunks of `chunk_size` replicates of the bootstrap prepared once here; results
+    are identical to a local run.
+    """
+    n_res = iv.n_resamples(n_resamples)
+    lv = iv.level(level)
+    seed_ = iv.seed(seed)
+    if not isinstance(robust, bool):
+        raise InvalidInputError(f"robust: must be True or False, got {robust!r}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InvalidInputError(f"chunk_size: must be a positive integer, got {chunk_size!r}")
+    threads = check_threads(n_threads)
+    r = as_runs(runs)
+    labels = (r.group if group is None else np.asarray(group)) if scheme == "cluster" else None
+    # Group codes 0..G; their rules (one per run, two or more runs per group) are the core's.
+    codes = None if labels is None else np.unique(labels, return_inverse=True)[1].astype(np.float64).reshape(-1)
+    full = fit(
+        r,
+        law,
+        objective=objective,
+        delta=delta,
+        asymmetry=asymmetry,
+        init=init,
+        fixed=fixed,
+        tie=tie,
+        weights=weights,
+        max_iter=max_iter,
+        ftol=ftol,
+        gtol=gtol,
+        n_threads=threads,
+    )
+    prepared = _core.prepare_bootstrap(
+        full.handle,
+        scheme=str(scheme),
+        wild_weights=str(wild_weights),
+        group=codes,
+        seed=seed_,
+        robust=robust,
+        n_threads=threads,
+    )
+    if map is None:
+        callback, bar = progress_callback(progress, "bootstrap")
+        try:
+            theta, failed = prepared.replicates(0, n_res, n_threads=threads, progress=callback)
+        finally:
+            if bar is not None:
+                bar.close()
+    else:
+        chunks = [(s, min(chunk_size, n_res - s)) for s in range(0, n_res, chunk_size)]
+        parts = list(map(functools.partial(fit_chunk, prepared, threads), chunks))
+        theta = np.concatenate([p[0] for p in parts])
+        failed = np.concatenate([p[1] for p in parts])
+    return BootstrapResult(fit=full, prepared=prepared, theta=theta, failed=failed, level=lv)
