@@ -24,17 +24,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtri
 
 from . import _core
 from ._scores import ScoreTensor, as_scores, is_table
 from ._validation import FloatArray
 from ._validation import n_threads as check_threads
-from .bootstrap import _level, _n_resamples, _seed
 from .errors import InvalidInputError
+from .intervals import level as _level
+from .intervals import n_resamples as _n_resamples
+from .intervals import seed as _seed
 
 __all__ = [
     "Comparison",
@@ -251,7 +253,7 @@ def seed_stats(
     _, _, low, high, se, _ = _item_bootstrap(t.values.mean(axis=2), n_resamples, seed, level, check_threads(n_threads))
     binary = t.binary
     if binary:
-        half = ndtri((1 + level) / 2) * np.sqrt(mean * (1 - mean) / n_items)
+        half = NormalDist().inv_cdf((1 + level) / 2) * np.sqrt(mean * (1 - mean) / n_items)
         binomial = np.column_stack([mean - half, mean + half])
     else:
         binomial = np.full((len(mean), 2), np.nan)
