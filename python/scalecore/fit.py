@@ -15,10 +15,11 @@ from . import _core
 from ._fit_spec import as_runs, constraints, starts
 from ._validation import FloatArray, as_float_array, positive_float
 from ._validation import n_threads as check_threads
+from .allocation import allocate
 from .errors import ConvergenceError, ConvergenceWarning, IdentifiabilityWarning, InvalidInputError
 from .laws import Law
 from .laws import get as get_law
-from .runs import Runs
+from .runs import Runs, _column_of
 
 __all__ = ["OBJECTIVES", "FitResult", "as_runs", "fit", "fit_many"]
 
@@ -107,8 +108,6 @@ class FitResult:
     def allocate(self, compute: Any, **options: Any) -> Any:
         """Compute-optimal N, D and loss for budgets `compute`; options as for `scalecore.allocate`
         (flops_per_param_token, inference_tokens, unique_tokens, cost, n_threads)."""
-        from .allocation import allocate
-
         return allocate(self, compute=compute, **options)
 
     def to_dict(self) -> dict[str, Any]:
@@ -260,7 +259,6 @@ def fit_many(
     column_keys = {"x", "N", "D", "C", "U", "M", "weight"}
     mapping = {k: kwargs.pop(k) for k in list(kwargs) if k in column_keys}
     mapping["loss"] = loss
-    from .runs import _column_of
 
     keys = [np.asarray(_column_of(table, b)) for b in by]
     cols = {k: np.asarray(_column_of(table, v)) for k, v in mapping.items()}

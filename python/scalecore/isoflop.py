@@ -37,9 +37,11 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._fit_spec import as_runs
 from ._validation import FloatArray
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
+from .fit import fit
 from .runs import Runs
 
 __all__ = ["FrontierResult", "IsoflopResult", "efficient_frontier", "isoflop"]
@@ -135,7 +137,6 @@ def isoflop(
     skip_bad: leave out budgets without a usable minimum (listed in ``skipped``) instead of raising.
     The runs' ``weight`` column, when present, weights each budget's polynomial fit (zero drops a run).
     """
-    from .fit import as_runs
 
     r: Runs = as_runs(runs)
     if degree not in (2, 3) or isinstance(degree, bool):
@@ -241,7 +242,6 @@ def efficient_frontier(
     over models forms the frontier; N_opt ~ C^a is fitted by least squares in log-log over the frontier
     points and L(C) = E + A C^-alpha by `sc.fit` with the power law and `objective` (least squares on
     log residuals by default: the frontier is a smooth curve, not a set of noisy runs)."""
-    from .fit import as_runs, fit
 
     r = as_runs(runs)
     if not isinstance(n_grid, int) or isinstance(n_grid, bool) or n_grid < 2:
