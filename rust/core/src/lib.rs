@@ -13,6 +13,7 @@ pub mod fit;
 pub mod isoflop;
 pub mod kde;
 pub mod laws;
+pub mod numeric;
 pub mod parallel;
 
 pub use error::CoreError;
