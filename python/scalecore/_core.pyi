@@ -1,6 +1,6 @@
 # Type stubs of the Rust extension (rust/python), checked by `python -m mypy.stubtest scalecore._core`.
 from collections.abc import Callable
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -138,6 +138,7 @@ KDE_KERNELS: list[str]
 KDE_RULES: list[str]
 KDE_METHODS: list[str]
 
+@final
 class KdeEstimator:
     def __new__(
         cls,

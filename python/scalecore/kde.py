@@ -99,13 +99,29 @@ def _number(name: str, value: Any) -> float:
         raise InvalidInputError(f"{name}: must be a number, got {value!r:.60}") from None
 
 
+def _as_array(name: str, value: Any) -> FloatArray:
+    """`value` as a float64 array without a copy: the core copies what it keeps (so nothing the caller passed
+    in is modified or aliased) and checks finiteness and signs."""
+    if value is None:
+        raise InvalidInputError(f"{name}: a value is required, got None")
+    if np.iscomplexobj(value):
+        raise InvalidInputError(f"{name}: complex numbers are not accepted, got {value!r:.60}")
+    try:
+        return np.atleast_1d(np.asarray(value, dtype=np.float64))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name}: cannot be read as numbers ({exc}); got {value!r:.60}") from None
+
+
 def _samples(samples: Any) -> FloatArray:
-    """Samples as a float64 array, (n,) or (n, d); an (n, 1) column is 1-D. Finiteness is the core's check."""
-    raw = np.asarray(samples) if not isinstance(samples, np.ndarray) else samples
-    ndim = 2 if getattr(raw, "ndim", 1) == 2 and raw.shape[1] != 1 else 1
-    return as_float_array(
-        "samples", raw if ndim == 2 or getattr(raw, "ndim", 1) != 2 else raw[:, 0], ndim=ndim, finite=False
-    )
+    """Samples as (n,) or (n, d); an (n, 1) column is 1-D."""
+    x = _as_array("samples", samples)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim > 2:
+        raise InvalidInputError(f"samples: expected a 1-D or (n, d) array, got shape {x.shape}")
+    if x.size == 0:
+        raise InvalidInputError("samples: is empty")
+    return x
 
 
 def _bandwidth(bandwidth: Any) -> str | float | FloatArray:
@@ -161,7 +177,7 @@ class KDE:
         n_threads: int | None = None,
     ) -> None:
         x = _samples(samples)
-        w = None if weights is None else as_float_array("weights", weights, finite=False)
+        w = None if weights is None else _as_array("weights", weights)
         self._handle = _core.KdeEstimator(
             x,
             _bandwidth(bandwidth),

@@ -92,7 +92,7 @@ impl KdeEstimator {
         let w = w.as_ref().map(|w| w.as_slice().to_vec());
         let label = rule.map(Rule::from_name).transpose().map_err(to_py)?;
         let spec = Spec {
-            x: &x,
+            x,
             d,
             weights: w.as_deref(),
             bandwidth: read_bandwidth(bandwidth, label)?,

@@ -66,8 +66,8 @@ pub enum BandwidthSpec {
 /// Everything the estimator is built from.
 #[derive(Debug, Clone)]
 pub struct Spec<'a> {
-    /// Samples, n x d row-major.
-    pub x: &'a [f64],
+    /// Samples, n x d row-major (owned: the estimator keeps them without another copy).
+    pub x: Vec<f64>,
     pub d: usize,
     /// Per-sample weights, non-negative, not all zero, not necessarily normalised.
     pub weights: Option<&'a [f64]>,
@@ -136,7 +136,8 @@ impl Estimator {
         if n == 0 {
             return Err(CoreError::invalid("samples", "is empty"));
         }
-        if let Some(bad) = spec.x.iter().find(|v| !v.is_finite()) {
+        if !spec.x.iter().fold(true, |ok, v| ok & v.is_finite()) {
+            let bad = spec.x.iter().find(|v| !v.is_finite()).copied().unwrap_or(f64::NAN);
             return Err(CoreError::invalid("samples", format!("must be finite, got {bad}")));
         }
         // Equal weights are no weights: every rule and every sum then takes the unweighted path, so any
@@ -175,9 +176,9 @@ impl Estimator {
         if !(1e-12..=0.1).contains(&spec.tolerance) {
             return Err(CoreError::invalid("tolerance", format!("must be in [1e-12, 0.1], got {}", spec.tolerance)));
         }
-        let (lo, hi) = spec.x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        let (lo, hi) = binned::min_max(&spec.x);
         let mut est = Estimator {
-            x: spec.x.to_vec(),
+            x: spec.x,
             raw_w,
             w,
             n,

@@ -188,3 +188,48 @@ impl Estimator {
         Ok(bounds)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::control::Control;
+    use crate::kde::estimator::{BandwidthSpec, Estimator, Method, Spec};
+    use crate::kde::kernels::Kernel;
+    use crate::kde::rules::Rule;
+
+    fn estimator(x: Vec<f64>, weights: Option<&[f64]>, bandwidth: BandwidthSpec) -> Estimator {
+        let spec =
+            Spec { x, d: 1, weights, bandwidth, kernel: Kernel::Gaussian, method: Method::Exact, tolerance: 1e-6 };
+        Estimator::new(spec, &Control::new()).unwrap()
+    }
+
+    #[test]
+    fn quantile_inverts_the_cdf_and_hdi_is_symmetric_for_symmetric_data() {
+        let x: Vec<f64> = (0..201).map(|i| ((i as f64 - 100.0) / 40.0).powi(3)).collect();
+        let e = estimator(x, None, BandwidthSpec::Value { h: 0.4, label: None });
+        let c = Control::new();
+        let p = [1e-6, 0.2, 0.5, 0.9];
+        let q = e.quantile(&p, &c).unwrap();
+        let cdf = e.tail(&q, false, &c).unwrap();
+        for (a, b) in p.iter().zip(&cdf) {
+            assert!((a - b).abs() <= 1e-9 * a, "{a} vs {b}");
+        }
+        let ends = e.hdi(0.9, &c).unwrap();
+        assert_eq!(ends.len(), 2);
+        assert!((ends[0] + ends[1]).abs() < 1e-8, "{ends:?}");
+        assert!(e.mode(&c).unwrap()[0].abs() < 1e-6);
+    }
+
+    #[test]
+    fn equal_weights_are_no_weights_for_every_rule() {
+        let x = vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 100.0];
+        let w = vec![3.7; 10];
+        for rule in [Rule::NormalReferenceRobust, Rule::ScottRobust, Rule::RuleOfThumb, Rule::Scott, Rule::IsjBotev] {
+            let plain = estimator(x.clone(), None, BandwidthSpec::Rule(rule)).h();
+            let weighted = estimator(x.clone(), Some(&w), BandwidthSpec::Rule(rule)).h();
+            assert_eq!(plain, weighted, "{rule}");
+        }
+        // KDEpy's 'silverman' of these data
+        let h = estimator(x, None, BandwidthSpec::Rule(Rule::NormalReferenceRobust)).h();
+        assert!((h - 2.22944).abs() < 5e-6, "{h}");
+    }
+}

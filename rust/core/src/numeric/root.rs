@@ -111,7 +111,7 @@ mod tests {
     #[test]
     fn refuses_a_bracket_without_a_sign_change_and_stops_on_budget() {
         assert_eq!(solve(|x| x * x + 1.0, -1.0, 1.0), None);
-        let f = |x: f64| x - 1.0 / 3.0;
+        let f = |x: f64| x.powi(3) - 2.0;
         let tight = Tolerance { xtol: 0.0, rtol: 0.0, max_iter: 3 };
         assert_eq!(brentq(f, -10.0, 10.0, f(-10.0), f(10.0), tight), None);
     }
