@@ -120,7 +120,10 @@ def _exact_cases(data: np.ndarray, h: float, label: str) -> list[Case]:
 
 
 def _sklearn_cases(data: np.ndarray, h: float, label: str) -> list[Case]:
-    from sklearn.neighbors import KernelDensity
+    try:
+        from sklearn.neighbors import KernelDensity
+    except ImportError:  # an optional peer: the other rows still run
+        return []
 
     exact = _exact(data, h, data)
 
@@ -170,6 +173,69 @@ def _isj_cases(data: np.ndarray, label: str) -> list[Case]:
     ]
 
 
+def _reference_on_grid(fn: Any, data: np.ndarray, h: float, grid: np.ndarray) -> np.ndarray:
+    return np.concatenate([fn(data, h, grid[i : i + 1024]) for i in range(0, grid.size, 1024)])
+
+
+def _query_cases(data: np.ndarray, label: str) -> list[Case]:
+    """quantile, mode and hdi: one core call each, against the reference's brute-force sums on a fine grid
+    (the answers agree to the grid's resolution)."""
+    from scalecore._reference import kde as ref
+
+    kde = sc.KDE(data, bandwidth="scott", method="exact")
+    h = float(kde.bandwidth)
+    grid = np.linspace(data.min() - 8 * h, data.max() + 8 * h, 2**13 + 1)
+    step = float(grid[1] - grid[0])
+    probs = np.linspace(0.01, 0.99, 99)
+
+    def quantile_ref() -> Any:
+        return np.interp(probs, _reference_on_grid(ref.cdf, data, h, grid), grid)
+
+    def mode_ref() -> Any:
+        return float(grid[np.argmax(_reference_on_grid(ref.pdf, data, h, grid))])
+
+    def hdi_ref() -> Any:
+        dens = _reference_on_grid(ref.pdf, data, h, grid)
+        desc = np.sort(dens)[::-1]
+        threshold = desc[np.searchsorted(np.cumsum(desc) * step, 0.95)]
+        above = np.flatnonzero(dens >= threshold)
+        return [(float(grid[above[0]]), float(grid[above[-1]]))]
+
+    def close(tol: float) -> Any:
+        def check(ours: Any, theirs: Any) -> tuple[bool, str]:
+            diff = float(np.max(np.abs(np.ravel(ours) - np.ravel(theirs))))
+            return diff <= tol, f"max diff {diff:.1e} (grid step {step:.1e})"
+
+        return check
+
+    return [
+        Case(
+            name=f"kde quantile 99 probabilities, n={label}",
+            ours=lambda: kde.quantile(probs),
+            baselines=[("reference cdf grid + interp", quantile_ref)],
+            check=close(2 * step),
+            target="one core call",
+            repeat=5,
+        ),
+        Case(
+            name=f"kde mode, n={label}",
+            ours=kde.mode,
+            baselines=[("reference pdf grid argmax", mode_ref)],
+            check=close(2 * step),
+            target="one core call",
+            repeat=5,
+        ),
+        Case(
+            name=f"kde hdi 0.95, n={label}",
+            ours=lambda: kde.hdi(0.95),
+            baselines=[("reference pdf grid threshold", hdi_ref)],
+            check=close(2 * step),
+            target="one core call",
+            repeat=5,
+        ),
+    ]
+
+
 def cases(quick: bool) -> list[Case]:
     rng = np.random.default_rng(0)
     n = 10**5 if quick else 10**6
@@ -187,4 +253,5 @@ def cases(quick: bool) -> list[Case]:
         + _exact_cases(small, h_small, f"1e{round(math.log10(n_exact))}")
         + _sklearn_cases(data[:n_sk], h_sk, str(n_sk))
         + _isj_cases(data, label)
+        + _query_cases(data[:n_sk], str(n_sk))
     )

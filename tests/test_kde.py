@@ -49,13 +49,13 @@ def test_exact_equals_scipy_gaussian_kde(n: int, seed: int, weighted: bool, scal
     theirs = gaussian_kde(x, weights=w)
     ours = sc.KDE(x, weights=w, method="exact")
     assert ours.bandwidth == pytest.approx(math.sqrt(theirs.covariance[0, 0]), rel=1e-13)
-    q = np.linspace(x.min() - 40 * ours._h, x.max() + 40 * ours._h, 501)
+    q = np.linspace(x.min() - 40 * ours.bandwidth, x.max() + 40 * ours.bandwidth, 501)
     want = theirs(q)
     got = ours.pdf(q)
     mask = want > 1e-300
     # Equal to scipy to 1e-12, beyond which scipy's own rounding (it squares differences of whitened
     # coordinates, ~z^2 |x|/h eps) is the gap: measured against an extended-precision sum.
-    truth = _extended_precision_1d(x, ours._h, q, w)
+    truth = _extended_precision_1d(x, ours.bandwidth, q, w)
     assert _rel_err(got, truth, mask) <= 1e-12
     assert _rel_err(got, want, mask) <= 1e-12 + _rel_err(want, truth, mask)
     assert np.all(got[~mask] < 1e-290)
@@ -77,10 +77,10 @@ def test_logpdf_finite_far_in_the_tails() -> None:
     q = np.array([-1e3, -200.0, 150.0, 1e4])
     assert np.all(gaussian_kde(x)(q) == 0.0)
     got = k.logpdf(q)
-    np.testing.assert_allclose(got, ref.logpdf_gaussian(x, k._h, q), rtol=1e-12)
-    lap = sc.KDE(x, kernel="laplace", bandwidth=k._h)
-    z = np.abs(q[:, None] - x[None, :]) / k._h
-    want = logsumexp(-math.sqrt(2.0) * z, axis=1) - math.log(x.size) - 0.5 * math.log(2.0) - math.log(k._h)
+    np.testing.assert_allclose(got, ref.logpdf_gaussian(x, k.bandwidth, q), rtol=1e-12)
+    lap = sc.KDE(x, kernel="laplace", bandwidth=k.bandwidth)
+    z = np.abs(q[:, None] - x[None, :]) / k.bandwidth
+    want = logsumexp(-math.sqrt(2.0) * z, axis=1) - math.log(x.size) - 0.5 * math.log(2.0) - math.log(k.bandwidth)
     np.testing.assert_allclose(lap.logpdf(q), want, rtol=1e-12)
 
 
@@ -219,8 +219,7 @@ def test_loo_bandwidth_maximises_loo_likelihood() -> None:
     for name, x in _datasets(300, 6).items():
         k = sc.KDE(x, bandwidth="loo_ml")
         h = k.bandwidth
-        xs, ws = k._sorted_sample()
-        assert sc._core.kde_loo_log_likelihood(xs, ws, h) == pytest.approx(ref.loo_log_likelihood(x, h), rel=1e-10)
+        assert k._handle.loo_log_likelihood(h) == pytest.approx(ref.loo_log_likelihood(x, h), rel=1e-10)
         grid = np.geomspace(h / 20, h * 20, 400)
         brute = np.array([ref.loo_log_likelihood(x, g) for g in grid])
         best = ref.loo_log_likelihood(x, h)
@@ -246,7 +245,9 @@ def test_binned_within_tolerance_of_exact(tolerance: float) -> None:
             w = rng.uniform(0, 1, x.size) if name == "skewed" else None
             exact = sc.KDE(x, bandwidth=rule, weights=w, method="exact")
             binned = sc.KDE(x, bandwidth=exact.bandwidth, weights=w, method="binned", tolerance=tolerance)
-            q = np.concatenate([np.linspace(x.min() - 5 * exact._h, x.max() + 5 * exact._h, 3000), x[:2000]])
+            q = np.concatenate(
+                [np.linspace(x.min() - 5 * exact.bandwidth, x.max() + 5 * exact.bandwidth, 3000), x[:2000]]
+            )
             want = exact.pdf(q)
             got = binned.pdf(q)
             mask = want > 1e-3 * want.max()
@@ -285,24 +286,24 @@ def test_binned_falls_back_to_exact_far_away() -> None:
     x = np.random.default_rng(10).standard_normal(5000)
     k = sc.KDE(x, method="binned")
     q = np.array([-100.0, -4.0, 0.0, 4.5, 60.0])
-    np.testing.assert_allclose(k.logpdf(q), ref.logpdf_gaussian(x, k._h, q), rtol=1e-6)
-    assert k._sorted is None  # beyond the extremes only the tail samples are used
-    np.testing.assert_allclose(k.pdf(q[1:4]), ref.pdf(x, k._h, q[1:4]), rtol=1e-6)
+    np.testing.assert_allclose(k.logpdf(q), ref.logpdf_gaussian(x, k.bandwidth, q), rtol=1e-6)
+    assert not k._handle.sorted_ready  # beyond the extremes only the tail samples are used
+    np.testing.assert_allclose(k.pdf(q[1:4]), ref.pdf(x, k.bandwidth, q[1:4]), rtol=1e-6)
     # a query in an empty gap inside the data range falls back to the full sorted sample
     gap = np.concatenate([x - 30, x + 30])
     kg = sc.KDE(gap, method="binned", bandwidth=0.2)
     np.testing.assert_allclose(kg.logpdf([0.0]), ref.logpdf_gaussian(gap, 0.2, np.array([0.0])), rtol=1e-9)
-    assert kg._sorted is not None
+    assert kg._handle.sorted_ready
 
 
 def test_auto_uses_binned_for_large_problems() -> None:
     x = np.random.default_rng(11).standard_normal(200_000)
     k = sc.KDE(x)
     k.pdf(x[:1000])  # 2e8 terms: binned
-    assert k._grid is not None
+    assert k._handle.grid_ready
     small = sc.KDE(x[:100])
     small.pdf(x[:100])
-    assert small._grid is None
+    assert not small._handle.grid_ready
 
 
 # --- queries -------------------------------------------------------------------------------------------
@@ -312,7 +313,7 @@ def test_cdf_sf_quantile_mode_hdi() -> None:
     x = _datasets(2000, 12)["bimodal"]
     k = sc.KDE(x, bandwidth="isj")
     q = np.linspace(-8, 8, 101)
-    np.testing.assert_allclose(k.cdf(q), ref.cdf(x, k._h, q), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(k.cdf(q), ref.cdf(x, k.bandwidth, q), rtol=1e-12, atol=1e-300)
     p = np.array([1e-9, 0.01, 0.3, 0.5, 0.77, 0.999, 1 - 1e-9])
     xq = k.quantile(p)
     np.testing.assert_allclose(np.where(p > 0.5, 1 - k.sf(xq), k.cdf(xq)), p, rtol=1e-9)

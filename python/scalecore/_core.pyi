@@ -10,6 +10,9 @@ __all__ = [
     "DERIVED",
     "INIT_MODES",
     "INTERVAL_METHODS",
+    "KDE_KERNELS",
+    "KDE_METHODS",
+    "KDE_RULES",
     "LAWS",
     "OBJECTIVES",
     "SCHEMES",
@@ -18,6 +21,7 @@ __all__ = [
     "WILD_WEIGHTS",
     "AllocationStatus",
     "Fit",
+    "KdeEstimator",
     "PreparedBootstrap",
     "__version__",
     "allocate_law",
@@ -40,16 +44,6 @@ __all__ = [
     "fit_law",
     "isoflop_bootstrap",
     "isoflop_fit",
-    "kde_binned_grid",
-    "kde_binned_size",
-    "kde_diagnostics",
-    "kde_exact",
-    "kde_exact_nd",
-    "kde_interpolate",
-    "kde_isj",
-    "kde_loo_log_likelihood",
-    "kde_loo_ml",
-    "kde_sort",
     "law_predict",
     "linear_regression_information",
     "objective_value_grad",
@@ -233,81 +227,64 @@ def efficient_frontier(
 
 # --- kde (rust/python/src/kde.rs) ------------------------------------------------------------------
 
-def kde_sort(
-    x: NDArray[np.float64], weights: NDArray[np.float64] | None = None
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
-def kde_exact(
-    x: NDArray[np.float64],
-    w: NDArray[np.float64],
-    bandwidth: float,
-    kernel: str,
-    queries: NDArray[np.float64],
-    quantity_name: str,
-    *,
-    n_threads: int | None = None,
-    progress: Callable[[int, int], Any] | None = None,
-) -> NDArray[np.float64]: ...
-def kde_diagnostics(
-    x: NDArray[np.float64],
-    w: NDArray[np.float64],
-    bandwidth: float,
-    kernel: str,
-    queries: NDArray[np.float64],
-    *,
-    n_threads: int | None = None,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
-def kde_exact_nd(
-    x: NDArray[np.float64],
-    w: NDArray[np.float64],
-    chol: NDArray[np.float64],
-    queries: NDArray[np.float64],
-    *,
-    n_threads: int | None = None,
-    progress: Callable[[int, int], Any] | None = None,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
-def kde_binned_size(span: float, bandwidth: float, tolerance: float) -> float: ...
-def kde_binned_grid(
-    x: NDArray[np.float64],
-    weights: NDArray[np.float64] | None,
-    bandwidth: float,
-    tolerance: float,
-    *,
-    n_threads: int | None = None,
-) -> tuple[
-    float,
-    float,
-    NDArray[np.float64],
-    NDArray[np.float64],
-    float,
-    float,
-    float,
-    NDArray[np.float64],
-    NDArray[np.float64],
-]: ...
-def kde_interpolate(
-    start: float,
-    step: float,
-    f: NDArray[np.float64],
-    df: NDArray[np.float64],
-    peak: float,
-    queries: NDArray[np.float64],
-    floor: float,
-    *,
-    n_threads: int | None = None,
-) -> tuple[NDArray[np.float64], NDArray[np.bool_]]: ...
-def kde_isj(x: NDArray[np.float64], weights: NDArray[np.float64] | None = None, variant: str = "botev") -> float: ...
-def kde_loo_log_likelihood(
-    x: NDArray[np.float64], w: NDArray[np.float64], bandwidth: float, *, n_threads: int | None = None
-) -> float: ...
-def kde_loo_ml(
-    x: NDArray[np.float64],
-    w: NDArray[np.float64],
-    h_lo: float,
-    h_hi: float,
-    *,
-    n_threads: int | None = None,
-    progress: Callable[[int, int], Any] | None = None,
-) -> float: ...
+KDE_KERNELS: list[str]
+KDE_RULES: list[str]
+KDE_METHODS: list[str]
+
+@final
+class KdeEstimator:
+    def __new__(
+        cls,
+        samples: NDArray[np.float64],
+        bandwidth: str | float | NDArray[np.float64],
+        kernel: str,
+        weights: NDArray[np.float64] | None,
+        method: str,
+        tolerance: float,
+        n_threads: int | None = None,
+        rule: str | None = None,
+    ) -> KdeEstimator: ...
+    @property
+    def d(self) -> int: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def n_eff(self) -> float: ...
+    @property
+    def kernel(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def tolerance(self) -> float: ...
+    @property
+    def n_threads(self) -> int | None: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def weighted(self) -> bool: ...
+    @property
+    def h(self) -> float: ...
+    @property
+    def bandwidth_matrix(self) -> NDArray[np.float64]: ...
+    @property
+    def samples(self) -> NDArray[np.float64]: ...
+    @property
+    def weights(self) -> NDArray[np.float64]: ...
+    @property
+    def sorted_ready(self) -> bool: ...
+    @property
+    def grid_ready(self) -> bool: ...
+    def density(self, x: NDArray[np.float64], log: bool) -> NDArray[np.float64]: ...
+    def tail(self, x: NDArray[np.float64], upper: bool) -> NDArray[np.float64]: ...
+    def grid(
+        self, n: int, lo: float | None, hi: float | None, cut: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+    def quantile(self, p: NDArray[np.float64]) -> NDArray[np.float64]: ...
+    def mode(self) -> NDArray[np.float64]: ...
+    def hdi(self, level: float) -> NDArray[np.float64]: ...
+    def diagnostics(self, x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+    def loo_log_likelihood(self, h: float) -> float: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
 
 # (end of kde)
 

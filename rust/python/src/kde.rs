@@ -1,30 +1,28 @@
-//! Bindings of the core's `kde` module: argument conversion, GIL release and error mapping only.
+//! Bindings of the core's KDE `Estimator`: one frozen handle (`KdeEstimator`) built once, every query one
+//! call on it. Argument conversion, GIL release and error mapping only; option names are parsed by the
+//! core's `from_name`s and the lists of names are exported from the core's constants.
 
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
+use pyo3::types::{PyString, PyTuple};
 use scalecore_core::control::Control;
-use scalecore_core::kde::bandwidth::{self, IsjVariant};
-use scalecore_core::kde::binned::{self, GridView};
-use scalecore_core::kde::{diagnostics, exact, multivariate, Kernel, Quantity, Sorted};
+use scalecore_core::kde::{
+    BandwidthSpec, Estimator, Kernel, Method, Rule, Spec, KERNEL_NAMES, METHOD_NAMES, RULE_NAMES,
+};
 
+use crate::convert::{FloatArray, FloatMatrix};
 use crate::errors::{invalid, to_py};
 use crate::run::{detached, run};
 
 type Array<'py> = Bound<'py, PyArray1<f64>>;
-type GridTuple<'py> = (f64, f64, Array<'py>, Array<'py>, f64, f64, f64, Array<'py>, Array<'py>);
 
 /// Work below this many kernel terms or points runs inline on the calling thread (GIL released): starting the
 /// worker thread of `run` and waking a pool costs more than the work itself on a busy machine.
 const INLINE_WORK: usize = 1 << 16;
 
 /// `run` for heavy work, a plain GIL-free call for light work; results are the same either way.
-fn compute<T, F>(
-    py: Python<'_>,
-    work_size: usize,
-    n_threads: Option<usize>,
-    progress: Option<&Bound<'_, PyAny>>,
-    work: F,
-) -> PyResult<T>
+fn compute<T, F>(py: Python<'_>, work_size: usize, n_threads: Option<usize>, work: F) -> PyResult<T>
 where
     T: Send,
     F: FnOnce(&Control) -> scalecore_core::error::Result<T> + Send,
@@ -32,235 +30,267 @@ where
     if work_size <= INLINE_WORK {
         detached(py, || work(&Control::new()))?.map_err(to_py)
     } else {
-        run(py, n_threads, progress, work)
+        run(py, n_threads, None, work)
     }
 }
 
-fn slice<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
-    a.as_slice().map_err(|_| invalid(name, "must be a contiguous float64 array"))
-}
-
-fn slice2<'a>(name: &str, a: &'a PyReadonlyArray2<'_, f64>) -> PyResult<&'a [f64]> {
-    a.as_slice().map_err(|_| invalid(name, "must be a C-contiguous float64 array"))
-}
-
-fn quantity(name: &str) -> PyResult<Quantity> {
-    Ok(match name {
-        "pdf" => Quantity::Pdf,
-        "logpdf" => Quantity::LogPdf,
-        "cdf" => Quantity::Cdf,
-        "sf" => Quantity::Sf,
-        _ => return Err(invalid("quantity", format!("unknown quantity {name:?}; known: pdf, logpdf, cdf, sf"))),
-    })
-}
-
-/// Sort a weighted sample by position, drop zero weights, normalise the rest: (positions, weights).
-#[pyfunction]
-#[pyo3(signature = (x, weights=None))]
-pub fn kde_sort<'py>(
-    py: Python<'py>,
-    x: PyReadonlyArray1<'py, f64>,
-    weights: Option<PyReadonlyArray1<'py, f64>>,
-) -> PyResult<(Array<'py>, Array<'py>)> {
-    let x = slice("samples", &x)?;
-    let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let (xs, ws) = detached(py, || exact::sort_sample(x, w))?.map_err(to_py)?;
-    Ok((xs.into_pyarray(py), ws.into_pyarray(py)))
-}
-
-/// Exact 1-D kernel sum ("pdf", "logpdf", "cdf" or "sf") on a sorted, normalised sample.
-#[pyfunction]
-#[pyo3(signature = (x, w, bandwidth, kernel, queries, quantity_name, *, n_threads=None, progress=None))]
-#[allow(clippy::too_many_arguments)]
-pub fn kde_exact<'py>(
-    py: Python<'py>,
-    x: PyReadonlyArray1<'py, f64>,
-    w: PyReadonlyArray1<'py, f64>,
-    bandwidth: f64,
-    kernel: &str,
-    queries: PyReadonlyArray1<'py, f64>,
-    quantity_name: &str,
-    n_threads: Option<usize>,
-    progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<Array<'py>> {
-    let (x, w, q) = (slice("samples", &x)?, slice("weights", &w)?, slice("x", &queries)?);
-    let kernel = Kernel::from_name(kernel).map_err(to_py)?;
-    let what = quantity(quantity_name)?;
-    let out = compute(py, q.len().saturating_mul(x.len()) / 8, n_threads, progress.as_ref(), |control| {
-        let s = Sorted::new(x, w)?;
-        exact::evaluate_1d(&s, bandwidth, kernel, q, what, control)
-    })?;
-    Ok(out.into_pyarray(py))
-}
-
-/// Biroli-Mezard diagnostics per query: (effective number of contributing points, largest term's share).
-#[pyfunction]
-#[pyo3(signature = (x, w, bandwidth, kernel, queries, *, n_threads=None))]
-pub fn kde_diagnostics<'py>(
-    py: Python<'py>,
-    x: PyReadonlyArray1<'py, f64>,
-    w: PyReadonlyArray1<'py, f64>,
-    bandwidth: f64,
-    kernel: &str,
-    queries: PyReadonlyArray1<'py, f64>,
-    n_threads: Option<usize>,
-) -> PyResult<(Array<'py>, Array<'py>)> {
-    let (x, w, q) = (slice("samples", &x)?, slice("weights", &w)?, slice("x", &queries)?);
-    let kernel = Kernel::from_name(kernel).map_err(to_py)?;
-    let (a, b) = compute(py, q.len().saturating_mul(x.len()) / 8, n_threads, None, |_| {
-        let s = Sorted::new(x, w)?;
-        diagnostics::diagnostics_1d(&s, bandwidth, kernel, q)
-    })?;
-    Ok((a.into_pyarray(py), b.into_pyarray(py)))
-}
-
-/// Multivariate Gaussian sum with bandwidth matrix L L^T (`chol` = L): per query
-/// (log sum_j w_j exp(-|L^-1 (q - x_j)|^2 / 2), n_eff, largest share).
-#[pyfunction]
-#[pyo3(signature = (x, w, chol, queries, *, n_threads=None, progress=None))]
-pub fn kde_exact_nd<'py>(
-    py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    w: PyReadonlyArray1<'py, f64>,
-    chol: PyReadonlyArray2<'py, f64>,
-    queries: PyReadonlyArray2<'py, f64>,
-    n_threads: Option<usize>,
-    progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<(Array<'py>, Array<'py>, Array<'py>)> {
-    let d = x.as_array().ncols();
-    if queries.as_array().ncols() != d {
-        return Err(invalid("x", format!("has {} columns, the samples have {d}", queries.as_array().ncols())));
+/// Samples as a flat row-major copy and their dimension: a 1-D array is d = 1, an (n, d) array d columns.
+fn read_samples(obj: &Bound<'_, PyAny>) -> PyResult<(Vec<f64>, usize)> {
+    let ndim = obj.getattr("ndim").and_then(|v| v.extract::<usize>()).unwrap_or(1);
+    if ndim == 2 {
+        let m = FloatMatrix::extract("samples", obj)?;
+        Ok((m.as_slice().to_vec(), m.shape().1))
+    } else {
+        Ok((FloatArray::extract("samples", obj)?.as_slice().to_vec(), 1))
     }
-    let (xs, ws, l, qs) =
-        (slice2("samples", &x)?, slice("weights", &w)?, slice2("chol", &chol)?, slice2("x", &queries)?);
-    let (a, b, c) = compute(py, qs.len().saturating_mul(ws.len()), n_threads, progress.as_ref(), |control| {
-        multivariate::gaussian_nd(xs, ws, l, d, qs, control)
-    })?;
-    Ok((a.into_pyarray(py), b.into_pyarray(py), c.into_pyarray(py)))
 }
 
-/// Number of grid points the binned method needs (to decide between methods before committing).
-#[pyfunction]
-pub fn kde_binned_size(span: f64, bandwidth: f64, tolerance: f64) -> f64 {
-    binned::grid_size(span, bandwidth, tolerance)
+fn read_bandwidth(obj: &Bound<'_, PyAny>, label: Option<Rule>) -> PyResult<BandwidthSpec> {
+    if let Ok(name) = obj.cast::<PyString>() {
+        return Ok(BandwidthSpec::Rule(Rule::from_name(name.to_str()?).map_err(to_py)?));
+    }
+    if let Ok(h) = obj.extract::<f64>() {
+        return Ok(BandwidthSpec::Value { h, label });
+    }
+    let m = FloatMatrix::extract("bandwidth", obj)?;
+    Ok(BandwidthSpec::Matrix { h: m.as_slice().to_vec(), label })
 }
 
-/// Binned Gaussian density grid: (start, step, density, derivative, peak, smallest sample, largest sample,
-/// tail sample positions, tail sample weights).
-#[pyfunction]
-#[pyo3(signature = (x, weights, bandwidth, tolerance, *, n_threads=None))]
-pub fn kde_binned_grid<'py>(
-    py: Python<'py>,
-    x: PyReadonlyArray1<'py, f64>,
-    weights: Option<PyReadonlyArray1<'py, f64>>,
-    bandwidth: f64,
-    tolerance: f64,
+fn matrix<'py>(py: Python<'py>, v: &[f64], d: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let a = Array2::from_shape_vec((v.len() / d.max(1), d), v.to_vec()).map_err(|e| invalid("shape", e.to_string()))?;
+    Ok(a.into_pyarray(py))
+}
+
+/// A kernel density estimate: the sample, weights, kernel, bandwidth and evaluation method, with the sorted
+/// sample and the binned grid built on first use and kept.
+#[pyclass(frozen, module = "scalecore._core", name = "KdeEstimator")]
+pub struct KdeEstimator {
+    inner: Estimator,
     n_threads: Option<usize>,
-) -> PyResult<GridTuple<'py>> {
-    let x = slice("samples", &x)?;
-    let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    // Binning a million points takes a few milliseconds: no progress to report, and starting `run`'s worker
-    // thread is a measurable share of it; with the default pool the call only needs the GIL released.
-    let g = compute(py, if n_threads.is_none() { 0 } else { x.len() }, n_threads, None, |control| {
-        binned::gaussian_grid(x, w, bandwidth, tolerance, control)
-    })?;
-    Ok((
-        g.start,
-        g.step,
-        g.f.into_pyarray(py),
-        g.df.into_pyarray(py),
-        g.peak,
-        g.lo,
-        g.hi,
-        g.tail_x.into_pyarray(py),
-        g.tail_w.into_pyarray(py),
-    ))
 }
 
-/// Cubic Hermite interpolation of a binned grid: (values, needs-exact flags).
-#[pyfunction]
-#[pyo3(signature = (start, step, f, df, peak, queries, floor, *, n_threads=None))]
-#[allow(clippy::too_many_arguments)]
-pub fn kde_interpolate<'py>(
-    py: Python<'py>,
-    start: f64,
-    step: f64,
-    f: PyReadonlyArray1<'py, f64>,
-    df: PyReadonlyArray1<'py, f64>,
-    peak: f64,
-    queries: PyReadonlyArray1<'py, f64>,
-    floor: f64,
-    n_threads: Option<usize>,
-) -> PyResult<(Array<'py>, Bound<'py, PyArray1<bool>>)> {
-    let (f, df, q) = (slice("f", &f)?, slice("df", &df)?, slice("x", &queries)?);
-    let view = GridView { start, step, f, df, peak };
-    let (v, flags) = compute(py, q.len(), n_threads, None, |_| binned::interpolate(view, q, floor))?;
-    Ok((v.into_pyarray(py), flags.into_pyarray(py)))
+#[pymethods]
+impl KdeEstimator {
+    /// `bandwidth`: a rule name, the kernel standard deviation or (d > 1) the bandwidth matrix. `rule` labels
+    /// a bandwidth value that an earlier estimator computed with that rule (used when unpickling).
+    #[new]
+    #[pyo3(signature = (samples, bandwidth, kernel, weights, method, tolerance, n_threads=None, rule=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        samples: &Bound<'_, PyAny>,
+        bandwidth: &Bound<'_, PyAny>,
+        kernel: &str,
+        weights: Option<&Bound<'_, PyAny>>,
+        method: &str,
+        tolerance: f64,
+        n_threads: Option<usize>,
+        rule: Option<&str>,
+    ) -> PyResult<Self> {
+        let (x, d) = read_samples(samples)?;
+        let w = weights.map(|w| FloatArray::extract("weights", w)).transpose()?;
+        let w = w.as_ref().map(|w| w.as_slice().to_vec());
+        let label = rule.map(Rule::from_name).transpose().map_err(to_py)?;
+        let spec = Spec {
+            x,
+            d,
+            weights: w.as_deref(),
+            bandwidth: read_bandwidth(bandwidth, label)?,
+            kernel: Kernel::from_name(kernel).map_err(to_py)?,
+            method: Method::from_name(method).map_err(to_py)?,
+            tolerance,
+        };
+        // Only the leave-one-out rule is heavy (O(n^2) sums per scan point); the rest run inline.
+        let heavy = matches!(spec.bandwidth, BandwidthSpec::Rule(Rule::LooMl));
+        let inner = if heavy {
+            run(py, n_threads, None, |control| Estimator::new(spec, control))?
+        } else {
+            detached(py, || Estimator::new(spec, &Control::new()))?.map_err(to_py)?
+        };
+        Ok(KdeEstimator { inner, n_threads })
+    }
+
+    #[getter]
+    fn d(&self) -> usize {
+        self.inner.d()
+    }
+    #[getter]
+    fn n(&self) -> usize {
+        self.inner.n()
+    }
+    #[getter]
+    fn n_eff(&self) -> f64 {
+        self.inner.n_eff()
+    }
+    #[getter]
+    fn kernel(&self) -> &'static str {
+        self.inner.kernel().name()
+    }
+    #[getter]
+    fn method(&self) -> &'static str {
+        self.inner.method().name()
+    }
+    #[getter]
+    fn tolerance(&self) -> f64 {
+        self.inner.tolerance()
+    }
+    #[getter]
+    fn n_threads(&self) -> Option<usize> {
+        self.n_threads
+    }
+    /// The rule the bandwidth came from, or "user".
+    #[getter]
+    fn rule(&self) -> &'static str {
+        self.inner.rule().map_or("user", Rule::name)
+    }
+    /// Whether the weights differ (equal weights are no weights).
+    #[getter]
+    fn weighted(&self) -> bool {
+        self.inner.raw_weights().is_some()
+    }
+    /// 1-D: the kernel standard deviation.
+    #[getter]
+    fn h(&self) -> f64 {
+        self.inner.h()
+    }
+    #[getter]
+    fn bandwidth_matrix<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        matrix(py, self.inner.bandwidth_matrix(), self.inner.d())
+    }
+    /// A copy of the samples, (n,) or (n, d).
+    #[getter]
+    fn samples<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let x = self.inner.samples();
+        if self.inner.d() == 1 {
+            return Ok(x.to_vec().into_pyarray(py).into_any());
+        }
+        Ok(matrix(py, x, self.inner.d())?.into_any())
+    }
+    /// Normalised weights (1/n each when equal).
+    #[getter]
+    fn weights<'py>(&self, py: Python<'py>) -> Array<'py> {
+        self.inner.weights().into_pyarray(py)
+    }
+    /// Whether the sorted sample has been built (it is on the first exact 1-D evaluation).
+    #[getter]
+    fn sorted_ready(&self) -> bool {
+        self.inner.is_sorted()
+    }
+    /// Whether the binned grid has been built.
+    #[getter]
+    fn grid_ready(&self) -> bool {
+        self.inner.has_grid()
+    }
+
+    /// pdf (`log` false) or logpdf at the queries: 1-D a flat array, d > 1 an (m, d) array.
+    fn density<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>, log: bool) -> PyResult<Array<'py>> {
+        let q = self.queries(x)?;
+        let work = q.len().saturating_mul(self.inner.n()) / 8;
+        let out = compute(py, work, self.n_threads, |c| self.inner.density(&q, log, c))?;
+        Ok(out.into_pyarray(py))
+    }
+
+    /// cdf (`upper` false) or sf, exact (1-D).
+    fn tail<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>, upper: bool) -> PyResult<Array<'py>> {
+        let q = FloatArray::extract("x", x)?;
+        let work = q.len().saturating_mul(self.inner.n()) / 8;
+        let q = q.as_slice();
+        Ok(compute(py, work, self.n_threads, |c| self.inner.tail(q, upper, c))?.into_pyarray(py))
+    }
+
+    /// (points, density) on an equispaced grid (1-D).
+    #[pyo3(signature = (n, lo, hi, cut))]
+    fn grid<'py>(
+        &self,
+        py: Python<'py>,
+        n: usize,
+        lo: Option<f64>,
+        hi: Option<f64>,
+        cut: f64,
+    ) -> PyResult<(Array<'py>, Array<'py>)> {
+        let work = n.saturating_mul(self.inner.n()) / 8;
+        let (x, f) = compute(py, work, self.n_threads, |c| self.inner.grid(n, lo, hi, cut, c))?;
+        Ok((x.into_pyarray(py), f.into_pyarray(py)))
+    }
+
+    /// Inverse cdf at probabilities in (0, 1) (1-D).
+    fn quantile<'py>(&self, py: Python<'py>, p: &Bound<'py, PyAny>) -> PyResult<Array<'py>> {
+        let p = FloatArray::extract("p", p)?;
+        let work = p.len().saturating_mul(self.inner.n()).saturating_mul(4);
+        let p = p.as_slice();
+        Ok(compute(py, work, self.n_threads, |c| self.inner.quantile(p, c))?.into_pyarray(py))
+    }
+
+    /// Location of the highest density: [x] in 1-D, the point in d > 1.
+    fn mode<'py>(&self, py: Python<'py>) -> PyResult<Array<'py>> {
+        let work = self.inner.n().saturating_mul(4097) / 8;
+        Ok(compute(py, work, self.n_threads, |c| self.inner.mode(c))?.into_pyarray(py))
+    }
+
+    /// Highest-density region holding `level`, as interval ends [lo_1, hi_1, lo_2, ...] (1-D).
+    fn hdi<'py>(&self, py: Python<'py>, level: f64) -> PyResult<Array<'py>> {
+        let work = self.inner.n().saturating_mul(1 << 14) / 8;
+        Ok(compute(py, work, self.n_threads, |c| self.inner.hdi(level, c))?.into_pyarray(py))
+    }
+
+    /// Biroli-Mezard diagnostics per query: (effective number of points, largest term's share).
+    fn diagnostics<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<(Array<'py>, Array<'py>)> {
+        let q = self.queries(x)?;
+        let work = q.len().saturating_mul(self.inner.n()) / 8;
+        let (a, b) = compute(py, work, self.n_threads, |c| self.inner.diagnostics(&q, c))?;
+        Ok((a.into_pyarray(py), b.into_pyarray(py)))
+    }
+
+    /// Leave-one-out log-likelihood of the Gaussian estimate of this sample at bandwidth `h` (1-D).
+    fn loo_log_likelihood(&self, py: Python<'_>, h: f64) -> PyResult<f64> {
+        let work = self.inner.n().saturating_mul(self.inner.n()) / 8;
+        compute(py, work, self.n_threads, |c| self.inner.loo_log_likelihood(h, c))
+    }
+
+    /// Pickles as the samples, the weights as given, the bandwidth the rule found and the options: nothing
+    /// is recomputed on unpickling but the sort and the grid, which give the same bits again.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let e = &self.inner;
+        let bandwidth =
+            if e.d() == 1 { e.h().into_pyobject(py)?.into_any() } else { self.bandwidth_matrix(py)?.into_any() };
+        let args = (
+            self.samples(py)?,
+            bandwidth,
+            e.kernel().name(),
+            e.raw_weights().map(|w| w.to_vec().into_pyarray(py)),
+            e.method().name(),
+            e.tolerance(),
+            self.n_threads,
+            e.rule().map(Rule::name),
+        )
+            .into_pyobject(py)?;
+        Ok((py.get_type::<KdeEstimator>().into_any(), args))
+    }
+
+    fn __repr__(&self) -> String {
+        let e = &self.inner;
+        format!("<scalecore._core.KdeEstimator n={} d={} kernel={} h={}>", e.n(), e.d(), e.kernel().name(), e.h())
+    }
 }
 
-/// Improved Sheather-Jones bandwidth; `variant` "botev" (the algorithm as published) or "kdepy"
-/// (KDEpy 1.1.12's implementation, for comparison).
-#[pyfunction]
-#[pyo3(signature = (x, weights=None, variant="botev"))]
-pub fn kde_isj<'py>(
-    py: Python<'py>,
-    x: PyReadonlyArray1<'py, f64>,
-    weights: Option<PyReadonlyArray1<'py, f64>>,
-    variant: &str,
-) -> PyResult<f64> {
-    let variant = match variant {
-        "botev" => IsjVariant::Botev,
-        "kdepy" => IsjVariant::KdePy,
-        _ => return Err(invalid("variant", format!("unknown ISJ variant {variant:?}; known: botev, kdepy"))),
-    };
-    let x = slice("samples", &x)?;
-    let w = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    detached(py, || bandwidth::isj(x, w, variant))?.map_err(to_py)
-}
-
-/// Leave-one-out log-likelihood of the Gaussian estimate at bandwidth h (sorted, normalised sample).
-#[pyfunction]
-#[pyo3(signature = (x, w, bandwidth, *, n_threads=None))]
-pub fn kde_loo_log_likelihood<'py>(
-    py: Python<'py>,
-    x: PyReadonlyArray1<'py, f64>,
-    w: PyReadonlyArray1<'py, f64>,
-    bandwidth: f64,
-    n_threads: Option<usize>,
-) -> PyResult<f64> {
-    let (x, w) = (slice("samples", &x)?, slice("weights", &w)?);
-    compute(py, x.len().saturating_mul(x.len()) / 8, n_threads, None, |control| {
-        bandwidth::loo_log_likelihood(&Sorted::new(x, w)?, bandwidth, control)
-    })
-}
-
-/// Bandwidth maximising the leave-one-out likelihood within [h_lo, h_hi].
-#[pyfunction]
-#[pyo3(signature = (x, w, h_lo, h_hi, *, n_threads=None, progress=None))]
-#[allow(clippy::too_many_arguments)]
-pub fn kde_loo_ml<'py>(
-    py: Python<'py>,
-    x: PyReadonlyArray1<'py, f64>,
-    w: PyReadonlyArray1<'py, f64>,
-    h_lo: f64,
-    h_hi: f64,
-    n_threads: Option<usize>,
-    progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<f64> {
-    let (x, w) = (slice("samples", &x)?, slice("weights", &w)?);
-    run(py, n_threads, progress.as_ref(), |control| bandwidth::loo_ml(&Sorted::new(x, w)?, h_lo, h_hi, control))
+impl KdeEstimator {
+    fn queries(&self, x: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
+        let d = self.inner.d();
+        if d == 1 {
+            return Ok(FloatArray::extract("x", x)?.as_slice().to_vec());
+        }
+        let m = FloatMatrix::extract("x", x)?;
+        if m.shape().1 != d {
+            return Err(invalid("x", format!("expected points of dimension {d}, got {}", m.shape().1)));
+        }
+        Ok(m.as_slice().to_vec())
+    }
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(kde_sort, m)?)?;
-    m.add_function(wrap_pyfunction!(kde_exact, m)?)?;
-    m.add_function(wrap_pyfunction!(kde_diagnostics, m)?)?;
-    m.add_function(wrap_pyfunction!(kde_exact_nd, m)?)?;
-    m.add_function(wrap_pyfunction!(kde_binned_size, m)?)?;
-    m.add_function(wrap_pyfunction!(kde_binned_grid, m)?)?;
-    m.add_function(wrap_pyfunction!(kde_interpolate, m)?)?;
-    m.add_function(wrap_pyfunction!(kde_isj, m)?)?;
-    m.add_function(wrap_pyfunction!(kde_loo_log_likelihood, m)?)?;
-    m.add_function(wrap_pyfunction!(kde_loo_ml, m)?)?;
+    m.add_class::<KdeEstimator>()?;
+    m.add("KDE_KERNELS", KERNEL_NAMES.to_vec())?;
+    m.add("KDE_RULES", RULE_NAMES.to_vec())?;
+    m.add("KDE_METHODS", METHOD_NAMES.to_vec())?;
     Ok(())
 }

@@ -1,6 +1,5 @@
 //! Data-driven bandwidths: improved Sheather-Jones (Botev, Grotowski & Kroese 2010) and the leave-one-out
-//! maximum-likelihood (Kullback-Leibler optimal) bandwidth. The rules of thumb are closed forms computed in
-//! the Python layer.
+//! maximum-likelihood (Kullback-Leibler optimal) bandwidth; `rules` names them and the closed-form rules.
 
 use rayon::prelude::*;
 use rustfft::num_complex::Complex;
@@ -10,6 +9,8 @@ use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::fastmath::exp as fast_exp;
 use crate::kde::exact::Sorted;
+use crate::kde::search::golden_max;
+use crate::numeric::root::{brentq, Tolerance};
 use crate::parallel::map_blocks;
 
 /// Grid of the ISJ estimate: 2^10 points, as KDEpy.
@@ -63,73 +64,6 @@ fn fixed_point(t: f64, n: f64, i_sq: &[f64], a2: &[f64]) -> f64 {
     t - (2.0 * n * std::f64::consts::PI.sqrt() * f).powf(-0.4)
 }
 
-/// Brent's root finder exactly as scipy.optimize.brentq (xtol 2e-12, rtol 4 eps, 100 iterations): the ISJ
-/// equation can have several roots in the bracket, and following scipy's iterates lands on the same one as
-/// KDEpy (plain bisection does not always). `None` when it does not converge.
-fn brentq(f: &dyn Fn(f64) -> f64, xa: f64, xb: f64, fa: f64, fb: f64) -> Option<f64> {
-    const XTOL: f64 = 2e-12;
-    const RTOL: f64 = 4.0 * f64::EPSILON;
-    let (mut xpre, mut xcur, mut fpre, mut fcur) = (xa, xb, fa, fb);
-    let (mut xblk, mut fblk, mut spre, mut scur) = (0.0, 0.0, 0.0, 0.0);
-    if fpre == 0.0 {
-        return Some(xpre);
-    }
-    if fcur == 0.0 {
-        return Some(xcur);
-    }
-    for _ in 0..100 {
-        if fpre != 0.0 && fcur != 0.0 && (fpre.is_sign_negative() != fcur.is_sign_negative()) {
-            xblk = xpre;
-            fblk = fpre;
-            spre = xcur - xpre;
-            scur = spre;
-        }
-        if fblk.abs() < fcur.abs() {
-            xpre = xcur;
-            xcur = xblk;
-            xblk = xpre;
-            fpre = fcur;
-            fcur = fblk;
-            fblk = fpre;
-        }
-        let delta = 0.5 * (XTOL + RTOL * xcur.abs());
-        let sbis = 0.5 * (xblk - xcur);
-        if fcur == 0.0 || sbis.abs() < delta {
-            return Some(xcur);
-        }
-        if spre.abs() > delta && fcur.abs() < fpre.abs() {
-            let stry = if xpre == xblk {
-                -fcur * (xcur - xpre) / (fcur - fpre)
-            } else {
-                let dpre = (fpre - fcur) / (xpre - xcur);
-                let dblk = (fblk - fcur) / (xblk - xcur);
-                -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
-            };
-            if 2.0 * stry.abs() < spre.abs().min(3.0 * sbis.abs() - delta) {
-                spre = scur;
-                scur = stry;
-            } else {
-                spre = sbis;
-                scur = sbis;
-            }
-        } else {
-            spre = sbis;
-            scur = sbis;
-        }
-        xpre = xcur;
-        fpre = fcur;
-        xcur += if scur.abs() > delta {
-            scur
-        } else if sbis > 0.0 {
-            delta
-        } else {
-            -delta
-        };
-        fcur = f(xcur);
-    }
-    None
-}
-
 /// Improved Sheather-Jones bandwidth of a 1-D sample (weights need not be normalised; zero weights ignored).
 pub fn isj(x: &[f64], w: Option<&[f64]>, variant: IsjVariant) -> Result<f64> {
     let pairs: Vec<(f64, f64)> = match w {
@@ -175,7 +109,9 @@ pub fn isj(x: &[f64], w: Option<&[f64]>, variant: IsjVariant) -> Result<f64> {
         }
         let (f0, f1) = (g(0.0), g(tol));
         if f0 * f1 <= 0.0 {
-            if let Some(root) = brentq(&g, 0.0, tol, f0, f1) {
+            // Brent's method as scipy's brentq: the equation can have several roots in the bracket, and
+            // following scipy's iterates lands on the same one as KDEpy (plain bisection does not always).
+            if let Some(root) = brentq(g, 0.0, tol, f0, f1, Tolerance::SCIPY) {
                 if root > 0.0 {
                     break root;
                 }
@@ -248,27 +184,9 @@ pub fn loo_ml(s: &Sorted, h_lo: f64, h_hi: f64, control: &Control) -> Result<f64
             "the leave-one-out likelihood grows without bound as the bandwidth shrinks (repeated sample values?)",
         ));
     }
-    let (mut a, mut b) = (hs[best - 1].ln(), hs[(best + 1).min(SCAN - 1)].ln());
-    let f = |lh: f64| loo_log_likelihood(s, lh.exp(), control);
-    let g = 0.5 * (5f64.sqrt() - 1.0);
-    let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
-    let (mut fc, mut fd) = (f(c)?, f(d)?);
-    while b - a > 1e-6 {
-        if fc > fd {
-            b = d;
-            d = c;
-            fd = fc;
-            c = b - g * (b - a);
-            fc = f(c)?;
-        } else {
-            a = c;
-            c = d;
-            fc = fd;
-            d = a + g * (b - a);
-            fd = f(d)?;
-        }
-    }
-    let mut h = (0.5 * (a + b)).exp();
+    let (a, b) = (hs[best - 1].ln(), hs[(best + 1).min(SCAN - 1)].ln());
+    let log_h = golden_max(|lh| loo_log_likelihood(s, lh.exp(), control), a, b, 1e-6)?;
+    let mut h = log_h.exp();
     // Keep the scan's best if the refinement did no better (a flat or ragged likelihood).
     if loo_log_likelihood(s, h, control)? < ll[best] {
         h = hs[best];

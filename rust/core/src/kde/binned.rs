@@ -100,7 +100,7 @@ pub fn grid_size(span: f64, h: f64, tol: f64) -> f64 {
     (span + (2.0 * EXTEND + WRAP) * h) / step + 2.0
 }
 
-fn min_max(x: &[f64]) -> (f64, f64) {
+pub(crate) fn min_max(x: &[f64]) -> (f64, f64) {
     // Plain comparisons on four lanes (the data are finite): f64::min/max carry NaN handling that keeps the
     // loop scalar and branchy.
     let parts = map_blocks(x.len(), BIN_BLOCK, |a, b| {

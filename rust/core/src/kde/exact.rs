@@ -128,7 +128,7 @@ fn tail_probability(s: &Sorted, h: f64, kernel: Kernel, q: f64, upper: bool) -> 
 }
 
 /// One query's value of `quantity`.
-fn evaluate_one(s: &Sorted, h: f64, kernel: Kernel, q: f64, quantity: Quantity) -> f64 {
+pub(crate) fn evaluate_one(s: &Sorted, h: f64, kernel: Kernel, q: f64, quantity: Quantity) -> f64 {
     match quantity {
         Quantity::Pdf => {
             let (log_scale, sum) = relative_density(s, h, kernel, q);

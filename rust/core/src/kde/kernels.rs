@@ -34,6 +34,18 @@ impl Kernel {
         })
     }
 
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Gaussian => "gaussian",
+            Kernel::Epanechnikov => "epanechnikov",
+            Kernel::Biweight => "biweight",
+            Kernel::Triweight => "triweight",
+            Kernel::Tophat => "tophat",
+            Kernel::Cosine => "cosine",
+            Kernel::Laplace => "laplace",
+        }
+    }
+
     /// Half-width `a` of the support in units of the standard deviation (`None`: unbounded).
     /// The compact kernels are `k(u)` on |u| <= 1 with variance `v`, rescaled by `a = 1/sqrt(v)`.
     pub fn support(self) -> Option<f64> {

@@ -1,12 +1,18 @@
 //! Kernel density estimation (methods.md section 4): kernels, bandwidth rules, the exact windowed sum,
-//! the binned FFT method and the Biroli-Mezard diagnostics.
+//! the binned FFT method, the Biroli-Mezard diagnostics, and the `Estimator` that owns them all.
 
 pub mod bandwidth;
 pub mod binned;
 pub mod diagnostics;
+pub mod estimator;
 pub mod exact;
 pub mod kernels;
 pub mod multivariate;
+pub mod queries;
+pub mod rules;
+mod search;
 
+pub use estimator::{BandwidthSpec, Estimator, Method, Spec, METHOD_NAMES};
 pub use exact::{sort_sample, Quantity, Sorted};
-pub use kernels::Kernel;
+pub use kernels::{Kernel, KERNEL_NAMES};
+pub use rules::{Rule, RULE_NAMES};
