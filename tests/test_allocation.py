@@ -1,4 +1,4 @@
-"""Compute-optimal allocation (methods.md section 5): published check values, the iso-cost search
+"""Compute-optimal allocation (docs/methods.md section 5): published check values, the iso-cost search
 against SciPy, inference-aware and data-constrained allocation, the inverse query, bad input."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def test_hoffmann_check_values() -> None:
     loss = sc.laws.get("chinchilla").predict(p, N=[70e9], D=[1.4e12])
     got = [*alloc.N, *alloc.D, loss[0]]
     printed = [4.0361e10, 5.1920e10, 2.3785e12, 3.2101e12, 1.92085]
-    # methods.md prints five or six significant digits; a 1e-5 relative check is as tight as the
+    # docs/methods.md prints five or six significant digits; a 1e-5 relative check is as tight as the
     # printed digits allow (half a unit in the fifth digit of 2.3785 is 2.1e-5), so each value must
     # round to exactly the printed digits, and agree to 1e-5 where the print resolves it.
     for g, want in zip(got, printed, strict=False):

@@ -1,4 +1,4 @@
-"""sc.bounds: the check tables of bounds.md, properties, Rust against the NumPy/SciPy reference, bad input."""
+"""sc.bounds: the check tables of docs/bounds.md, properties, Rust against the NumPy/SciPy reference, bad input."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def agrees(got: float, stated: str) -> bool:
 
 
 def test_tools_check_values() -> None:
-    # bounds.md section 2: Bernoulli-logit KL at u = 0, v = 2 and its bound; distinct units for K = 10.
+    # docs/bounds.md section 2: Bernoulli-logit KL at u = 0, v = 2 and its bound; distinct units for K = 10.
     assert agrees(float(B.bernoulli_logit_kl(0.0, 2.0)), "0.433781")
     assert float(B.bernoulli_logit_kl(0.0, 2.0)) <= (0.0 - 2.0) ** 2 / 8
     u, v = np.linspace(-800, 800, 41)[:, None], np.linspace(-30, 30, 13)[None, :]
@@ -48,7 +48,7 @@ def test_tools_check_values() -> None:
 
 
 DP_TABLE = [
-    # d, C, p*, T*, T*/p*, U*  (bounds.md section 3, K = 10, B = 1)
+    # d, C, p*, T*, T*/p*, U*  (docs/bounds.md section 3, K = 10, B = 1)
     (64, "1e12", "2.4130e4", "4.1442e7", "1717.4", "6.3086e-4"),
     (64, "1e16", "1.4467e6", "6.9122e9", "4777.8", "1.0941e-5"),
     (64, "1e20", "1.0268e8", "9.7389e11", "9484.6", "1.5602e-7"),
@@ -68,7 +68,7 @@ def test_dirichlet_process_table(d: int, C: str, p: str, T: str, ratio: str, U: 
 
 
 def test_dirichlet_process_local_slope() -> None:
-    # bounds.md section 3: d ln p*/d ln C over successive two-decade steps from 1e12, i.e. at 1e13, 1e15, ...
+    # docs/bounds.md section 3: d ln p*/d ln C over successive two-decade steps from 1e12, i.e. at 1e13, 1e15, ...
     r = B.allocate(B.DirichletProcessTeacher(64, 10, 1), [1e13, 1e15, 1e17, 1e19, 1e21])
     assert np.round(r.local_exponent, 3).tolist() == [0.438, 0.451, 0.460, 0.466, 0.470]
     # ... and the two-decade secant slopes themselves.
@@ -79,7 +79,7 @@ def test_dirichlet_process_local_slope() -> None:
 
 
 LAMBERT_TABLE = [
-    # C, p*, T*, T*/p*, U*  (bounds.md section 4, a = 1, b0 = 0, b1 = 1)
+    # C, p*, T*, T*/p*, U*  (docs/bounds.md section 4, a = 1, b0 = 0, b1 = 1)
     ("1e8", "3.313897e3", "3.017595e4", "9.1059", "5.703800e-4"),
     ("1e12", "2.720279e5", "3.676093e6", "13.5137", "7.080158e-6"),
     ("1e16", "2.358585e7", "4.239830e8", "17.9762", "8.243801e-8"),
@@ -116,7 +116,7 @@ def test_lambert_matches_scipy_and_survives_huge_budgets() -> None:
 
 
 def test_regression_oracle_check() -> None:
-    # bounds.md section 5: I = 5.8678 +- 0.0005 nats, Jensen bound 5.99474 (d = 5, T = 50, s2 = 0.2, sigma2 = 1).
+    # docs/bounds.md section 5: I = 5.8678 +- 0.0005 nats, Jensen bound 5.99474 (d = 5, T = 50, s2 = 0.2, sigma2 = 1).
     r = B.linear_regression_information(5, 50, 0.2, 1.0, n_mc=40_000, seed=1)
     assert agrees(r.jensen_bound, "5.99474")
     assert agrees(r.error_bound, "0.119895")

@@ -178,7 +178,7 @@ def test_chinchilla_runs_same_optimum_with_hoffmann_and_auto(shared_data: Path) 
     assert p["beta"] == pytest.approx(0.3658, abs=0.003)
 
 
-# --- allocation check values (methods.md section 5) ---------------------------------------------------------
+# --- allocation check values (docs/methods.md section 5) ---------------------------------------------------------
 
 
 def test_hoffmann_unrounded_allocation_check_values() -> None:

@@ -1,4 +1,4 @@
-"""IsoFLOP analysis and the efficient frontier (methods.md section 6)."""
+"""IsoFLOP analysis and the efficient frontier (docs/methods.md section 6)."""
 
 from __future__ import annotations
 

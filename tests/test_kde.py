@@ -1,4 +1,4 @@
-"""sc.KDE against scipy, KDEpy, statsmodels and the pure-NumPy reference (methods.md section 4, issue 4)."""
+"""sc.KDE against scipy, KDEpy, statsmodels and the pure-NumPy reference (docs/methods.md section 4, issue 4)."""
 
 from __future__ import annotations
 

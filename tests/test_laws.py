@@ -1,4 +1,4 @@
-"""The law families (methods.md section 1): Rust kernels against the NumPy reference, analytic Jacobians
+"""The law families (docs/methods.md section 1): Rust kernels against the NumPy reference, analytic Jacobians
 against finite differences, published check values, and recovery of planted curves."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Compute-optimal allocation (methods.md section 5).
+"""Compute-optimal allocation (docs/methods.md section 5).
 
 For a fitted law, the model size N and training tokens D that minimise the predicted loss at a budget,
 under the cost C = f N D + 2 N D_inference (f FLOPs per parameter-token, 6 by default; D_inference the

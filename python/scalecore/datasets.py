@@ -8,7 +8,7 @@ from .runs import Runs
 
 __all__ = ["HOFFMANN_PARAMS", "chinchilla_sweep"]
 
-# Hoffmann et al. 2022, approach 3, unrounded (from the paper's source; methods.md section 2).
+# Hoffmann et al. 2022, approach 3, unrounded (from the paper's source; docs/methods.md section 2).
 HOFFMANN_PARAMS: dict[str, float] = {
     "E": float(np.exp(0.5267228)),
     "A": float(np.exp(6.0073404)),

@@ -1,5 +1,5 @@
 """IsoFLOP analysis (Hoffmann et al. 2022, approach 2) and the efficient frontier (approach 1);
-methods.md section 6.
+docs/methods.md section 6.
 
 `isoflop` groups runs by compute budget C, fits per budget a polynomial (parabola, or cubic with
 ``degree=3``) of loss against ln N, and takes its minimum as N_opt(C); then fits N_opt = k C^a by least

@@ -1,4 +1,4 @@
-"""The scaling-law families: names, parameters, inputs and predictions (methods.md section 1)."""
+"""The scaling-law families: names, parameters, inputs and predictions (docs/methods.md section 1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reference compute-optimal allocation in NumPy/SciPy (methods.md section 5): Hoffmann et al.'s closed
+"""Reference compute-optimal allocation in NumPy/SciPy (docs/methods.md section 5): Hoffmann et al.'s closed
 form, and for any law a per-budget scan plus `scipy.optimize.minimize_scalar` along the iso-cost curve
 C = f N D + 2 N D_inference, in the variable ln D."""
 

@@ -1,4 +1,4 @@
-"""Reference bootstrap in NumPy/SciPy (methods.md section 3): test oracle and benchmark baseline.
+"""Reference bootstrap in NumPy/SciPy (docs/methods.md section 3): test oracle and benchmark baseline.
 
 - `bca_interval`: scipy.stats.bootstrap's BCa formula (scipy/stats/_resampling.py, `_bca_interval`)
   written out for a given bootstrap distribution and given jackknife values.

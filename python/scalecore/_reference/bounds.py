@@ -1,4 +1,4 @@
-"""Reference information-theoretic bounds and their compute-optimal allocation in NumPy/SciPy (bounds.md).
+"""Reference information-theoretic bounds and their compute-optimal allocation in NumPy/SciPy (docs/bounds.md).
 
 Literal transcriptions of the formulas: SciPy's `lambertw` for the one-log shape, `digamma` for the
 Dirichlet-process teacher, and per budget a coarse grid plus `minimize_scalar` for the numerical
@@ -50,7 +50,7 @@ def power_law_allocation(A: float, B: float, alpha: float, beta: float, compute:
     return p, c / p
 
 
-# --- derived teacher instances (bounds.md section 3) --------------------------------------------------
+# --- derived teacher instances (docs/bounds.md section 3) --------------------------------------------------
 
 
 def distinct_units_finite(n: Any, N: float) -> FloatArray:
@@ -121,7 +121,7 @@ def allocate_numerical(
     return {"p": p, "T": T, "value": np.asarray(bound(p, T), dtype=np.float64), "local_exponent": slope}
 
 
-# --- framework (bounds.md section 1) ------------------------------------------------------------------
+# --- framework (docs/bounds.md section 1) ------------------------------------------------------------------
 
 
 def two_sided_bound(eps: Any, H: Any, T: Any) -> tuple[FloatArray, FloatArray]:
@@ -143,7 +143,7 @@ def sample_complexity(eps: Any, H: Any, target: Any) -> FloatArray:
     return np.asarray(np.ceil(2.0 * H[k] / target), dtype=np.float64)
 
 
-# --- Gaussian linear regression (bounds.md section 5) -------------------------------------------------
+# --- Gaussian linear regression (docs/bounds.md section 5) -------------------------------------------------
 
 
 def linear_regression_information(

@@ -1,4 +1,4 @@
-"""Reference scaling-law objectives and the Hoffmann-grid fit in NumPy/SciPy (methods.md section 2).
+"""Reference scaling-law objectives and the Hoffmann-grid fit in NumPy/SciPy (docs/methods.md section 2).
 
 The chinchilla model in log space is log L = LSE(a - alpha ln N, b - beta ln D, e); the power law drops
 the D term. Gradients are analytic (softmax weights of the LSE), as in Besiroglu et al.'s replication.

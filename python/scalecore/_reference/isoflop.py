@@ -1,4 +1,4 @@
-"""Reference IsoFLOP analysis in NumPy (methods.md section 6): per budget a weighted `np.polyfit` of
+"""Reference IsoFLOP analysis in NumPy (docs/methods.md section 6): per budget a weighted `np.polyfit` of
 loss against ln N on the runs nearest the lowest loss, its interior minimum from `np.roots`, and the
 least-squares line ln N_opt = ln k + a ln C."""
 

@@ -1,4 +1,4 @@
-"""Reference kernel density estimation in NumPy/SciPy (methods.md section 4): brute-force sums, the
+"""Reference kernel density estimation in NumPy/SciPy (docs/methods.md section 4): brute-force sums, the
 bandwidth formulas and Botev et al.'s ISJ, written for clarity. Test oracles for `scalecore.KDE`."""
 
 from __future__ import annotations

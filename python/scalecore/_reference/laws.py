@@ -1,4 +1,4 @@
-"""Reference predictions and Jacobians of the law families in NumPy (methods.md section 1).
+"""Reference predictions and Jacobians of the law families in NumPy (docs/methods.md section 1).
 
 ``predict(law, theta, columns)`` returns the linear-space prediction and its Jacobian (rows x params)
 with respect to the internal parameters (logarithms of the positive coefficients, exponents as they are),

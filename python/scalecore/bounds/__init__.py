@@ -1,4 +1,4 @@
-"""Information-theoretic error bounds and the compute-optimal allocation they imply (bounds.md).
+"""Information-theoretic error bounds and the compute-optimal allocation they imply (docs/bounds.md).
 
 Following Jeon & Van Roy ("An Information-Theoretic Analysis of Compute-Optimal Neural Scaling Laws",
 arXiv 2212.01365; "Information-Theoretic Foundations for Neural Scaling Laws", arXiv 2407.01456), the
@@ -12,7 +12,7 @@ error (too few tokens) and a misspecification error (too few parameters). This m
 - bound shapes with closed-form allocation: :class:`InverseLinear` (a/p + b/T), :class:`InverseLog`
   (a/p + (b0 + b1 ln p)/T, by Lambert W) and :class:`PowerLaw` (the Chinchilla shape);
 - two derived bound instances, :class:`FiniteTeacher` and :class:`DirichletProcessTeacher`. They are
-  instances derived in the papers' framework for this library (bounds.md section 3), **not** the papers'
+  instances derived in the papers' framework for this library (docs/bounds.md section 3), **not** the papers'
   own theorems or constants;
 - :func:`allocate` (p*, T* under p T = C for many budgets, with the two error terms and the local scaling
   exponent d ln p*/d ln C), :func:`compare_exponent` (a fitted Chinchilla exponent beside a bound's local

@@ -1,5 +1,5 @@
 """Compute-optimal allocation under p T = C for any bound, and a fitted exponent beside a bound's
-local exponent (bounds.md section 4)."""
+local exponent (docs/bounds.md section 4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The framework of bounds.md section 1: the identity L_T = I(F; H_T) / T, the two-sided
+"""The framework of docs/bounds.md section 1: the identity L_T = I(F; H_T) / T, the two-sided
 rate-distortion bound and the sample complexity, and the Bernoulli-logit divergence the instances
 bound (section 2)."""
 
@@ -18,7 +18,7 @@ from ..errors import InvalidInputError
 
 def bernoulli_logit_kl(u: Any, v: Any) -> FloatArray:
     """KL(Bern(sigmoid(u)) || Bern(sigmoid(v))) in nats, broadcasting; the instances use its bound (u - v)^2 / 8
-    (bounds.md section 2)."""
+    (docs/bounds.md section 2)."""
     ua = as_float_array("u", u, ndim=np.ndim(u))
     va = as_float_array("v", v, ndim=np.ndim(v))
     # With q = sigmoid(u): KL = q (ln q - ln r) + (1 - q)(ln(1 - q) - ln(1 - r)), and ln sigmoid(x) = -log1p(e^-x).
@@ -47,7 +47,7 @@ class TwoSidedBound:
 
 @dataclass(frozen=True, init=False, eq=False)
 class RateDistortion:
-    """The framework's bounds from a rate-distortion curve H_eps (nats; bounds.md section 1).
+    """The framework's bounds from a rate-distortion curve H_eps (nats; docs/bounds.md section 1).
 
     ``RateDistortion(H, eps)`` takes a table (H at increasing eps, H non-increasing);
     ``RateDistortion(H, eps_range=(lo, hi))`` takes a vectorised callable H(eps), tabulated on ``n_grid``

@@ -1,4 +1,4 @@
-"""Bound instances allocated numerically: the derived teacher instances of bounds.md section 3
+"""Bound instances allocated numerically: the derived teacher instances of docs/bounds.md section 3
 (evaluated in Rust) and DecomposedBound, whose terms are the user's vectorised callables (searched by
 the same Rust routine, which calls them once per step for every budget)."""
 
@@ -40,7 +40,7 @@ class FiniteTeacher(_TeacherBound):
     """Derived bound for a teacher with N ReLU units of input dimension d and weight budget B, whose
     student of p parameters has n = p/(d + 1) units: kappa(n) = min(n, N) distinct teacher units.
 
-    This is a bound instance derived in Jeon & Van Roy's framework for this library (bounds.md section 3),
+    This is a bound instance derived in Jeon & Van Roy's framework for this library (docs/bounds.md section 3),
     not a formula or constant from their papers: misspecification M = B^2/(8n) + B^2 eta/4, estimation
     E = [kappa(n) ((d/2) ln(1 + 1/eta) + ln(2en)) + ln n] / T, U = min over eta > 0 of M + E, attained at
     eta (1 + eta) = 2 kappa(n) d / (B^2 T). Defined for p >= d + 1 (at least one unit).
@@ -63,7 +63,7 @@ class DirichletProcessTeacher(_TeacherBound):
     concentration K (input dimension d, weight budget B): kappa(n) = K [psi(K + n) - psi(K)] distinct
     units among the n = p/(d + 1) units of a p-parameter student (psi = digamma).
 
-    This is a bound instance derived in Jeon & Van Roy's framework for this library (bounds.md section 3),
+    This is a bound instance derived in Jeon & Van Roy's framework for this library (docs/bounds.md section 3),
     not a formula or constant from their papers: misspecification M = B^2/(8n) + B^2 eta/4, estimation
     E = [kappa(n) ((d/2) ln(1 + 1/eta) + ln(2en)) + ln n] / T, U = min over eta > 0 of M + E, attained at
     eta (1 + eta) = 2 kappa(n) d / (B^2 T). Defined for p >= d + 1 (at least one unit).
@@ -82,7 +82,7 @@ class DirichletProcessTeacher(_TeacherBound):
 
 @dataclass(frozen=True)
 class DecomposedBound:
-    """The estimation + misspecification bound with pluggable terms (bounds.md section 1):
+    """The estimation + misspecification bound with pluggable terms (docs/bounds.md section 1):
     U(p, T) = irreducible + misspecification(p) + estimation(p, T).
 
     ``misspecification`` and ``estimation`` are vectorised callables on float arrays. Allocation runs the

@@ -1,4 +1,4 @@
-"""The exact oracle of bounds.md section 5: Gaussian linear regression, by Monte Carlo in Rust."""
+"""The exact oracle of docs/bounds.md section 5: Gaussian linear regression, by Monte Carlo in Rust."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def linear_regression_information(
     n_threads: int | None = None,
     progress: Progress | None = None,
 ) -> RegressionInformation:
-    """Exact oracle of bounds.md section 5: theta ~ N(0, s2 I_d), X ~ N(0, I_d), Y = theta.X + W,
+    """Exact oracle of docs/bounds.md section 5: theta ~ N(0, s2 I_d), X ~ N(0, I_d), Y = theta.X + W,
     W ~ N(0, sigma2). Returns the Monte Carlo estimate of I(theta; H_T) = E[(1/2) ln det(I_d + (s2/sigma2)
     sum_t X_t X_t^T)] over ``n_mc`` replicates (replicate r uses its own random stream of ``seed``, so the
     answer is the same for any ``n_threads``), its standard error, and the Jensen bound."""

@@ -1,4 +1,4 @@
-"""Bound shapes evaluated and allocated in Rust, with closed-form allocation (bounds.md section 2):
+"""Bound shapes evaluated and allocated in Rust, with closed-form allocation (docs/bounds.md section 2):
 InverseLinear (a/p + b/T), InverseLog (a/p + (b0 + b1 ln p)/T, by Lambert W) and PowerLaw (the
 Chinchilla shape)."""
 

@@ -1,4 +1,4 @@
-//! Compute-optimal allocation (methods.md section 5): for each budget, the model size N and training
+//! Compute-optimal allocation (docs/methods.md section 5): for each budget, the model size N and training
 //! tokens D that minimise a fitted law's loss at that cost, and the inverse question (the least compute
 //! that reaches a target loss).
 //!

@@ -1,5 +1,5 @@
 //! Bootstrap confidence intervals: percentile, basic and BCa, exactly as scipy.stats.bootstrap
-//! computes them (methods.md section 3; Efron & Tibshirani 1993, 14.3 and 15.4).
+//! computes them (docs/methods.md section 3; Efron & Tibshirani 1993, 14.3 and 15.4).
 
 use statrs::function::erf::erfc_inv;
 

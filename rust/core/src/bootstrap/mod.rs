@@ -1,5 +1,5 @@
 //! Bootstrap: resampled refits of scaling-law fits and bootstrap intervals of statistics
-//! (methods.md section 3).
+//! (docs/methods.md section 3).
 //!
 //! - `rng`: replicate i draws from a stream determined by (seed, i) only, so every result is
 //!   bit-identical for any thread count and any split of the replicates into chunks.

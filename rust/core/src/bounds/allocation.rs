@@ -1,4 +1,4 @@
-//! Compute-optimal allocation of any bound under p T = C, for many budgets at once (bounds.md section 4):
+//! Compute-optimal allocation of any bound under p T = C, for many budgets at once (docs/bounds.md section 4):
 //! minimise g(u) = U(e^u, C e^-u) over u = ln p in [ln p_min, ln C - ln 2] by a coarse grid (guarding
 //! against a wrong valley) and Brent's method (`numeric::brent`) on the bracket around the best grid
 //! point, then one Newton step on central differences, which takes the optimum from Brent's sqrt(eps)

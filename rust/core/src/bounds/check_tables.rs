@@ -1,4 +1,4 @@
-//! The published check values of bounds.md sections 3 and 4 that need the whole allocation pipeline.
+//! The published check values of docs/bounds.md sections 3 and 4 that need the whole allocation pipeline.
 
 use super::BoundSpec;
 use crate::control::Control;
@@ -15,7 +15,7 @@ fn agrees(got: f64, stated: f64, digits: i32) -> bool {
 
 #[test]
 fn dirichlet_process_check_table() {
-    // bounds.md section 3 (K = 10, B = 1): (d, C, p*, T*, T*/p*, U*).
+    // docs/bounds.md section 3 (K = 10, B = 1): (d, C, p*, T*, T*/p*, U*).
     // The last two U* are stated to 4 digits.
     let rows = [
         (64.0, 1e12, 2.4130e4, 4.1442e7, 1717.4, 6.3086e-4, 5),

@@ -1,4 +1,4 @@
-//! The derived bound instances of bounds.md section 3: a teacher of `d` inputs and weight budget `B`
+//! The derived bound instances of docs/bounds.md section 3: a teacher of `d` inputs and weight budget `B`
 //! learned by a student of p parameters, i.e. n = p / (d + 1) ReLU units sampled from the teacher.
 //!
 //! These are instances derived in the framework of Jeon & Van Roy, not the papers' own constants:
@@ -155,7 +155,7 @@ mod tests {
 
     #[test]
     fn dirichlet_process_distinct_units_check() {
-        // bounds.md section 2, K = 10.
+        // docs/bounds.md section 2, K = 10.
         let t = Teacher::dirichlet_process(10.0);
         for (n, want) in [(10.0, 7.188), (100.0, 24.442), (1000.0, 46.655)] {
             assert!((t.kappa(n) - want).abs() < 5e-4, "{n}: {}", t.kappa(n));

@@ -1,6 +1,6 @@
-//! Information-theoretic error bounds and the compute-optimal allocation they imply (bounds.md).
+//! Information-theoretic error bounds and the compute-optimal allocation they imply (docs/bounds.md).
 //!
-//! - `rate_distortion`: the framework of bounds.md section 1 for a tabulated rate-distortion curve
+//! - `rate_distortion`: the framework of docs/bounds.md section 1 for a tabulated rate-distortion curve
 //!   (two-sided bound on L_T, sample complexity).
 //! - `shapes`: the bound shapes with closed-form allocation (a/p + b/T, a/p + (b0 + b1 ln p)/T via
 //!   `lambert`, and the power law E + A/p^alpha + B/T^beta).

@@ -1,4 +1,4 @@
-//! The framework of bounds.md section 1 for a rate-distortion curve H_eps given at points
+//! The framework of docs/bounds.md section 1 for a rate-distortion curve H_eps given at points
 //! eps_1 < ... < eps_m (H non-increasing, as a rate-distortion function is):
 //!   sup_eps min(H_eps / T, eps) <= L_T <= inf_eps (H_eps / T + eps),   T_eps <= ceil(2 H_{eps/2} / eps).
 //! Each tabulated point gives a valid bound on its own, so the sup and inf run over the table: no

@@ -1,4 +1,4 @@
-//! An exact oracle (bounds.md section 5): Gaussian linear regression with theta ~ N(0, s^2 I_d),
+//! An exact oracle (docs/bounds.md section 5): Gaussian linear regression with theta ~ N(0, s^2 I_d),
 //! X ~ N(0, I_d), Y = theta.X + W, W ~ N(0, sigma^2), where
 //!   I(theta; H_T) = E[ (1/2) ln det(I_d + (s^2/sigma^2) sum_{t<T} X_t X_t^T) ] <= (d/2) ln(1 + T s^2/sigma^2)
 //! (the right side by Jensen, since E[sum X_t X_t^T] = T I_d), and L_T = I(theta; H_T) / T.
@@ -94,7 +94,7 @@ mod tests {
 
     #[test]
     fn below_jensen_and_near_check_value() {
-        // bounds.md section 5: d = 5, T = 50, s^2 = 0.2, sigma^2 = 1: I = 5.8678 +- 0.0005, bound 5.99474.
+        // docs/bounds.md section 5: d = 5, T = 50, s^2 = 0.2, sigma^2 = 1: I = 5.8678 +- 0.0005, bound 5.99474.
         let r = linear_regression_information(5, 50, 0.2, 1.0, 20_000, 7, &Control::new()).unwrap();
         assert!((r.jensen_bound - 5.99474).abs() < 1e-5);
         assert!(r.information < r.jensen_bound);

@@ -1,4 +1,4 @@
-//! Bound shapes whose compute-optimal allocation under p T = C has a closed form (bounds.md section 4).
+//! Bound shapes whose compute-optimal allocation under p T = C has a closed form (docs/bounds.md section 4).
 
 use super::lambert::lambert_w_of_exp;
 use super::{AllocationPoint, Bound, Terms};
@@ -111,7 +111,7 @@ impl Bound for PowerLaw {
 
 impl PowerLaw {
     /// The Chinchilla closed form with p T = C: p* = G C^(beta/(alpha+beta)),
-    /// G = (alpha A / (beta B))^(1/(alpha+beta)) (methods.md section 5 without the factor 6).
+    /// G = (alpha A / (beta B))^(1/(alpha+beta)) (docs/methods.md section 5 without the factor 6).
     pub fn allocate(&self, c: f64) -> AllocationPoint {
         let s = self.alpha + self.beta;
         let ln_g = ((self.alpha * self.a).ln() - (self.beta * self.b).ln()) / s;
@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn inverse_log_check_table() {
-        // bounds.md section 4, a = 1, b0 = 0, b1 = 1: (C, p*, T*, T*/p*, U*).
+        // docs/bounds.md section 4, a = 1, b0 = 0, b1 = 1: (C, p*, T*, T*/p*, U*).
         let rows = [
             (1e8, 3.313897e3, 3.017595e4, 9.1059, 5.703800e-4),
             (1e12, 2.720279e5, 3.676093e6, 13.5137, 7.080158e-6),

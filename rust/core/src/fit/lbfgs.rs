@@ -4,7 +4,7 @@
 //! minimisations: this one evaluates value and gradient in one fused call, allocates nothing per
 //! iteration beyond a few short vectors, and stops on criteria that do not depend on the scale of the
 //! objective (a summed Huber loss of well-fitting runs is ~1e-3, where absolute tolerances such as
-//! scipy's `ftol * max(|f|, 1)` stop far too early; methods.md section 2).
+//! scipy's `ftol * max(|f|, 1)` stop far too early; docs/methods.md section 2).
 
 use std::collections::VecDeque;
 

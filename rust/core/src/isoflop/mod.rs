@@ -1,5 +1,5 @@
 //! IsoFLOP analysis (Hoffmann et al. 2022, approach 2) and the efficient frontier of training curves
-//! (approach 1); methods.md section 6.
+//! (approach 1); docs/methods.md section 6.
 //!
 //! Approach 2: per budget, a polynomial of loss against ln N and its minimum N_opt(C) (`polynomial`);
 //! then ln N_opt = ln k + a ln C by ordinary least squares. The bootstrap resamples runs within each

@@ -1,4 +1,4 @@
-//! Kernel density estimation (methods.md section 4): kernels, bandwidth rules, the exact windowed sum,
+//! Kernel density estimation (docs/methods.md section 4): kernels, bandwidth rules, the exact windowed sum,
 //! the binned FFT method, the Biroli-Mezard diagnostics, and the `Estimator` that owns them all.
 
 pub mod bandwidth;

@@ -14,7 +14,7 @@ const PARAMS: [ParamSpec; 5] = [
     ParamSpec { name: "beta", transform: Transform::Identity, lower: 0.0, upper: 5.0 },
 ];
 
-/// Hoffmann et al.'s 4500-start grid (methods.md section 2), in internal coordinates (e, a, b, alpha, beta).
+/// Hoffmann et al.'s 4500-start grid (docs/methods.md section 2), in internal coordinates (e, a, b, alpha, beta).
 pub fn hoffmann_grid() -> Vec<Vec<f64>> {
     let e = [-1.0, -0.5, 0.0, 0.5, 1.0];
     let ab = [0.0, 5.0, 10.0, 15.0, 20.0, 25.0];
