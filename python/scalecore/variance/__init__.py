@@ -1,0 +1,54 @@
+"""Evaluation variance: is a benchmark difference real or seed noise? (docs/methods.md section 7)
+
+Following Madaan et al. 2024, "Quantifying Variance in Evaluation Benchmarks": the scores of several
+models, each trained with several seeds (and optionally saved at several checkpoints), on the items of
+a benchmark. Input is an items x models x seeds [x checkpoints] array, a `ScoreTensor`, or a long table
+(pandas, polars, pyarrow or a mapping of columns) with columns item, model, seed, [checkpoint,] score;
+``columns={"item": "question", ...}`` maps other names. A table and the equivalent array give
+identical results.
+
+- `seed_stats`: seed mean and standard deviation of each model's benchmark score, signal-to-noise
+  ratio, 95 % intervals by item bootstrap and, for 0/1 scores, by the binomial formula;
+- `monotonicity`: Kendall tau-b of the benchmark score against checkpoint order, averaged over seeds;
+- `ranking_stability`: Kendall tau between the model ranking on the full benchmark and on a subset;
+- `items`: item difficulty and discrimination (point-biserial correlation with the total score);
+- `compare`: a paired comparison of two models (difference, item-bootstrap interval, p-value);
+- `compare_metrics`: the same statistics for a discrete and a continuous metric side by side;
+- `kendall_tau_b`: Kendall's tau-b in O(K log K), equal to scipy.stats.kendalltau.
+
+The Kendall statistics and the item bootstrap run in the Rust core; replicate b of a bootstrap draws
+from a random stream determined by (seed, b) only, so results do not depend on `n_threads`.
+"""
+
+from __future__ import annotations
+
+from .._scores import ScoreTensor
+from .ranking import (
+    ItemAnalysis,
+    KendallResult,
+    Monotonicity,
+    RankingStability,
+    items,
+    kendall_tau_b,
+    monotonicity,
+    ranking_stability,
+)
+from .seeds import Comparison, MetricComparison, SeedStats, compare, compare_metrics, seed_stats
+
+__all__ = [
+    "Comparison",
+    "ItemAnalysis",
+    "KendallResult",
+    "MetricComparison",
+    "Monotonicity",
+    "RankingStability",
+    "ScoreTensor",
+    "SeedStats",
+    "compare",
+    "compare_metrics",
+    "items",
+    "kendall_tau_b",
+    "monotonicity",
+    "ranking_stability",
+    "seed_stats",
+]
