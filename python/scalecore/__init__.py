@@ -21,6 +21,7 @@ from .errors import (
     ScalecoreWarning,
 )
 from .fit import FitResult, fit, fit_many
+from .inductive_bias import InductiveBiasResult, inductive_bias, ncx2_logcdf
 from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
 from .kde import KDE, KDEDiagnostics
 from .runs import Runs
@@ -36,6 +37,7 @@ __all__ = [
     "FitResult",
     "FrontierResult",
     "IdentifiabilityWarning",
+    "InductiveBiasResult",
     "InvalidInputError",
     "IsoflopResult",
     "KDEDiagnostics",
@@ -52,6 +54,8 @@ __all__ = [
     "efficient_frontier",
     "fit",
     "fit_many",
+    "inductive_bias",
     "isoflop",
     "laws",
+    "ncx2_logcdf",
 ]

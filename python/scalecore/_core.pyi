@@ -20,6 +20,7 @@ __all__ = [
     "compute_for_loss_law",
     "efficient_frontier",
     "fit_law",
+    "inductive_bias",
     "isoflop_bootstrap",
     "isoflop_fit",
     "kde_binned_grid",
@@ -37,6 +38,8 @@ __all__ = [
     "law_names",
     "law_predict",
     "linear_regression_information",
+    "ncx2_fit",
+    "ncx2_logcdf",
     "objective_value_grad",
     "rate_distortion_bound",
     "rate_distortion_sample_complexity",
@@ -325,3 +328,20 @@ def teacher_optimal_eta(
 ) -> NDArray[np.float64]: ...
 
 # (end of bounds)
+
+# --- inductive bias (rust/python/src/inductive_bias.rs) ---------------------------------------------
+
+def ncx2_logcdf(x: Any, k: Any, lam: Any, scale: Any) -> NDArray[np.float64]: ...
+def ncx2_fit(errors: Any) -> tuple[float, float, float, float, bool, int]: ...
+def inductive_bias(
+    errors: Any,
+    eps: float,
+    *,
+    n_resamples: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> tuple[
+    tuple[float, float, float, float, bool, int], float, NDArray[np.float64], int, tuple[float, float] | None
+]: ...

@@ -8,6 +8,7 @@ mod bounds;
 mod convert;
 mod errors;
 mod fit;
+mod inductive_bias;
 mod kde;
 mod run;
 
@@ -25,6 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     allocation::register(m)?;
     bootstrap::register(m)?;
     bounds::register(m)?;
+    inductive_bias::register(m)?;
     kde::register(m)?;
     Ok(())
 }
