@@ -7,7 +7,7 @@ on a parallel Rust core with the GIL released.
 
 from __future__ import annotations
 
-from . import bounds, datasets, laws
+from . import bounds, datasets, laws, regimes
 from ._core import __version__
 from .allocation import Allocation, allocate, compute_for_loss
 from .bootstrap import BootstrapResult, BootstrapStatisticResult, bootstrap, bootstrap_statistic
@@ -58,4 +58,5 @@ __all__ = [
     "isoflop",
     "laws",
     "ncx2_logcdf",
+    "regimes",
 ]

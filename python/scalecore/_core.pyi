@@ -21,6 +21,7 @@ __all__ = [
     "efficient_frontier",
     "fit_law",
     "inductive_bias",
+    "intrinsic_dimension",
     "isoflop_bootstrap",
     "isoflop_fit",
     "kde_binned_grid",
@@ -345,3 +346,14 @@ def inductive_bias(
 ) -> tuple[
     tuple[float, float, float, float, bool, int], float, NDArray[np.float64], int, tuple[float, float] | None
 ]: ...
+
+# --- regimes (rust/python/src/regimes.rs) ----------------------------------------------------------
+
+def intrinsic_dimension(
+    points: Any,
+    method: str = "twonn",
+    k: int = 10,
+    *,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> tuple[float, int]: ...

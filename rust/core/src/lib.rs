@@ -15,5 +15,6 @@ pub mod isoflop;
 pub mod kde;
 pub mod laws;
 pub mod parallel;
+pub mod regimes;
 
 pub use error::CoreError;

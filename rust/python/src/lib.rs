@@ -10,6 +10,7 @@ mod errors;
 mod fit;
 mod inductive_bias;
 mod kde;
+mod regimes;
 mod run;
 
 use pyo3::prelude::*;
@@ -28,5 +29,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bounds::register(m)?;
     inductive_bias::register(m)?;
     kde::register(m)?;
+    regimes::register(m)?;
     Ok(())
 }

@@ -45,8 +45,8 @@ pub fn check_errors(errors: &[f64]) -> Result<()> {
 /// (k, lambda, s) matching the first three cumulants k1 = s(k + l), k2 = 2 s^2 (k + 2 l),
 /// k3 = 8 s^3 (k + 3 l): eliminating k and l leaves 8 k1 s^2 - 8 k2 s + k3 = 0. Where no root gives
 /// k > 0 and l >= 0 (a sample less skewed than any chi-squared allows), the central chi-squared with
-/// the same mean and variance.
-pub fn cumulant_start(x: &[f64]) -> (f64, f64, f64) {
+/// the same mean and variance. The flag says whether the cumulants were matched.
+pub fn cumulant_start(x: &[f64]) -> (f64, f64, f64, bool) {
     let n = x.len() as f64;
     let k1 = x.iter().sum::<f64>() / n;
     let k2 = x.iter().map(|v| (v - k1).powi(2)).sum::<f64>() / n;
@@ -58,13 +58,13 @@ pub fn cumulant_start(x: &[f64]) -> (f64, f64, f64) {
                 let lam = k2 / (2.0 * s * s) - k1 / s;
                 let k = k1 / s - lam;
                 if k > 0.0 && lam >= 0.0 {
-                    return (k, lam.max(1e-3 * k), s);
+                    return (k, lam.max(1e-3 * k), s, true);
                 }
             }
         }
     }
     let s = k2 / (2.0 * k1);
-    (k1 / s, 1e-3 * k1 / s, s)
+    (k1 / s, 1e-3 * k1 / s, s, false)
 }
 
 /// Mean negative log-likelihood of the (normalised) sample and its gradient in log parameters, summed
@@ -94,16 +94,17 @@ fn mean_nll(x: &[f64], theta: &[f64], grad: &mut [f64]) -> f64 {
 }
 
 /// Fit from the first start (log parameters of the normalised sample), then from each further start
-/// whose objective already beats the best optimum so far (a sign of another basin along the k-lambda
-/// ridge; skipping the others keeps a fit to one minimisation in the usual case), and keep the best.
-fn best_of(x: &[f64], starts: &[[f64; 3]]) -> Option<(Vec<f64>, f64, bool, usize)> {
+/// if `all`, else only if its objective already beats the best optimum so far (a sign of another basin
+/// along the k-lambda ridge; skipping the others keeps a fit to one minimisation in the usual case), and
+/// keep the best.
+fn best_of(x: &[f64], starts: &[[f64; 3]], all: bool) -> Option<(Vec<f64>, f64, bool, usize)> {
     let opts = LbfgsOptions { max_iter: 500, ..LbfgsOptions::default() };
     let mut best: Option<(Vec<f64>, f64, bool, usize)> = None;
     for start in starts {
         // The stopping rules of the minimiser are relative to |f|; shifting f to 1 at the start makes
         // them absolute tolerances on the mean log-likelihood (which may be near zero or negative).
         let f0 = mean_nll(x, start, &mut [0.0; 3]);
-        if !f0.is_finite() || best.as_ref().is_some_and(|b| f0 >= b.1) {
+        if !f0.is_finite() || (!all && best.as_ref().is_some_and(|b| f0 >= b.1)) {
             continue;
         }
         let m = minimize(|th, g| mean_nll(x, th, g) - f0 + 1.0, start, &opts);
@@ -121,10 +122,14 @@ pub fn fit_ncx2(errors: &[f64], warm: Option<(f64, f64, f64)>) -> Result<Ncx2Fit
     check_errors(errors)?;
     let mean = errors.iter().sum::<f64>() / errors.len() as f64;
     let x: Vec<f64> = errors.iter().map(|e| e / mean).collect();
+    // A start that is not a cumulant match (the fallback at the lambda -> 0 edge) is no better than the
+    // ridge ends, so all three are then minimised.
+    let mut all = false;
     let starts: Vec<[f64; 3]> = match warm {
         Some((k, lam, s)) => vec![[k.ln(), lam.ln(), (s / mean).ln()]],
         None => {
-            let (k, lam, s) = cumulant_start(&x);
+            let (k, lam, s, matched) = cumulant_start(&x);
+            all = !matched;
             let total = k + lam;
             // Besides the cumulant match, the same mean with the mass moved to the other end of the
             // k-lambda ridge.
@@ -135,7 +140,7 @@ pub fn fit_ncx2(errors: &[f64], warm: Option<(f64, f64, f64)>) -> Result<Ncx2Fit
             ]
         }
     };
-    let (theta, f, converged, iterations) = best_of(&x, &starts)
+    let (theta, f, converged, iterations) = best_of(&x, &starts, all)
         .ok_or_else(|| CoreError::Convergence("the non-central chi-squared likelihood is not finite".into()))?;
     Ok(Ncx2Fit {
         k: theta[0].exp(),
