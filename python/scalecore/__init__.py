@@ -7,7 +7,7 @@ on a parallel Rust core with the GIL released.
 
 from __future__ import annotations
 
-from . import bounds, datasets, laws, variance
+from . import bounds, datasets, laws, regimes, variance
 from ._core import __version__
 from .allocation import Allocation, allocate, compute_for_loss
 from .bootstrap import BootstrapResult, BootstrapStatisticResult, bootstrap, bootstrap_statistic
@@ -21,6 +21,7 @@ from .errors import (
     ScalecoreWarning,
 )
 from .fit import FitResult, fit, fit_many
+from .inductive_bias import InductiveBiasResult, inductive_bias, ncx2_logcdf
 from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
 from .kde import KDE, KDEDiagnostics
 from .runs import Runs
@@ -36,6 +37,7 @@ __all__ = [
     "FitResult",
     "FrontierResult",
     "IdentifiabilityWarning",
+    "InductiveBiasResult",
     "InvalidInputError",
     "IsoflopResult",
     "KDEDiagnostics",
@@ -52,7 +54,10 @@ __all__ = [
     "efficient_frontier",
     "fit",
     "fit_many",
+    "inductive_bias",
     "isoflop",
     "laws",
+    "ncx2_logcdf",
+    "regimes",
     "variance",
 ]

@@ -42,10 +42,14 @@ __all__ = [
     "efficient_frontier",
     "fit_from_state",
     "fit_law",
+    "inductive_bias",
+    "intrinsic_dimension",
     "isoflop_bootstrap",
     "isoflop_fit",
     "law_predict",
     "linear_regression_information",
+    "ncx2_fit",
+    "ncx2_logcdf",
     "objective_value_grad",
     "prepare_bootstrap",
     "prepared_bootstrap_from_state",
@@ -474,3 +478,31 @@ def variance_item_bootstrap(
     NDArray[np.float64],
     NDArray[np.float64],
 ]: ...
+
+# --- inductive bias (rust/python/src/inductive_bias.rs) ---------------------------------------------
+
+def ncx2_logcdf(x: Any, k: Any, lam: Any, scale: Any) -> NDArray[np.float64]: ...
+def ncx2_fit(errors: Any) -> tuple[float, float, float, float, bool, int]: ...
+def inductive_bias(
+    errors: Any,
+    eps: float,
+    *,
+    n_resamples: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> tuple[
+    tuple[float, float, float, float, bool, int], float, NDArray[np.float64], int, tuple[float, float] | None
+]: ...
+
+# --- regimes (rust/python/src/regimes.rs) ----------------------------------------------------------
+
+def intrinsic_dimension(
+    points: Any,
+    method: str = "twonn",
+    k: int = 10,
+    *,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> tuple[float, int]: ...

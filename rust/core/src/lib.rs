@@ -10,11 +10,13 @@ pub mod control;
 pub mod error;
 pub mod fastmath;
 pub mod fit;
+pub mod inductive_bias;
 pub mod isoflop;
 pub mod kde;
 pub mod laws;
 pub mod numeric;
 pub mod parallel;
+pub mod regimes;
 pub mod variance;
 
 pub use error::CoreError;

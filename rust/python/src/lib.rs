@@ -9,9 +9,11 @@ mod callback;
 mod convert;
 mod errors;
 mod fit;
+mod inductive_bias;
 mod isoflop;
 mod kde;
 mod options;
+mod regimes;
 mod run;
 mod statistic;
 mod variance;
@@ -26,8 +28,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     allocation::register(m)?;
     bootstrap::register(m)?;
     bounds::register(m)?;
+    inductive_bias::register(m)?;
     isoflop::register(m)?;
     kde::register(m)?;
+    regimes::register(m)?;
     variance::register(m)?;
     Ok(())
 }
