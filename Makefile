@@ -1,7 +1,7 @@
 # One place for everything a contributor runs. `make test` is what CI runs after building the wheel.
 PYTHON ?= python
 
-.PHONY: build develop wheel lint test test-rust bench clean
+.PHONY: develop wheel lint test test-rust bench clean
 
 develop:            ## build the extension in release mode into the current environment
 	maturin develop --release

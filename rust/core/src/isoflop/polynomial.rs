@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::{Matrix4, Vector4};
 
 /// Why a budget has no usable minimum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,10 +53,18 @@ impl fmt::Display for Refusal {
 /// Weighted least squares for coefficients c_0..c_degree of sum c_k t^k, t = (x - shift) / scale,
 /// by the normal equations (degree <= 3 on centred, scaled t is well conditioned), solved by
 /// nalgebra's LU with partial pivoting. A pivot below 1e-12 (runs of almost no weight) is refused.
+/// The system lives in a fixed 4 x 4 matrix (identity rows beyond the degree): the bootstrap solves it
+/// once per budget and resample, and fixed-size matrices stay on the stack.
 fn polyfit(t: &[f64], y: &[f64], w: &[f64], degree: usize) -> Option<Vec<f64>> {
     let k = degree + 1;
-    let mut gram = DMatrix::<f64>::zeros(k, k);
-    let mut rhs = DVector::<f64>::zeros(k);
+    if k > 4 {
+        return None;
+    }
+    let mut gram = Matrix4::<f64>::identity();
+    for r in 0..k {
+        gram[(r, r)] = 0.0;
+    }
+    let mut rhs = Vector4::<f64>::zeros();
     for ((&ti, &yi), &wi) in t.iter().zip(y).zip(w) {
         let mut pw = [1.0; 7];
         for p in 1..2 * k - 1 {
@@ -73,7 +81,7 @@ fn polyfit(t: &[f64], y: &[f64], w: &[f64], degree: usize) -> Option<Vec<f64>> {
     if lu.u().diagonal().iter().any(|v| v.is_nan() || v.abs() < 1e-12) {
         return None;
     }
-    lu.solve(&rhs).map(|c| c.iter().copied().collect())
+    lu.solve(&rhs).map(|c| c.iter().take(k).copied().collect())
 }
 
 fn poly_value(c: &[f64], t: f64) -> f64 {
