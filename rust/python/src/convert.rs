@@ -29,12 +29,15 @@ impl<'py> FloatArray<'py> {
         if ndim != 1 {
             return Err(invalid(name, format!("must be a 1-D array, got {ndim} dimensions")));
         }
-        Ok(FloatArray(arr.extract().map_err(|_| invalid(name, "must be a 1-D float64 array"))?))
+        let arr: PyReadonlyArray1<'py, f64> =
+            arr.extract().map_err(|_| invalid(name, "must be a 1-D float64 array"))?;
+        // Checked here once, so that `as_slice` below cannot fail.
+        arr.as_slice().map_err(|_| invalid(name, "must be a contiguous float64 array"))?;
+        Ok(FloatArray(arr))
     }
 
     pub fn as_slice(&self) -> &[f64] {
-        // `numpy.require(..., "CA")` made the array C-contiguous and aligned.
-        self.0.as_slice().expect("numpy.require returned a C-contiguous array")
+        self.0.as_slice().expect("contiguity checked in extract")
     }
 
     pub fn len(&self) -> usize {
@@ -52,7 +55,11 @@ impl<'py> FloatMatrix<'py> {
         if ndim != 2 {
             return Err(invalid(name, format!("must be a 2-D array, got {ndim} dimensions")));
         }
-        Ok(FloatMatrix(arr.extract().map_err(|_| invalid(name, "must be a 2-D float64 array"))?))
+        let arr: PyReadonlyArray2<'py, f64> =
+            arr.extract().map_err(|_| invalid(name, "must be a 2-D float64 array"))?;
+        // Checked here once, so that `as_slice` below cannot fail.
+        arr.as_slice().map_err(|_| invalid(name, "must be a C-contiguous float64 array"))?;
+        Ok(FloatMatrix(arr))
     }
 
     pub fn shape(&self) -> (usize, usize) {
@@ -61,6 +68,6 @@ impl<'py> FloatMatrix<'py> {
     }
 
     pub fn as_slice(&self) -> &[f64] {
-        self.0.as_slice().expect("numpy.require returned a C-contiguous array")
+        self.0.as_slice().expect("contiguity checked in extract")
     }
 }
