@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import bounds, datasets, laws, regimes, variance
 from ._core import __version__
 from .allocation import Allocation, allocate, compute_for_loss
+from .backtest import BacktestResult, BacktestTable, Rolling, backtest, backtest_table
 from .bootstrap import BootstrapResult, BootstrapStatisticResult, bootstrap, bootstrap_statistic
 from .errors import (
     ConvergenceError,
@@ -24,11 +25,15 @@ from .fit import FitResult, fit, fit_many
 from .inductive_bias import InductiveBiasResult, inductive_bias, ncx2_logcdf
 from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
 from .kde import KDE, KDEDiagnostics
+from .posterior import PosteriorResult, PosteriorWarning, posterior
 from .runs import Runs
+from .suggest import Suggestion, suggest_runs
 
 __all__ = [
     "KDE",
     "Allocation",
+    "BacktestResult",
+    "BacktestTable",
     "BootstrapResult",
     "BootstrapStatisticResult",
     "ConvergenceError",
@@ -41,11 +46,17 @@ __all__ = [
     "InvalidInputError",
     "IsoflopResult",
     "KDEDiagnostics",
+    "PosteriorResult",
+    "PosteriorWarning",
+    "Rolling",
     "Runs",
     "ScalecoreError",
     "ScalecoreWarning",
+    "Suggestion",
     "__version__",
     "allocate",
+    "backtest",
+    "backtest_table",
     "bootstrap",
     "bootstrap_statistic",
     "bounds",
@@ -58,6 +69,8 @@ __all__ = [
     "isoflop",
     "laws",
     "ncx2_logcdf",
+    "posterior",
     "regimes",
+    "suggest_runs",
     "variance",
 ]

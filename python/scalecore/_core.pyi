@@ -83,6 +83,8 @@ class Fit:
     @property
     def theta(self) -> NDArray[np.float64]: ...
     @property
+    def columns(self) -> dict[str, NDArray[np.float64]]: ...
+    @property
     def objective(self) -> float: ...
     @property
     def objective_name(self) -> str: ...
@@ -506,3 +508,30 @@ def intrinsic_dimension(
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
 ) -> tuple[float, int]: ...
+
+# --- posterior (rust/python/src/posterior.rs) -------------------------------------------------------
+def posterior_laplace(
+    law: str, columns: dict[str, Any], loss: Any, priors: list[tuple[str, float, float]], theta: list[float]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float]: ...
+def posterior_ensemble(
+    law: str,
+    columns: dict[str, Any],
+    loss: Any,
+    priors: list[tuple[str, float, float]],
+    center: list[float],
+    init_cov: Any,
+    *,
+    n_chains: int,
+    n_walkers: int,
+    n_steps: int,
+    n_burn: int,
+    thin: int = 1,
+    stretch: float = 2.0,
+    seed: int = 0,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
+def mcmc_diagnostics(draws: Any, n_draws: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def gaussian_draws(mean: list[float], covariance: Any, n: int, seed: int) -> NDArray[np.float64]: ...
+def predict_draws(law: str, thetas: Any, columns: dict[str, Any]) -> NDArray[np.float64]: ...
+def law_box(law: str) -> list[tuple[float, float]]: ...

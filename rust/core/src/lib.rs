@@ -16,6 +16,7 @@ pub mod kde;
 pub mod laws;
 pub mod numeric;
 pub mod parallel;
+pub mod posterior;
 pub mod regimes;
 pub mod variance;
 

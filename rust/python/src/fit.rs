@@ -96,6 +96,15 @@ impl PyFit {
     fn theta<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
         self.inner.outcome.theta.clone().into_pyarray(py)
     }
+    /// The input columns the fit was made on, by name (experiment design reads them).
+    #[getter]
+    fn columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let out = PyDict::new(py);
+        for (name, values) in &self.inner.spec.columns {
+            out.set_item(name, values.clone().into_pyarray(py))?;
+        }
+        Ok(out)
+    }
     #[getter]
     fn objective(&self) -> f64 {
         self.inner.outcome.objective

@@ -13,6 +13,7 @@ mod inductive_bias;
 mod isoflop;
 mod kde;
 mod options;
+mod posterior;
 mod regimes;
 mod run;
 mod statistic;
@@ -33,5 +34,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     kde::register(m)?;
     regimes::register(m)?;
     variance::register(m)?;
+    posterior::register(m)?;
     Ok(())
 }
