@@ -29,8 +29,11 @@ def delta_method_sd(fit: sc.FitResult, n: np.ndarray, d: np.ndarray, compute: fl
         return np.log(law.predict(law.to_public(t), N=nn, D=dd))
 
     jac = np.column_stack(
-        [(log_pred(theta + h[i] * np.eye(5)[i], all_n, all_d) - log_pred(theta - h[i] * np.eye(5)[i], all_n, all_d))
-         / (2 * h[i]) for i in range(5)]
+        [
+            (log_pred(theta + h[i] * np.eye(5)[i], all_n, all_d) - log_pred(theta - h[i] * np.eye(5)[i], all_n, all_d))
+            / (2 * h[i])
+            for i in range(5)
+        ]
     )
     resid = np.asarray(fit.residuals)
     sigma2 = np.sum(resid**2) / (len(resid) - 5)
@@ -39,8 +42,9 @@ def delta_method_sd(fit: sc.FitResult, n: np.ndarray, d: np.ndarray, compute: fl
     def log_nopt(t: np.ndarray) -> float:
         return float(np.log(_core.derived_quantity("chinchilla", "N_opt", t[None, :], compute=compute)[0]))
 
-    grad = np.array([(log_nopt(theta + h[i] * np.eye(5)[i]) - log_nopt(theta - h[i] * np.eye(5)[i])) / (2 * h[i])
-                     for i in range(5)])
+    grad = np.array(
+        [(log_nopt(theta + h[i] * np.eye(5)[i]) - log_nopt(theta - h[i] * np.eye(5)[i])) / (2 * h[i]) for i in range(5)]
+    )
     return float(np.sqrt(grad @ cov @ grad))
 
 
@@ -97,31 +101,35 @@ def true_loss(n: np.ndarray, d: np.ndarray) -> np.ndarray:
     return np.asarray(p["E"] + p["A"] / n ** p["alpha"] + p["B"] / d ** p["beta"])
 
 
-def simulate(seed: int, n_resamples: int = 200, budget: float = 5e22) -> tuple[float, float]:
-    """Width of the bootstrap 95 % interval of N_opt(1e24) after adding the 5 suggested runs, and after
-    adding 5 random candidates rescaled (in D) to the same total compute; new losses from the true law
-    with the sweep's 1 % log-normal noise."""
+def simulate(seed: int, n_resamples: int = 1000, budget: float = 5e22) -> tuple[float, float]:
+    """Log-width of the bootstrap 95 % interval of N_opt(1e24) after adding the 5 suggested runs, and after
+    adding 5 random runs of the same computes (N log-uniform over the candidates' range, D = C / 6N); new
+    losses from the true law with the sweep's 1 % log-normal noise, the same noise draws and bootstrap
+    seed in both arms (common random numbers, so the comparison is of the designs)."""
     rng = np.random.default_rng(10_000 + seed)
     runs = sc.datasets.chinchilla_sweep(seed=seed)
     fit = sc.fit(runs, "chinchilla")
     cand = candidates()
     s = sc.suggest_runs(fit, cand, budget=budget, k=5, target="N_opt", compute=1e24)
-    pick = rng.choice(len(cand["N"]), size=len(s.N), replace=False)
-    rn, rd = cand["N"][pick], cand["D"][pick] * s.compute.sum() / (6 * cand["N"][pick] * cand["D"][pick]).sum()
+    lo_n, hi_n = np.log(cand["N"].min()), np.log(cand["N"].max())
+    rn = np.exp(rng.uniform(lo_n, hi_n, len(s.N)))
+    rd = s.compute / (6 * rn)
+    z = rng.standard_normal(len(s.N))
     widths = []
     for n, d in ((s.N, s.D), (rn, rd)):
-        loss = true_loss(n, d) * np.exp(0.01 * rng.standard_normal(len(n)))
-        more = sc.Runs(N=np.concatenate([runs.N, n]), D=np.concatenate([runs.D, d]),
-                       loss=np.concatenate([runs.loss, loss]))
+        loss = true_loss(n, d) * np.exp(0.01 * z)
+        more = sc.Runs(
+            N=np.concatenate([runs.N, n]), D=np.concatenate([runs.D, d]), loss=np.concatenate([runs.loss, loss])
+        )
         boot = sc.bootstrap(more, "chinchilla", n_resamples=n_resamples, seed=seed)
         lo, hi = boot.ci("N_opt", compute=1e24)
-        widths.append(np.log(hi / lo))
+        widths.append(float(np.log(hi / lo)))
     return widths[0], widths[1]
 
 
 def test_suggested_runs_beat_random_runs_on_a_few_seeds() -> None:
-    wins = [a < b for a, b in (simulate(seed, n_resamples=100) for seed in range(4))]
-    assert sum(wins) >= 3
+    wins = [a < b for a, b in (simulate(seed, n_resamples=100) for seed in range(5))]
+    assert sum(wins) >= 4
 
 
 @pytest.mark.slow

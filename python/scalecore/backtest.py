@@ -130,7 +130,9 @@ class BacktestResult:
         return pd.DataFrame(rows)
 
     def __repr__(self) -> str:
-        head = f"BacktestResult({self.label or self.law}, {self.objective}, split {self.split}, {len(self.folds)} fold(s)"
+        head = (
+            f"BacktestResult({self.label or self.law}, {self.objective}, split {self.split}, {len(self.folds)} fold(s)"
+        )
         scores = ", ".join(f"{s}={self.score(s):.4g}" for s in SCORES if math.isfinite(self.score(s)))
         return f"{head}; {scores})"
 
@@ -157,7 +159,9 @@ class BacktestTable:
         return self.results[0]
 
     def __repr__(self) -> str:
-        lines = [f"  {k + 1}. {r.label}: {self.rank_by}={r.score(self.rank_by):.4g}" for k, r in enumerate(self.results)]
+        lines = [
+            f"  {k + 1}. {r.label}: {self.rank_by}={r.score(self.rank_by):.4g}" for k, r in enumerate(self.results)
+        ]
         return f"BacktestTable(ranked by {self.rank_by}\n" + "\n".join(lines) + "\n)"
 
 
@@ -165,10 +169,13 @@ def _split_column(r: Runs, name: str) -> FloatArray:
     key = "C" if name == "compute" else name
     if key == "loss" or not r.has(key):
         raise InvalidInputError(f"split: the runs have no column {name!r}; they have {r.columns}")
-    return getattr(r, key)
+    return np.asarray(getattr(r, key), dtype=np.float64)
 
 
-def _folds(r: Runs, split: Any, cut: Any, holdout: float) -> tuple[str, list[tuple[float, FloatArray]]]:
+Mask = np.ndarray[Any, np.dtype[np.bool_]]
+
+
+def _folds(r: Runs, split: Any, cut: Any, holdout: float) -> tuple[str, list[tuple[float, Mask]]]:
     """(description, [(cut value, boolean train mask)])."""
     n = len(r)
     if isinstance(split, Rolling):
@@ -287,7 +294,9 @@ def backtest(
         sub = r.subset(train)
         boot = None
         if n_resamples:
-            boot = bootstrap(sub, lw, n_resamples=int(n_resamples), seed=seed, level=lv, n_threads=n_threads, **fit_options)
+            boot = bootstrap(
+                sub, lw, n_resamples=int(n_resamples), seed=seed, level=lv, n_threads=n_threads, **fit_options
+            )
             res = boot.fit
         else:
             res = fit(sub, lw, n_threads=n_threads, **fit_options)

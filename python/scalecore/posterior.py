@@ -1,5 +1,4 @@
-"""Bayesian posteriors over a law's parameters: `sc.posterior` and `PosteriorResult` (docs/methods.md
-section 11).
+"""Bayesian posteriors over a law's parameters: `sc.posterior` and `PosteriorResult` (docs/posterior.md).
 
 Model: ln(loss_i) = ln(law(inputs_i; theta)) + noise_i, noise Gaussian with unknown scale sigma and the
 scale-invariant prior 1/sigma, which integrates out: p(theta | data) is proportional to
@@ -72,7 +71,9 @@ def _prior_specs(law: Law, prior: Mapping[str, Any] | None) -> list[tuple[str, f
         if kind == "flat":
             if is_log:
                 if a < 0 or not b > 0:
-                    raise InvalidInputError(f"prior: {name} is positive; a flat prior needs 0 <= low < high, got {spec!r}")
+                    raise InvalidInputError(
+                        f"prior: {name} is positive; a flat prior needs 0 <= low < high, got {spec!r}"
+                    )
                 with np.errstate(divide="ignore"):
                     a, b = float(np.log(a)), float(np.log(b))
             specs[i] = ("flat", a, b)
@@ -140,7 +141,9 @@ class PosteriorResult:
             raise InvalidInputError(f"name: unknown parameter {name!r}; known: {list(samples)}")
         return samples[name]
 
-    def allocate(self, compute: Any, *, level: float | None = None, flops_per_param_token: float = 6.0) -> BootstrapAllocation:
+    def allocate(
+        self, compute: Any, *, level: float | None = None, flops_per_param_token: float = 6.0
+    ) -> BootstrapAllocation:
         """Compute-optimal N, D, D/N and loss per budget at the mode, with posterior credible intervals
         (every draw and budget in one core call)."""
         c = as_float_array("compute", compute, positive=True)
@@ -250,7 +253,9 @@ def posterior(
     columns = {name: getattr(r, name) for name in lw.inputs if r.has(name)}
     k = len(lw.param_names)
     if len(r) <= k:
-        raise InvalidInputError(f"runs: the {lw.name} law has {k} parameters; a posterior needs more runs, got {len(r)}")
+        raise InvalidInputError(
+            f"runs: the {lw.name} law has {k} parameters; a posterior needs more runs, got {len(r)}"
+        )
     # The mode under flat priors is the least-squares fit in log space; Laplace polishes it under others.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScalecoreWarning)
@@ -261,8 +266,14 @@ def posterior(
     if method == "laplace":
         draws = np.asarray(_core.gaussian_draws(mode.tolist(), cov, int(n_draws), seed_))[None, :, :]
         return PosteriorResult(
-            law=lw.name, method=method, mode=lw.to_public(mode), covariance=np.asarray(cov), draws=draws,
-            level=lv, seed=seed_, fit=start,
+            law=lw.name,
+            method=method,
+            mode=lw.to_public(mode),
+            covariance=np.asarray(cov),
+            draws=draws,
+            level=lv,
+            seed=seed_,
+            fit=start,
         )
     walkers = max(32, 4 * k) if n_walkers is None else n_walkers
     if isinstance(walkers, bool) or not isinstance(walkers, (int, np.integer)):
@@ -276,9 +287,20 @@ def posterior(
     callback, bar = progress_callback(progress, "posterior")
     try:
         draws, _, acceptance = _core.posterior_ensemble(
-            lw.name, lw.columns(columns), r.loss, specs, mode.tolist(), cov,
-            n_chains=int(n_chains), n_walkers=int(walkers), n_steps=steps, n_burn=int(burn), thin=int(thin),
-            seed=seed_, n_threads=threads, progress=callback,
+            lw.name,
+            lw.columns(columns),
+            r.loss,
+            specs,
+            mode.tolist(),
+            cov,
+            n_chains=int(n_chains),
+            n_walkers=int(walkers),
+            n_steps=steps,
+            n_burn=int(burn),
+            thin=int(thin),
+            seed=seed_,
+            n_threads=threads,
+            progress=callback,
         )
     finally:
         if bar is not None:
@@ -286,9 +308,17 @@ def posterior(
     draws = np.asarray(draws)
     rhat, ess = _diagnostics(draws, int(n_chains), steps)
     result = PosteriorResult(
-        law=lw.name, method=method, mode=lw.to_public(mode), covariance=np.asarray(cov), draws=draws, level=lv,
-        seed=seed_, fit=start, rhat=dict(zip(lw.param_names, map(float, rhat))),
-        ess=dict(zip(lw.param_names, map(float, ess))), acceptance=np.asarray(acceptance),
+        law=lw.name,
+        method=method,
+        mode=lw.to_public(mode),
+        covariance=np.asarray(cov),
+        draws=draws,
+        level=lv,
+        seed=seed_,
+        fit=start,
+        rhat=dict(zip(lw.param_names, map(float, rhat))),
+        ess=dict(zip(lw.param_names, map(float, ess))),
+        acceptance=np.asarray(acceptance),
     )
     worst = max(result.rhat.values(), default=math.nan)
     if not worst < _RHAT_LIMIT:

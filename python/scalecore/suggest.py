@@ -131,7 +131,9 @@ def suggest_runs(
     elif isinstance(fit_or_boot, FitResult):
         base = fit_or_boot
     else:
-        raise InvalidInputError(f"fit_or_boot: expected a FitResult or BootstrapResult, got {type(fit_or_boot).__name__}")
+        raise InvalidInputError(
+            f"fit_or_boot: expected a FitResult or BootstrapResult, got {type(fit_or_boot).__name__}"
+        )
     law = get_law(base.law)
     if not set(law.inputs) <= {"N", "D", "C", "M"}:
         raise InvalidInputError(f"fit_or_boot: run design needs a law of N and D, not {law.name} {law.inputs}")
@@ -176,7 +178,13 @@ def suggest_runs(
     spent, var = 0.0, var_before
     available = np.ones(len(cand_n), dtype=bool)
     while len(chosen) < k:
-        ok = available & (spent + cost <= limit)
+        # Keep enough budget for the runs still to choose at the cheapest remaining cost, so that a
+        # budget fits k runs whenever it can (plain greedy would spend it all on the first few).
+        later = k - len(chosen) - 1
+        reserve = float(np.sort(cost[available])[1 : later + 1].sum()) if later > 0 else 0.0
+        ok = available & (spent + cost + reserve <= limit)
+        if not ok.any():
+            ok = available & (spent + cost <= limit)
         if not ok.any():
             break
         sj = j_new @ cov  # rows: S j_c
@@ -201,7 +209,8 @@ def suggest_runs(
     if isinstance(fit_or_boot, BootstrapResult):
         quantity = target if target in law.param_names or target in _AT_COMPUTE or target in ("a", "b") else None
         if quantity is not None:
-            boot_iv = fit_or_boot.ci(quantity, level=lv, **({"compute": compute} if target in _AT_COMPUTE else {}))
+            at = compute if target in _AT_COMPUTE else None
+            boot_iv = fit_or_boot.ci(quantity, level=lv, compute=at)
     idx = np.array(chosen, dtype=np.int64)
     return Suggestion(
         target=target,

@@ -32,7 +32,7 @@ def log_density(
         ssr = float(np.sum((np.log(pred) - np.log(loss)) ** 2))
     if not np.isfinite(ssr):
         return -np.inf
-    return -0.5 * len(loss) * np.log(ssr)
+    return float(-0.5 * len(loss) * np.log(ssr))
 
 
 def laplace_covariance(
@@ -41,7 +41,10 @@ def laplace_covariance(
     """Inverse of the negative Hessian of `log_density` at `mode`, by central differences."""
     k = len(mode)
     h = np.zeros((k, k))
-    f = lambda t: log_density(t, law, columns, loss)  # noqa: E731
+
+    def f(t: FloatArray) -> float:
+        return log_density(t, law, columns, loss)
+
     for i in range(k):
         for j in range(k):
             ei, ej = np.eye(k)[i] * step, np.eye(k)[j] * step

@@ -96,7 +96,8 @@ pub fn posterior_ensemble<'py>(
         posterior::sample(&post, &center, cov, &opts, control)
     })?;
     let w = n_chains * n_walkers;
-    let draws = Array3::from_shape_vec((w, n_steps, out.n_params), out.draws).map_err(|e| invalid("draws", e.to_string()))?;
+    let draws =
+        Array3::from_shape_vec((w, n_steps, out.n_params), out.draws).map_err(|e| invalid("draws", e.to_string()))?;
     Ok((draws.into_pyarray(py), matrix(py, out.log_density, w, n_steps)?, out.acceptance.into_pyarray(py)))
 }
 

@@ -18,7 +18,10 @@ impl Prior {
     pub fn checked(self, name: &str) -> Result<Prior> {
         match self {
             Prior::Flat { lower, upper } if lower.is_nan() || upper.is_nan() || lower >= upper => {
-                Err(CoreError::invalid("prior", format!("{name}: a flat prior needs lower < upper, got [{lower}, {upper}]")))
+                Err(CoreError::invalid(
+                    "prior",
+                    format!("{name}: a flat prior needs lower < upper, got [{lower}, {upper}]"),
+                ))
             }
             Prior::Normal { mean, sd } if !(mean.is_finite() && sd.is_finite() && sd > 0.0) => Err(CoreError::invalid(
                 "prior",
@@ -58,7 +61,10 @@ impl<'a> LogPosterior<'a> {
     pub fn new(law: &'a dyn Law, cols: &Columns, loss: &[f64], priors: Vec<Prior>) -> Result<Self> {
         let feats = law.features(cols)?;
         if feats.n_rows != loss.len() {
-            return Err(CoreError::invalid("loss", format!("has {} rows, the inputs have {}", loss.len(), feats.n_rows)));
+            return Err(CoreError::invalid(
+                "loss",
+                format!("has {} rows, the inputs have {}", loss.len(), feats.n_rows),
+            ));
         }
         if let Some(bad) = loss.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
             return Err(CoreError::invalid("loss", format!("must be finite and positive, got {bad}")));
@@ -67,7 +73,11 @@ impl<'a> LogPosterior<'a> {
         if loss.len() <= k {
             return Err(CoreError::invalid(
                 "runs",
-                format!("the {} law has {k} parameters; a posterior needs more runs than that, got {}", law.name(), loss.len()),
+                format!(
+                    "the {} law has {k} parameters; a posterior needs more runs than that, got {}",
+                    law.name(),
+                    loss.len()
+                ),
             ));
         }
         if priors.len() != k {

@@ -56,8 +56,12 @@ fn autocovariance(x: &[f64], planner: &mut FftPlanner<f64>) -> Vec<f64> {
     let n = x.len();
     let m = mean(x);
     let size = (2 * n).next_power_of_two();
-    let mut buf: Vec<Complex<f64>> =
-        x.iter().map(|v| Complex::new(v - m, 0.0)).chain(std::iter::repeat(Complex::new(0.0, 0.0))).take(size).collect();
+    let mut buf: Vec<Complex<f64>> = x
+        .iter()
+        .map(|v| Complex::new(v - m, 0.0))
+        .chain(std::iter::repeat(Complex::new(0.0, 0.0)))
+        .take(size)
+        .collect();
     planner.plan_fft_forward(size).process(&mut buf);
     for c in buf.iter_mut() {
         *c = Complex::new(c.norm_sqr(), 0.0);
@@ -71,7 +75,8 @@ pub fn effective_sample_size(draws: &[f64], n: usize) -> Result<f64> {
     let (chains, h) = split_halves(draws, n)?;
     let m = chains.len();
     let (w, var_plus) = variances(&chains, h);
-    if !(var_plus > 0.0) {
+    // A constant draw (or NaN variance) has no defined effective size.
+    if var_plus.is_nan() || var_plus <= 0.0 {
         return Ok(f64::NAN);
     }
     let mut planner = FftPlanner::new();

@@ -42,7 +42,13 @@ pub struct EnsembleRun {
 
 /// Walkers start from `center + L z` with L the lower Cholesky factor of `init_cov` (row-major k x k)
 /// and z standard normal; a start of zero density is redrawn (up to 100 times) nearer the centre.
-pub fn sample(post: &LogPosterior, center: &[f64], init_cov: &[f64], opts: &EnsembleOptions, control: &Control) -> Result<EnsembleRun> {
+pub fn sample(
+    post: &LogPosterior,
+    center: &[f64],
+    init_cov: &[f64],
+    opts: &EnsembleOptions,
+    control: &Control,
+) -> Result<EnsembleRun> {
     let k = post.n_params();
     check_options(opts, k)?;
     if center.len() != k || init_cov.len() != k * k {
@@ -54,13 +60,14 @@ pub fn sample(post: &LogPosterior, center: &[f64], init_cov: &[f64], opts: &Ense
         .l();
     let mut scratch = vec![0.0; post.n_runs()];
     if post.log_density(center, &mut scratch) == f64::NEG_INFINITY {
-        return Err(CoreError::invalid("prior", "the posterior density is zero at the starting point (the fit's optimum)"));
+        return Err(CoreError::invalid(
+            "prior",
+            "the posterior density is zero at the starting point (the fit's optimum)",
+        ));
     }
     control.set_total(opts.n_chains * (opts.n_burn + opts.n_steps * opts.thin));
-    let chains: Vec<Result<(Vec<f64>, Vec<f64>, f64)>> = (0..opts.n_chains)
-        .into_par_iter()
-        .map(|c| run_chain(post, center, &chol, opts, c as u64, control))
-        .collect();
+    let chains: Vec<Result<ChainDraws>> =
+        (0..opts.n_chains).into_par_iter().map(|c| run_chain(post, center, &chol, opts, c as u64, control)).collect();
     let mut out = EnsembleRun { draws: Vec::new(), log_density: Vec::new(), acceptance: Vec::new(), n_params: k };
     for chain in chains {
         let (d, l, a) = chain?;
@@ -89,7 +96,10 @@ fn check_options(opts: &EnsembleOptions, k: usize) -> Result<()> {
     Ok(())
 }
 
-/// One chain: its walkers' kept draws (walker-major), their log densities, and the acceptance rate.
+/// One chain's walkers' kept draws (walker-major), their log densities, and its acceptance rate.
+type ChainDraws = (Vec<f64>, Vec<f64>, f64);
+
+/// Run one chain (its own random stream).
 fn run_chain(
     post: &LogPosterior,
     center: &[f64],
@@ -97,7 +107,7 @@ fn run_chain(
     opts: &EnsembleOptions,
     chain: u64,
     control: &Control,
-) -> Result<(Vec<f64>, Vec<f64>, f64)> {
+) -> Result<ChainDraws> {
     let k = post.n_params();
     let w = opts.n_walkers;
     let mut rng = replicate_rng(opts.seed, chain);
@@ -185,7 +195,8 @@ mod tests {
         let (x, y) = data();
         let priors = vec![Prior::Flat { lower: f64::NEG_INFINITY, upper: f64::INFINITY }; 3];
         let post = LogPosterior::new(law.as_ref(), &Columns { x: Some(&x), ..Columns::default() }, &y, priors).unwrap();
-        let opts = EnsembleOptions { n_chains: 3, n_walkers: 8, n_steps: 50, n_burn: 20, thin: 2, stretch: 2.0, seed: 7 };
+        let opts =
+            EnsembleOptions { n_chains: 3, n_walkers: 8, n_steps: 50, n_burn: 20, thin: 2, stretch: 2.0, seed: 7 };
         let cov = [1e-4, 0.0, 0.0, 0.0, 1e-4, 0.0, 0.0, 0.0, 1e-4];
         let center = [1.5f64.ln(), 20f64.ln(), 0.5];
         let run = |threads| {
@@ -205,7 +216,8 @@ mod tests {
         let priors = vec![Prior::Flat { lower: f64::NEG_INFINITY, upper: f64::INFINITY }; 3];
         let post = LogPosterior::new(law.as_ref(), &Columns { x: Some(&x), ..Columns::default() }, &y, priors).unwrap();
         let opts = EnsembleOptions { n_chains: 1, n_walkers: 4, n_steps: 5, n_burn: 0, thin: 1, stretch: 2.0, seed: 0 };
-        let err = sample(&post, &[0.0, 3.0, 0.5], &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0], &opts, &Control::new());
+        let err =
+            sample(&post, &[0.0, 3.0, 0.5], &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0], &opts, &Control::new());
         assert!(err.unwrap_err().to_string().starts_with("n_walkers"));
     }
 }

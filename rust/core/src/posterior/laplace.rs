@@ -85,7 +85,10 @@ pub fn laplace(post: &LogPosterior, start: &[f64]) -> Result<Laplace> {
     }
     let (_, _, prec) = curvature(post, &theta);
     let cov = prec.try_inverse().filter(|c| c.iter().all(|v| v.is_finite())).ok_or_else(|| {
-        CoreError::invalid("runs", "the posterior's curvature at the mode is singular: the data do not pin down every parameter")
+        CoreError::invalid(
+            "runs",
+            "the posterior's curvature at the mode is singular: the data do not pin down every parameter",
+        )
     })?;
     Ok(Laplace { mode: theta, covariance: cov.transpose().as_slice().to_vec(), log_density: value })
 }

@@ -1,4 +1,4 @@
-//! Bayesian posteriors over a law's parameters (docs/methods.md section 11).
+//! Bayesian posteriors over a law's parameters (docs/posterior.md).
 //!
 //! The likelihood treats the log loss of each run as the law's log prediction plus Gaussian noise of
 //! unknown scale sigma; with the scale-invariant (Jeffreys) prior 1/sigma, sigma integrates out in
