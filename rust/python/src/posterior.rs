@@ -160,7 +160,7 @@ pub fn predict_draws<'py>(
     let cols = args.columns()?;
     let (law_ref, ts) = (law.as_ref(), t.as_slice());
     let out = detached(py, || posterior::predict_draws(law_ref, ts, &cols))?.map_err(to_py)?;
-    let n = if rows == 0 { 0 } else { out.len() / rows };
+    let n = out.len().checked_div(rows).unwrap_or(0);
     matrix(py, out, rows, n)
 }
 
