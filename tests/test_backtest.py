@@ -188,6 +188,10 @@ def test_bad_input_names_the_argument() -> None:
         sc.backtest(runs, "chinchilla", split=np.ones(3, dtype=bool))
     with pytest.raises(sc.InvalidInputError, match="split"):
         sc.backtest(runs, "chinchilla", split="U")
+    with pytest.raises(sc.InvalidInputError, match=r"Rolling\.min_train"):
+        sc.backtest(runs, "chinchilla", split=sc.Rolling("C", min_train=len(runs)))
+    with pytest.raises(sc.InvalidInputError, match=r"Rolling\.step"):
+        sc.backtest(runs, "chinchilla", split=sc.Rolling("C", step=0))
     with pytest.raises(sc.InvalidInputError, match="heldout_inputs"):
         sc.backtest(runs, "chinchilla", heldout_inputs={"N": [1.0, 2.0]})
     with pytest.raises(sc.InvalidInputError, match="candidates"):

@@ -182,8 +182,11 @@ def _folds(r: Runs, split: Any, cut: Any, holdout: float) -> tuple[str, list[tup
         order = np.argsort(_split_column(r, split.column), kind="stable")
         col = _split_column(r, split.column)
         first = split.min_train if split.min_train is not None else n // 2
-        if not isinstance(split.step, int) or split.step < 1:
-            raise InvalidInputError(f"split: Rolling.step must be a positive integer, got {split.step!r}")
+        for name, value in (("min_train", first), ("step", split.step), ("horizon", split.horizon or 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidInputError(f"split: Rolling.{name} must be a positive integer, got {value!r}")
+        if first >= n:
+            raise InvalidInputError(f"split: Rolling.min_train={first} leaves no run to predict among {n}")
         out = []
         for k in range(first, n, split.step):
             mask = np.zeros(n, dtype=bool)

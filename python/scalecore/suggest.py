@@ -17,10 +17,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
 from . import _core
 from . import intervals as iv
@@ -197,7 +197,7 @@ def suggest_runs(
         var = var - float(gain[best])
         cov = cov - np.outer(sj[best], sj[best]) / (sigma2 + float(sj[best] @ j_new[best]))
 
-    z = float(norm.ppf((1 + lv) / 2))
+    z = NormalDist().inv_cdf((1 + lv) / 2)
     centre = float(gv[0])
 
     def interval(sd: float) -> iv.ConfidenceInterval:
