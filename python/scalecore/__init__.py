@@ -7,13 +7,14 @@ on a parallel Rust core with the GIL released.
 
 from __future__ import annotations
 
-from . import bounds, datasets, laws, regimes, variance
+from . import bounds, datasets, flops, laws, regimes, variance
 from ._core import __version__
 from .allocation import Allocation, allocate, compute_for_loss
 from .bootstrap import BootstrapResult, BootstrapStatisticResult, bootstrap, bootstrap_statistic
 from .errors import (
     ConvergenceError,
     ConvergenceWarning,
+    DroppedBudgetWarning,
     ExtrapolationWarning,
     IdentifiabilityWarning,
     InvalidInputError,
@@ -33,6 +34,7 @@ __all__ = [
     "BootstrapStatisticResult",
     "ConvergenceError",
     "ConvergenceWarning",
+    "DroppedBudgetWarning",
     "ExtrapolationWarning",
     "FitResult",
     "FrontierResult",
@@ -54,6 +56,7 @@ __all__ = [
     "efficient_frontier",
     "fit",
     "fit_many",
+    "flops",
     "inductive_bias",
     "isoflop",
     "laws",

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _core
 from ._fit_spec import as_runs, constraints, starts
+from ._shape import broadcast, restore
 from ._validation import FloatArray, as_float_array, positive_float
 from ._validation import n_threads as check_threads
 from .allocation import allocate
@@ -66,13 +67,16 @@ class FitResult:
     def law_(self) -> Law:
         return get_law(self.law)
 
-    def predict(self, runs: Runs | None = None, **columns: Any) -> FloatArray:
-        """Predicted loss at given inputs (``fit.predict(N=..., D=...)``) or at the runs of a table."""
+    def predict(self, runs: Runs | None = None, **columns: Any) -> Any:
+        """Predicted loss at given inputs (``fit.predict(N=..., D=...)``) or at the runs of a table. The
+        inputs broadcast like NumPy: scalars give a NumPy scalar, arrays an array of the broadcast shape."""
         if runs is not None:
             columns = {name: getattr(runs, name) for name in self.law_.inputs}
+        given = {k: v for k, v in columns.items() if v is not None}
+        flat, shape = broadcast(given, positive=True)
         if self.handle is None:
-            return self.law_.predict(self.params, **columns)
-        return np.asarray(self.handle.predict(self.law_.columns(columns)))
+            return restore(self.law_.predict(self.params, **flat), shape)
+        return restore(self.handle.predict(self.law_.columns(flat)), shape)
 
     @property
     def identifiability(self) -> dict[str, Any]:

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._shape import restore
 from ._validation import FloatArray, as_float_array
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
@@ -267,30 +268,30 @@ class KDE:
     def pdf(self, x: Any) -> FloatArray:
         """Density at `x` (1-D: any shape, returned in the same shape; d > 1: shape (m, d) -> (m,))."""
         q, shape = self._queries(x)
-        return self._handle.density(q, False).reshape(shape)
+        return restore(self._handle.density(q, False), shape)
 
     __call__ = pdf
 
     def logpdf(self, x: Any) -> FloatArray:
         """Log density, finite far in the tails where the density underflows (Gaussian, Laplace)."""
         q, shape = self._queries(x)
-        return self._handle.density(q, True).reshape(shape)
+        return restore(self._handle.density(q, True), shape)
 
     def cdf(self, x: Any) -> FloatArray:
         """P(X <= x) under the estimate (exact sum, accurate in relative terms in the lower tail; 1-D)."""
         q, shape = _flat_queries("x", x)
-        return self._handle.tail(q, False).reshape(shape)
+        return restore(self._handle.tail(q, False), shape)
 
     def sf(self, x: Any) -> FloatArray:
         """Survival function P(X > x), accurate in relative terms in the upper tail (1-D)."""
         q, shape = _flat_queries("x", x)
-        return self._handle.tail(q, True).reshape(shape)
+        return restore(self._handle.tail(q, True), shape)
 
     def quantile(self, p: Any) -> FloatArray:
         """Inverse cdf at probabilities `p` in (0, 1): safeguarded Newton steps on the exact cdf (or sf above
         the median, for relative accuracy in the upper tail), to about 1e-12 of the bandwidth (1-D)."""
         probs, shape = _flat_queries("p", p)
-        return self._handle.quantile(probs).reshape(shape)
+        return restore(self._handle.quantile(probs), shape)
 
     def grid(
         self, n: int = 2048, lo: float | None = None, hi: float | None = None, cut: float = 3.0
@@ -320,7 +321,7 @@ class KDE:
         """Per query point: effective number of contributing points and the largest term's share."""
         q, shape = self._queries(x)
         n_eff, share = self._handle.diagnostics(q)
-        return KDEDiagnostics(x=q, n_eff=n_eff.reshape(shape), max_share=share.reshape(shape))
+        return KDEDiagnostics(x=q, n_eff=restore(n_eff, shape), max_share=restore(share, shape))
 
     def __repr__(self) -> str:
         h = self._handle
