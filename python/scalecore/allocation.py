@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._results_io import ResultIO
 from ._shape import flat, restore
 from ._validation import FloatArray, as_float_array, positive_float
 from ._validation import n_threads as check_threads
@@ -48,7 +49,7 @@ _Status = _core.AllocationStatus
 
 
 @dataclass(frozen=True)
-class Allocation:
+class Allocation(ResultIO):
     """Compute-optimal model size N, training tokens D and predicted loss per budget `compute`.
 
     ``compute`` is the total cost (training plus inference when ``inference_tokens`` is given). With a
@@ -71,6 +72,21 @@ class Allocation:
     @property
     def tokens_per_param(self) -> FloatArray:
         return self.D / self.N
+
+    def _table(self) -> dict[str, Any]:
+        out = {k: np.ravel(getattr(self, k)) for k in ("compute", "N", "D", "tokens_per_param", "loss", "extrapolated")}
+        for name in ("N", "D", "loss"):
+            ci = getattr(self, f"{name}_ci")
+            if ci is not None:
+                ends = np.reshape(ci, (-1, 2))
+                out |= {f"{name}_low": ends[:, 0], f"{name}_high": ends[:, 1]}
+        return out
+
+    def plot(self, **options: Any) -> Any:
+        """N and D against compute, with intervals when present (`scalecore.plot.frontier`; needs matplotlib)."""
+        from . import plot
+
+        return plot.frontier(self, **options)
 
     def __len__(self) -> int:
         if np.ndim(self.compute) == 0:

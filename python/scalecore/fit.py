@@ -7,12 +7,13 @@ import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import _core
 from ._fit_spec import as_runs, constraints, starts
+from ._results_io import ResultIO
 from ._shape import broadcast, restore
 from ._validation import FloatArray, as_float_array, positive_float
 from ._validation import n_threads as check_threads
@@ -33,13 +34,17 @@ _ILL_CONDITIONED = 1e12
 
 
 @dataclass(frozen=True)
-class FitResult:
+class FitResult(ResultIO):
     """A fitted law. ``params`` are public values (E, A, B positive; exponents as they are).
 
     ``n_starts`` starts were minimised to convergence (for ``init="auto"``, chosen by evaluating the
     objective once at ``n_screened`` grid starts); ``n_at_best`` of them ended within 1e-5 (relative) of the
-    best objective, ``n_converged`` met the convergence criteria.
+    best objective, ``n_converged`` met the convergence criteria. ``theta`` holds the optimum in the
+    optimiser's coordinates (logs of the positive coefficients), so that a reloaded result predicts exactly as
+    the original. ``save``/``load`` keep everything but the core handle (pickling keeps that too).
     """
+
+    _unsaved: ClassVar[tuple[str, ...]] = ("handle",)
 
     law: str
     params: dict[str, float]
@@ -59,6 +64,7 @@ class FitResult:
     input_ranges: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
     n_screened: int = 0
     start_objectives: FloatArray = field(default_factory=lambda: np.empty(0), repr=False)
+    theta: FloatArray = field(default_factory=lambda: np.empty(0), repr=False)
     # The core's fit (specification and outcome): predictions and the bootstrap reuse it, and it
     # pickles as both, so unpickling never refits.
     handle: Any = field(default=None, repr=False, compare=False)
@@ -74,9 +80,11 @@ class FitResult:
             columns = {name: getattr(runs, name) for name in self.law_.inputs}
         given = {k: v for k, v in columns.items() if v is not None}
         flat, shape = broadcast(given, positive=True)
-        if self.handle is None:
-            return restore(self.law_.predict(self.params, **flat), shape)
-        return restore(self.handle.predict(self.law_.columns(flat)), shape)
+        if self.handle is not None:
+            return restore(self.handle.predict(self.law_.columns(flat)), shape)
+        if self.theta.size:
+            return restore(_core.law_predict(self.law, self.theta.tolist(), self.law_.columns(flat)), shape)
+        return restore(self.law_.predict(self.params, **flat), shape)
 
     @property
     def identifiability(self) -> dict[str, Any]:
@@ -137,6 +145,28 @@ class FitResult:
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)
+
+    def _table(self) -> dict[str, Any]:
+        return {"parameter": list(self.params), "estimate": list(self.params.values())}
+
+    def report(self, runs: Any = None, boot: Any = None, **stated: Any) -> Any:
+        """What Li et al. 2025 ("(Mis)Fitting") ask a paper to state about this fit, as a `Report`
+        (``str()`` is Markdown, ``to_json()`` JSON); keywords as for `scalecore.report.report`."""
+        from .report import report
+
+        return report(self, runs=runs, boot=boot, **stated)
+
+    def plot(self, runs: Any = None, boot: Any = None, **options: Any) -> Any:
+        """The fitted curves over the runs (`scalecore.plot.fit`; needs matplotlib)."""
+        from . import plot
+
+        return plot.fit(self, runs, boot, **options)
+
+    def plot_residuals(self, runs: Any, **options: Any) -> Any:
+        """The residuals at the runs (`scalecore.plot.residuals`; needs matplotlib)."""
+        from . import plot
+
+        return plot.residuals(self, runs, **options)
 
     def __repr__(self) -> str:
         p = ", ".join(f"{k}={v:.6g}" for k, v in self.params.items())
@@ -242,6 +272,7 @@ def _result(law: Law, handle: Any, delta: float, input_ranges: dict[str, tuple[f
         free_params=tuple(law.param_names[i] for i in handle.free_index),
         input_ranges=input_ranges,
         start_objectives=np.asarray(handle.start_objectives),
+        theta=np.asarray(handle.theta, dtype=np.float64),
         handle=handle,
     )
 

@@ -20,6 +20,7 @@ from . import _core
 from . import intervals as iv
 from ._fit_spec import as_runs
 from ._progress import progress_callback
+from ._results_io import ResultIO
 from ._validation import FloatArray, as_float_array, positive_float
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
@@ -37,7 +38,7 @@ Quantity = str | Callable[[Mapping[str, FloatArray]], Any]
 
 
 @dataclass(frozen=True)
-class BootstrapAllocation:
+class BootstrapAllocation(ResultIO):
     """Compute-optimal allocation per budget with bootstrap intervals (columns low, high)."""
 
     compute: FloatArray
@@ -54,6 +55,13 @@ class BootstrapAllocation:
 
     def __len__(self) -> int:
         return len(self.compute)
+
+    def _table(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"compute": self.compute}
+        for name in ("N", "D", "tokens_per_param", "loss"):
+            ci = getattr(self, f"{name}_ci")
+            out |= {name: getattr(self, name), f"{name}_low": ci[:, 0], f"{name}_high": ci[:, 1]}
+        return out
 
     def __repr__(self) -> str:
         rows = [
@@ -83,7 +91,7 @@ def _public(law: Law, theta: FloatArray) -> dict[str, FloatArray]:
     }
 
 
-class BootstrapResult:
+class BootstrapResult(ResultIO):
     """Bootstrap refits of a law. ``samples[name]`` holds one value per successful refit; failed refits
     (not converged) are counted in ``n_failed`` and flagged in ``failed`` (one entry per replicate).
 
@@ -91,6 +99,10 @@ class BootstrapResult:
     ``"G"``, ``"N_opt"``, ``"D_opt"``, ``"tokens_per_param"``, ``"loss_opt"`` with ``compute=``;
     ``"loss"`` with the inputs, e.g. ``N=, D=``), or a callable taking a dict of parameter arrays and
     returning one value per sample.
+
+    ``save(path)`` (``.npz`` keeps the samples compactly) and ``load`` keep the fit, the replicates and, once
+    computed, the jackknife refits; a reloaded result answers everything but a first BCa interval (which needs
+    the prepared refits that only pickling carries).
     """
 
     def __init__(
@@ -117,6 +129,56 @@ class BootstrapResult:
         self._theta = np.asarray(theta, dtype=np.float64)[~self.failed]
         self._jackknife: FloatArray | None = None
         self.samples: dict[str, FloatArray] = _public(get_law(self.law), self._theta)
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "fit": self.fit._state(),
+            "seed": self.seed,
+            "scheme": self.scheme,
+            "robust": self.robust,
+            "n_guards": self.n_guards,
+            "level": self.level,
+            "failed": self.failed,
+            "theta": self._theta,
+            "jackknife": self._jackknife,
+        }
+
+    @classmethod
+    def _from_state(cls, state: dict[str, Any]) -> BootstrapResult:
+        out = cls.__new__(cls)
+        out.fit = FitResult._from_state(state["fit"])
+        out.law = out.fit.law
+        out.params = dict(out.fit.params)
+        out.seed, out.scheme, out.robust = int(state["seed"]), str(state["scheme"]), bool(state["robust"])
+        out.n_guards, out.level = int(state["n_guards"]), float(state["level"])
+        out.failed = np.asarray(state["failed"], dtype=bool)
+        out.n_resamples, out.n_failed = len(out.failed), int(out.failed.sum())
+        out._prepared = None
+        out._theta = np.asarray(state["theta"], dtype=np.float64)
+        out._jackknife = state["jackknife"]
+        out.samples = _public(get_law(out.law), out._theta)
+        return out
+
+    def _table(self) -> dict[str, Any]:
+        return dict(self.samples)
+
+    def plot_corner(self, params: Any = None, **options: Any) -> Any:
+        """Every pair of parameters' samples (`scalecore.plot.corner`; needs matplotlib)."""
+        from . import plot
+
+        return plot.corner(self, params, **options)
+
+    def plot_densities(self, params: Any = None, **options: Any) -> Any:
+        """Each parameter's bootstrap density (`scalecore.plot.densities`; needs matplotlib)."""
+        from . import plot
+
+        return plot.densities(self, params, **options)
+
+    def plot(self, runs: Any = None, **options: Any) -> Any:
+        """The fit's curves with bootstrap bands (`scalecore.plot.fit`; needs matplotlib)."""
+        from . import plot
+
+        return plot.fit(self.fit, runs, self, **options)
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -150,7 +212,7 @@ class BootstrapResult:
         `with_estimate`."""
         law = get_law(self.law)
         if with_estimate:
-            point = np.asarray(self.fit.handle.theta).reshape(1, -1)
+            point = np.asarray(self.fit.theta).reshape(1, -1)
             if callable(quantity):  # called on the estimate and on the samples, as documented
                 return np.concatenate(
                     [self._values(quantity, t, compute, N, D, f, with_estimate=False) for t in (point, theta)]
@@ -224,6 +286,11 @@ class BootstrapResult:
         refit per run left out, per cluster for the cluster scheme, or per random group of runs (500
         groups drawn from the seed) above 2000 runs."""
         if self._jackknife is None:
+            if self._prepared is None:
+                raise InvalidInputError(
+                    "method: BCa needs jackknife refits, which a bootstrap loaded from a file without them cannot "
+                    "run (compute one BCa interval before saving, or pickle the result instead)"
+                )
             theta, failed = self._prepared.jackknife()
             self._jackknife = np.asarray(theta)[~np.asarray(failed, dtype=bool)]
         return self._jackknife
@@ -245,7 +312,7 @@ class BootstrapResult:
         jack = self.jackknife_theta() if m == "bca" else np.empty((0, k))
         values, bounds = _core.bootstrap_allocation(
             self.law,
-            self.fit.handle.theta,
+            self.fit.theta,
             self._theta,
             jack,
             c,

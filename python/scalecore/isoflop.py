@@ -43,6 +43,7 @@ import numpy as np
 
 from . import _core
 from ._fit_spec import as_runs
+from ._results_io import ResultIO
 from ._validation import FloatArray
 from ._validation import n_threads as check_threads
 from .errors import DroppedBudgetWarning, InvalidInputError
@@ -61,7 +62,7 @@ def _ci(values: FloatArray, level: float) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class IsoflopResult:
+class IsoflopResult(ResultIO):
     """Per-budget optima and the scaling of N_opt with compute: N_opt = coefficient * C^exponent."""
 
     C: FloatArray
@@ -85,6 +86,18 @@ class IsoflopResult:
     def data_exponent(self) -> float:
         """b in D_opt ~ C^b (= 1 - a, since D = C / (f N))."""
         return 1.0 - self.exponent
+
+    def _table(self) -> dict[str, Any]:
+        out = {"C": self.C, "N_opt": self.N_opt, "D_opt": self.D_opt, "loss_opt": self.loss_opt}
+        if self.N_opt_ci is not None:
+            out |= {"N_opt_low": self.N_opt_ci[:, 0], "N_opt_high": self.N_opt_ci[:, 1]}
+        return out
+
+    def plot(self, runs: Any = None, **options: Any) -> Any:
+        """Profiles with their minima and N_opt against compute (`scalecore.plot.isoflop`; needs matplotlib)."""
+        from . import plot
+
+        return plot.isoflop(self, runs, **options)
 
     def predict_N_opt(self, compute: Any) -> FloatArray:  # noqa: N802  (the field's own symbol)
         """N_opt at other budgets from the fitted power law."""
@@ -227,7 +240,7 @@ def isoflop(
 
 
 @dataclass(frozen=True)
-class FrontierResult:
+class FrontierResult(ResultIO):
     """Efficient frontier of training curves: lowest loss per compute and the model size reaching it,
     with N_opt = coefficient * C^exponent and L(C) = E + A C^-alpha fitted along it."""
 
@@ -239,6 +252,9 @@ class FrontierResult:
     E: float
     A: float
     alpha: float
+
+    def _table(self) -> dict[str, Any]:
+        return {"C": self.C, "N": self.N, "loss": self.loss}
 
     def __repr__(self) -> str:
         return (

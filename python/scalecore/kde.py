@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._results_io import ResultIO
 from ._shape import restore
 from ._validation import FloatArray, as_float_array
 from ._validation import n_threads as check_threads
@@ -141,7 +142,7 @@ def _flat_queries(name: str, x: Any) -> tuple[FloatArray, tuple[int, ...]]:
     return as_float_array(name, np.ravel(arr), ndim=1, allow_empty=True), tuple(np.shape(arr))
 
 
-class KDE:
+class KDE(ResultIO):
     """Kernel density estimate of 1-D or multivariate samples.
 
     Parameters
@@ -189,6 +190,10 @@ class KDE:
             check_threads(n_threads),
         )
         self._d: int = self._handle.d
+        # The rule's name when the bandwidth came from a rule and was reloaded as a number (see `load`), and the
+        # weights as given (normalising the normalised weights again could move them by an ulp on reload).
+        self._rule: str | None = None
+        self._given_weights = None if w is None else np.array(w, dtype=np.float64, copy=True)
 
     # --- what it is (the handle's, read on demand) ---------------------------------------------------------
 
@@ -224,7 +229,7 @@ class KDE:
     @property
     def rule(self) -> str:
         """The bandwidth rule's name, or "user" for a given bandwidth."""
-        return self._handle.rule
+        return self._rule or self._handle.rule
 
     @property
     def bandwidth_matrix(self) -> FloatArray:
@@ -244,6 +249,34 @@ class KDE:
     def samples(self) -> FloatArray:
         """A copy of the samples."""
         return self._handle.samples
+
+    # --- results that last: save / load / to_frame (pickling is the handle's) ----------------------------
+
+    def _state(self) -> dict[str, Any]:
+        h = self._handle
+        return {
+            "samples": h.samples,
+            "weights": self._given_weights,
+            "bandwidth": float(h.h) if self._d == 1 else h.bandwidth_matrix,
+            "kernel": h.kernel,
+            "method": h.method,
+            "tolerance": h.tolerance,
+            "n_threads": h.n_threads,
+            "rule": self.rule,
+        }
+
+    @classmethod
+    def _from_state(cls, state: dict[str, Any]) -> KDE:
+        """The bandwidth the rule chose is reloaded as a number (the same kernel width, not recomputed)."""
+        rule = state.pop("rule")
+        out = cls(**state)
+        out._rule = rule
+        return out
+
+    def _table(self) -> dict[str, Any]:
+        x = self._handle.samples
+        cols = {"x": x} if self._d == 1 else {f"x{j}": x[:, j] for j in range(self._d)}
+        return {**cols, "weight": self._handle.weights}
 
     # --- queries: one core call each -----------------------------------------------------------------------
 
@@ -328,5 +361,5 @@ class KDE:
         bw = f"{h.h:.6g}" if self._d == 1 else f"matrix {self._d}x{self._d}"
         weighted = f", n_eff={h.n_eff:.6g}" if h.weighted else ""
         return (
-            f"KDE(n={h.n}{weighted}, d={self._d}, kernel={h.kernel!r}, bandwidth={bw} ({h.rule}), method={h.method!r})"
+            f"KDE(n={h.n}{weighted}, d={self._d}, kernel={h.kernel!r}, bandwidth={bw} ({self.rule}), method={h.method!r})"
         )
