@@ -114,7 +114,7 @@ def test_errors_are_one_line_with_a_nonzero_status(
     err = captured.err.strip()
     assert message in err, err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
-    assert err.startswith(f"scalecore {argv[0]}: error: ")
+    assert err.startswith("scalecore: error: ")
 
 
 def test_bootstrap_command_with_corner_plot(runs_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -235,4 +235,4 @@ def test_console_script_and_module_entry_points() -> None:
     out = subprocess.run([sys.executable, "-m", "scalecore.cli", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and "scalecore" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "scalecore.cli", "fit", "absent.csv"], capture_output=True, text=True)
-    assert bad.returncode == 2 and bad.stderr.strip() == "scalecore fit: error: file: no such file 'absent.csv'"
+    assert bad.returncode == 2 and bad.stderr.strip() == "scalecore: error: file: no such file 'absent.csv'"

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import _core
+from . import _options as options
 from ._fit_spec import as_runs, constraints, starts
 from ._results_io import ResultIO
 from ._shape import broadcast, restore
@@ -193,7 +194,7 @@ def fit(
     gtol: float = 1e-10,
     strict: bool = False,
     n_threads: int | None = None,
-    progress: Callable[[int, int], Any] | None = None,
+    progress: Any = None,
 ) -> FitResult:
     """Fit `law` to `runs` by multi-start L-BFGS with analytic gradients.
 
@@ -205,6 +206,8 @@ def fit(
         4500), a dict {param: value or list of values} whose product is the grid, or a (k, n_params) array.
     fixed: {param: value} held constant; tie: pairs such as ("alpha", "beta") or "alpha=beta" kept equal.
     weights: per-run weights (default: the runs' weight column, else 1).
+    progress: None (a bar after about a second in an interactive session), True, False, or a callable
+    progress(done, total), as everywhere in scalecore.
     Convergence is tested relative to the objective's own size (`ftol`, `gtol`), so summing or averaging
     the loss does not change where the fit stops. A best start that did not converge gives a
     ConvergenceWarning and ``converged=False``, or ConvergenceError with ``strict=True``.
@@ -218,24 +221,25 @@ def fit(
     mode, start_rows = starts(lw, init)
     fixed_i, ties_i = constraints(lw, fixed, tie)
     delta = positive_float("delta", delta)
-    handle = _core.fit_law(
-        lw.name,
-        columns,
-        r.loss,
-        weights=r.weight if weights is None else as_float_array("weights", weights),
-        objective=str(objective),
-        delta=delta,
-        asymmetry=positive_float("asymmetry", asymmetry),
-        init=mode,
-        starts=start_rows,
-        fixed=fixed_i,
-        ties=ties_i,
-        max_iter=max_iter,
-        ftol=positive_float("ftol", ftol),
-        gtol=positive_float("gtol", gtol),
-        n_threads=check_threads(n_threads),
-        progress=progress,
-    )
+    with options.progress(progress, "fit") as callback:
+        handle = _core.fit_law(
+            lw.name,
+            columns,
+            r.loss,
+            weights=r.weight if weights is None else as_float_array("weights", weights),
+            objective=str(objective),
+            delta=delta,
+            asymmetry=positive_float("asymmetry", asymmetry),
+            init=mode,
+            starts=start_rows,
+            fixed=fixed_i,
+            ties=ties_i,
+            max_iter=max_iter,
+            ftol=positive_float("ftol", ftol),
+            gtol=positive_float("gtol", gtol),
+            n_threads=check_threads(n_threads),
+            progress=callback,
+        )
     result = _result(lw, handle, delta, {k: (float(v.min()), float(v.max())) for k, v in columns.items()})
     if not result.converged:
         msg = f"the best start of the {lw.name} fit did not converge (stopped by {result.stop})"

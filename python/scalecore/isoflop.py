@@ -42,10 +42,10 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from . import _options as options
 from ._fit_spec import as_runs
 from ._results_io import ResultIO
 from ._validation import FloatArray
-from ._validation import n_threads as check_threads
 from .errors import DroppedBudgetWarning, InvalidInputError
 from .fit import fit
 from .runs import Runs
@@ -81,6 +81,7 @@ class IsoflopResult(ResultIO):
     exponent_samples: FloatArray | None = field(default=None, repr=False)
     n_resamples: int = 0
     n_failed: int = 0
+    seed: int | None = None
 
     @property
     def data_exponent(self) -> float:
@@ -141,7 +142,7 @@ def isoflop(
     near: int | str | None = "auto",
     n_resamples: int = 0,
     level: float = 0.95,
-    seed: int = 0,
+    seed: Any = None,
     strict: bool = False,
     n_threads: int | None = None,
     progress: Any = None,
@@ -151,7 +152,9 @@ def isoflop(
     degree: 2 (parabola) or 3 (cubic) of loss against ln N per budget.
     near: distinct model sizes fitted around each budget's lowest run ("auto": 7 for a parabola, 9 for a
         cubic; None: every run). See the module docstring for why.
-    n_resamples: bootstrap replicates through both stages (0: none); `level` for the intervals.
+    n_resamples: bootstrap replicates through both stages (0: none); `level` for the intervals; `seed` None
+        (fresh entropy, recorded in ``result.seed``), an integer or a numpy Generator; `progress` None (a bar
+        after about a second in an interactive session), True, False or a callable progress(done, total).
     strict: refuse (InvalidInputError) when a budget has no usable minimum; by default such budgets are
         dropped with a DroppedBudgetWarning naming them and listed with the reason in ``result.dropped``.
     The runs' ``weight`` column, when present, weights each budget's polynomial fit (zero drops a run).
@@ -172,8 +175,9 @@ def isoflop(
         raise InvalidInputError(f"n_resamples: must be a non-negative integer, got {n_resamples!r}")
     if not 0 < float(level) < 1:
         raise InvalidInputError(f"level: must be between 0 and 1, got {level!r}")
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise InvalidInputError(f"seed: must be a non-negative integer, got {seed!r}")
+    options.check_progress(progress)
+    seed_ = options.seed(seed) if n_resamples > 0 else None
+    threads = options.n_threads(n_threads)
     for col in ("N", "C"):
         if not r.has(col):
             raise InvalidInputError(f"runs: isoflop needs column {col} (or N and D); the runs have {r.columns}")
@@ -211,9 +215,8 @@ def isoflop(
     C = C_all[keep]
     boot: dict[str, Any] = {}
     if n_resamples > 0:
-        out = _core.isoflop_bootstrap(
-            *sub, degree, near_k, weight, n_resamples, seed, check_threads(n_threads), progress
-        )
+        with options.progress(progress, "isoflop bootstrap") as callback:
+            out = _core.isoflop_bootstrap(*sub, degree, near_k, weight, n_resamples, seed_, threads, callback)
         samples = np.asarray(out["exponent"])
         per = np.exp(np.asarray(out["ln_n_opt"]).reshape(n_resamples, len(C)))
         boot = {
@@ -223,6 +226,7 @@ def isoflop(
             "exponent_samples": samples,
             "n_resamples": n_resamples,
             "n_failed": int(out["n_failed"]),
+            "seed": seed_,
         }
     return IsoflopResult(
         C=C,

@@ -256,7 +256,7 @@ class KDE(ResultIO):
         h = self._handle
         return {
             "samples": h.samples,
-            "weights": self._given_weights,
+            "weights": self._given_weights if self._given_weights is not None or not h.weighted else h.weights,
             "bandwidth": float(h.h) if self._d == 1 else h.bandwidth_matrix,
             "kernel": h.kernel,
             "method": h.method,
@@ -264,6 +264,11 @@ class KDE(ResultIO):
             "n_threads": h.n_threads,
             "rule": self.rule,
         }
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The handle pickles the estimator compactly (samples and normalised weights); the weights as given
+        # serve only `save`, and a pickled copy saves the normalised ones instead.
+        return {**self.__dict__, "_given_weights": None}
 
     @classmethod
     def _from_state(cls, state: dict[str, Any]) -> KDE:

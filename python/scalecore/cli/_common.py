@@ -165,8 +165,8 @@ def run_guarded(args: argparse.Namespace) -> int:
     try:
         return int(args.run(args))
     except ScalecoreError as exc:
-        print(f"scalecore {args.command}: error: {exc}", file=sys.stderr)
+        print(f"scalecore: error: {exc}", file=sys.stderr)
         return 2
     except ImportError as exc:  # an optional dependency (matplotlib, pyarrow) the command needs
-        print(f"scalecore {args.command}: error: {exc}", file=sys.stderr)
+        print(f"scalecore: error: {exc}", file=sys.stderr)
         return 2
