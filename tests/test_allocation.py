@@ -47,8 +47,8 @@ def test_hoffmann_check_values() -> None:
 
 def test_rounded_parameters_move_the_optimum() -> None:
     alloc = sc.allocate(ROUNDED, compute=5.76e23)
-    assert alloc.N == pytest.approx(3.2190e10, rel=1e-4)
-    assert alloc.N / sc.allocate(HOFFMANN, compute=5.76e23).N == pytest.approx(0.7976, abs=1e-3)
+    assert pytest.approx(3.2190e10, rel=1e-4) == alloc.N
+    assert pytest.approx(0.7976, abs=1e-3) == alloc.N / sc.allocate(HOFFMANN, compute=5.76e23).N
 
 
 def test_search_reproduces_closed_form() -> None:
@@ -103,9 +103,9 @@ def test_search_matches_scipy_reference(law: str, seed: int) -> None:
 def test_data_constrained_readme_allocation() -> None:
     alloc = sc.allocate(DATABLATIONS, compute=1e22, law="data_constrained", unique_tokens=25e9)
     # README (a grid search): about 7.02e9 parameters, 2.373e11 tokens (9.49 epochs), loss 2.2221.
-    assert alloc.N == pytest.approx(7.02e9, rel=1e-3)
-    assert alloc.D == pytest.approx(2.373e11, rel=1e-3)
-    assert alloc.D / 25e9 == pytest.approx(9.49, abs=5e-3)
+    assert pytest.approx(7.02e9, rel=1e-3) == alloc.N
+    assert pytest.approx(2.373e11, rel=1e-3) == alloc.D
+    assert pytest.approx(9.49, abs=5e-3) == alloc.D / 25e9
     assert alloc.loss == pytest.approx(2.2221, abs=5e-5)
     # ... and it is the exact optimum along C = 6 N D (a finer search cannot do better).
     y = np.log(alloc.D) + np.linspace(-0.05, 0.05, 2001)

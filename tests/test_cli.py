@@ -150,7 +150,9 @@ def test_isoflop_and_frontier_commands(tmp_path: Path, capsys: pytest.CaptureFix
         n_opt = float(sc.allocate(p, compute=c).N)
         for n in n_opt * np.geomspace(0.2, 5, 9):
             d = c / (6 * n)
-            rows.append(f"{float(n)!r},{float(c)!r},{float(p['E'] + p['A'] / n ** p['alpha'] + p['B'] / d ** p['beta'])!r}")
+            rows.append(
+                f"{float(n)!r},{float(c)!r},{float(p['E'] + p['A'] / n ** p['alpha'] + p['B'] / d ** p['beta'])!r}"
+            )
     path = tmp_path / "sweep.csv"
     path.write_text("\n".join(rows) + "\n")
     assert main(["isoflop", str(path), "--json", "--resamples", "20"]) == 0
@@ -164,7 +166,9 @@ def test_isoflop_and_frontier_commands(tmp_path: Path, capsys: pytest.CaptureFix
     N, D = np.meshgrid(np.geomspace(1e7, 1e10, 6), np.geomspace(1e8, 1e12, 30), indexing="ij")
     loss = p["E"] + p["A"] / N ** p["alpha"] + p["B"] / D ** p["beta"]
     curves = tmp_path / "curves.csv"
-    lines = [f"{float(n)!r},{float(d)!r},{float(v)!r}" for n, d, v in zip(N.ravel(), D.ravel(), loss.ravel(), strict=True)]
+    lines = [
+        f"{float(n)!r},{float(d)!r},{float(v)!r}" for n, d, v in zip(N.ravel(), D.ravel(), loss.ravel(), strict=True)
+    ]
     curves.write_text("N,D,loss\n" + "\n".join(lines) + "\n")
     assert main(["frontier", str(curves), "--points", "30", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -192,7 +196,12 @@ def test_kde_and_bound_commands(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_report_command_in_markdown_and_json(runs_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(runs_csv), *MAPPING, "--flops", "6ND", "--parameters", "non-embedding"]) == 0
     md = capsys.readouterr().out
-    for section in ("## Data", "## Parameter and FLOP accounting", "## Convergence and identifiability", "## Intervals"):
+    for section in (
+        "## Data",
+        "## Parameter and FLOP accounting",
+        "## Convergence and identifiability",
+        "## Intervals",
+    ):
         assert section in md
     assert "6ND" in md and "non-embedding" in md
     assert main(["report", str(runs_csv), *MAPPING, "--bootstrap", "30", "--json"]) == 0
@@ -200,7 +209,9 @@ def test_report_command_in_markdown_and_json(runs_csv: Path, capsys: pytest.Capt
     assert out["Data"]["runs fitted"] == 90 and "alpha interval" in out["Intervals"]
 
 
-def test_demo_is_a_short_tour(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_is_a_short_tour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["demo", "--bootstrap", "100"]) == 0
     out = capsys.readouterr().out
@@ -210,7 +221,9 @@ def test_demo_is_a_short_tour(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
         _png_ok(tmp_path / "scalecore-demo.png")
 
 
-def test_demo_on_a_users_csv(runs_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_on_a_users_csv(
+    runs_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["demo", "--data", str(runs_csv), *MAPPING, "--bootstrap", "0", "--plot", ""]) == 0
     out = capsys.readouterr().out

@@ -131,7 +131,8 @@ class ResultIO:
         if p.suffix == ".npz":
             arrays: dict[str, np.ndarray[Any, Any]] = {}
             meta = json.dumps({**head, "state": _encode(self._state(), arrays)})
-            np.savez(p, __state__=np.array(meta), **arrays)
+            members: dict[str, Any] = {"__state__": np.array(meta), **arrays}
+            np.savez(p, **members)
         elif p.suffix == ".json":
             p.write_text(json.dumps({**head, "state": _encode(self._state(), None)}))
         else:
@@ -169,4 +170,5 @@ class ResultIO:
         ]
         more = f"<p>... {n - _HTML_ROWS} more rows (to_frame() has them all)</p>" if n > _HTML_ROWS else ""
         title = html.escape(repr(self).splitlines()[0])
-        return f"<div><p><b>{title}</b></p><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{more}</div>"
+        table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        return f"<div><p><b>{title}</b></p>{table}{more}</div>"

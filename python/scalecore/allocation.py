@@ -122,8 +122,11 @@ class Allocation(ResultIO):
 def _shaped(alloc: Allocation, shape: tuple[int, ...]) -> Allocation:
     """The allocation's per-budget fields in the shape of the budgets (NumPy scalars for a scalar)."""
     names = ("compute", "N", "D", "loss", "extrapolated", "inference_tokens", "N_ci", "D_ci", "loss_ci")
-    values = {k: getattr(alloc, k) for k in names}
-    return dataclasses.replace(alloc, **{k: None if v is None else restore(v, shape) for k, v in values.items()})
+    changes: dict[str, Any] = {}
+    for k in names:
+        value = getattr(alloc, k)
+        changes[k] = None if value is None else restore(value, shape)
+    return dataclasses.replace(alloc, **changes)
 
 
 def chinchilla_allocation(

@@ -26,7 +26,7 @@ from .errors import InvalidInputError
 __all__ = ["embedding_params", "six_nd", "transformer_flops", "transformer_params"]
 
 
-def six_nd(N: Any, D: Any, *, embedding: Any = 0.0, flops_per_param_token: float = 6.0) -> Any:  # noqa: N803
+def six_nd(N: Any, D: Any, *, embedding: Any = 0.0, flops_per_param_token: float = 6.0) -> Any:
     """Training FLOPs C = 6 (N - embedding) D: pass the embedding parameters as `embedding` to count without
     them (Kaplan et al.'s non-embedding convention), leave it 0 to count every parameter (Hoffmann et al.'s)."""
     flat, shape = broadcast({"N": N, "D": D, "embedding": embedding}, nonnegative=True)

@@ -176,7 +176,7 @@ def isoflop(
     if not 0 < float(level) < 1:
         raise InvalidInputError(f"level: must be between 0 and 1, got {level!r}")
     options.check_progress(progress)
-    seed_ = options.seed(seed) if n_resamples > 0 else None
+    seed_ = options.seed(seed)
     threads = options.n_threads(n_threads)
     for col in ("N", "C"):
         if not r.has(col):
@@ -226,7 +226,7 @@ def isoflop(
             "exponent_samples": samples,
             "n_resamples": n_resamples,
             "n_failed": int(out["n_failed"]),
-            "seed": seed_,
+            "seed": seed_,  # recorded only when used, so that the run can be repeated
         }
     return IsoflopResult(
         C=C,

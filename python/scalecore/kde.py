@@ -303,29 +303,29 @@ class KDE(ResultIO):
             )
         return as_float_array("x", arr, ndim=2, allow_empty=True), shape
 
-    def pdf(self, x: Any) -> FloatArray:
+    def pdf(self, x: Any) -> Any:
         """Density at `x` (1-D: any shape, returned in the same shape; d > 1: shape (m, d) -> (m,))."""
         q, shape = self._queries(x)
         return restore(self._handle.density(q, False), shape)
 
     __call__ = pdf
 
-    def logpdf(self, x: Any) -> FloatArray:
+    def logpdf(self, x: Any) -> Any:
         """Log density, finite far in the tails where the density underflows (Gaussian, Laplace)."""
         q, shape = self._queries(x)
         return restore(self._handle.density(q, True), shape)
 
-    def cdf(self, x: Any) -> FloatArray:
+    def cdf(self, x: Any) -> Any:
         """P(X <= x) under the estimate (exact sum, accurate in relative terms in the lower tail; 1-D)."""
         q, shape = _flat_queries("x", x)
         return restore(self._handle.tail(q, False), shape)
 
-    def sf(self, x: Any) -> FloatArray:
+    def sf(self, x: Any) -> Any:
         """Survival function P(X > x), accurate in relative terms in the upper tail (1-D)."""
         q, shape = _flat_queries("x", x)
         return restore(self._handle.tail(q, True), shape)
 
-    def quantile(self, p: Any) -> FloatArray:
+    def quantile(self, p: Any) -> Any:
         """Inverse cdf at probabilities `p` in (0, 1): safeguarded Newton steps on the exact cdf (or sf above
         the median, for relative accuracy in the upper tail), to about 1e-12 of the bandwidth (1-D)."""
         probs, shape = _flat_queries("p", p)
@@ -366,5 +366,6 @@ class KDE(ResultIO):
         bw = f"{h.h:.6g}" if self._d == 1 else f"matrix {self._d}x{self._d}"
         weighted = f", n_eff={h.n_eff:.6g}" if h.weighted else ""
         return (
-            f"KDE(n={h.n}{weighted}, d={self._d}, kernel={h.kernel!r}, bandwidth={bw} ({self.rule}), method={h.method!r})"
+            f"KDE(n={h.n}{weighted}, d={self._d}, kernel={h.kernel!r}, bandwidth={bw} ({self.rule}), "
+            f"method={h.method!r})"
         )

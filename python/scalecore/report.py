@@ -100,7 +100,11 @@ def report(
         ("parameter count", parameters or NOT_STATED + " (e.g. with or without embeddings; scalecore.flops helps)"),
         ("FLOP count", flops or NOT_STATED + " (e.g. 6ND, or exact: scalecore.flops.transformer_flops)"),
     ]
-    objective = f"{fit.objective_name}" + (f" (Huber threshold delta = {fit.delta:g})" if "huber" in fit.objective_name or fit.objective_name == "asymmetric" else "")
+    objective = f"{fit.objective_name}" + (
+        f" (Huber threshold delta = {fit.delta:g})"
+        if "huber" in fit.objective_name or fit.objective_name == "asymmetric"
+        else ""
+    )
     form = [
         ("law", fit.law),
         ("functional form", FORMULAS.get(fit.law, "see docs/methods.md section 1")),
@@ -135,10 +139,15 @@ def report(
         ("parameter correlations above 0.95", strong),
     ]
     if boot is None:
-        intervals: list[tuple[str, Any]] = [("intervals", "none computed (pass boot=, or --bootstrap B on the command line)")]
+        intervals: list[tuple[str, Any]] = [
+            ("intervals", "none computed (pass boot=, or --bootstrap B on the command line)")
+        ]
     else:
         intervals = [
-            ("method", f"{boot.scheme} bootstrap, {boot.n_resamples} refits ({boot.n_failed} failed), seed {boot.seed}"),
+            (
+                "method",
+                f"{boot.scheme} bootstrap, {boot.n_resamples} refits ({boot.n_failed} failed), seed {boot.seed}",
+            ),
             ("level", boot.level),
         ]
         intervals += [(f"{p} interval", list(boot.ci(p))) for p in law.param_names]

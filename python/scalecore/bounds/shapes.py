@@ -36,7 +36,7 @@ class _RustBound:
         instances, the smallest p they are defined for; InverseLinear and PowerLaw take any p > 0)."""
         return 1.0
 
-    def evaluate(self, p: Any, T: Any, *, n_threads: int | None = None) -> FloatArray:
+    def evaluate(self, p: Any, T: Any, *, n_threads: int | None = None) -> Any:
         """U(p, T), broadcasting p and T like NumPy. A grid (p a column and T a row, or the reverse) is
         evaluated without materialising the broadcast inputs, sharing work along rows and columns."""
         threads = check_threads(n_threads)

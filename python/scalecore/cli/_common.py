@@ -93,7 +93,9 @@ def read_runs(path: str, args: argparse.Namespace) -> Runs:
         if k not in mapping and k in table:
             mapping[k] = k
     if "loss" not in mapping:
-        raise InvalidInputError(f"--loss: {path!r} has no column named loss; name it with --loss (columns: {list(table)})")
+        raise InvalidInputError(
+            f"--loss: {path!r} has no column named loss; name it with --loss (columns: {list(table)})"
+        )
     return Runs(**{k: column(table, v, path) for k, v in mapping.items()})
 
 

@@ -37,21 +37,22 @@ def add_parsers(sub: Any) -> None:
 
 
 def print_allocation(alloc: Allocation) -> None:
-    with_ci = alloc.N_ci is not None and alloc.D_ci is not None
-    headers = ["compute (FLOPs)", "N_opt", *(["N interval"] if with_ci else []), "D_opt"]
-    headers += [*(["D interval"] if with_ci else []), "D/N", "loss", "extrapolated"]
+    n_ci = None if alloc.N_ci is None else np.reshape(alloc.N_ci, (-1, 2))
+    d_ci = None if alloc.D_ci is None else np.reshape(alloc.D_ci, (-1, 2))
+    headers = ["compute (FLOPs)", "N_opt", *(["N interval"] if n_ci is not None else []), "D_opt"]
+    headers += [*(["D interval"] if d_ci is not None else []), "D/N", "loss", "extrapolated"]
     rows = []
     for i, c in enumerate(np.atleast_1d(alloc.compute)):
         n, d = np.atleast_1d(alloc.N)[i], np.atleast_1d(alloc.D)[i]
         row: list[Any] = [f"{c:.4g}", n]
-        if with_ci:
-            row.append(interval(np.reshape(alloc.N_ci, (-1, 2))[i]))
+        if n_ci is not None:
+            row.append(interval(n_ci[i]))
         row.append(d)
-        if with_ci:
-            row.append(interval(np.reshape(alloc.D_ci, (-1, 2))[i]))
+        if d_ci is not None:
+            row.append(interval(d_ci[i]))
         row += [d / n, np.atleast_1d(alloc.loss)[i], bool(np.atleast_1d(alloc.extrapolated)[i])]
         rows.append(row)
-    level = f" ({alloc.level:.0%} bootstrap intervals)" if with_ci and alloc.level else ""
+    level = f" ({alloc.level:.0%} bootstrap intervals)" if n_ci is not None and alloc.level else ""
     print(f"compute-optimal allocation, {alloc.law} law{level}:")
     print(table(headers, rows))
     if np.any(alloc.extrapolated):
@@ -67,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
         if args.bootstrap:
             raise InvalidInputError("--bootstrap: needs runs (--fit FILE), not --params")
     elif args.bootstrap > 0:
-        source = bootstrap(read_runs(args.fit, args), args.law, n_resamples=args.bootstrap, seed=args.seed, progress=False)
+        source = bootstrap(
+            read_runs(args.fit, args), args.law, n_resamples=args.bootstrap, seed=args.seed, progress=False
+        )
     else:
         source = fit(read_runs(args.fit, args), args.law)
     with warnings.catch_warnings():

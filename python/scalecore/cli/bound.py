@@ -74,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
             )
         ]
         print(f"{args.kind} bound, compute-optimal allocation under p T = C:")
-        print(table(["compute", "p*", "T*", "T*/p*", "bound", "misspecification", "estimation", "d ln p*/d ln C"], rows))
+        print(
+            table(["compute", "p*", "T*", "T*/p*", "bound", "misspecification", "estimation", "d ln p*/d ln C"], rows)
+        )
         return 0
     if args.p is None or args.T is None:
         raise InvalidInputError("--compute: give budgets, or --p and --T to evaluate the bound at")

@@ -15,9 +15,9 @@ from ..allocation import Allocation
 from ..datasets import chinchilla_sweep
 from ..errors import ExtrapolationWarning
 from ..fit_bootstrap import bootstrap
+from ._common import add_columns, read_runs, save_figure
 from .allocate import print_allocation
 from .fit import print_fit
-from ._common import add_columns, read_runs, save_figure
 
 BUDGETS = np.array([1e21, 1e22, 1e23, 1e24, 1e25])
 

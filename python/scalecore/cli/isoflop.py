@@ -47,7 +47,9 @@ def run_isoflop(args: argparse.Namespace) -> int:
     runs = read_runs(args.file, args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DroppedBudgetWarning)  # listed under the table, and in the JSON
-        res = isoflop(runs, args.degree, n_resamples=args.resamples, level=args.level, seed=args.seed, strict=args.strict)
+        res = isoflop(
+            runs, args.degree, n_resamples=args.resamples, level=args.level, seed=args.seed, strict=args.strict
+        )
     if args.json:
         emit_json(
             {
@@ -63,9 +65,19 @@ def run_isoflop(args: argparse.Namespace) -> int:
             }
         )
     else:
-        ci = "" if res.exponent_ci is None else f" {interval(res.exponent_ci)} ({res.level:.0%}, {res.n_resamples} resamples)"
+        ci = (
+            ""
+            if res.exponent_ci is None
+            else f" {interval(res.exponent_ci)} ({res.level:.0%}, {res.n_resamples} resamples)"
+        )
         print(f"N_opt = {res.coefficient:.4g} C^{res.exponent:.4f}{ci}; D_opt ~ C^{res.data_exponent:.4f}")
-        headers = ["compute (FLOPs)", "N_opt", *(["N_opt interval"] if res.N_opt_ci is not None else []), "D_opt", "loss"]
+        headers = [
+            "compute (FLOPs)",
+            "N_opt",
+            *(["N_opt interval"] if res.N_opt_ci is not None else []),
+            "D_opt",
+            "loss",
+        ]
         rows: list[list[Any]] = []
         for i, c in enumerate(res.C):
             cis = [] if res.N_opt_ci is None else [interval(res.N_opt_ci[i])]
@@ -88,6 +100,10 @@ def run_frontier(args: argparse.Namespace) -> int:
         return 0
     print(f"N_opt = {res.coefficient:.4g} C^{res.exponent:.4f}; L(C) = {res.E:.4g} + {res.A:.4g} C^-{res.alpha:.4f}")
     idx = np.unique(np.linspace(0, len(res.C) - 1, 9).round().astype(int))
-    print(table(["compute (FLOPs)", "N on the frontier", "loss"], [[f"{res.C[i]:.4g}", res.N[i], res.loss[i]] for i in idx]))
+    print(
+        table(
+            ["compute (FLOPs)", "N on the frontier", "loss"], [[f"{res.C[i]:.4g}", res.N[i], res.loss[i]] for i in idx]
+        )
+    )
     print(f"({len(idx)} of {len(res.C)} frontier points; --json prints all)")
     return 0

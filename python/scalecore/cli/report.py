@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
     runs = read_runs(args.file, args)
     boot = None
     if args.bootstrap > 0:
-        boot = bootstrap(runs, args.law, n_resamples=args.bootstrap, seed=args.seed, objective=args.objective, progress=False)
+        boot = bootstrap(
+            runs, args.law, n_resamples=args.bootstrap, seed=args.seed, objective=args.objective, progress=False
+        )
         res = boot.fit
     else:
         res = fit(runs, args.law, objective=args.objective)
