@@ -22,11 +22,7 @@ FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
 def blocks(page: Path, kinds: tuple[str, ...]) -> list[tuple[int, str]]:
     """(line number, code) of each fenced block of the given kinds."""
     text = page.read_text()
-    return [
-        (text[: m.start()].count("\n") + 1, m.group(2))
-        for m in FENCE.finditer(text)
-        if m.group(1) in kinds
-    ]
+    return [(text[: m.start()].count("\n") + 1, m.group(2)) for m in FENCE.finditer(text) if m.group(1) in kinds]
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if blocks(p, ("python",))], ids=lambda p: p.name)
@@ -38,7 +34,7 @@ def test_python_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the examples show answers; the warnings are documented elsewhere
             try:
-                exec(compile(code, f"{page.name}:{line}", "exec"), namespace)  # noqa: S102 - our own docs
+                exec(compile(code, f"{page.name}:{line}", "exec"), namespace)  # our own docs
             except Exception as exc:
                 pytest.fail(f"{page.name}, block at line {line}: {type(exc).__name__}: {exc}")
 
@@ -65,7 +61,7 @@ def _prepared(page: Path, factory: pytest.TempPathFactory) -> Path:
             for _, code in blocks(page, ("python",)):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    exec(compile(code, page.name, "exec"), namespace)  # noqa: S102 - our own docs
+                    exec(compile(code, page.name, "exec"), namespace)  # our own docs
         finally:
             os.chdir(cwd)
         _PREPARED[page] = where
