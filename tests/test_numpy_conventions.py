@@ -50,6 +50,10 @@ def test_a_bootstrap_allocation_of_a_scalar_budget_has_a_pair_interval() -> None
     assert alloc.N_ci.shape == (2,)
     np.testing.assert_array_equal(alloc.N_ci, many.N_ci[0])
     assert "C=1e+22" in repr(alloc)
+    direct = boot.allocate(1e22)
+    assert isinstance(direct.N, np.float64) and direct.N_ci.shape == (2,)
+    np.testing.assert_array_equal(direct.N_ci, boot.allocate([1e22]).N_ci[0])
+    assert "C=1e+22" in repr(direct)
 
 
 def test_arrays_take_the_broadcast_shape() -> None:

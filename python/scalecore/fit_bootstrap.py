@@ -21,7 +21,8 @@ from . import intervals as iv
 from ._fit_spec import as_runs
 from ._progress import progress_callback
 from ._results_io import ResultIO
-from ._validation import FloatArray, as_float_array, positive_float
+from ._shape import flat, restore
+from ._validation import FloatArray, positive_float
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
 from .fit import FitResult, fit
@@ -54,13 +55,15 @@ class BootstrapAllocation(ResultIO):
     method: str = "percentile"
 
     def __len__(self) -> int:
+        if np.ndim(self.compute) == 0:
+            raise TypeError("len() of an allocation for a scalar budget")
         return len(self.compute)
 
     def _table(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"compute": self.compute}
+        out: dict[str, Any] = {"compute": np.ravel(self.compute)}
         for name in ("N", "D", "tokens_per_param", "loss"):
-            ci = getattr(self, f"{name}_ci")
-            out |= {name: getattr(self, name), f"{name}_low": ci[:, 0], f"{name}_high": ci[:, 1]}
+            ci = np.reshape(getattr(self, f"{name}_ci"), (-1, 2))
+            out |= {name: np.ravel(getattr(self, name)), f"{name}_low": ci[:, 0], f"{name}_high": ci[:, 1]}
         return out
 
     def __repr__(self) -> str:
@@ -68,15 +71,15 @@ class BootstrapAllocation(ResultIO):
             f"  C={c:.3g}: N={n:.4g} [{nl:.4g}, {nh:.4g}], D={d:.4g} [{dl:.4g}, {dh:.4g}], "
             f"D/N={t:.3g} [{tl:.3g}, {th:.3g}], loss={lo:.4f} [{ll:.4f}, {lh:.4f}]"
             for c, n, (nl, nh), d, (dl, dh), t, (tl, th), lo, (ll, lh) in zip(
-                self.compute,
-                self.N,
-                self.N_ci,
-                self.D,
-                self.D_ci,
-                self.tokens_per_param,
-                self.tokens_per_param_ci,
-                self.loss,
-                self.loss_ci,
+                np.ravel(self.compute),
+                np.ravel(self.N),
+                np.reshape(self.N_ci, (-1, 2)),
+                np.ravel(self.D),
+                np.reshape(self.D_ci, (-1, 2)),
+                np.ravel(self.tokens_per_param),
+                np.reshape(self.tokens_per_param_ci, (-1, 2)),
+                np.ravel(self.loss),
+                np.reshape(self.loss_ci, (-1, 2)),
                 strict=True,
             )
         ]
@@ -304,8 +307,8 @@ class BootstrapResult(ResultIO):
         flops_per_param_token: float = 6.0,
     ) -> BootstrapAllocation:
         """Compute-optimal N, D, D/N and loss per budget with intervals, every replicate and budget in
-        one core call."""
-        c = as_float_array("compute", compute)
+        one core call. The fields take the budgets' shape (a scalar budget: NumPy scalars and (2,) intervals)."""
+        c, shape = flat("compute", compute)
         lv = self.level if level is None else iv.level(level)
         m = iv.method(method)
         k = len(self.param_names)
@@ -321,15 +324,15 @@ class BootstrapResult(ResultIO):
             method=m,
         )
         return BootstrapAllocation(
-            compute=c,
-            N=values[0],
-            D=values[1],
-            loss=values[2],
-            tokens_per_param=values[3],
-            N_ci=bounds[0],
-            D_ci=bounds[1],
-            loss_ci=bounds[2],
-            tokens_per_param_ci=bounds[3],
+            compute=restore(c, shape),
+            N=restore(values[0], shape),
+            D=restore(values[1], shape),
+            loss=restore(values[2], shape),
+            tokens_per_param=restore(values[3], shape),
+            N_ci=restore(bounds[0], shape),
+            D_ci=restore(bounds[1], shape),
+            loss_ci=restore(bounds[2], shape),
+            tokens_per_param_ci=restore(bounds[3], shape),
             level=lv,
             method=m,
         )

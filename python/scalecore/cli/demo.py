@@ -30,7 +30,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--data", help="a CSV or Parquet file of runs instead of the embedded sweep")
     p.add_argument("--seed", type=int, default=0, help="seed of the embedded sweep and of the bootstrap")
     p.add_argument("--init", default="auto", choices=["auto", "hoffmann"])
-    p.add_argument("--bootstrap", type=int, default=400, help="pairs-bootstrap refits for intervals (default 400)")
+    p.add_argument("--bootstrap", type=int, default=200, help="pairs-bootstrap refits for intervals (default 200)")
     p.add_argument(
         "--plot",
         default="scalecore-demo.png",
