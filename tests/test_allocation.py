@@ -47,8 +47,8 @@ def test_hoffmann_check_values() -> None:
 
 def test_rounded_parameters_move_the_optimum() -> None:
     alloc = sc.allocate(ROUNDED, compute=5.76e23)
-    assert alloc.N[0] == pytest.approx(3.2190e10, rel=1e-4)
-    assert alloc.N[0] / sc.allocate(HOFFMANN, compute=5.76e23).N[0] == pytest.approx(0.7976, abs=1e-3)
+    assert pytest.approx(3.2190e10, rel=1e-4) == alloc.N
+    assert pytest.approx(0.7976, abs=1e-3) == alloc.N / sc.allocate(HOFFMANN, compute=5.76e23).N
 
 
 def test_search_reproduces_closed_form() -> None:
@@ -103,21 +103,21 @@ def test_search_matches_scipy_reference(law: str, seed: int) -> None:
 def test_data_constrained_readme_allocation() -> None:
     alloc = sc.allocate(DATABLATIONS, compute=1e22, law="data_constrained", unique_tokens=25e9)
     # README (a grid search): about 7.02e9 parameters, 2.373e11 tokens (9.49 epochs), loss 2.2221.
-    assert alloc.N[0] == pytest.approx(7.02e9, rel=1e-3)
-    assert alloc.D[0] == pytest.approx(2.373e11, rel=1e-3)
-    assert alloc.D[0] / 25e9 == pytest.approx(9.49, abs=5e-3)
-    assert alloc.loss[0] == pytest.approx(2.2221, abs=5e-5)
+    assert pytest.approx(7.02e9, rel=1e-3) == alloc.N
+    assert pytest.approx(2.373e11, rel=1e-3) == alloc.D
+    assert pytest.approx(9.49, abs=5e-3) == alloc.D / 25e9
+    assert alloc.loss == pytest.approx(2.2221, abs=5e-5)
     # ... and it is the exact optimum along C = 6 N D (a finer search cannot do better).
-    y = np.log(alloc.D[0]) + np.linspace(-0.05, 0.05, 2001)
+    y = np.log(alloc.D) + np.linspace(-0.05, 0.05, 2001)
     D = np.exp(y)
     losses = sc.laws.get("data_constrained").predict(DATABLATIONS, N=1e22 / (6 * D), D=D, U=np.full_like(D, 25e9))
-    assert alloc.loss[0] <= losses.min() * (1 + 1e-14)
+    assert alloc.loss <= losses.min() * (1 + 1e-14)
 
 
 def test_more_unique_data_lowers_the_optimal_loss() -> None:
     c = 1e22
     losses = [
-        sc.allocate(DATABLATIONS, compute=c, law="data_constrained", unique_tokens=u).loss[0] for u in (5e9, 25e9, 1e12)
+        sc.allocate(DATABLATIONS, compute=c, law="data_constrained", unique_tokens=u).loss for u in (5e9, 25e9, 1e12)
     ]
     assert losses[0] > losses[1] > losses[2]
 
@@ -139,7 +139,7 @@ def test_inference_aware_allocation() -> None:
 def test_flops_per_param_token() -> None:
     a8 = sc.allocate(HOFFMANN, compute=8e23, flops_per_param_token=8.0)
     a6 = sc.allocate(HOFFMANN, compute=6e23)
-    np.testing.assert_allclose([a8.N[0], a8.D[0]], [a6.N[0], a6.D[0]], rtol=1e-12)
+    np.testing.assert_allclose([a8.N, a8.D], [a6.N, a6.D], rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -164,7 +164,7 @@ def test_compute_for_loss_inverts_allocation(law: str, params: dict[str, float],
 def test_compute_for_loss_matches_scipy() -> None:
     theta = sc.laws.get("kaplan").to_internal(LAW_CASES["kaplan"][0])
     want = ref.compute_for_loss("kaplan", theta, 2.2)
-    got = sc.compute_for_loss(LAW_CASES["kaplan"][0], 2.2, law="kaplan").compute[0]
+    got = sc.compute_for_loss(LAW_CASES["kaplan"][0], 2.2, law="kaplan").compute
     assert got == pytest.approx(want, rel=1e-6)
 
 
@@ -230,7 +230,7 @@ def test_bootstrap_source_gives_intervals() -> None:
     assert np.all(alloc.N_ci[:, 0] < alloc.N)
     assert np.all(alloc.N_ci[:, 1] > alloc.N)
     np.testing.assert_allclose(alloc.N, sc.allocate(HOFFMANN, compute=[1e22, 1e24]).N)
-    reps = np.array([sc.allocate({k: samples[k][i] for k in samples}, compute=1e22).N[0] for i in range(200)])
+    reps = np.array([sc.allocate({k: samples[k][i] for k in samples}, compute=1e22).N for i in range(200)])
     np.testing.assert_allclose(alloc.N_ci[0], np.percentile(reps, [5, 95]), rtol=1e-12)
 
 

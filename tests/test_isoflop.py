@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -131,16 +132,19 @@ def test_refusals_say_why() -> None:
     runs = simulate(HOFFMANN)
     few = runs.subset(~((runs.C.min() == runs.C) & (np.median(runs.N[runs.C.min() == runs.C]) * 0.3 < runs.N)))
     with pytest.raises(sc.InvalidInputError, match=r"distinct model sizes|no interior minimum"):
-        sc.isoflop(few)
+        sc.isoflop(few, strict=True)
     edge = simulate(HOFFMANN, span=(0.2, 1.5))  # every budget's sweep lies above N_opt
     with pytest.raises(sc.InvalidInputError, match="no interior minimum"):
-        sc.isoflop(edge)
+        sc.isoflop(edge, strict=True)
+    with pytest.warns(sc.DroppedBudgetWarning), pytest.raises(sc.InvalidInputError, match="no interior minimum"):
+        sc.isoflop(edge)  # nothing left to fit once they are dropped: the error still says why
     two = runs.subset(
         np.isin(runs.C, np.unique(runs.C)[:1]) & (np.arange(len(runs)) % 10 < 2) | (runs.C.min() < runs.C)
     )
-    res = sc.isoflop(two, skip_bad=True)
-    assert len(res.skipped) == 1
-    assert "needs at least 3" in res.skipped[0][1]
+    with pytest.warns(sc.DroppedBudgetWarning, match="needs at least 3"):
+        res = sc.isoflop(two)
+    assert len(res.dropped) == 1
+    assert "needs at least 3" in res.dropped[0][1]
     assert len(res.C) == 7
     with pytest.raises(sc.InvalidInputError, match="degree"):
         sc.isoflop(runs, degree=4)
@@ -183,8 +187,36 @@ def test_porian_sweeps_span_kaplan_to_chinchilla(shared_data: Path) -> None:
     exponents = {}
     for row in (0, 4):
         sub = main[main.row == row]
-        res = sc.isoflop(sc.Runs(N=sub["N"], C=sub["flops"], loss=sub["loss"]), skip_bad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sc.DroppedBudgetWarning)
+            res = sc.isoflop(sc.Runs(N=sub["N"], C=sub["flops"], loss=sub["loss"]))
         assert len(res.C) >= 8
         exponents[row] = res.exponent
     assert exponents[0] > 0.8
     assert 0.45 < exponents[4] < 0.55
+
+
+def test_every_porian_sweep_gives_a_result_by_default(shared_data: Path) -> None:
+    """All 15 published sweeps of Porian et al. 2024 analyse without options: budgets whose lowest loss sits at
+    the sweep's edge are dropped with a warning naming them and recorded on the result; strict=True refuses."""
+    import pandas as pd
+
+    df = pd.read_csv(shared_data / "porian2024" / "isoflop_profiles.csv")
+    groups = list(df.groupby(["source_file", "row"]))
+    assert len(groups) == 15
+    n_with_drops = 0
+    for _, sub in groups:
+        runs = sc.Runs(N=sub["N"], C=sub["flops"], loss=sub["loss"])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = sc.isoflop(runs)
+        named = [w for w in caught if issubclass(w.category, sc.DroppedBudgetWarning)]
+        assert len(named) == (1 if res.dropped else 0)
+        assert len(res.C) + len(res.dropped) == len(np.unique(sub["flops"]))
+        assert 0.3 < res.exponent < 1.0 and np.all(np.isfinite(res.N_opt))
+        if res.dropped:
+            n_with_drops += 1
+            assert all(f"C={c:.4g}" in str(named[0].message) for c, _ in res.dropped)
+            with pytest.raises(sc.InvalidInputError, match="strict=False drops them"):
+                sc.isoflop(runs, strict=True)
+    assert n_with_drops >= 3

@@ -7,7 +7,7 @@ on a parallel Rust core with the GIL released.
 
 from __future__ import annotations
 
-from . import bounds, datasets, laws, regimes, variance
+from . import bounds, datasets, flops, laws, regimes, variance
 from ._core import __version__
 from .allocation import Allocation, allocate, compute_for_loss
 from .backtest import BacktestResult, BacktestTable, Rolling, backtest, backtest_table
@@ -15,6 +15,7 @@ from .bootstrap import BootstrapResult, BootstrapStatisticResult, bootstrap, boo
 from .errors import (
     ConvergenceError,
     ConvergenceWarning,
+    DroppedBudgetWarning,
     ExtrapolationWarning,
     IdentifiabilityWarning,
     InvalidInputError,
@@ -38,6 +39,7 @@ __all__ = [
     "BootstrapStatisticResult",
     "ConvergenceError",
     "ConvergenceWarning",
+    "DroppedBudgetWarning",
     "ExtrapolationWarning",
     "FitResult",
     "FrontierResult",
@@ -65,6 +67,7 @@ __all__ = [
     "efficient_frontier",
     "fit",
     "fit_many",
+    "flops",
     "inductive_bias",
     "isoflop",
     "laws",

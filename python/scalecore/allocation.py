@@ -12,6 +12,7 @@ tokens U available (Muennighoff et al. 2023). `compute_for_loss` answers the inv
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import warnings
 from collections.abc import Mapping
@@ -21,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._results_io import ResultIO
+from ._shape import flat, restore
 from ._validation import FloatArray, as_float_array, positive_float
 from ._validation import n_threads as check_threads
 from .errors import ExtrapolationWarning, InvalidInputError
@@ -46,11 +49,12 @@ _Status = _core.AllocationStatus
 
 
 @dataclass(frozen=True)
-class Allocation:
+class Allocation(ResultIO):
     """Compute-optimal model size N, training tokens D and predicted loss per budget `compute`.
 
     ``compute`` is the total cost (training plus inference when ``inference_tokens`` is given). With a
     bootstrap source, ``N_ci``, ``D_ci`` and ``loss_ci`` hold (lower, upper) percentile bounds per budget.
+    The fields take the budgets' shape: a scalar budget gives NumPy scalars (and a (2,) interval).
     """
 
     compute: FloatArray
@@ -69,16 +73,34 @@ class Allocation:
     def tokens_per_param(self) -> FloatArray:
         return self.D / self.N
 
+    def _table(self) -> dict[str, Any]:
+        out = {k: np.ravel(getattr(self, k)) for k in ("compute", "N", "D", "tokens_per_param", "loss", "extrapolated")}
+        for name in ("N", "D", "loss"):
+            ci = getattr(self, f"{name}_ci")
+            if ci is not None:
+                ends = np.reshape(ci, (-1, 2))
+                out |= {f"{name}_low": ends[:, 0], f"{name}_high": ends[:, 1]}
+        return out
+
+    def plot(self, **options: Any) -> Any:
+        """N and D against compute, with intervals when present (`scalecore.plot.frontier`; needs matplotlib)."""
+        from . import plot
+
+        return plot.frontier(self, **options)
+
     def __len__(self) -> int:
+        if np.ndim(self.compute) == 0:
+            raise TypeError("len() of an allocation for a scalar budget")
         return len(self.compute)
 
     def __repr__(self) -> str:
         rows = []
-        columns = zip(self.compute, self.N, self.D, self.loss, self.extrapolated, strict=True)
-        for i, (c, n, d, lo, x) in enumerate(columns):
+        ci = None if self.N_ci is None else np.reshape(self.N_ci, (-1, 2))
+        flat_fields = (np.ravel(v) for v in (self.compute, self.N, self.D, self.loss, self.extrapolated))
+        for i, (c, n, d, lo, x) in enumerate(zip(*flat_fields, strict=True)):
             row = f"  C={c:.3g}: N={n:.4g}, D={d:.4g}, D/N={d / n:.3g}, loss={lo:.4f}"
-            if self.N_ci is not None:
-                row += f", N in [{self.N_ci[i, 0]:.4g}, {self.N_ci[i, 1]:.4g}]"
+            if ci is not None:
+                row += f", N in [{ci[i, 0]:.4g}, {ci[i, 1]:.4g}]"
             rows.append(row + (" (extrapolated)" if x else ""))
         return f"Allocation({self.law}\n" + "\n".join(rows) + "\n)"
 
@@ -95,6 +117,16 @@ class Allocation:
             if value is not None:
                 out[name] = value.tolist()
         return out
+
+
+def _shaped(alloc: Allocation, shape: tuple[int, ...]) -> Allocation:
+    """The allocation's per-budget fields in the shape of the budgets (NumPy scalars for a scalar)."""
+    names = ("compute", "N", "D", "loss", "extrapolated", "inference_tokens", "N_ci", "D_ci", "loss_ci")
+    changes: dict[str, Any] = {}
+    for k in names:
+        value = getattr(alloc, k)
+        changes[k] = None if value is None else restore(value, shape)
+    return dataclasses.replace(alloc, **changes)
 
 
 def chinchilla_allocation(
@@ -156,7 +188,7 @@ def _source(source: Any, law: str | None) -> _Source:
 
 
 def _per_budget(name: str, value: Any, n: int, *, zero_ok: bool) -> FloatArray:
-    arr = as_float_array(name, value, positive=not zero_ok, nonnegative=zero_ok)
+    arr, _ = flat(name, value, positive=not zero_ok, nonnegative=zero_ok)
     if arr.size == 1:
         return np.full(n, float(arr[0]))
     if arr.size != n:
@@ -239,7 +271,7 @@ def allocate(
     """
     src = _source(source, law)
     lw = get_law(src.law)
-    c = as_float_array("compute", compute, positive=True)
+    c, shape = flat("compute", compute, positive=True)
     f = positive_float("flops_per_param_token", flops_per_param_token)
     inference, unique = _inputs(src, len(c), inference_tokens, unique_tokens)
     if cost is not None:
@@ -248,9 +280,10 @@ def allocate(
         out = _core.allocate_law_cost(lw.name, lw.to_internal(src.params).tolist(), c, cost, unique, f)
         _check_status(out["status"], c)
         n, d, loss = (np.asarray(out[k]) for k in ("N", "D", "loss"))
-        return Allocation(
+        alloc = Allocation(
             compute=c, N=n, D=d, loss=loss, extrapolated=_extrapolated(src.ranges, n, d, f, unique), law=lw.name
         )
+        return _shaped(alloc, shape)
     theta = lw.to_internal(src.params).tolist()
     threads = check_threads(n_threads)
     out = _core.allocate_law(lw.name, theta, c, inference, unique, f, threads)
@@ -277,7 +310,7 @@ def allocate(
                 # a budget no replicate can allocate gets a NaN interval, not a warning per call
                 warnings.simplefilter("ignore", RuntimeWarning)
                 cis[key] = np.nanpercentile(reps, q, axis=0).T
-    return Allocation(
+    alloc = Allocation(
         compute=c,
         N=n,
         D=d,
@@ -290,6 +323,7 @@ def allocate(
         loss_ci=cis.get("loss"),
         level=float(level) if cis else None,
     )
+    return _shaped(alloc, shape)
 
 
 def compute_for_loss(
@@ -310,7 +344,7 @@ def compute_for_loss(
     """
     src = _source(source, law)
     lw = get_law(src.law)
-    targets = as_float_array("loss", loss, positive=True)
+    targets, shape = flat("loss", loss, positive=True)
     f = positive_float("flops_per_param_token", flops_per_param_token)
     inference, unique = _inputs(src, len(targets), inference_tokens, unique_tokens)
     theta = lw.to_internal(src.params).tolist()
@@ -330,7 +364,7 @@ def compute_for_loss(
     compute = np.asarray(out["compute"])
     _check_status(status, compute)
     n, d = np.asarray(out["N"]), np.asarray(out["D"])
-    return Allocation(
+    alloc = Allocation(
         compute=compute,
         N=n,
         D=d,
@@ -339,3 +373,4 @@ def compute_for_loss(
         law=lw.name,
         inference_tokens=inference if inference_tokens is not None else None,
     )
+    return _shaped(alloc, shape)

@@ -39,3 +39,7 @@ class ExtrapolationWarning(ScalecoreWarning):
 
 class IdentifiabilityWarning(ScalecoreWarning):
     """The data do not pin down some parameters (an ill-conditioned optimum)."""
+
+
+class DroppedBudgetWarning(ScalecoreWarning):
+    """An IsoFLOP budget without a usable minimum (e.g. its lowest loss at the edge of the sweep) was left out."""

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import _core
+from . import _options as options
 from ._fit_spec import as_runs, constraints, starts
+from ._results_io import ResultIO
+from ._shape import broadcast, restore
 from ._validation import FloatArray, as_float_array, positive_float
 from ._validation import n_threads as check_threads
 from .allocation import allocate
@@ -32,13 +35,17 @@ _ILL_CONDITIONED = 1e12
 
 
 @dataclass(frozen=True)
-class FitResult:
+class FitResult(ResultIO):
     """A fitted law. ``params`` are public values (E, A, B positive; exponents as they are).
 
     ``n_starts`` starts were minimised to convergence (for ``init="auto"``, chosen by evaluating the
     objective once at ``n_screened`` grid starts); ``n_at_best`` of them ended within 1e-5 (relative) of the
-    best objective, ``n_converged`` met the convergence criteria.
+    best objective, ``n_converged`` met the convergence criteria. ``theta`` holds the optimum in the
+    optimiser's coordinates (logs of the positive coefficients), so that a reloaded result predicts exactly as
+    the original. ``save``/``load`` keep everything but the core handle (pickling keeps that too).
     """
+
+    _unsaved: ClassVar[tuple[str, ...]] = ("handle",)
 
     law: str
     params: dict[str, float]
@@ -58,6 +65,7 @@ class FitResult:
     input_ranges: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
     n_screened: int = 0
     start_objectives: FloatArray = field(default_factory=lambda: np.empty(0), repr=False)
+    theta: FloatArray = field(default_factory=lambda: np.empty(0), repr=False)
     # The core's fit (specification and outcome): predictions and the bootstrap reuse it, and it
     # pickles as both, so unpickling never refits.
     handle: Any = field(default=None, repr=False, compare=False)
@@ -66,13 +74,18 @@ class FitResult:
     def law_(self) -> Law:
         return get_law(self.law)
 
-    def predict(self, runs: Runs | None = None, **columns: Any) -> FloatArray:
-        """Predicted loss at given inputs (``fit.predict(N=..., D=...)``) or at the runs of a table."""
+    def predict(self, runs: Runs | None = None, **columns: Any) -> Any:
+        """Predicted loss at given inputs (``fit.predict(N=..., D=...)``) or at the runs of a table. The
+        inputs broadcast like NumPy: scalars give a NumPy scalar, arrays an array of the broadcast shape."""
         if runs is not None:
             columns = {name: getattr(runs, name) for name in self.law_.inputs}
-        if self.handle is None:
-            return self.law_.predict(self.params, **columns)
-        return np.asarray(self.handle.predict(self.law_.columns(columns)))
+        given = {k: v for k, v in columns.items() if v is not None}
+        flat, shape = broadcast(given, positive=True)
+        if self.handle is not None:
+            return restore(self.handle.predict(self.law_.columns(flat)), shape)
+        if self.theta.size:
+            return restore(_core.law_predict(self.law, self.theta.tolist(), self.law_.columns(flat)), shape)
+        return restore(self.law_.predict(self.params, **flat), shape)
 
     @property
     def identifiability(self) -> dict[str, Any]:
@@ -134,6 +147,28 @@ class FitResult:
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)
 
+    def _table(self) -> dict[str, Any]:
+        return {"parameter": list(self.params), "estimate": list(self.params.values())}
+
+    def report(self, runs: Any = None, boot: Any = None, **stated: Any) -> Any:
+        """What Li et al. 2025 ("(Mis)Fitting") ask a paper to state about this fit, as a `Report`
+        (``str()`` is Markdown, ``to_json()`` JSON); keywords as for `scalecore.report.report`."""
+        from .report import report
+
+        return report(self, runs=runs, boot=boot, **stated)
+
+    def plot(self, runs: Any = None, boot: Any = None, **options: Any) -> Any:
+        """The fitted curves over the runs (`scalecore.plot.fit`; needs matplotlib)."""
+        from . import plot
+
+        return plot.fit(self, runs, boot, **options)
+
+    def plot_residuals(self, runs: Any, **options: Any) -> Any:
+        """The residuals at the runs (`scalecore.plot.residuals`; needs matplotlib)."""
+        from . import plot
+
+        return plot.residuals(self, runs, **options)
+
     def __repr__(self) -> str:
         p = ", ".join(f"{k}={v:.6g}" for k, v in self.params.items())
         status = "converged" if self.converged else f"NOT converged ({self.stop})"
@@ -159,7 +194,7 @@ def fit(
     gtol: float = 1e-10,
     strict: bool = False,
     n_threads: int | None = None,
-    progress: Callable[[int, int], Any] | None = None,
+    progress: Any = None,
 ) -> FitResult:
     """Fit `law` to `runs` by multi-start L-BFGS with analytic gradients.
 
@@ -171,6 +206,8 @@ def fit(
         4500), a dict {param: value or list of values} whose product is the grid, or a (k, n_params) array.
     fixed: {param: value} held constant; tie: pairs such as ("alpha", "beta") or "alpha=beta" kept equal.
     weights: per-run weights (default: the runs' weight column, else 1).
+    progress: None (a bar after about a second in an interactive session), True, False, or a callable
+    progress(done, total), as everywhere in scalecore.
     Convergence is tested relative to the objective's own size (`ftol`, `gtol`), so summing or averaging
     the loss does not change where the fit stops. A best start that did not converge gives a
     ConvergenceWarning and ``converged=False``, or ConvergenceError with ``strict=True``.
@@ -184,24 +221,25 @@ def fit(
     mode, start_rows = starts(lw, init)
     fixed_i, ties_i = constraints(lw, fixed, tie)
     delta = positive_float("delta", delta)
-    handle = _core.fit_law(
-        lw.name,
-        columns,
-        r.loss,
-        weights=r.weight if weights is None else as_float_array("weights", weights),
-        objective=str(objective),
-        delta=delta,
-        asymmetry=positive_float("asymmetry", asymmetry),
-        init=mode,
-        starts=start_rows,
-        fixed=fixed_i,
-        ties=ties_i,
-        max_iter=max_iter,
-        ftol=positive_float("ftol", ftol),
-        gtol=positive_float("gtol", gtol),
-        n_threads=check_threads(n_threads),
-        progress=progress,
-    )
+    with options.progress(progress, "fit") as callback:
+        handle = _core.fit_law(
+            lw.name,
+            columns,
+            r.loss,
+            weights=r.weight if weights is None else as_float_array("weights", weights),
+            objective=str(objective),
+            delta=delta,
+            asymmetry=positive_float("asymmetry", asymmetry),
+            init=mode,
+            starts=start_rows,
+            fixed=fixed_i,
+            ties=ties_i,
+            max_iter=max_iter,
+            ftol=positive_float("ftol", ftol),
+            gtol=positive_float("gtol", gtol),
+            n_threads=check_threads(n_threads),
+            progress=callback,
+        )
     result = _result(lw, handle, delta, {k: (float(v.min()), float(v.max())) for k, v in columns.items()})
     if not result.converged:
         msg = f"the best start of the {lw.name} fit did not converge (stopped by {result.stop})"
@@ -238,6 +276,7 @@ def _result(law: Law, handle: Any, delta: float, input_ranges: dict[str, tuple[f
         free_params=tuple(law.param_names[i] for i in handle.free_index),
         input_ranges=input_ranges,
         start_objectives=np.asarray(handle.start_objectives),
+        theta=np.asarray(handle.theta, dtype=np.float64),
         handle=handle,
     )
 

@@ -20,7 +20,9 @@ from . import _core
 from . import intervals as iv
 from ._fit_spec import as_runs
 from ._progress import progress_callback
-from ._validation import FloatArray, as_float_array, positive_float
+from ._results_io import ResultIO
+from ._shape import flat, restore
+from ._validation import FloatArray, positive_float
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
 from .fit import FitResult, fit
@@ -37,7 +39,7 @@ Quantity = str | Callable[[Mapping[str, FloatArray]], Any]
 
 
 @dataclass(frozen=True)
-class BootstrapAllocation:
+class BootstrapAllocation(ResultIO):
     """Compute-optimal allocation per budget with bootstrap intervals (columns low, high)."""
 
     compute: FloatArray
@@ -53,22 +55,31 @@ class BootstrapAllocation:
     method: str = "percentile"
 
     def __len__(self) -> int:
+        if np.ndim(self.compute) == 0:
+            raise TypeError("len() of an allocation for a scalar budget")
         return len(self.compute)
+
+    def _table(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"compute": np.ravel(self.compute)}
+        for name in ("N", "D", "tokens_per_param", "loss"):
+            ci = np.reshape(getattr(self, f"{name}_ci"), (-1, 2))
+            out |= {name: np.ravel(getattr(self, name)), f"{name}_low": ci[:, 0], f"{name}_high": ci[:, 1]}
+        return out
 
     def __repr__(self) -> str:
         rows = [
             f"  C={c:.3g}: N={n:.4g} [{nl:.4g}, {nh:.4g}], D={d:.4g} [{dl:.4g}, {dh:.4g}], "
             f"D/N={t:.3g} [{tl:.3g}, {th:.3g}], loss={lo:.4f} [{ll:.4f}, {lh:.4f}]"
             for c, n, (nl, nh), d, (dl, dh), t, (tl, th), lo, (ll, lh) in zip(
-                self.compute,
-                self.N,
-                self.N_ci,
-                self.D,
-                self.D_ci,
-                self.tokens_per_param,
-                self.tokens_per_param_ci,
-                self.loss,
-                self.loss_ci,
+                np.ravel(self.compute),
+                np.ravel(self.N),
+                np.reshape(self.N_ci, (-1, 2)),
+                np.ravel(self.D),
+                np.reshape(self.D_ci, (-1, 2)),
+                np.ravel(self.tokens_per_param),
+                np.reshape(self.tokens_per_param_ci, (-1, 2)),
+                np.ravel(self.loss),
+                np.reshape(self.loss_ci, (-1, 2)),
                 strict=True,
             )
         ]
@@ -83,7 +94,7 @@ def _public(law: Law, theta: FloatArray) -> dict[str, FloatArray]:
     }
 
 
-class BootstrapResult:
+class BootstrapResult(ResultIO):
     """Bootstrap refits of a law. ``samples[name]`` holds one value per successful refit; failed refits
     (not converged) are counted in ``n_failed`` and flagged in ``failed`` (one entry per replicate).
 
@@ -91,6 +102,10 @@ class BootstrapResult:
     ``"G"``, ``"N_opt"``, ``"D_opt"``, ``"tokens_per_param"``, ``"loss_opt"`` with ``compute=``;
     ``"loss"`` with the inputs, e.g. ``N=, D=``), or a callable taking a dict of parameter arrays and
     returning one value per sample.
+
+    ``save(path)`` (``.npz`` keeps the samples compactly) and ``load`` keep the fit, the replicates and, once
+    computed, the jackknife refits; a reloaded result answers everything but a first BCa interval (which needs
+    the prepared refits that only pickling carries).
     """
 
     def __init__(
@@ -117,6 +132,56 @@ class BootstrapResult:
         self._theta = np.asarray(theta, dtype=np.float64)[~self.failed]
         self._jackknife: FloatArray | None = None
         self.samples: dict[str, FloatArray] = _public(get_law(self.law), self._theta)
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "fit": self.fit._state(),
+            "seed": self.seed,
+            "scheme": self.scheme,
+            "robust": self.robust,
+            "n_guards": self.n_guards,
+            "level": self.level,
+            "failed": self.failed,
+            "theta": self._theta,
+            "jackknife": self._jackknife,
+        }
+
+    @classmethod
+    def _from_state(cls, state: dict[str, Any]) -> BootstrapResult:
+        out = cls.__new__(cls)
+        out.fit = FitResult._from_state(state["fit"])
+        out.law = out.fit.law
+        out.params = dict(out.fit.params)
+        out.seed, out.scheme, out.robust = int(state["seed"]), str(state["scheme"]), bool(state["robust"])
+        out.n_guards, out.level = int(state["n_guards"]), float(state["level"])
+        out.failed = np.asarray(state["failed"], dtype=bool)
+        out.n_resamples, out.n_failed = len(out.failed), int(out.failed.sum())
+        out._prepared = None
+        out._theta = np.asarray(state["theta"], dtype=np.float64)
+        out._jackknife = state["jackknife"]
+        out.samples = _public(get_law(out.law), out._theta)
+        return out
+
+    def _table(self) -> dict[str, Any]:
+        return dict(self.samples)
+
+    def plot_corner(self, params: Any = None, **options: Any) -> Any:
+        """Every pair of parameters' samples (`scalecore.plot.corner`; needs matplotlib)."""
+        from . import plot
+
+        return plot.corner(self, params, **options)
+
+    def plot_densities(self, params: Any = None, **options: Any) -> Any:
+        """Each parameter's bootstrap density (`scalecore.plot.densities`; needs matplotlib)."""
+        from . import plot
+
+        return plot.densities(self, params, **options)
+
+    def plot(self, runs: Any = None, **options: Any) -> Any:
+        """The fit's curves with bootstrap bands (`scalecore.plot.fit`; needs matplotlib)."""
+        from . import plot
+
+        return plot.fit(self.fit, runs, self, **options)
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -150,7 +215,7 @@ class BootstrapResult:
         `with_estimate`."""
         law = get_law(self.law)
         if with_estimate:
-            point = np.asarray(self.fit.handle.theta).reshape(1, -1)
+            point = np.asarray(self.fit.theta).reshape(1, -1)
             if callable(quantity):  # called on the estimate and on the samples, as documented
                 return np.concatenate(
                     [self._values(quantity, t, compute, N, D, f, with_estimate=False) for t in (point, theta)]
@@ -224,6 +289,11 @@ class BootstrapResult:
         refit per run left out, per cluster for the cluster scheme, or per random group of runs (500
         groups drawn from the seed) above 2000 runs."""
         if self._jackknife is None:
+            if self._prepared is None:
+                raise InvalidInputError(
+                    "method: BCa needs jackknife refits, which a bootstrap loaded from a file without them cannot "
+                    "run (compute one BCa interval before saving, or pickle the result instead)"
+                )
             theta, failed = self._prepared.jackknife()
             self._jackknife = np.asarray(theta)[~np.asarray(failed, dtype=bool)]
         return self._jackknife
@@ -237,15 +307,15 @@ class BootstrapResult:
         flops_per_param_token: float = 6.0,
     ) -> BootstrapAllocation:
         """Compute-optimal N, D, D/N and loss per budget with intervals, every replicate and budget in
-        one core call."""
-        c = as_float_array("compute", compute)
+        one core call. The fields take the budgets' shape (a scalar budget: NumPy scalars and (2,) intervals)."""
+        c, shape = flat("compute", compute)
         lv = self.level if level is None else iv.level(level)
         m = iv.method(method)
         k = len(self.param_names)
         jack = self.jackknife_theta() if m == "bca" else np.empty((0, k))
         values, bounds = _core.bootstrap_allocation(
             self.law,
-            self.fit.handle.theta,
+            self.fit.theta,
             self._theta,
             jack,
             c,
@@ -254,15 +324,15 @@ class BootstrapResult:
             method=m,
         )
         return BootstrapAllocation(
-            compute=c,
-            N=values[0],
-            D=values[1],
-            loss=values[2],
-            tokens_per_param=values[3],
-            N_ci=bounds[0],
-            D_ci=bounds[1],
-            loss_ci=bounds[2],
-            tokens_per_param_ci=bounds[3],
+            compute=restore(c, shape),
+            N=restore(values[0], shape),
+            D=restore(values[1], shape),
+            loss=restore(values[2], shape),
+            tokens_per_param=restore(values[3], shape),
+            N_ci=restore(bounds[0], shape),
+            D_ci=restore(bounds[1], shape),
+            loss_ci=restore(bounds[2], shape),
+            tokens_per_param_ci=restore(bounds[3], shape),
             level=lv,
             method=m,
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
+from . import _options as options
 from ._validation import _show, as_float_array, positive_float
 from ._validation import n_threads as _n_threads
 from .errors import ExtrapolationWarning, InvalidInputError
@@ -90,7 +90,7 @@ def inductive_bias(
     level: float = 0.95,
     seed: int = 0,
     n_threads: int | None = None,
-    progress: Callable[[int, int], Any] | None = None,
+    progress: Any = None,
 ) -> InductiveBiasResult:
     """Inductive bias -log2 P(error <= eps) from the test errors of sampled hypotheses (Boopathy et al. 2024).
 
@@ -106,15 +106,16 @@ def inductive_bias(
         raise InvalidInputError(f"n_resamples: must be a non-negative integer, got {_show(n_resamples)}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
         raise InvalidInputError(f"seed: must be an integer in [0, 2**64), got {_show(seed)}")
-    fit, log_p, boot, n_failed, ci = _core.inductive_bias(
-        e,
-        eps_v,
-        n_resamples=int(n_resamples),
-        seed=int(seed),
-        level=float(level),
-        n_threads=_n_threads(n_threads),
-        progress=progress,
-    )
+    with options.progress(progress, "inductive bias") as callback:
+        fit, log_p, boot, n_failed, ci = _core.inductive_bias(
+            e,
+            eps_v,
+            n_resamples=int(n_resamples),
+            seed=int(seed),
+            level=float(level),
+            n_threads=_n_threads(n_threads),
+            progress=callback,
+        )
     k, lam, scale, log_likelihood, converged, _ = fit
     lo, hi = float(e.min()), float(e.max())
     inside = lo <= eps_v <= hi

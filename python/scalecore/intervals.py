@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _core
+from ._options import seed as seed  # the one seed rule (re-exported for the bootstraps that read it here)
 from ._validation import FloatArray
 from .errors import InvalidInputError
 
@@ -40,17 +41,6 @@ def level(value: Any) -> float:
     if not (0.0 < v < 1.0):
         raise InvalidInputError(f"level: must lie strictly between 0 and 1, got {value!r}")
     return v
-
-
-def seed(value: Any) -> int:
-    """None draws fresh entropy (recorded in the result, so the run can be repeated)."""
-    if value is None:
-        return int(np.random.SeedSequence().entropy % 2**64)  # type: ignore[operator]
-    if isinstance(value, np.random.Generator):
-        return int(value.integers(0, 2**63))
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < 2**64:
-        raise InvalidInputError(f"seed: must be None, a numpy Generator or an integer in [0, 2**64), got {value!r}")
-    return int(value)
 
 
 def method(value: Any) -> str:

@@ -16,9 +16,13 @@ of the exponent a was +0.0000 (sd 0.0027) for the default, -0.0023 (sd 0.0016) f
 every run and -0.0127 (sd 0.0033) for a cubic through every run. ``near=None`` fits every run (the
 textbook approach 2). When the sweep is centred on the optimum the exponent is unbiased either way, but
 N_opt itself is not: a parabola through a wide centred sweep over-estimates N_opt by about 5 % when
-alpha != beta, and ``degree=3`` removes that. Budgets are refused, with the reason, when they have fewer
-than 3 distinct model sizes (4 for a cubic), their lowest run is the smallest or largest model (no
-interior minimum), or the fitted curve's minimum is missing or outside the runs fitted.
+alpha != beta, and ``degree=3`` removes that. A budget has no usable minimum, with the reason recorded, when
+it has fewer than 3 distinct model sizes (4 for a cubic), its lowest run is the smallest or largest model (no
+interior minimum), or the fitted curve's minimum is missing or outside the runs fitted. Real sweeps routinely
+have such budgets (3 of the 15 published sweeps of Porian et al. 2024, "Resolving Discrepancies in
+Compute-Optimal Scaling of Language Models", have one whose lowest loss sits at the sweep's edge), so by
+default they are dropped with a DroppedBudgetWarning naming them and listed in ``result.dropped``;
+``strict=True`` refuses the whole analysis instead.
 
 With ``n_resamples > 0`` the runs of each budget are resampled with replacement, every budget and the
 log-log line are refitted per replicate (both stages), and percentile intervals are reported. A replicate
@@ -31,16 +35,18 @@ thread count.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from . import _core
+from . import _options as options
 from ._fit_spec import as_runs
+from ._results_io import ResultIO
 from ._validation import FloatArray
-from ._validation import n_threads as check_threads
-from .errors import InvalidInputError
+from .errors import DroppedBudgetWarning, InvalidInputError
 from .fit import fit
 from .runs import Runs
 
@@ -56,7 +62,7 @@ def _ci(values: FloatArray, level: float) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class IsoflopResult:
+class IsoflopResult(ResultIO):
     """Per-budget optima and the scaling of N_opt with compute: N_opt = coefficient * C^exponent."""
 
     C: FloatArray
@@ -68,18 +74,31 @@ class IsoflopResult:
     degree: int
     near: int | None
     flops_per_param_token: float = 6.0
-    skipped: tuple[tuple[float, str], ...] = ()
+    dropped: tuple[tuple[float, str], ...] = ()
     level: float | None = None
     exponent_ci: tuple[float, float] | None = None
     N_opt_ci: FloatArray | None = field(default=None, repr=False)
     exponent_samples: FloatArray | None = field(default=None, repr=False)
     n_resamples: int = 0
     n_failed: int = 0
+    seed: int | None = None
 
     @property
     def data_exponent(self) -> float:
         """b in D_opt ~ C^b (= 1 - a, since D = C / (f N))."""
         return 1.0 - self.exponent
+
+    def _table(self) -> dict[str, Any]:
+        out = {"C": self.C, "N_opt": self.N_opt, "D_opt": self.D_opt, "loss_opt": self.loss_opt}
+        if self.N_opt_ci is not None:
+            out |= {"N_opt_low": self.N_opt_ci[:, 0], "N_opt_high": self.N_opt_ci[:, 1]}
+        return out
+
+    def plot(self, runs: Any = None, **options: Any) -> Any:
+        """Profiles with their minima and N_opt against compute (`scalecore.plot.isoflop`; needs matplotlib)."""
+        from . import plot
+
+        return plot.isoflop(self, runs, **options)
 
     def predict_N_opt(self, compute: Any) -> FloatArray:  # noqa: N802  (the field's own symbol)
         """N_opt at other budgets from the fitted power law."""
@@ -95,8 +114,8 @@ class IsoflopResult:
         lines = [f"IsoflopResult(degree {self.degree} on {how}: N_opt ~ C^{self.exponent:.4f}{ci}"]
         for c, n, d, lo in zip(self.C, self.N_opt, self.D_opt, self.loss_opt, strict=False):
             lines.append(f"  C={c:.3g}: N_opt={n:.4g}, D_opt={d:.4g}, loss={lo:.4f}")
-        for c, why in self.skipped:
-            lines.append(f"  C={c:.3g}: skipped, {why}")
+        for c, why in self.dropped:
+            lines.append(f"  C={c:.3g}: dropped, {why}")
         return "\n".join(lines) + "\n)"
 
 
@@ -123,8 +142,8 @@ def isoflop(
     near: int | str | None = "auto",
     n_resamples: int = 0,
     level: float = 0.95,
-    seed: int = 0,
-    skip_bad: bool = False,
+    seed: Any = None,
+    strict: bool = False,
     n_threads: int | None = None,
     progress: Any = None,
 ) -> IsoflopResult:
@@ -133,8 +152,11 @@ def isoflop(
     degree: 2 (parabola) or 3 (cubic) of loss against ln N per budget.
     near: distinct model sizes fitted around each budget's lowest run ("auto": 7 for a parabola, 9 for a
         cubic; None: every run). See the module docstring for why.
-    n_resamples: bootstrap replicates through both stages (0: none); `level` for the intervals.
-    skip_bad: leave out budgets without a usable minimum (listed in ``skipped``) instead of raising.
+    n_resamples: bootstrap replicates through both stages (0: none); `level` for the intervals; `seed` None
+        (fresh entropy, recorded in ``result.seed``), an integer or a numpy Generator; `progress` None (a bar
+        after about a second in an interactive session), True, False or a callable progress(done, total).
+    strict: refuse (InvalidInputError) when a budget has no usable minimum; by default such budgets are
+        dropped with a DroppedBudgetWarning naming them and listed with the reason in ``result.dropped``.
     The runs' ``weight`` column, when present, weights each budget's polynomial fit (zero drops a run).
     """
 
@@ -153,8 +175,9 @@ def isoflop(
         raise InvalidInputError(f"n_resamples: must be a non-negative integer, got {n_resamples!r}")
     if not 0 < float(level) < 1:
         raise InvalidInputError(f"level: must be between 0 and 1, got {level!r}")
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise InvalidInputError(f"seed: must be a non-negative integer, got {seed!r}")
+    options.check_progress(progress)
+    seed_ = options.seed(seed)
+    threads = options.n_threads(n_threads)
     for col in ("N", "C"):
         if not r.has(col):
             raise InvalidInputError(f"runs: isoflop needs column {col} (or N and D); the runs have {r.columns}")
@@ -162,17 +185,24 @@ def isoflop(
     C_all, index = _budgets(r.C)
     ln_n = np.log(r.N)
     fit = _core.isoflop_fit(ln_n, r.loss, index, np.log(C_all), degree, near_k, r.weight)
+    if not isinstance(strict, bool):
+        raise InvalidInputError(f"strict: must be True or False, got {strict!r}")
     refused = np.asarray(fit["refusal"]) != 0
-    skipped = tuple((float(C_all[b]), str(fit["messages"][b])) for b in np.flatnonzero(refused))
-    if skipped and not skip_bad:
-        text = "; ".join(f"C={c:.4g} {why}" for c, why in skipped)
-        raise InvalidInputError(
-            f"runs: {len(skipped)} budget(s) have no usable minimum: {text} (skip_bad=True drops them)"
+    dropped = tuple((float(C_all[b]), str(fit["messages"][b])) for b in np.flatnonzero(refused))
+    if dropped:
+        text = "; ".join(f"C={c:.4g} {why}" for c, why in dropped)
+        if strict:
+            raise InvalidInputError(
+                f"runs: {len(dropped)} budget(s) have no usable minimum: {text} (strict=False drops them)"
+            )
+        warnings.warn(
+            f"dropped {len(dropped)} budget(s) without a usable minimum: {text}", DroppedBudgetWarning, stacklevel=2
         )
     keep = np.flatnonzero(~refused)
     if keep.size < 2:
+        why = "".join(f"; C={c:.4g} {reason}" for c, reason in dropped)
         raise InvalidInputError(
-            f"runs: the power law N_opt ~ C^a needs at least 2 budgets with a minimum, got {keep.size}"
+            f"runs: the power law N_opt ~ C^a needs at least 2 budgets with a minimum, got {keep.size}{why}"
         )
     remap = {int(b): i for i, b in enumerate(keep)}
     rows = [i for i, b in enumerate(index) if b in remap]
@@ -185,9 +215,8 @@ def isoflop(
     C = C_all[keep]
     boot: dict[str, Any] = {}
     if n_resamples > 0:
-        out = _core.isoflop_bootstrap(
-            *sub, degree, near_k, weight, n_resamples, seed, check_threads(n_threads), progress
-        )
+        with options.progress(progress, "isoflop bootstrap") as callback:
+            out = _core.isoflop_bootstrap(*sub, degree, near_k, weight, n_resamples, seed_, threads, callback)
         samples = np.asarray(out["exponent"])
         per = np.exp(np.asarray(out["ln_n_opt"]).reshape(n_resamples, len(C)))
         boot = {
@@ -197,6 +226,7 @@ def isoflop(
             "exponent_samples": samples,
             "n_resamples": n_resamples,
             "n_failed": int(out["n_failed"]),
+            "seed": seed_,  # recorded only when used, so that the run can be repeated
         }
     return IsoflopResult(
         C=C,
@@ -208,13 +238,13 @@ def isoflop(
         degree=degree,
         near=near_k,
         flops_per_param_token=f,
-        skipped=skipped,
+        dropped=dropped,
         **boot,
     )
 
 
 @dataclass(frozen=True)
-class FrontierResult:
+class FrontierResult(ResultIO):
     """Efficient frontier of training curves: lowest loss per compute and the model size reaching it,
     with N_opt = coefficient * C^exponent and L(C) = E + A C^-alpha fitted along it."""
 
@@ -226,6 +256,9 @@ class FrontierResult:
     E: float
     A: float
     alpha: float
+
+    def _table(self) -> dict[str, Any]:
+        return {"C": self.C, "N": self.N, "loss": self.loss}
 
     def __repr__(self) -> str:
         return (

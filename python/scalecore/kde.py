@@ -52,6 +52,8 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._results_io import ResultIO
+from ._shape import restore
 from ._validation import FloatArray, as_float_array
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
@@ -140,7 +142,7 @@ def _flat_queries(name: str, x: Any) -> tuple[FloatArray, tuple[int, ...]]:
     return as_float_array(name, np.ravel(arr), ndim=1, allow_empty=True), tuple(np.shape(arr))
 
 
-class KDE:
+class KDE(ResultIO):
     """Kernel density estimate of 1-D or multivariate samples.
 
     Parameters
@@ -188,6 +190,10 @@ class KDE:
             check_threads(n_threads),
         )
         self._d: int = self._handle.d
+        # The rule's name when the bandwidth came from a rule and was reloaded as a number (see `load`), and the
+        # weights as given (normalising the normalised weights again could move them by an ulp on reload).
+        self._rule: str | None = None
+        self._given_weights = None if w is None else np.array(w, dtype=np.float64, copy=True)
 
     # --- what it is (the handle's, read on demand) ---------------------------------------------------------
 
@@ -223,7 +229,7 @@ class KDE:
     @property
     def rule(self) -> str:
         """The bandwidth rule's name, or "user" for a given bandwidth."""
-        return self._handle.rule
+        return self._rule or self._handle.rule
 
     @property
     def bandwidth_matrix(self) -> FloatArray:
@@ -243,6 +249,39 @@ class KDE:
     def samples(self) -> FloatArray:
         """A copy of the samples."""
         return self._handle.samples
+
+    # --- results that last: save / load / to_frame (pickling is the handle's) ----------------------------
+
+    def _state(self) -> dict[str, Any]:
+        h = self._handle
+        return {
+            "samples": h.samples,
+            "weights": self._given_weights if self._given_weights is not None or not h.weighted else h.weights,
+            "bandwidth": float(h.h) if self._d == 1 else h.bandwidth_matrix,
+            "kernel": h.kernel,
+            "method": h.method,
+            "tolerance": h.tolerance,
+            "n_threads": h.n_threads,
+            "rule": self.rule,
+        }
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The handle pickles the estimator compactly (samples and normalised weights); the weights as given
+        # serve only `save`, and a pickled copy saves the normalised ones instead.
+        return {**self.__dict__, "_given_weights": None}
+
+    @classmethod
+    def _from_state(cls, state: dict[str, Any]) -> KDE:
+        """The bandwidth the rule chose is reloaded as a number (the same kernel width, not recomputed)."""
+        rule = state.pop("rule")
+        out = cls(**state)
+        out._rule = rule
+        return out
+
+    def _table(self) -> dict[str, Any]:
+        x = self._handle.samples
+        cols = {"x": x} if self._d == 1 else {f"x{j}": x[:, j] for j in range(self._d)}
+        return {**cols, "weight": self._handle.weights}
 
     # --- queries: one core call each -----------------------------------------------------------------------
 
@@ -264,33 +303,33 @@ class KDE:
             )
         return as_float_array("x", arr, ndim=2, allow_empty=True), shape
 
-    def pdf(self, x: Any) -> FloatArray:
+    def pdf(self, x: Any) -> Any:
         """Density at `x` (1-D: any shape, returned in the same shape; d > 1: shape (m, d) -> (m,))."""
         q, shape = self._queries(x)
-        return self._handle.density(q, False).reshape(shape)
+        return restore(self._handle.density(q, False), shape)
 
     __call__ = pdf
 
-    def logpdf(self, x: Any) -> FloatArray:
+    def logpdf(self, x: Any) -> Any:
         """Log density, finite far in the tails where the density underflows (Gaussian, Laplace)."""
         q, shape = self._queries(x)
-        return self._handle.density(q, True).reshape(shape)
+        return restore(self._handle.density(q, True), shape)
 
-    def cdf(self, x: Any) -> FloatArray:
+    def cdf(self, x: Any) -> Any:
         """P(X <= x) under the estimate (exact sum, accurate in relative terms in the lower tail; 1-D)."""
         q, shape = _flat_queries("x", x)
-        return self._handle.tail(q, False).reshape(shape)
+        return restore(self._handle.tail(q, False), shape)
 
-    def sf(self, x: Any) -> FloatArray:
+    def sf(self, x: Any) -> Any:
         """Survival function P(X > x), accurate in relative terms in the upper tail (1-D)."""
         q, shape = _flat_queries("x", x)
-        return self._handle.tail(q, True).reshape(shape)
+        return restore(self._handle.tail(q, True), shape)
 
-    def quantile(self, p: Any) -> FloatArray:
+    def quantile(self, p: Any) -> Any:
         """Inverse cdf at probabilities `p` in (0, 1): safeguarded Newton steps on the exact cdf (or sf above
         the median, for relative accuracy in the upper tail), to about 1e-12 of the bandwidth (1-D)."""
         probs, shape = _flat_queries("p", p)
-        return self._handle.quantile(probs).reshape(shape)
+        return restore(self._handle.quantile(probs), shape)
 
     def grid(
         self, n: int = 2048, lo: float | None = None, hi: float | None = None, cut: float = 3.0
@@ -320,12 +359,13 @@ class KDE:
         """Per query point: effective number of contributing points and the largest term's share."""
         q, shape = self._queries(x)
         n_eff, share = self._handle.diagnostics(q)
-        return KDEDiagnostics(x=q, n_eff=n_eff.reshape(shape), max_share=share.reshape(shape))
+        return KDEDiagnostics(x=q, n_eff=restore(n_eff, shape), max_share=restore(share, shape))
 
     def __repr__(self) -> str:
         h = self._handle
         bw = f"{h.h:.6g}" if self._d == 1 else f"matrix {self._d}x{self._d}"
         weighted = f", n_eff={h.n_eff:.6g}" if h.weighted else ""
         return (
-            f"KDE(n={h.n}{weighted}, d={self._d}, kernel={h.kernel!r}, bandwidth={bw} ({h.rule}), method={h.method!r})"
+            f"KDE(n={h.n}{weighted}, d={self._d}, kernel={h.kernel!r}, bandwidth={bw} ({self.rule}), "
+            f"method={h.method!r})"
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._results_io import ResultIO
 from .._validation import FloatArray, as_float_array
 from ..errors import InvalidInputError
 
@@ -65,7 +66,7 @@ class BoundTerms:
 
 
 @dataclass(frozen=True, eq=False)  # array fields: element-wise == has no single truth value
-class BoundAllocation:
+class BoundAllocation(ResultIO):
     """Compute-optimal allocation under p T = C for each budget `compute`.
 
     ``p`` and ``T`` are the optimal parameters and tokens, ``value`` the bound there, ``misspecification``
@@ -84,6 +85,9 @@ class BoundAllocation:
     @property
     def tokens_per_param(self) -> FloatArray:
         return self.T / self.p
+
+    def _table(self) -> dict[str, Any]:
+        return {k: v for k, v in self.to_dict().items() if k != "bound"}
 
     def __len__(self) -> int:
         return len(self.compute)

@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from .. import _options as options
 from .._validation import FloatArray, as_float_array, one_of
 from .._validation import n_threads as check_threads
 from ..errors import InvalidInputError
-from ._common import BoundAllocation, Progress, _constant
+from ._common import BoundAllocation, _constant
 from .instances import DecomposedBound
 from .shapes import _RustBound
 
@@ -25,7 +26,7 @@ def allocate(
     *,
     method: str = "auto",
     n_threads: int | None = None,
-    progress: Progress | None = None,
+    progress: Any = None,
 ) -> BoundAllocation:
     """Compute-optimal (p*, T*) under p T = C for each budget in `compute`.
 
@@ -40,7 +41,8 @@ def allocate(
         raise InvalidInputError(f"bound: must be a scalecore.bounds bound object, got {bound!r}")
     c = as_float_array("compute", compute, positive=True, ndim=np.ndim(compute))
     flat = np.ascontiguousarray(c).ravel()
-    out = bound._allocate(flat, method == "numerical", check_threads(n_threads), progress)
+    with options.progress(progress, "bound allocation") as callback:
+        out = bound._allocate(flat, method == "numerical", check_threads(n_threads), callback)
     shape = c.shape if c.ndim else (1,)
     cols = {k: np.asarray(v, dtype=np.float64).reshape(shape) for k, v in out.items()}
     return BoundAllocation(

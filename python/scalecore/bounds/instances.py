@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import _core
+from .._shape import restore
 from .._validation import FloatArray, as_float_array
 from ..errors import InvalidInputError
 from ._common import BoundTerms, Progress, _broadcast, _constant
@@ -110,7 +111,7 @@ class DecomposedBound:
         e = np.broadcast_to(np.asarray(self.estimation(pf, tf), dtype=np.float64), pf.shape)
         if not (np.all(np.isfinite(m)) and np.all(np.isfinite(e))):
             raise InvalidInputError("misspecification/estimation: the callables returned non-finite values")
-        return BoundTerms((self.irreducible + m + e).reshape(shape), m.reshape(shape), e.reshape(shape))
+        return BoundTerms(restore(self.irreducible + m + e, shape), restore(m, shape), restore(e, shape))
 
     def evaluate(self, p: Any, T: Any, *, n_threads: int | None = None) -> FloatArray:
         return self.terms(p, T).value

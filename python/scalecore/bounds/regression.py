@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from .. import _core
+from .. import _options as options
 from .._validation import n_threads as check_threads
 from .._validation import positive_float
 from ..errors import InvalidInputError
-from ._common import Progress
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def linear_regression_information(
     seed: int = 0,
     *,
     n_threads: int | None = None,
-    progress: Progress | None = None,
+    progress: Any = None,
 ) -> RegressionInformation:
     """Exact oracle of docs/bounds.md section 5: theta ~ N(0, s2 I_d), X ~ N(0, I_d), Y = theta.X + W,
     W ~ N(0, sigma2). Returns the Monte Carlo estimate of I(theta; H_T) = E[(1/2) ln det(I_d + (s2/sigma2)
@@ -65,7 +65,8 @@ def linear_regression_information(
     seed = _whole("seed", seed, 0)
     s2 = positive_float("s2", s2)
     sigma2 = positive_float("sigma2", sigma2)
-    info, se, jensen = _core.linear_regression_information(
-        d, T, s2, sigma2, n_mc, seed, n_threads=check_threads(n_threads), progress=progress
-    )
+    with options.progress(progress, "regression information") as callback:
+        info, se, jensen = _core.linear_regression_information(
+            d, T, s2, sigma2, n_mc, seed, n_threads=check_threads(n_threads), progress=callback
+        )
     return RegressionInformation(d=d, T=T, information=info, standard_error=se, jensen_bound=jensen)

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import _core
+from .._shape import restore
 from .._validation import FloatArray
 from .._validation import n_threads as check_threads
 from ..errors import InvalidInputError
@@ -35,7 +36,7 @@ class _RustBound:
         instances, the smallest p they are defined for; InverseLinear and PowerLaw take any p > 0)."""
         return 1.0
 
-    def evaluate(self, p: Any, T: Any, *, n_threads: int | None = None) -> FloatArray:
+    def evaluate(self, p: Any, T: Any, *, n_threads: int | None = None) -> Any:
         """U(p, T), broadcasting p and T like NumPy. A grid (p a column and T a row, or the reverse) is
         evaluated without materialising the broadcast inputs, sharing work along rows and columns."""
         threads = check_threads(n_threads)
@@ -47,7 +48,7 @@ class _RustBound:
             return np.ascontiguousarray(out.T) if transposed else out
         pf, tf, shape = _broadcast(p, T)
         value, _, _ = _core.bound_evaluate(self.kind, self._params(), pf, tf, n_threads=threads)
-        return value.reshape(shape)
+        return restore(value, shape)
 
     def terms(self, p: Any, T: Any, *, n_threads: int | None = None) -> BoundTerms:
         """The value and its misspecification and estimation terms at (p, T), broadcasting."""
@@ -57,7 +58,7 @@ class _RustBound:
         )
         assert m is not None
         assert e is not None
-        return BoundTerms(value.reshape(shape), m.reshape(shape), e.reshape(shape))
+        return BoundTerms(restore(value, shape), restore(m, shape), restore(e, shape))
 
     def _allocate(
         self, compute: FloatArray, numerical: bool, n_threads: int | None, progress: Progress | None

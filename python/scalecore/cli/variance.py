@@ -6,12 +6,12 @@ import argparse
 import json
 from typing import Any
 
-from ._scores import COLUMNS, ScoreTensor
-from .errors import InvalidInputError, ScalecoreError
-from .variance import seed_stats
+from .._scores import COLUMNS, ScoreTensor
+from ..errors import InvalidInputError, ScalecoreError
+from ..variance import seed_stats
 
 
-def add_parser(sub: Any) -> None:
+def add_parsers(sub: Any) -> None:
     """Register the `variance` subcommand on the CLI's subparsers."""
     p = sub.add_parser(
         "variance",
