@@ -85,10 +85,10 @@ def test_budget_minimum_matches_numpy_reference(seed: int, degree: int, near: in
     w = rng.integers(0, 4, k).astype(float) if rng.uniform() < 0.5 else None  # as bootstrap counts
     want = ref.budget_minimum(x, y, w, degree, near)
     got = _core.isoflop_fit(x, y, [0] * k, np.array([40.0]), degree, near, w)
-    assert (got["refusal"][0] == 0) == (want is not None), got["messages"]
+    assert (got.refusal[0] == 0) == (want is not None), got.messages
     if want is not None:
-        assert got["ln_n_opt"][0] == pytest.approx(want[0], abs=1e-7)
-        assert got["loss_opt"][0] == pytest.approx(want[1], abs=1e-8)
+        assert got.ln_n_opt[0] == pytest.approx(want[0], abs=1e-7)
+        assert got.loss_opt[0] == pytest.approx(want[1], abs=1e-8)
 
 
 def test_bootstrap_replicates_match_reference_refits() -> None:
