@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _core
 from ._fit_spec import as_runs, constraints, starts
-from ._validation import FloatArray, as_float_array, positive_float
+from ._validation import FloatArray, as_float_array, number, positive_float
 from ._validation import n_threads as check_threads
 from .allocation import allocate
 from .errors import ConvergenceError, ConvergenceWarning, IdentifiabilityWarning, InvalidInputError
@@ -183,7 +183,7 @@ def fit(
     columns = {name: getattr(r, name) for name in lw.inputs if r.has(name)}
     mode, start_rows = starts(lw, init)
     fixed_i, ties_i = constraints(lw, fixed, tie)
-    delta = positive_float("delta", delta)
+    delta = number("delta", delta)  # delta and asymmetry: the core's rule (Objective::validate)
     handle = _core.fit_law(
         lw.name,
         columns,
@@ -191,7 +191,7 @@ def fit(
         weights=r.weight if weights is None else as_float_array("weights", weights),
         objective=str(objective),
         delta=delta,
-        asymmetry=positive_float("asymmetry", asymmetry),
+        asymmetry=number("asymmetry", asymmetry),
         init=mode,
         starts=start_rows,
         fixed=fixed_i,

@@ -237,7 +237,7 @@ def efficient_frontier(
     log residuals by default: the frontier is a smooth curve, not a set of noisy runs)."""
 
     r = as_runs(runs)
-    if not isinstance(n_grid, int) or isinstance(n_grid, bool) or n_grid < 2:
+    if not isinstance(n_grid, int) or isinstance(n_grid, bool) or n_grid < 0:  # ">= 2": the core's rule
         raise InvalidInputError(f"n_grid: must be an integer >= 2, got {n_grid!r}")
     for col in ("N", "C"):
         if not r.has(col):

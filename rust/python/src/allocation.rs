@@ -2,7 +2,6 @@
 //! user's cost function, and the inverse query, each as one typed result (`LawAllocation`); with
 //! replicates, percentile intervals from the bootstrap's interval path in the same call.
 
-use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -12,7 +11,7 @@ use scalecore_core::bootstrap::Method;
 use scalecore_core::laws;
 
 use crate::callback::call_paired;
-use crate::convert::{FloatArray, FloatMatrix};
+use crate::convert::{column, pairs, FloatArray, FloatMatrix};
 use crate::errors::{invalid, to_py};
 use crate::run::run;
 
@@ -66,12 +65,6 @@ impl PyStatus {
     }
 }
 
-/// Per-budget (low, high) pairs as a (budgets, 2) array.
-fn pairs<'py>(py: Python<'py>, v: &[(f64, f64)]) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let flat: Vec<f64> = v.iter().flat_map(|&(lo, hi)| [lo, hi]).collect();
-    Ok(Array2::from_shape_vec((v.len(), 2), flat).map_err(|e| invalid("intervals", e.to_string()))?.into_pyarray(py))
-}
-
 /// Read (budgets, 2) interval pairs back (unpickling).
 fn read_pairs(name: &str, obj: Option<&Bound<'_, PyAny>>, n: usize) -> PyResult<Option<Vec<(f64, f64)>>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(None) };
@@ -80,14 +73,6 @@ fn read_pairs(name: &str, obj: Option<&Bound<'_, PyAny>>, n: usize) -> PyResult<
         return Err(invalid(name, format!("must have shape ({n}, 2), got {:?}", m.shape())));
     }
     Ok(Some(m.as_slice().chunks(2).map(|c| (c[0], c[1])).collect()))
-}
-
-fn read_column(name: &str, obj: &Bound<'_, PyAny>, n: Option<usize>) -> PyResult<Vec<f64>> {
-    let v = FloatArray::extract(name, obj)?.as_slice().to_vec();
-    match n {
-        Some(n) if v.len() != n => Err(invalid(name, format!("has {} values, expected {n}", v.len()))),
-        _ => Ok(v),
-    }
 }
 
 /// A law's compute-optimal allocation per budget: `compute` (the budgets, or for `compute_for_loss_law`
@@ -107,7 +92,7 @@ impl PyAllocation {
     }
 
     fn interval<'py>(&self, py: Python<'py>, q: usize) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
-        self.intervals.as_ref().map(|iv| pairs(py, &iv[q])).transpose()
+        Ok(self.intervals.as_ref().map(|iv| pairs(py, &iv[q])))
     }
 }
 
@@ -127,15 +112,10 @@ impl PyAllocation {
         D_ci: Option<&Bound<'_, PyAny>>,
         loss_ci: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let compute = read_column("compute", compute, None)?;
+        let compute = column("compute", compute, None)?;
         let n = Some(compute.len());
         let status = status.into_iter().map(|c| PyStatus::from_code(c).map(PyStatus::core)).collect::<PyResult<_>>()?;
-        let alloc = Allocation {
-            n: read_column("N", N, n)?,
-            d: read_column("D", D, n)?,
-            loss: read_column("loss", loss, n)?,
-            status,
-        };
+        let alloc = Allocation { n: column("N", N, n)?, d: column("D", D, n)?, loss: column("loss", loss, n)?, status };
         if alloc.status.len() != compute.len() {
             return Err(invalid("status", format!("has {} values, expected {}", alloc.status.len(), compute.len())));
         }

@@ -7,7 +7,7 @@ use pyo3::types::{PyDict, PyTuple};
 use scalecore_core::bounds::{allocation, rate_distortion, regression, BoundSpec, KINDS};
 
 use crate::callback::call_paired;
-use crate::convert::FloatArray;
+use crate::convert::{column, FloatArray};
 use crate::errors::{invalid, to_py};
 use crate::run::{detached, run};
 
@@ -102,12 +102,9 @@ impl PyBoundAllocation {
     ) -> PyResult<Self> {
         let given = [p, T, value, misspecification, estimation, local_exponent];
         let mut columns: [Vec<f64>; 6] = Default::default();
+        let n = FloatArray::extract("p", p)?.len();
         for ((col, name), obj) in columns.iter_mut().zip(COLUMNS).zip(given) {
-            *col = FloatArray::extract(name, obj)?.as_slice().to_vec();
-        }
-        let n = columns[0].len();
-        if let Some((c, name)) = columns.iter().zip(COLUMNS).find(|(c, _)| c.len() != n) {
-            return Err(invalid(name, format!("has {} values, p has {n}", c.len())));
+            *col = column(name, obj, Some(n))?;
         }
         Ok(PyBoundAllocation { columns })
     }

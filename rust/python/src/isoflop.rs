@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use scalecore_core::isoflop::{self, IsoflopBootstrap, Options, Refusal, Sweep};
 
-use crate::convert::{FloatArray, FloatMatrix};
+use crate::convert::{column, pairs, FloatArray, FloatMatrix};
 use crate::errors::{invalid, to_py};
 use crate::run::{detached, run};
 
@@ -41,14 +41,6 @@ impl<'py> Columns<'py> {
 
     fn weight(&self) -> Option<&[f64]> {
         self.weight.as_ref().map(FloatArray::as_slice)
-    }
-}
-
-fn column(name: &str, obj: &Bound<'_, PyAny>, n: Option<usize>) -> PyResult<Vec<f64>> {
-    let v = FloatArray::extract(name, obj)?.as_slice().to_vec();
-    match n {
-        Some(n) if v.len() != n => Err(invalid(name, format!("has {} values, expected {n}", v.len()))),
-        _ => Ok(v),
     }
 }
 
@@ -234,9 +226,7 @@ impl PyIsoflopBootstrap {
     /// Percentile intervals at `level`: ((low, high) of the exponent, (budgets, 2) array for N_opt).
     fn intervals<'py>(&self, py: Python<'py>, level: f64) -> PyResult<((f64, f64), Bound<'py, PyArray2<f64>>)> {
         let iv = self.inner.intervals(level).map_err(to_py)?;
-        let flat: Vec<f64> = iv.n_opt.iter().flat_map(|&(lo, hi)| [lo, hi]).collect();
-        let n_opt = Array2::from_shape_vec((iv.n_opt.len(), 2), flat).map_err(|e| invalid("level", e.to_string()))?;
-        Ok((iv.exponent, n_opt.into_pyarray(py)))
+        Ok((iv.exponent, pairs(py, &iv.n_opt)))
     }
 
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
