@@ -176,7 +176,7 @@ impl IsoflopBootstrap {
         };
         let exponent = percentile(self.exponent.clone())?;
         let n_resamples = self.exponent.len();
-        let n_budgets = if n_resamples == 0 { 0 } else { self.ln_n_opt.len() / n_resamples };
+        let n_budgets = self.ln_n_opt.len().checked_div(n_resamples).unwrap_or(0);
         let n_opt = (0..n_budgets)
             .map(|b| percentile((0..n_resamples).map(|r| self.ln_n_opt[r * n_budgets + b].exp()).collect()))
             .collect::<Result<Vec<_>>>()?;
