@@ -147,6 +147,9 @@ pub fn isoflop_fit<'py>(
     Ok(PyIsoflopFit { ln_n_opt, loss_opt, refusal, messages, exponent: fit.exponent, intercept: fit.intercept })
 }
 
+/// The exponent's (low, high) and the (budgets, 2) array of N_opt intervals.
+type Intervals<'py> = ((f64, f64), Bound<'py, PyArray2<f64>>);
+
 /// The replicates of an IsoFLOP bootstrap: `exponent` and `intercept` per replicate (NaN where some
 /// budget lost its minimum), `ln_n_opt` and `loss_opt` of shape (replicates, budgets), `n_failed`.
 #[pyclass(frozen, module = "scalecore._core", name = "IsoflopBootstrap")]
@@ -224,7 +227,7 @@ impl PyIsoflopBootstrap {
     }
 
     /// Percentile intervals at `level`: ((low, high) of the exponent, (budgets, 2) array for N_opt).
-    fn intervals<'py>(&self, py: Python<'py>, level: f64) -> PyResult<((f64, f64), Bound<'py, PyArray2<f64>>)> {
+    fn intervals<'py>(&self, py: Python<'py>, level: f64) -> PyResult<Intervals<'py>> {
         let iv = self.inner.intervals(level).map_err(to_py)?;
         Ok((iv.exponent, pairs(py, &iv.n_opt)))
     }
