@@ -244,7 +244,7 @@ def test_allocation_pickles_and_reprs() -> None:
     assert (
         _core.allocate_law(
             "chinchilla", sc.laws.get("chinchilla").to_internal(HOFFMANN).tolist(), np.array([1e22]), np.zeros(1)
-        )["status"][0]
+        ).status[0]
         == 0
     )
 

@@ -208,3 +208,77 @@ def test_option_names_have_one_owner(runs: sc.Runs) -> None:
     with pytest.raises(sc.InvalidInputError, match="init: must be one of"):
         sc.fit(runs, init="grid")
     assert sc.fit(runs).stop in _core.STOP_REASONS
+
+
+def test_allocating_from_a_bootstrap_crosses_once(runs: sc.Runs, crossings: Counter[str]) -> None:
+    """`sc.allocate(boot)` sends the replicates once and gets the point allocation and the intervals
+    back from the bootstrap's interval path: the same intervals as `boot.allocate`."""
+    boot = sc.bootstrap(runs, n_resamples=60, seed=3, progress=False)
+    compute = [1e20, 1e21, 1e22]  # inside the fitted runs' range: no extrapolation warning
+    crossings.clear()
+    alloc = sc.allocate(boot, compute=compute, level=0.9)
+    assert crossings == Counter({"allocate_law": 1})
+    same = boot.allocate(compute, level=0.9)
+    assert alloc.N_ci is not None and alloc.D_ci is not None and alloc.loss_ci is not None
+    np.testing.assert_allclose(alloc.N_ci, same.N_ci, rtol=1e-9)
+    np.testing.assert_allclose(alloc.D_ci, same.D_ci, rtol=1e-9)
+    np.testing.assert_allclose(alloc.loss_ci, same.loss_ci, rtol=1e-12)
+
+
+def typed_results() -> dict[str, Any]:
+    """One result of each typed class the allocation, IsoFLOP and bounds bindings return."""
+    law = sc.laws.get("chinchilla")
+    theta = law.to_internal(HOFFMANN_PARAMS)
+    compute = np.array([1e21, 1e23])
+    thetas = np.vstack([theta * (1 + 0.01 * k) for k in range(-3, 4)])
+    sweep = sc.datasets.chinchilla_sweep(seed=0)
+    ln_c, index = np.unique(np.log(sweep.C).round(6), return_inverse=True)
+    columns = (np.log(sweep.N), sweep.loss, index.tolist(), ln_c)
+    return {
+        "allocation": _core.allocate_law("chinchilla", theta.tolist(), compute, np.zeros(2)),
+        "allocation with intervals": _core.allocate_law(
+            "chinchilla", theta.tolist(), compute, np.zeros(2), thetas=thetas, level=0.8
+        ),
+        "inverse": _core.compute_for_loss_law("chinchilla", theta.tolist(), np.array([2.5, 2.2]), np.zeros(2)),
+        "isoflop fit": _core.isoflop_fit(*columns, 2, 7),
+        "isoflop bootstrap": _core.isoflop_bootstrap(*columns, 2, 7, None, 20, 1),
+        "frontier": _core.efficient_frontier(
+            [0, 0, 1, 1], np.log([1.0, 2.0, 1.5, 3.0]), np.array([3, 2.5, 2.8, 2.2]), 2
+        ),
+        "bound allocation": _core.bound_allocate("inverse_linear", [1.0, 2.0], compute),
+    }
+
+
+def fields(result: Any) -> dict[str, Any]:
+    return {k: getattr(result, k) for k in dir(result) if not k.startswith("_") and not callable(getattr(result, k))}
+
+
+@pytest.mark.parametrize("name", list(typed_results()))
+def test_typed_results_are_frozen_and_pickle(name: str) -> None:
+    result = typed_results()[name]
+    state = fields(result)
+    assert len(state) >= 3
+    back = pickle.loads(pickle.dumps(result))
+    assert type(back) is type(result)
+    for key, value in state.items():
+        got = getattr(back, key)
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(got, value, err_msg=key)
+            assert got.dtype == value.dtype
+        else:
+            assert got == value or (value != value and got != got), key
+    with pytest.raises(AttributeError):
+        setattr(result, next(iter(state)), None)
+
+
+def test_typed_results_refuse_inconsistent_columns() -> None:
+    with pytest.raises(sc.InvalidInputError, match=r"^D"):
+        _core.LawAllocation(np.ones(2), np.ones(2), np.ones(3), np.ones(2), [0, 0])
+    with pytest.raises(sc.InvalidInputError, match=r"^status"):
+        _core.LawAllocation(np.ones(2), np.ones(2), np.ones(2), np.ones(2), [0, 9])
+    with pytest.raises(sc.InvalidInputError, match=r"^N_ci"):
+        _core.LawAllocation(np.ones(1), np.ones(1), np.ones(1), np.ones(1), [0], N_ci=np.ones((1, 2)))
+    with pytest.raises(sc.InvalidInputError, match=r"^estimation"):
+        _core.BoundAllocation(*[np.ones(2)] * 4, np.ones(3), np.ones(2))
+    with pytest.raises(sc.InvalidInputError, match=r"^loss_opt"):
+        _core.IsoflopBootstrap(np.ones(2), np.ones(2), np.ones((2, 3)), np.ones((2, 2)), 0)

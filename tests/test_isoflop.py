@@ -86,10 +86,10 @@ def test_budget_minimum_matches_numpy_reference(seed: int, degree: int, near: in
     w = rng.integers(0, 4, k).astype(float) if rng.uniform() < 0.5 else None  # as bootstrap counts
     want = ref.budget_minimum(x, y, w, degree, near)
     got = _core.isoflop_fit(x, y, [0] * k, np.array([40.0]), degree, near, w)
-    assert (got["refusal"][0] == 0) == (want is not None), got["messages"]
+    assert (got.refusal[0] == 0) == (want is not None), got.messages
     if want is not None:
-        assert got["ln_n_opt"][0] == pytest.approx(want[0], abs=1e-7)
-        assert got["loss_opt"][0] == pytest.approx(want[1], abs=1e-8)
+        assert got.ln_n_opt[0] == pytest.approx(want[0], abs=1e-7)
+        assert got.loss_opt[0] == pytest.approx(want[1], abs=1e-8)
 
 
 def test_bootstrap_replicates_match_reference_refits() -> None:
@@ -110,6 +110,25 @@ def test_bootstrap_replicates_match_reference_refits() -> None:
     assert res.exponent == pytest.approx(a, abs=1e-9)
     np.testing.assert_allclose(np.log(res.N_opt), ln_n, atol=1e-9)
     assert np.nanstd(res.exponent_samples) > 0
+
+
+def test_intervals_are_percentiles_of_the_replicates_that_kept_a_minimum() -> None:
+    """The IsoFLOP intervals come from the bootstrap's interval path: numpy's linear percentiles of the
+    finite replicates (of N_opt itself, not its logarithm)."""
+    runs = simulate(HOFFMANN, seed=4, noise=0.01)
+    res = sc.isoflop(runs, n_resamples=120, seed=2, level=0.8)
+    assert res.exponent_samples is not None and res.exponent_ci is not None and res.N_opt_ci is not None
+    ok = res.exponent_samples[np.isfinite(res.exponent_samples)]
+    assert 0 < res.n_failed == 120 - ok.size
+    np.testing.assert_allclose(res.exponent_ci, np.percentile(ok, [10, 90]), rtol=1e-13)
+    C, index = np.unique(runs.C, return_inverse=True)
+    boot = _core.isoflop_bootstrap(np.log(runs.N), runs.loss, index.tolist(), np.log(C), 2, 7, None, 120, 2)
+    n_opt = np.exp(boot.ln_n_opt)
+    want = [np.percentile(col[np.isfinite(col)], [10, 90]) for col in n_opt.T]
+    np.testing.assert_allclose(boot.intervals(0.8)[1], want, rtol=1e-13)
+    np.testing.assert_allclose(res.N_opt_ci, want, rtol=1e-13)
+    with pytest.raises(sc.InvalidInputError, match=r"^level"):
+        sc.isoflop(runs, n_resamples=10, level=1.5)
 
 
 def test_same_seed_same_answer_any_threads() -> None:

@@ -20,13 +20,17 @@ __all__ = [
     "STOP_REASONS",
     "WILD_WEIGHTS",
     "AllocationStatus",
+    "BoundAllocation",
     "Fit",
+    "Frontier",
+    "IsoflopBootstrap",
+    "IsoflopFit",
     "KdeEstimator",
+    "LawAllocation",
     "PreparedBootstrap",
     "__version__",
     "allocate_law",
     "allocate_law_cost",
-    "allocate_law_many",
     "bootstrap_allocation",
     "bootstrap_indices",
     "bootstrap_interval",
@@ -168,6 +172,37 @@ class AllocationStatus:
     def message(self) -> str: ...
     def __int__(self) -> int: ...
 
+@final
+class LawAllocation:
+    def __new__(
+        cls,
+        compute: NDArray[np.float64],
+        N: NDArray[np.float64],
+        D: NDArray[np.float64],
+        loss: NDArray[np.float64],
+        status: list[int],
+        N_ci: NDArray[np.float64] | None = None,
+        D_ci: NDArray[np.float64] | None = None,
+        loss_ci: NDArray[np.float64] | None = None,
+    ) -> LawAllocation: ...
+    @property
+    def compute(self) -> NDArray[np.float64]: ...
+    @property
+    def N(self) -> NDArray[np.float64]: ...  # noqa: N802
+    @property
+    def D(self) -> NDArray[np.float64]: ...  # noqa: N802
+    @property
+    def loss(self) -> NDArray[np.float64]: ...
+    @property
+    def status(self) -> NDArray[np.uint8]: ...
+    @property
+    def N_ci(self) -> NDArray[np.float64] | None: ...  # noqa: N802
+    @property
+    def D_ci(self) -> NDArray[np.float64] | None: ...  # noqa: N802
+    @property
+    def loss_ci(self) -> NDArray[np.float64] | None: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+
 def allocate_law(
     law: str,
     theta: list[float],
@@ -176,17 +211,10 @@ def allocate_law(
     unique_tokens: NDArray[np.float64] | None = None,
     flops_per_param_token: float = 6.0,
     n_threads: int | None = None,
-) -> dict[str, Any]: ...
-def allocate_law_many(
-    law: str,
-    thetas: NDArray[np.float64],
-    compute: NDArray[np.float64],
-    inference_tokens: NDArray[np.float64],
-    unique_tokens: NDArray[np.float64] | None = None,
-    flops_per_param_token: float = 6.0,
-    n_threads: int | None = None,
-    progress: Callable[[int, int], Any] | None = None,
-) -> dict[str, Any]: ...
+    *,
+    thetas: NDArray[np.float64] | None = None,
+    level: float = 0.95,
+) -> LawAllocation: ...
 def allocate_law_cost(
     law: str,
     theta: list[float],
@@ -194,7 +222,7 @@ def allocate_law_cost(
     cost: Callable[[NDArray[np.float64], NDArray[np.float64]], Any],
     unique_tokens: NDArray[np.float64] | None = None,
     flops_per_param_token: float = 6.0,
-) -> dict[str, Any]: ...
+) -> LawAllocation: ...
 def compute_for_loss_law(
     law: str,
     theta: list[float],
@@ -203,11 +231,70 @@ def compute_for_loss_law(
     unique_tokens: NDArray[np.float64] | None = None,
     flops_per_param_token: float = 6.0,
     n_threads: int | None = None,
-) -> dict[str, Any]: ...
+) -> LawAllocation: ...
 
 # (end of allocation)
 
 # --- isoflop (rust/python/src/isoflop.rs) ----------------------------------------------------------
+
+@final
+class IsoflopFit:
+    def __new__(
+        cls,
+        ln_n_opt: NDArray[np.float64],
+        loss_opt: NDArray[np.float64],
+        refusal: list[int],
+        messages: list[str],
+        exponent: float,
+        intercept: float,
+    ) -> IsoflopFit: ...
+    @property
+    def ln_n_opt(self) -> NDArray[np.float64]: ...
+    @property
+    def loss_opt(self) -> NDArray[np.float64]: ...
+    @property
+    def refusal(self) -> NDArray[np.uint8]: ...
+    @property
+    def messages(self) -> list[str]: ...
+    @property
+    def exponent(self) -> float: ...
+    @property
+    def intercept(self) -> float: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+
+@final
+class IsoflopBootstrap:
+    def __new__(
+        cls,
+        exponent: NDArray[np.float64],
+        intercept: NDArray[np.float64],
+        ln_n_opt: NDArray[np.float64],
+        loss_opt: NDArray[np.float64],
+        n_failed: int,
+    ) -> IsoflopBootstrap: ...
+    @property
+    def exponent(self) -> NDArray[np.float64]: ...
+    @property
+    def intercept(self) -> NDArray[np.float64]: ...
+    @property
+    def ln_n_opt(self) -> NDArray[np.float64]: ...
+    @property
+    def loss_opt(self) -> NDArray[np.float64]: ...
+    @property
+    def n_failed(self) -> int: ...
+    def intervals(self, level: float) -> tuple[tuple[float, float], NDArray[np.float64]]: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+
+@final
+class Frontier:
+    def __new__(cls, ln_c: NDArray[np.float64], loss: NDArray[np.float64], model: list[int]) -> Frontier: ...
+    @property
+    def ln_c(self) -> NDArray[np.float64]: ...
+    @property
+    def loss(self) -> NDArray[np.float64]: ...
+    @property
+    def model(self) -> NDArray[np.uint64]: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
 
 def isoflop_fit(
     ln_n: NDArray[np.float64],
@@ -217,7 +304,7 @@ def isoflop_fit(
     degree: int = 2,
     near: int | None = None,
     weight: NDArray[np.float64] | None = None,
-) -> dict[str, Any]: ...
+) -> IsoflopFit: ...
 def isoflop_bootstrap(
     ln_n: NDArray[np.float64],
     loss: NDArray[np.float64],
@@ -230,10 +317,10 @@ def isoflop_bootstrap(
     seed: int = 0,
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
-) -> dict[str, Any]: ...
+) -> IsoflopBootstrap: ...
 def efficient_frontier(
     model: list[int], ln_c: NDArray[np.float64], loss: NDArray[np.float64], n_models: int, n_grid: int = 256
-) -> dict[str, Any]: ...
+) -> Frontier: ...
 
 # (end of isoflop)
 
@@ -406,6 +493,31 @@ def bootstrap_intervals(
 
 # --- bounds (rust/python/src/bounds.rs) ------------------------------------------------------------
 
+@final
+class BoundAllocation:
+    def __new__(
+        cls,
+        p: NDArray[np.float64],
+        T: NDArray[np.float64],
+        value: NDArray[np.float64],
+        misspecification: NDArray[np.float64],
+        estimation: NDArray[np.float64],
+        local_exponent: NDArray[np.float64],
+    ) -> BoundAllocation: ...
+    @property
+    def p(self) -> NDArray[np.float64]: ...
+    @property
+    def T(self) -> NDArray[np.float64]: ...  # noqa: N802
+    @property
+    def value(self) -> NDArray[np.float64]: ...
+    @property
+    def misspecification(self) -> NDArray[np.float64]: ...
+    @property
+    def estimation(self) -> NDArray[np.float64]: ...
+    @property
+    def local_exponent(self) -> NDArray[np.float64]: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+
 def bound_evaluate(
     kind: str,
     params: list[float],
@@ -431,7 +543,7 @@ def bound_allocate(
     numerical: bool = False,
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
-) -> dict[str, NDArray[np.float64]]: ...
+) -> BoundAllocation: ...
 def bound_allocate_callable(
     reducible: Callable[[NDArray[np.float64], NDArray[np.float64]], Any],
     compute: NDArray[np.float64],

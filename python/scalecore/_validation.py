@@ -72,6 +72,16 @@ def positive_float(name: str, value: Any) -> float:
     return v
 
 
+def number(name: str, value: Any) -> float:
+    """`value` as a float, for an argument whose range the core checks (the rule has one home there)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise InvalidInputError(f"{name}: must be a number, got {_show(value)}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name}: must be a number, got {_show(value)}") from None
+
+
 def one_of(name: str, value: Any, choices: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise InvalidInputError(f"{name}: must be one of {list(choices)}, got {_show(value)}")

@@ -24,7 +24,7 @@ import numpy as np
 from . import _core
 from ._results_io import ResultIO
 from ._shape import flat, restore
-from ._validation import FloatArray, as_float_array, positive_float
+from ._validation import FloatArray, as_float_array, number
 from ._validation import n_threads as check_threads
 from .errors import ExtrapolationWarning, InvalidInputError
 from .laws import Law
@@ -133,20 +133,15 @@ def chinchilla_allocation(
     params: Mapping[str, float], compute: Any, flops_per_param_token: float = 6.0
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(N_opt, D_opt, loss at the optimum) for each budget, closed form."""
-    c = as_float_array("compute", compute, positive=True)
-    f = positive_float("flops_per_param_token", flops_per_param_token)
-    A, B = float(params["A"]), float(params["B"])
-    alpha, beta = float(params["alpha"]), float(params["beta"])
-    if not (alpha > 0 and beta > 0 and A > 0 and B > 0):
-        raise InvalidInputError(
-            f"params: the closed form needs positive A, B, alpha, beta; got A={A}, B={B}, alpha={alpha}, beta={beta}"
-        )
+    c = as_float_array("compute", compute, finite=False)
+    f = number("flops_per_param_token", flops_per_param_token)
     # The closed form lives in the core (allocation/closed_form.rs), which takes it for chinchilla
-    # without inference cost.
+    # without inference cost; positive A and B are the law's rule (Law.to_internal), positive exponents
+    # the closed form's.
     law = get_law("chinchilla")
     theta = law.to_internal({k: float(params[k]) for k in law.param_names}).tolist()
     out = _core.allocate_law(law.name, theta, c, np.zeros(len(c)), None, f, 1)
-    return np.asarray(out["N"]), np.asarray(out["D"]), np.asarray(out["loss"])
+    return out.N, out.D, out.loss
 
 
 @dataclass(frozen=True)
@@ -187,8 +182,22 @@ def _source(source: Any, law: str | None) -> _Source:
     )
 
 
-def _per_budget(name: str, value: Any, n: int, *, zero_ok: bool) -> FloatArray:
-    arr, _ = flat(name, value, positive=not zero_ok, nonnegative=zero_ok)
+def _replicates(lw: Law, samples: Mapping[str, FloatArray]) -> FloatArray:
+    """Bootstrap samples as rows of internal parameters, the rows the law cannot take (non-finite, or a
+    non-positive coefficient fitted as a logarithm) left out."""
+    missing = [p for p in lw.param_names if p not in samples]
+    if missing:
+        raise InvalidInputError(f"source: bootstrap samples lack parameters {missing}")
+    rows = np.column_stack([samples[p] for p in lw.param_names])
+    logs = np.asarray(lw.log_params, dtype=bool)
+    ok = np.all(np.isfinite(rows), axis=1) & np.all(rows[:, logs] > 0, axis=1)
+    kept = rows[ok]
+    kept[:, logs] = np.log(kept[:, logs])
+    return np.ascontiguousarray(kept)
+
+
+def _per_budget(name: str, value: Any, n: int) -> FloatArray:
+    arr, _ = flat(name, value, finite=False)
     if arr.size == 1:
         return np.full(n, float(arr[0]))
     if arr.size != n:
@@ -198,13 +207,11 @@ def _per_budget(name: str, value: Any, n: int, *, zero_ok: bool) -> FloatArray:
 
 def _inputs(src: _Source, n: int, inference_tokens: Any, unique_tokens: Any) -> tuple[FloatArray, FloatArray | None]:
     lw = get_law(src.law)
-    inference = (
-        np.zeros(n) if inference_tokens is None else _per_budget("inference_tokens", inference_tokens, n, zero_ok=True)
-    )
+    inference = np.zeros(n) if inference_tokens is None else _per_budget("inference_tokens", inference_tokens, n)
     if "U" in lw.inputs:
         if unique_tokens is None:
             raise InvalidInputError(f"unique_tokens: the {lw.name} law needs the unique tokens available (U)")
-        return inference, _per_budget("unique_tokens", unique_tokens, n, zero_ok=False)
+        return inference, _per_budget("unique_tokens", unique_tokens, n)
     if unique_tokens is not None:
         raise InvalidInputError(f"unique_tokens: the {lw.name} law does not model repeated data; use data_constrained")
     return inference, None
@@ -271,45 +278,31 @@ def allocate(
     """
     src = _source(source, law)
     lw = get_law(src.law)
-    c, shape = flat("compute", compute, positive=True)
-    f = positive_float("flops_per_param_token", flops_per_param_token)
+    # Types are read here; the ranges of compute, flops_per_param_token, inference_tokens, unique_tokens
+    # and level are the core's rules (allocation::check_budgets, intervals::check_level).
+    c, shape = flat("compute", compute, finite=False)
+    f = number("flops_per_param_token", flops_per_param_token)
     inference, unique = _inputs(src, len(c), inference_tokens, unique_tokens)
     if cost is not None:
         if inference_tokens is not None:
             raise InvalidInputError("cost: include inference in your cost function rather than inference_tokens")
         out = _core.allocate_law_cost(lw.name, lw.to_internal(src.params).tolist(), c, cost, unique, f)
-        _check_status(out["status"], c)
-        n, d, loss = (np.asarray(out[k]) for k in ("N", "D", "loss"))
+        _check_status(out.status, c)
+        n, d, loss = out.N, out.D, out.loss
         alloc = Allocation(
             compute=c, N=n, D=d, loss=loss, extrapolated=_extrapolated(src.ranges, n, d, f, unique), law=lw.name
         )
         return _shaped(alloc, shape)
     theta = lw.to_internal(src.params).tolist()
-    threads = check_threads(n_threads)
-    out = _core.allocate_law(lw.name, theta, c, inference, unique, f, threads)
-    _check_status(out["status"], c)
-    n, d, loss = (np.asarray(out[k]) for k in ("N", "D", "loss"))
-    cis: dict[str, FloatArray] = {}
-    if src.samples is not None:
-        lvl = float(level)
-        if not 0 < lvl < 1:
-            raise InvalidInputError(f"level: must be between 0 and 1, got {level!r}")
-        missing = [p for p in lw.param_names if p not in src.samples]
-        if missing:
-            raise InvalidInputError(f"source: bootstrap samples lack parameters {missing}")
-        rows = np.column_stack([src.samples[p] for p in lw.param_names])
-        ok = np.all(np.isfinite(rows), axis=1) & np.all(rows[:, list(np.flatnonzero(lw.log_params))] > 0, axis=1)
-        thetas = np.ascontiguousarray([lw.to_internal(dict(zip(lw.param_names, r, strict=False))) for r in rows[ok]])
-        many = _core.allocate_law_many(lw.name, thetas, c, inference, unique, f, threads)
-        q = [100 * (1 - lvl) / 2, 100 * (1 + lvl) / 2]
-        # Replicates without an interior optimum at a budget do not enter that budget's interval.
-        usable = np.asarray(many["status"]).reshape(len(thetas), len(c)) == int(_Status.OPTIMAL)
-        for key in ("N", "D", "loss"):
-            reps = np.where(usable, np.asarray(many[key]).reshape(len(thetas), len(c)), np.nan)
-            with warnings.catch_warnings():
-                # a budget no replicate can allocate gets a NaN interval, not a warning per call
-                warnings.simplefilter("ignore", RuntimeWarning)
-                cis[key] = np.nanpercentile(reps, q, axis=0).T
+    thetas = None if src.samples is None else _replicates(lw, src.samples)
+    # One crossing: the point allocation and, for a bootstrap source, the intervals from the core's
+    # interval path (replicates without an interior optimum at a budget left out of its interval).
+    lvl = 0.95 if thetas is None else number("level", level)
+    out = _core.allocate_law(
+        lw.name, theta, c, inference, unique, f, check_threads(n_threads), thetas=thetas, level=lvl
+    )
+    _check_status(out.status, c)
+    n, d, loss = out.N, out.D, out.loss
     alloc = Allocation(
         compute=c,
         N=n,
@@ -318,10 +311,10 @@ def allocate(
         extrapolated=_extrapolated(src.ranges, n, d, f, unique),
         law=lw.name,
         inference_tokens=inference if inference_tokens is not None else None,
-        N_ci=cis.get("N"),
-        D_ci=cis.get("D"),
-        loss_ci=cis.get("loss"),
-        level=float(level) if cis else None,
+        N_ci=out.N_ci,
+        D_ci=out.D_ci,
+        loss_ci=out.loss_ci,
+        level=None if thetas is None else lvl,
     )
     return _shaped(alloc, shape)
 
@@ -344,31 +337,31 @@ def compute_for_loss(
     """
     src = _source(source, law)
     lw = get_law(src.law)
-    targets, shape = flat("loss", loss, positive=True)
-    f = positive_float("flops_per_param_token", flops_per_param_token)
+    targets, shape = flat("loss", loss, finite=False)
+    f = number("flops_per_param_token", flops_per_param_token)
     inference, unique = _inputs(src, len(targets), inference_tokens, unique_tokens)
     theta = lw.to_internal(src.params).tolist()
     out = _core.compute_for_loss_law(lw.name, theta, targets, inference, unique, f, check_threads(n_threads))
-    status = np.asarray(out["status"])
+    status = out.status
     bad = np.flatnonzero(status == int(_Status.UNREACHABLE))
     if bad.size:
         i = int(bad[0])
         floor = f" (the law's floor E = {src.params['E']:.6g})" if "E" in src.params else ""
-        lowest = float(out["loss"][i])
+        lowest = float(out.loss[i])
         why = (
             f"the lowest loss with up to 1e59 FLOPs is {lowest:.6g}"
             if np.isfinite(lowest)
             else "it is at or below the law's floor"
         )
         raise InvalidInputError(f"loss: target {float(targets[i])!r} is not reachable: {why}{floor}")
-    compute = np.asarray(out["compute"])
+    compute = out.compute
     _check_status(status, compute)
-    n, d = np.asarray(out["N"]), np.asarray(out["D"])
+    n, d = out.N, out.D
     alloc = Allocation(
         compute=compute,
         N=n,
         D=d,
-        loss=np.asarray(out["loss"]),
+        loss=out.loss,
         extrapolated=_extrapolated(src.ranges, n, d, f, unique),
         law=lw.name,
         inference_tokens=inference if inference_tokens is not None else None,

@@ -16,7 +16,7 @@ from . import _options as options
 from ._fit_spec import as_runs, constraints, starts
 from ._results_io import ResultIO
 from ._shape import broadcast, restore
-from ._validation import FloatArray, as_float_array, positive_float
+from ._validation import FloatArray, as_float_array, number, positive_float
 from ._validation import n_threads as check_threads
 from .allocation import allocate
 from .errors import ConvergenceError, ConvergenceWarning, IdentifiabilityWarning, InvalidInputError
@@ -220,7 +220,7 @@ def fit(
     columns = {name: getattr(r, name) for name in lw.inputs if r.has(name)}
     mode, start_rows = starts(lw, init)
     fixed_i, ties_i = constraints(lw, fixed, tie)
-    delta = positive_float("delta", delta)
+    delta = number("delta", delta)  # delta and asymmetry: the core's rule (Objective::validate)
     with options.progress(progress, "fit") as callback:
         handle = _core.fit_law(
             lw.name,
@@ -229,7 +229,7 @@ def fit(
             weights=r.weight if weights is None else as_float_array("weights", weights),
             objective=str(objective),
             delta=delta,
-            asymmetry=positive_float("asymmetry", asymmetry),
+            asymmetry=number("asymmetry", asymmetry),
             init=mode,
             starts=start_rows,
             fixed=fixed_i,

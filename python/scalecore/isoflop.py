@@ -45,20 +45,12 @@ from . import _core
 from . import _options as options
 from ._fit_spec import as_runs
 from ._results_io import ResultIO
-from ._validation import FloatArray
+from ._validation import FloatArray, number
 from .errors import DroppedBudgetWarning, InvalidInputError
 from .fit import fit
 from .runs import Runs
 
 __all__ = ["FrontierResult", "IsoflopResult", "efficient_frontier", "isoflop"]
-
-
-def _ci(values: FloatArray, level: float) -> tuple[float, float]:
-    ok = values[np.isfinite(values)]
-    if ok.size == 0:
-        return (math.nan, math.nan)
-    lo, hi = np.percentile(ok, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
-    return (float(lo), float(hi))
 
 
 @dataclass(frozen=True)
@@ -161,7 +153,9 @@ def isoflop(
     """
 
     r: Runs = as_runs(runs)
-    if degree not in (2, 3) or isinstance(degree, bool):
+    # What can cross as an unsigned integer is checked here; which degrees and levels are accepted is
+    # the core's rule (isoflop::check_options, bootstrap::intervals::check_level).
+    if not isinstance(degree, int) or isinstance(degree, bool) or degree < 0:
         raise InvalidInputError(f"degree: must be 2 or 3, got {degree!r}")
     if near == "auto":
         near_k: int | None = 2 * degree + 3
@@ -173,8 +167,7 @@ def isoflop(
         raise InvalidInputError(f"near: must be 'auto', None or an integer >= 3, got {near!r}")
     if not isinstance(n_resamples, int) or isinstance(n_resamples, bool) or n_resamples < 0:
         raise InvalidInputError(f"n_resamples: must be a non-negative integer, got {n_resamples!r}")
-    if not 0 < float(level) < 1:
-        raise InvalidInputError(f"level: must be between 0 and 1, got {level!r}")
+    lvl = number("level", level)
     options.check_progress(progress)
     seed_ = options.seed(seed)
     threads = options.n_threads(n_threads)
@@ -187,8 +180,8 @@ def isoflop(
     fit = _core.isoflop_fit(ln_n, r.loss, index, np.log(C_all), degree, near_k, r.weight)
     if not isinstance(strict, bool):
         raise InvalidInputError(f"strict: must be True or False, got {strict!r}")
-    refused = np.asarray(fit["refusal"]) != 0
-    dropped = tuple((float(C_all[b]), str(fit["messages"][b])) for b in np.flatnonzero(refused))
+    refused = fit.refusal != 0
+    dropped = tuple((float(C_all[b]), str(fit.messages[b])) for b in np.flatnonzero(refused))
     if dropped:
         text = "; ".join(f"C={c:.4g} {why}" for c, why in dropped)
         if strict:
@@ -210,31 +203,31 @@ def isoflop(
     ln_c = np.log(C_all[keep])
     sub = (np.ascontiguousarray(ln_n[rows]), np.ascontiguousarray(r.loss[rows]), sub_index, ln_c)
     weight = None if r.weight is None else np.ascontiguousarray(r.weight[rows])
-    fit = _core.isoflop_fit(*sub, degree, near_k, weight)
-    n_opt = np.exp(np.asarray(fit["ln_n_opt"]))
+    if dropped:  # refit the kept budgets: the exponent is over them only
+        fit = _core.isoflop_fit(*sub, degree, near_k, weight)
+    n_opt = np.exp(fit.ln_n_opt)
     C = C_all[keep]
     boot: dict[str, Any] = {}
     if n_resamples > 0:
         with options.progress(progress, "isoflop bootstrap") as callback:
             out = _core.isoflop_bootstrap(*sub, degree, near_k, weight, n_resamples, seed_, threads, callback)
-        samples = np.asarray(out["exponent"])
-        per = np.exp(np.asarray(out["ln_n_opt"]).reshape(n_resamples, len(C)))
+        exponent_ci, n_opt_ci = out.intervals(lvl)
         boot = {
-            "level": float(level),
-            "exponent_ci": _ci(samples, float(level)),
-            "N_opt_ci": np.array([_ci(per[:, b], float(level)) for b in range(len(C))]),
-            "exponent_samples": samples,
+            "level": lvl,
+            "exponent_ci": exponent_ci,
+            "N_opt_ci": n_opt_ci,
+            "exponent_samples": out.exponent,
             "n_resamples": n_resamples,
-            "n_failed": int(out["n_failed"]),
+            "n_failed": out.n_failed,
             "seed": seed_,  # recorded only when used, so that the run can be repeated
         }
     return IsoflopResult(
         C=C,
         N_opt=n_opt,
         D_opt=C / (f * n_opt),
-        loss_opt=np.asarray(fit["loss_opt"]),
-        exponent=float(fit["exponent"]),
-        coefficient=float(np.exp(fit["intercept"])),
+        loss_opt=fit.loss_opt,
+        exponent=fit.exponent,
+        coefficient=math.exp(fit.intercept),
         degree=degree,
         near=near_k,
         flops_per_param_token=f,
@@ -277,7 +270,7 @@ def efficient_frontier(
     log residuals by default: the frontier is a smooth curve, not a set of noisy runs)."""
 
     r = as_runs(runs)
-    if not isinstance(n_grid, int) or isinstance(n_grid, bool) or n_grid < 2:
+    if not isinstance(n_grid, int) or isinstance(n_grid, bool) or n_grid < 0:  # ">= 2": the core's rule
         raise InvalidInputError(f"n_grid: must be an integer >= 2, got {n_grid!r}")
     for col in ("N", "C"):
         if not r.has(col):
@@ -286,9 +279,9 @@ def efficient_frontier(
     labels, model = np.unique(keys, return_inverse=True)
     sizes = np.array([r.N[model == m][0] for m in range(len(labels))])
     out = _core.efficient_frontier(model.astype(np.int64).tolist(), np.log(r.C), r.loss, len(labels), n_grid)
-    C = np.exp(np.asarray(out["ln_c"]))
-    loss = np.asarray(out["loss"])
-    N = sizes[np.asarray(out["model"], dtype=np.int64)]
+    C = np.exp(out.ln_c)
+    loss = out.loss
+    N = sizes[out.model]
     a, k = np.polyfit(np.log(C), np.log(N), 1)
     law = fit(Runs(x=C, loss=loss), "power", objective=objective, n_threads=n_threads)
     return FrontierResult(

@@ -44,16 +44,15 @@ def allocate(
     with options.progress(progress, "bound allocation") as callback:
         out = bound._allocate(flat, method == "numerical", check_threads(n_threads), callback)
     shape = c.shape if c.ndim else (1,)
-    cols = {k: np.asarray(v, dtype=np.float64).reshape(shape) for k, v in out.items()}
     return BoundAllocation(
         bound=repr(bound),
         compute=flat.reshape(shape),
-        p=cols["p"],
-        T=cols["T"],
-        value=cols["value"],
-        misspecification=cols["misspecification"],
-        estimation=cols["estimation"],
-        local_exponent=cols["local_exponent"],
+        p=out.p.reshape(shape),
+        T=out.T.reshape(shape),
+        value=out.value.reshape(shape),
+        misspecification=out.misspecification.reshape(shape),
+        estimation=out.estimation.reshape(shape),
+        local_exponent=out.local_exponent.reshape(shape),
     )
 
 

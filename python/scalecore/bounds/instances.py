@@ -125,9 +125,8 @@ class DecomposedBound:
 
     def _allocate(
         self, compute: FloatArray, numerical: bool, n_threads: int | None, progress: Progress | None
-    ) -> dict[str, FloatArray]:
+    ) -> _core.BoundAllocation:
         p, slope = _core.bound_allocate_callable(self._reducible, compute, self.p_min, progress=progress)
         T = compute / p
         t = self.terms(p, T)
-        out = {"p": p, "T": T, "local_exponent": slope}
-        return {**out, "value": t.value, "misspecification": t.misspecification, "estimation": t.estimation}
+        return _core.BoundAllocation(p, T, t.value, t.misspecification, t.estimation, slope)

@@ -62,7 +62,7 @@ class _RustBound:
 
     def _allocate(
         self, compute: FloatArray, numerical: bool, n_threads: int | None, progress: Progress | None
-    ) -> dict[str, FloatArray]:
+    ) -> _core.BoundAllocation:
         return _core.bound_allocate(
             self.kind, self._params(), compute, numerical=numerical, n_threads=n_threads, progress=progress
         )

@@ -1,14 +1,17 @@
-//! Bindings of the core's `allocation` module: compute-optimal allocation for a law's budgets, for
-//! many parameter vectors, under a user's cost function, and the inverse query.
+//! Bindings of the core's `allocation` module: compute-optimal allocation for a law's budgets, under a
+//! user's cost function, and the inverse query, each as one typed result (`LawAllocation`); with
+//! replicates, percentile intervals from the bootstrap's interval path in the same call.
 
-use numpy::IntoPyArray;
+use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::PyTuple;
 use scalecore_core::allocation::{self, Allocation, Budgets, CostModel, Status};
+use scalecore_core::bootstrap::derived::{self, Unallocated};
+use scalecore_core::bootstrap::Method;
 use scalecore_core::laws;
 
 use crate::callback::call_paired;
-use crate::convert::{FloatArray, FloatMatrix};
+use crate::convert::{column, pairs, FloatArray, FloatMatrix};
 use crate::errors::{invalid, to_py};
 use crate::run::run;
 
@@ -62,13 +65,113 @@ impl PyStatus {
     }
 }
 
-fn allocation_dict<'py>(py: Python<'py>, a: Allocation) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("N", a.n.into_pyarray(py))?;
-    d.set_item("D", a.d.into_pyarray(py))?;
-    d.set_item("loss", a.loss.into_pyarray(py))?;
-    d.set_item("status", a.status.iter().map(|s| *s as u8).collect::<Vec<u8>>().into_pyarray(py))?;
-    Ok(d)
+/// Read (budgets, 2) interval pairs back (unpickling).
+fn read_pairs(name: &str, obj: Option<&Bound<'_, PyAny>>, n: usize) -> PyResult<Option<Vec<(f64, f64)>>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(None) };
+    let m = FloatMatrix::extract(name, obj)?;
+    if m.shape() != (n, 2) {
+        return Err(invalid(name, format!("must have shape ({n}, 2), got {:?}", m.shape())));
+    }
+    Ok(Some(m.as_slice().chunks(2).map(|c| (c[0], c[1])).collect()))
+}
+
+/// A law's compute-optimal allocation per budget: `compute` (the budgets, or for `compute_for_loss_law`
+/// the least budget found), `N`, `D`, `loss`, a `status` code each (see `AllocationStatus`) and, when
+/// replicates were given, percentile intervals `N_ci`, `D_ci`, `loss_ci` of shape (budgets, 2).
+#[pyclass(frozen, module = "scalecore._core", name = "LawAllocation")]
+pub struct PyAllocation {
+    compute: Vec<f64>,
+    alloc: Allocation,
+    /// N, D and loss intervals per budget.
+    intervals: Option<[Vec<(f64, f64)>; 3]>,
+}
+
+impl PyAllocation {
+    fn new(compute: Vec<f64>, alloc: Allocation) -> Self {
+        PyAllocation { compute, alloc, intervals: None }
+    }
+
+    fn interval<'py>(&self, py: Python<'py>, q: usize) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
+        Ok(self.intervals.as_ref().map(|iv| pairs(py, &iv[q])))
+    }
+}
+
+#[pymethods]
+impl PyAllocation {
+    /// Rebuild a result from its columns (what `__reduce__` gives; nothing is recomputed).
+    #[new]
+    #[pyo3(signature = (compute, N, D, loss, status, N_ci=None, D_ci=None, loss_ci=None))]
+    #[allow(non_snake_case, clippy::too_many_arguments)]
+    fn from_columns(
+        compute: &Bound<'_, PyAny>,
+        N: &Bound<'_, PyAny>,
+        D: &Bound<'_, PyAny>,
+        loss: &Bound<'_, PyAny>,
+        status: Vec<u8>,
+        N_ci: Option<&Bound<'_, PyAny>>,
+        D_ci: Option<&Bound<'_, PyAny>>,
+        loss_ci: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let compute = column("compute", compute, None)?;
+        let n = Some(compute.len());
+        let status = status.into_iter().map(|c| PyStatus::from_code(c).map(PyStatus::core)).collect::<PyResult<_>>()?;
+        let alloc = Allocation { n: column("N", N, n)?, d: column("D", D, n)?, loss: column("loss", loss, n)?, status };
+        if alloc.status.len() != compute.len() {
+            return Err(invalid("status", format!("has {} values, expected {}", alloc.status.len(), compute.len())));
+        }
+        let intervals = match (
+            read_pairs("N_ci", N_ci, compute.len())?,
+            read_pairs("D_ci", D_ci, compute.len())?,
+            read_pairs("loss_ci", loss_ci, compute.len())?,
+        ) {
+            (Some(a), Some(b), Some(c)) => Some([a, b, c]),
+            (None, None, None) => None,
+            _ => return Err(invalid("N_ci", "give the intervals of N, D and loss together, or none")),
+        };
+        Ok(PyAllocation { compute, alloc, intervals })
+    }
+
+    #[getter]
+    fn compute<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        PyArray1::from_slice(py, &self.compute)
+    }
+    #[getter(N)]
+    fn n<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        PyArray1::from_slice(py, &self.alloc.n)
+    }
+    #[getter(D)]
+    fn d<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        PyArray1::from_slice(py, &self.alloc.d)
+    }
+    #[getter]
+    fn loss<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        PyArray1::from_slice(py, &self.alloc.loss)
+    }
+    /// `int(AllocationStatus.X)` per budget.
+    #[getter]
+    fn status<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u8>> {
+        self.alloc.status.iter().map(|s| *s as u8).collect::<Vec<u8>>().into_pyarray(py)
+    }
+    #[getter(N_ci)]
+    fn n_ci<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
+        self.interval(py, 0)
+    }
+    #[getter(D_ci)]
+    fn d_ci<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
+        self.interval(py, 1)
+    }
+    #[getter]
+    fn loss_ci<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyArray2<f64>>>> {
+        self.interval(py, 2)
+    }
+
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let status: Vec<u8> = self.alloc.status.iter().map(|s| *s as u8).collect();
+        let cis = (self.n_ci(py)?, self.d_ci(py)?, self.loss_ci(py)?);
+        let args =
+            (self.compute(py), self.n(py), self.d(py), self.loss(py), status, cis.0, cis.1, cis.2).into_pyobject(py)?;
+        Ok((py.get_type::<PyAllocation>().into_any(), args))
+    }
 }
 
 fn optional<'py>(name: &str, a: Option<&Bound<'py, PyAny>>) -> PyResult<Option<FloatArray<'py>>> {
@@ -76,9 +179,12 @@ fn optional<'py>(name: &str, a: Option<&Bound<'py, PyAny>>) -> PyResult<Option<F
 }
 
 /// Compute-optimal N, D and loss for each budget, with a `status` code per budget (see
-/// `AllocationStatus`). Arrays `compute`, `inference_tokens` (and `unique_tokens`) have one value per budget.
+/// `AllocationStatus`). Arrays `compute`, `inference_tokens` (and `unique_tokens`) have one value per
+/// budget. With `thetas` (replicates, one row of internal parameters each) the result also holds
+/// percentile intervals at `level` over the replicates that have an interior optimum at each budget
+/// (NaN where none has), from the bootstrap's interval path.
 #[pyfunction]
-#[pyo3(signature = (law, theta, compute, inference_tokens, unique_tokens=None, flops_per_param_token=6.0, n_threads=None))]
+#[pyo3(signature = (law, theta, compute, inference_tokens, unique_tokens=None, flops_per_param_token=6.0, n_threads=None, *, thetas=None, level=0.95))]
 #[allow(clippy::too_many_arguments)]
 pub fn allocate_law<'py>(
     py: Python<'py>,
@@ -89,11 +195,14 @@ pub fn allocate_law<'py>(
     unique_tokens: Option<&Bound<'py, PyAny>>,
     flops_per_param_token: f64,
     n_threads: Option<usize>,
-) -> PyResult<Bound<'py, PyDict>> {
+    thetas: Option<&Bound<'py, PyAny>>,
+    level: f64,
+) -> PyResult<PyAllocation> {
     let law = laws::get(law).map_err(to_py)?;
     let compute = FloatArray::extract("compute", compute)?;
     let inference = FloatArray::extract("inference_tokens", inference_tokens)?;
     let unique = optional("unique_tokens", unique_tokens)?;
+    let thetas = thetas.map(|t| FloatMatrix::extract("thetas", t)).transpose()?;
     let cost = CostModel { flops_per_param_token };
     let law_ref = law.as_ref();
     let budgets = Budgets {
@@ -101,66 +210,21 @@ pub fn allocate_law<'py>(
         inference_tokens: inference.as_slice(),
         unique_tokens: unique.as_ref().map(FloatArray::as_slice),
     };
-    let out = run(py, n_threads, None, |control| allocation::allocate(law_ref, &theta, &budgets, &cost, control))?;
-    allocation_dict(py, out)
-}
-
-/// Allocation under each row of `thetas` (bootstrap replicates): flat replicate-major arrays N, D,
-/// loss (NaN for replicates whose parameters admit no allocation) and `n_failed`.
-#[pyfunction]
-#[pyo3(signature = (law, thetas, compute, inference_tokens, unique_tokens=None, flops_per_param_token=6.0, n_threads=None, progress=None))]
-#[allow(clippy::too_many_arguments)]
-pub fn allocate_law_many<'py>(
-    py: Python<'py>,
-    law: &str,
-    thetas: &Bound<'py, PyAny>,
-    compute: &Bound<'py, PyAny>,
-    inference_tokens: &Bound<'py, PyAny>,
-    unique_tokens: Option<&Bound<'py, PyAny>>,
-    flops_per_param_token: f64,
-    n_threads: Option<usize>,
-    progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let law = laws::get(law).map_err(to_py)?;
-    let thetas = FloatMatrix::extract("thetas", thetas)?;
+    let c = compute.as_slice().to_vec();
+    let Some(thetas) = thetas else {
+        let out = run(py, n_threads, None, |control| allocation::allocate(law_ref, &theta, &budgets, &cost, control))?;
+        return Ok(PyAllocation::new(c, out));
+    };
     let (_, width) = thetas.shape();
-    let thetas: Vec<Vec<f64>> = thetas.as_slice().chunks(width.max(1)).map(<[f64]>::to_vec).collect();
-    let compute = FloatArray::extract("compute", compute)?;
-    let inference = FloatArray::extract("inference_tokens", inference_tokens)?;
-    let unique = optional("unique_tokens", unique_tokens)?;
-    let cost = CostModel { flops_per_param_token };
-    let law_ref = law.as_ref();
-    let nb = compute.len();
-    let budgets = Budgets {
-        compute: compute.as_slice(),
-        inference_tokens: inference.as_slice(),
-        unique_tokens: unique.as_ref().map(FloatArray::as_slice),
-    };
-    let results = run(py, n_threads, progress.as_ref(), |control| {
-        allocation::allocate_many(law_ref, &thetas, &budgets, &cost, control)
+    let rows: Vec<Vec<f64>> = thetas.as_slice().chunks(width.max(1)).map(<[f64]>::to_vec).collect();
+    let out = run(py, n_threads, None, |control| {
+        let (method, skip) = (Method::Percentile, Unallocated::Skip);
+        derived::allocation_intervals(law_ref, &theta, &rows, &[], &budgets, &cost, level, method, skip, control)
     })?;
-    let mut all = Allocation::default();
-    let mut n_failed = 0usize;
-    for r in results {
-        match r {
-            Ok(a) => {
-                all.n.extend(a.n);
-                all.d.extend(a.d);
-                all.loss.extend(a.loss);
-                all.status.extend(a.status);
-            }
-            Err(_) => {
-                n_failed += 1;
-                all.n.extend(std::iter::repeat_n(f64::NAN, nb));
-                all.d.extend(std::iter::repeat_n(f64::NAN, nb));
-                all.loss.extend(std::iter::repeat_n(f64::NAN, nb));
-                all.status.extend(std::iter::repeat_n(Status::Failed, nb));
-            }
-        }
-    }
-    let d = allocation_dict(py, all)?;
-    d.set_item("n_failed", n_failed)?;
-    Ok(d)
+    let [n, d, loss, _] = out.values;
+    let [n_ci, d_ci, loss_ci, _] = out.intervals;
+    let alloc = Allocation { n, d, loss, status: out.status };
+    Ok(PyAllocation { compute: c, alloc, intervals: Some([n_ci, d_ci, loss_ci]) })
 }
 
 /// Compute-optimal N, D and loss for each budget under the user's vectorised `cost(N, D) -> FLOPs`,
@@ -175,7 +239,7 @@ pub fn allocate_law_cost<'py>(
     cost: &Bound<'py, PyAny>,
     unique_tokens: Option<&Bound<'py, PyAny>>,
     flops_per_param_token: f64,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<PyAllocation> {
     let law = laws::get(law).map_err(to_py)?;
     if !cost.is_callable() {
         return Err(invalid(
@@ -193,7 +257,7 @@ pub fn allocate_law_cost<'py>(
         let call = |n: &[f64], d: &[f64], out: &mut [f64]| call_paired("cost", &cost, n, d, out);
         allocation::allocate_with_cost(law_ref, &theta, compute, unique, &model, call, control)
     })?;
-    allocation_dict(py, out)
+    Ok(PyAllocation::new(compute.to_vec(), out))
 }
 
 /// Least compute whose optimal allocation reaches each target loss; status UNREACHABLE where it cannot
@@ -210,7 +274,7 @@ pub fn compute_for_loss_law<'py>(
     unique_tokens: Option<&Bound<'py, PyAny>>,
     flops_per_param_token: f64,
     n_threads: Option<usize>,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<PyAllocation> {
     let law = laws::get(law).map_err(to_py)?;
     let targets = FloatArray::extract("loss", targets)?;
     let inference = FloatArray::extract("inference_tokens", inference_tokens)?;
@@ -222,15 +286,13 @@ pub fn compute_for_loss_law<'py>(
     let (compute, alloc) = run(py, n_threads, None, |control| {
         allocation::compute_for_loss(law_ref, &theta, targets, inference, unique, &cost, control)
     })?;
-    let d = allocation_dict(py, alloc)?;
-    d.set_item("compute", compute.into_pyarray(py))?;
-    Ok(d)
+    Ok(PyAllocation::new(compute, alloc))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyStatus>()?;
     m.add_function(wrap_pyfunction!(allocate_law, m)?)?;
-    m.add_function(wrap_pyfunction!(allocate_law_many, m)?)?;
+    m.add_class::<PyAllocation>()?;
     m.add_function(wrap_pyfunction!(allocate_law_cost, m)?)?;
     m.add_function(wrap_pyfunction!(compute_for_loss_law, m)?)?;
     Ok(())

@@ -8,7 +8,8 @@ use numpy::ndarray::{Array2, Array3};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use scalecore_core::bootstrap::derived::{self, At, Derived};
+use scalecore_core::allocation::{Budgets, CostModel};
+use scalecore_core::bootstrap::derived::{self, At, Derived, Unallocated};
 use scalecore_core::bootstrap::{Method, Prepared, PreparedBootstrap, Refits, Scheme};
 use scalecore_core::laws;
 
@@ -224,17 +225,13 @@ pub fn bootstrap_allocation<'py>(
     let (thetas, jack) = (rows("thetas", thetas, k)?, rows("jackknife", jackknife, k)?);
     let compute = FloatArray::extract("compute", compute)?;
     let (c, law_ref) = (compute.as_slice(), law.as_ref());
+    let zeros = vec![0.0; c.len()];
+    let budgets = Budgets { compute: c, inference_tokens: &zeros, unique_tokens: None };
+    let cost = CostModel { flops_per_param_token };
     let out = run(py, n_threads, None, |control| {
+        let refuse = Unallocated::Refuse;
         derived::allocation_intervals(
-            law_ref,
-            &theta_hat,
-            &thetas,
-            &jack,
-            c,
-            flops_per_param_token,
-            level,
-            method,
-            control,
+            law_ref, &theta_hat, &thetas, &jack, &budgets, &cost, level, method, refuse, control,
         )
     })?;
     let b = c.len();

@@ -3,11 +3,11 @@
 
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple};
 use scalecore_core::bounds::{allocation, rate_distortion, regression, BoundSpec, KINDS};
 
 use crate::callback::call_paired;
-use crate::convert::FloatArray;
+use crate::convert::{column, FloatArray};
 use crate::errors::{invalid, to_py};
 use crate::run::{detached, run};
 
@@ -70,8 +70,78 @@ pub fn bound_evaluate_grid<'py>(
     Ok(value.into_pyarray(py))
 }
 
-/// Compute-optimal allocation under p T = C for each budget: a dict of arrays p, T, value,
-/// misspecification, estimation, local_exponent.
+/// The optimum of a bound under p T = C per budget: `p`, `T`, the bound's `value` there, its
+/// `misspecification` and `estimation` terms, and the `local_exponent` d ln p*/d ln C. Built by
+/// `bound_allocate`, or from columns (a bound given as Python callables; unpickling).
+#[pyclass(frozen, module = "scalecore._core", name = "BoundAllocation")]
+pub struct PyBoundAllocation {
+    /// p, T, value, misspecification, estimation, local_exponent.
+    columns: [Vec<f64>; 6],
+}
+
+const COLUMNS: [&str; 6] = ["p", "T", "value", "misspecification", "estimation", "local_exponent"];
+
+impl PyBoundAllocation {
+    fn column<'py>(&self, py: Python<'py>, i: usize) -> Array<'py> {
+        PyArray1::from_slice(py, &self.columns[i])
+    }
+}
+
+#[pymethods]
+impl PyBoundAllocation {
+    #[new]
+    #[pyo3(signature = (p, T, value, misspecification, estimation, local_exponent))]
+    #[allow(non_snake_case)]
+    fn from_columns(
+        p: &Bound<'_, PyAny>,
+        T: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+        misspecification: &Bound<'_, PyAny>,
+        estimation: &Bound<'_, PyAny>,
+        local_exponent: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let given = [p, T, value, misspecification, estimation, local_exponent];
+        let mut columns: [Vec<f64>; 6] = Default::default();
+        let n = FloatArray::extract("p", p)?.len();
+        for ((col, name), obj) in columns.iter_mut().zip(COLUMNS).zip(given) {
+            *col = column(name, obj, Some(n))?;
+        }
+        Ok(PyBoundAllocation { columns })
+    }
+
+    #[getter]
+    fn p<'py>(&self, py: Python<'py>) -> Array<'py> {
+        self.column(py, 0)
+    }
+    #[getter(T)]
+    fn t<'py>(&self, py: Python<'py>) -> Array<'py> {
+        self.column(py, 1)
+    }
+    #[getter]
+    fn value<'py>(&self, py: Python<'py>) -> Array<'py> {
+        self.column(py, 2)
+    }
+    #[getter]
+    fn misspecification<'py>(&self, py: Python<'py>) -> Array<'py> {
+        self.column(py, 3)
+    }
+    #[getter]
+    fn estimation<'py>(&self, py: Python<'py>) -> Array<'py> {
+        self.column(py, 4)
+    }
+    #[getter]
+    fn local_exponent<'py>(&self, py: Python<'py>) -> Array<'py> {
+        self.column(py, 5)
+    }
+
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let c = |i| self.column(py, i);
+        let args = (c(0), c(1), c(2), c(3), c(4), c(5)).into_pyobject(py)?;
+        Ok((py.get_type::<PyBoundAllocation>().into_any(), args))
+    }
+}
+
+/// Compute-optimal allocation under p T = C for each budget.
 #[pyfunction]
 #[pyo3(signature = (kind, params, compute, *, numerical=false, n_threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
@@ -83,19 +153,12 @@ pub fn bound_allocate<'py>(
     numerical: bool,
     n_threads: Option<usize>,
     progress: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<PyBoundAllocation> {
     let spec = BoundSpec::new(kind, &params).map_err(to_py)?;
     let compute = FloatArray::extract("compute", compute)?;
     let compute = compute.as_slice();
     let x = run(py, n_threads, progress, |control| spec.allocate(compute, numerical, control))?;
-    let d = PyDict::new(py);
-    d.set_item("p", x.p.into_pyarray(py))?;
-    d.set_item("T", x.t.into_pyarray(py))?;
-    d.set_item("value", x.value.into_pyarray(py))?;
-    d.set_item("misspecification", x.misspecification.into_pyarray(py))?;
-    d.set_item("estimation", x.estimation.into_pyarray(py))?;
-    d.set_item("local_exponent", x.local_exponent.into_pyarray(py))?;
-    Ok(d)
+    Ok(PyBoundAllocation { columns: [x.p, x.t, x.value, x.misspecification, x.estimation, x.local_exponent] })
 }
 
 /// (lower, upper) bounds on L_T from a tabulated rate-distortion curve (eps, H), for each T.
@@ -227,6 +290,7 @@ pub fn bound_kinds(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyBoundAllocation>()?;
     m.add_function(wrap_pyfunction!(bound_allocate_callable, m)?)?;
     m.add_function(wrap_pyfunction!(bound_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(bound_evaluate, m)?)?;

@@ -6,7 +6,8 @@
 //! only when the buffer is not already C-contiguous, aligned, native-endian float64, so no path refuses
 //! an array the Python layer accepts, and the common case stays zero-copy.
 
-use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
 use crate::errors::invalid;
@@ -70,4 +71,19 @@ impl<'py> FloatMatrix<'py> {
     pub fn as_slice(&self) -> &[f64] {
         self.0.as_slice().expect("contiguity checked in extract")
     }
+}
+
+/// A 1-D float argument copied out (a typed result rebuilt from its pickled columns), checked to have
+/// `n` values when given.
+pub fn column(name: &str, obj: &Bound<'_, PyAny>, n: Option<usize>) -> PyResult<Vec<f64>> {
+    let v = FloatArray::extract(name, obj)?.as_slice().to_vec();
+    match n {
+        Some(n) if v.len() != n => Err(invalid(name, format!("has {} values, expected {n}", v.len()))),
+        _ => Ok(v),
+    }
+}
+
+/// Intervals, one (low, high) pair per entry, as an (entries, 2) array.
+pub fn pairs<'py>(py: Python<'py>, v: &[(f64, f64)]) -> Bound<'py, PyArray2<f64>> {
+    Array2::from_shape_fn((v.len(), 2), |(i, j)| if j == 0 { v[i].0 } else { v[i].1 }).into_pyarray(py)
 }

@@ -4,7 +4,7 @@
 //! exponents a and b, and the predicted loss at given inputs. Intervals of the allocation at many
 //! budgets come from one call (`allocation_intervals`), not one per budget and quantity.
 
-use super::intervals::{interval, Method};
+use super::intervals::{check_level, interval, Method};
 use crate::allocation::{self, Budgets, CostModel, Status};
 use crate::control::Control;
 use crate::error::{CoreError, Result};
@@ -149,6 +149,8 @@ fn predicted_loss(law: &dyn Law, thetas: &[Vec<f64>], at: At) -> Result<Vec<f64>
 /// intervals from the replicates `thetas` (and the jackknife refits for BCa).
 #[derive(Debug, Clone, Default)]
 pub struct AllocationIntervals {
+    /// How the point allocation ended at each budget.
+    pub status: Vec<Status>,
     /// N, D, loss and D / N per budget, in that order.
     pub values: [Vec<f64>; 4],
     /// (low, high) of each of the four per budget.
@@ -158,25 +160,57 @@ pub struct AllocationIntervals {
 /// The quantities of `AllocationIntervals`, in its order.
 pub const ALLOCATION_QUANTITIES: [&str; 4] = ["N_opt", "D_opt", "loss_opt", "tokens_per_param"];
 
+/// What the intervals do with a replicate that has no interior optimum at a budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unallocated {
+    /// Refuse the call, as for any bootstrap quantity that is not finite in every replicate (and refuse
+    /// a budget whose point estimate has no interior optimum).
+    Refuse,
+    /// Leave the replicate out of that budget's intervals (NaN intervals when none is left); the point
+    /// status is reported, not refused. For parameter samples from elsewhere, whose replicates were
+    /// not all fitted to the same runs.
+    Skip,
+}
+
+/// The bootstrap distribution of one quantity at one budget, under the `Unallocated` policy: `None`
+/// when skipping has left nothing.
+fn usable<'a>(values: &'a [f64], policy: Unallocated, name: &str) -> Result<Option<std::borrow::Cow<'a, [f64]>>> {
+    let bad = values.iter().filter(|v| !v.is_finite()).count();
+    match policy {
+        _ if bad == 0 => Ok(Some(values.into())),
+        Unallocated::Refuse => Err(CoreError::invalid(
+            "quantity",
+            format!(
+                "{name:?} is not finite for {bad} of {} samples (e.g. a non-positive exponent in a refit)",
+                values.len()
+            ),
+        )),
+        Unallocated::Skip if bad == values.len() => Ok(None),
+        Unallocated::Skip => Ok(Some(values.iter().copied().filter(|v| v.is_finite()).collect())),
+    }
+}
+
+/// Allocation at every budget of `budgets` under `theta_hat` and under each replicate, with intervals
+/// at `level` by `method` on the one interval path of the bootstrap (`intervals::interval`).
 #[allow(clippy::too_many_arguments)]
 pub fn allocation_intervals(
     law: &dyn Law,
     theta_hat: &[f64],
     thetas: &[Vec<f64>],
     jackknife: &[Vec<f64>],
-    compute: &[f64],
-    flops_per_param_token: f64,
+    budgets: &Budgets,
+    cost: &CostModel,
     level: f64,
     method: Method,
+    policy: Unallocated,
     control: &Control,
 ) -> Result<AllocationIntervals> {
-    let zeros = vec![0.0; compute.len()];
-    let budgets = Budgets { compute, inference_tokens: &zeros, unique_tokens: None };
-    let cost = CostModel { flops_per_param_token };
-    let point = allocation::allocate(law, theta_hat, &budgets, &cost, control)?;
+    check_level(level)?;
+    let compute = budgets.compute;
+    let point = allocation::allocate(law, theta_hat, budgets, cost, control)?;
     // Rows of (N, D, loss, D/N) per budget, NaN where a replicate has no interior optimum.
     let table = |rows: &[Vec<f64>]| -> Result<Vec<[Vec<f64>; 4]>> {
-        let many = allocation::allocate_many(law, rows, &budgets, &cost, control)?;
+        let many = allocation::allocate_many(law, rows, budgets, cost, control)?;
         let mut out: Vec<[Vec<f64>; 4]> = (0..compute.len()).map(|_| Default::default()).collect();
         for r in many {
             for (b, cols) in out.iter_mut().enumerate() {
@@ -191,28 +225,31 @@ pub fn allocation_intervals(
     };
     let samples = table(thetas)?;
     let jack = if method == Method::Bca { table(jackknife)? } else { Vec::new() };
-    let mut out = AllocationIntervals::default();
+    let mut out = AllocationIntervals { status: point.status.clone(), ..Default::default() };
     for (b, cols) in samples.iter().enumerate() {
-        if point.status[b] != Status::Optimal {
-            return Err(CoreError::invalid("compute", format!("no compute-optimal allocation at {}", compute[b])));
+        if policy == Unallocated::Refuse && point.status[b] != Status::Optimal {
+            return Err(CoreError::invalid(
+                "compute",
+                format!("no compute-optimal allocation at {}: {}", compute[b], point.status[b]),
+            ));
         }
         let est = [point.n[b], point.d[b], point.loss[b], point.d[b] / point.n[b]];
         for q in 0..4 {
-            let bad = cols[q].iter().filter(|v| !v.is_finite()).count();
-            if bad > 0 {
-                return Err(CoreError::invalid(
-                    "quantity",
-                    format!(
-                        "{:?} is not finite for {bad} of {} samples (e.g. a non-positive exponent in a refit)",
-                        ALLOCATION_QUANTITIES[q],
-                        cols[q].len()
-                    ),
-                ));
-            }
-            let j: Vec<&[f64]> = jack.get(b).map(|c| vec![&c[q][..]]).unwrap_or_default();
-            let iv = interval(&cols[q], est[q], &j, level, method)?;
+            let name = ALLOCATION_QUANTITIES[q];
+            let jq: Option<Vec<f64>> = jack.get(b).map(|c| match policy {
+                Unallocated::Skip => c[q].iter().copied().filter(|v| v.is_finite()).collect(),
+                Unallocated::Refuse => c[q].clone(),
+            });
+            let iv = match usable(&cols[q], policy, name)? {
+                Some(dist) => {
+                    let j: Vec<&[f64]> = jq.as_deref().into_iter().collect();
+                    let iv = interval(&dist, est[q], &j, level, method)?;
+                    (iv.low, iv.high)
+                }
+                None => (f64::NAN, f64::NAN),
+            };
             out.values[q].push(est[q]);
-            out.intervals[q].push((iv.low, iv.high));
+            out.intervals[q].push(iv);
         }
     }
     Ok(out)
@@ -256,23 +293,37 @@ mod tests {
         let rows: Vec<Vec<f64>> =
             (0..50).map(|i| HOFFMANN.iter().map(|v| v * (1.0 + 0.002 * (i as f64 - 24.5))).collect()).collect();
         let compute = [1e22, 1e24];
-        let out = allocation_intervals(
-            law.as_ref(),
-            &HOFFMANN,
-            &rows,
-            &[],
-            &compute,
-            6.0,
-            0.9,
-            Method::Percentile,
-            &Control::new(),
-        )
-        .unwrap();
+        let budgets = Budgets { compute: &compute, inference_tokens: &[0.0, 0.0], unique_tokens: None };
+        let cost = CostModel { flops_per_param_token: 6.0 };
+        let run = |rows: &[Vec<f64>], policy| {
+            allocation_intervals(
+                law.as_ref(),
+                &HOFFMANN,
+                rows,
+                &[],
+                &budgets,
+                &cost,
+                0.9,
+                Method::Percentile,
+                policy,
+                &Control::new(),
+            )
+        };
+        let out = run(&rows, Unallocated::Refuse).unwrap();
         for q in 0..4 {
             for b in 0..2 {
                 let (lo, hi) = out.intervals[q][b];
                 assert!(lo <= out.values[q][b] && out.values[q][b] <= hi, "{q} {b}");
             }
         }
+        // A replicate with no allocation (negative alpha) refuses, or is left out when skipping.
+        let mut with_bad = rows.clone();
+        with_bad.push(vec![0.5, 6.0, 6.0, -0.1, 0.3]);
+        assert!(matches!(run(&with_bad, Unallocated::Refuse),
+            Err(CoreError::InvalidInput { ref name, .. }) if name == "quantity"));
+        let skipped = run(&with_bad, Unallocated::Skip).unwrap();
+        assert_eq!(skipped.intervals, out.intervals);
+        let none = run(&with_bad[50..], Unallocated::Skip).unwrap();
+        assert!(none.intervals[0][0].0.is_nan() && none.values[0][0] == out.values[0][0]);
     }
 }

@@ -14,6 +14,7 @@ pub use polynomial::{budget_minimum, Refusal};
 use rand::Rng;
 use rayon::prelude::*;
 
+use crate::bootstrap::intervals::{check_level, interval, Method};
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::numeric::rng::replicate_rng;
@@ -61,21 +62,26 @@ fn check_options(opts: &Options) -> Result<()> {
     Ok(())
 }
 
-/// Minimum of every budget under run weights `w`.
+/// The runs of one budget, gathered once: ln N, loss and the run weights given.
+struct BudgetRuns {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    w: Vec<f64>,
+}
+
+fn gather(sweep: &Sweep, rows: &[Vec<usize>], w: &[f64]) -> Vec<BudgetRuns> {
+    let pick = |r: &[usize], col: &[f64]| r.iter().map(|&i| col[i]).collect();
+    rows.iter().map(|r| BudgetRuns { x: pick(r, sweep.ln_n), y: pick(r, sweep.loss), w: pick(r, w) }).collect()
+}
+
+/// Minimum of every budget, under the given run weights or (a bootstrap replicate) `resampled` ones.
 fn fit_all(
-    sweep: &Sweep,
-    rows: &[Vec<usize>],
-    w: &[f64],
+    budgets: &[BudgetRuns],
+    resampled: Option<&[Vec<f64>]>,
     opts: &Options,
 ) -> Vec<std::result::Result<(f64, f64), Refusal>> {
-    rows.iter()
-        .map(|r| {
-            let x: Vec<f64> = r.iter().map(|&i| sweep.ln_n[i]).collect();
-            let y: Vec<f64> = r.iter().map(|&i| sweep.loss[i]).collect();
-            let ww: Vec<f64> = r.iter().map(|&i| w[i]).collect();
-            budget_minimum(&x, &y, &ww, opts.degree, opts.near)
-        })
-        .collect()
+    let weights = |b: usize| resampled.and_then(|w| w.get(b)).unwrap_or(&budgets[b].w);
+    budgets.iter().enumerate().map(|(b, r)| budget_minimum(&r.x, &r.y, weights(b), opts.degree, opts.near)).collect()
 }
 
 /// Ordinary least squares of y on x: (slope, intercept).
@@ -130,7 +136,7 @@ pub fn isoflop(sweep: &Sweep, opts: &Options, weights: Option<&[f64]>) -> Result
     check_options(opts)?;
     let rows = rows_by_budget(sweep)?;
     let w = run_weights(sweep, weights)?;
-    let budgets = fit_all(sweep, &rows, &w, opts);
+    let budgets = fit_all(&gather(sweep, &rows, &w), None, opts);
     let (exponent, intercept) = exponent_of(sweep.ln_c, &budgets);
     Ok(IsoflopFit { budgets, exponent, intercept })
 }
@@ -144,6 +150,38 @@ pub struct IsoflopBootstrap {
     pub ln_n_opt: Vec<f64>,
     pub loss_opt: Vec<f64>,
     pub n_failed: usize,
+}
+
+/// Percentile intervals of a bootstrap's replicates (docs/methods.md section 6).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IsoflopIntervals {
+    /// The exponent a, over the replicates in which every budget kept its minimum.
+    pub exponent: (f64, f64),
+    /// N_opt (not its logarithm) per budget, over the replicates in which that budget kept its minimum.
+    pub n_opt: Vec<(f64, f64)>,
+}
+
+impl IsoflopBootstrap {
+    /// Percentile intervals at `level` on the bootstrap's one interval path (`bootstrap::interval`),
+    /// each over the replicates where its quantity is finite; NaN where none is.
+    pub fn intervals(&self, level: f64) -> Result<IsoflopIntervals> {
+        check_level(level)?;
+        let percentile = |values: Vec<f64>| -> Result<(f64, f64)> {
+            let finite: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+            if finite.is_empty() {
+                return Ok((f64::NAN, f64::NAN));
+            }
+            let iv = interval(&finite, f64::NAN, &[], level, Method::Percentile)?;
+            Ok((iv.low, iv.high))
+        };
+        let exponent = percentile(self.exponent.clone())?;
+        let n_resamples = self.exponent.len();
+        let n_budgets = self.ln_n_opt.len().checked_div(n_resamples).unwrap_or(0);
+        let n_opt = (0..n_budgets)
+            .map(|b| percentile((0..n_resamples).map(|r| self.ln_n_opt[r * n_budgets + b].exp()).collect()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(IsoflopIntervals { exponent, n_opt })
+    }
 }
 
 /// One bootstrap replicate: a, ln k and each budget's (ln N_opt, loss at it).
@@ -162,7 +200,7 @@ pub fn isoflop_bootstrap(
 ) -> Result<IsoflopBootstrap> {
     check_options(opts)?;
     let rows = rows_by_budget(sweep)?;
-    let base = run_weights(sweep, weights)?;
+    let runs = gather(sweep, &rows, &run_weights(sweep, weights)?);
     let nb = rows.len();
     control.set_total(n_resamples);
     let reps: Vec<Replicate> = (0..n_resamples)
@@ -172,14 +210,19 @@ pub fn isoflop_bootstrap(
                 return (f64::NAN, f64::NAN, vec![(f64::NAN, f64::NAN); nb]);
             }
             let mut rng = replicate_rng(seed, r as u64);
-            let mut w = vec![0.0; sweep.ln_n.len()];
-            for budget_rows in &rows {
-                for _ in 0..budget_rows.len() {
-                    let i = budget_rows[rng.random_range(0..budget_rows.len())];
-                    w[i] += base[i];
-                }
-            }
-            let minima = fit_all(sweep, &rows, &w, opts);
+            // Resampling counts times the given weights, per budget (the draws in the order of the runs).
+            let w: Vec<Vec<f64>> = runs
+                .iter()
+                .map(|b| {
+                    let mut w = vec![0.0; b.w.len()];
+                    for _ in 0..b.w.len() {
+                        let j = rng.random_range(0..b.w.len());
+                        w[j] += b.w[j];
+                    }
+                    w
+                })
+                .collect();
+            let minima = fit_all(&runs, Some(&w), opts);
             let failed = minima.iter().any(|m| m.is_err());
             let (a, k) = if failed { (f64::NAN, f64::NAN) } else { exponent_of(sweep.ln_c, &minima) };
             let per: Vec<(f64, f64)> = minima.iter().map(|m| m.unwrap_or((f64::NAN, f64::NAN))).collect();
@@ -275,5 +318,23 @@ mod tests {
             two.exponent.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
         );
         assert!(one.exponent.iter().filter(|v| v.is_finite()).count() > 50);
+    }
+
+    #[test]
+    fn intervals_are_percentiles_of_the_finite_replicates() {
+        let b = IsoflopBootstrap {
+            exponent: vec![0.5, f64::NAN, 0.3, 0.4, 0.6],
+            intercept: vec![0.0; 5],
+            ln_n_opt: vec![1.0, f64::NAN, 2.0, f64::NAN, 3.0, f64::NAN, 4.0, f64::NAN, 5.0, f64::NAN],
+            loss_opt: vec![0.0; 10],
+            n_failed: 1,
+        };
+        let iv = b.intervals(0.5).unwrap();
+        // numpy.percentile([0.3, 0.4, 0.5, 0.6], [25, 75]) = [0.375, 0.525]
+        assert!((iv.exponent.0 - 0.375).abs() < 1e-15 && (iv.exponent.1 - 0.525).abs() < 1e-15);
+        let want = (2f64.exp(), 4f64.exp());
+        assert!((iv.n_opt[0].0 / want.0 - 1.0).abs() < 1e-15 && (iv.n_opt[0].1 / want.1 - 1.0).abs() < 1e-15);
+        assert!(iv.n_opt[1].0.is_nan() && iv.n_opt[1].1.is_nan());
+        assert!(b.intervals(1.0).is_err());
     }
 }

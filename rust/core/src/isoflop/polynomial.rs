@@ -53,9 +53,10 @@ impl fmt::Display for Refusal {
 /// Weighted least squares for coefficients c_0..c_degree of sum c_k t^k, t = (x - shift) / scale,
 /// by the normal equations (degree <= 3 on centred, scaled t is well conditioned), solved by
 /// nalgebra's LU with partial pivoting. A pivot below 1e-12 (runs of almost no weight) is refused.
-/// The system lives in a fixed 4 x 4 matrix (identity rows beyond the degree): the bootstrap solves it
-/// once per budget and resample, and fixed-size matrices stay on the stack.
-fn polyfit(t: &[f64], y: &[f64], w: &[f64], degree: usize) -> Option<Vec<f64>> {
+/// The system lives in a fixed 4 x 4 matrix (identity rows beyond the degree) and the points arrive
+/// as an iterator (t, y, w): the bootstrap solves it once per budget and resample, and nothing here
+/// touches the heap. Returns the coefficients in the first degree + 1 entries.
+fn polyfit(points: impl Iterator<Item = (f64, f64, f64)>, degree: usize) -> Option<[f64; 4]> {
     let k = degree + 1;
     if k > 4 {
         return None;
@@ -65,7 +66,7 @@ fn polyfit(t: &[f64], y: &[f64], w: &[f64], degree: usize) -> Option<Vec<f64>> {
         gram[(r, r)] = 0.0;
     }
     let mut rhs = Vector4::<f64>::zeros();
-    for ((&ti, &yi), &wi) in t.iter().zip(y).zip(w) {
+    for (ti, yi, wi) in points {
         let mut pw = [1.0; 7];
         for p in 1..2 * k - 1 {
             pw[p] = pw[p - 1] * ti;
@@ -81,7 +82,7 @@ fn polyfit(t: &[f64], y: &[f64], w: &[f64], degree: usize) -> Option<Vec<f64>> {
     if lu.u().diagonal().iter().any(|v| v.is_nan() || v.abs() < 1e-12) {
         return None;
     }
-    lu.solve(&rhs).map(|c| c.iter().take(k).copied().collect())
+    lu.solve(&rhs).map(|c| [c[0], c[1], c[2], c[3]])
 }
 
 fn poly_value(c: &[f64], t: f64) -> f64 {
@@ -150,17 +151,16 @@ pub fn budget_minimum(
             (sizes[at - left], sizes[at + right])
         }
     };
-    let chosen: Vec<usize> = (0..x.len()).filter(|&i| w[i] > 0.0 && x[i] >= lo && x[i] <= hi).collect();
     let shift = x[best];
     let scale = ((hi - lo) / 2.0).max(1e-12);
-    let t: Vec<f64> = chosen.iter().map(|&i| (x[i] - shift) / scale).collect();
-    let yy: Vec<f64> = chosen.iter().map(|&i| y[i]).collect();
-    let ww: Vec<f64> = chosen.iter().map(|&i| w[i]).collect();
-    let coef = polyfit(&t, &yy, &ww, degree).ok_or(Refusal::TooFewPoints { have: sizes.len(), need })?;
-    let t_opt = poly_minimum(&coef).ok_or(Refusal::NoMinimum)?;
+    let chosen = (0..x.len()).filter(|&i| w[i] > 0.0 && x[i] >= lo && x[i] <= hi);
+    let coef = polyfit(chosen.map(|i| ((x[i] - shift) / scale, y[i], w[i])), degree)
+        .ok_or(Refusal::TooFewPoints { have: sizes.len(), need })?;
+    let coef = &coef[..=degree];
+    let t_opt = poly_minimum(coef).ok_or(Refusal::NoMinimum)?;
     let x_opt = shift + scale * t_opt;
     if !(x_opt >= lo && x_opt <= hi) {
         return Err(Refusal::MinimumOutside);
     }
-    Ok((x_opt, poly_value(&coef, t_opt)))
+    Ok((x_opt, poly_value(coef, t_opt)))
 }
