@@ -102,8 +102,8 @@ def test_multiple_keys_and_flags() -> None:
     data["seed"] = data["task"] % 2
     data["task"] = data["task"] // 2
     # A group of two runs cannot determine three parameters: flagged, NaN, the rest fitted.
-    data = {k: np.concatenate([v, [9, 100.0, 3.0, 0][i : i + 1].repeat(2)]) for i, (k, v) in enumerate(data.items())}
-    data["step"][-1] = 200.0
+    extra = {"task": [9, 9], "step": [100.0, 200.0], "loss": [3.0, 2.9], "seed": [0, 0]}
+    data = {k: np.concatenate([v, extra[k]]) for k, v in data.items()}
     table = sc.fit_many(data, "power", by=["task", "seed"], x="step")
     assert len(table) == 5
     assert list(zip(table.keys["task"], table.keys["seed"])) == [(0, 0), (0, 1), (1, 0), (1, 1), (9, 0)]

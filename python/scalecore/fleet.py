@@ -91,7 +91,8 @@ class FitTable:
         """Which groups carry flag `name` (one of `FLAGS`)."""
         if name not in FLAGS:
             raise InvalidInputError(f"name: must be one of {list(FLAGS)}, got {name!r}")
-        return (self.flags & np.uint32(1 << FLAGS.index(name))) != 0
+        mask: np.ndarray[Any, np.dtype[np.bool_]] = (self.flags & np.uint32(1 << FLAGS.index(name))) != 0
+        return mask
 
     def row(self, i: int) -> FitRow:
         ci = None
@@ -184,9 +185,29 @@ class _FleetCall:
     options: dict[str, Any]
 
 
-def _fit_chunk(call: _FleetCall, chunk: tuple[int, dict[str, FloatArray], FloatArray, Any, Any, int]) -> Any:
+_PART_FIELDS = ("theta", "objective", "converged", "n_runs", "flags", "condition_number", "n_starts")
+
+
+@dataclass(frozen=True)
+class _FleetPart:
+    """A chunk's per-group arrays (what the core's `FleetFits` holds), picklable for the way back."""
+
+    theta: FloatArray
+    objective: FloatArray
+    converged: np.ndarray[Any, Any]
+    n_runs: np.ndarray[Any, Any]
+    flags: np.ndarray[Any, Any]
+    condition_number: FloatArray
+    n_starts: np.ndarray[Any, Any]
+    low: FloatArray
+    high: FloatArray
+    n_failed: np.ndarray[Any, Any]
+
+
+def _fit_chunk(call: _FleetCall, chunk: tuple[int, dict[str, FloatArray], FloatArray, Any, Any, int]) -> _FleetPart:
     first, columns, loss, weights, codes, n_groups = chunk
-    return _core.fit_fleet(call.law, columns, loss, codes, n_groups, weights=weights, first_group=first, **call.options)
+    out = _core.fit_fleet(call.law, columns, loss, codes, n_groups, weights=weights, first_group=first, **call.options)
+    return _FleetPart(**{name: np.asarray(getattr(out, name)) for name in (*_PART_FIELDS, "low", "high", "n_failed")})
 
 
 def fit_many(
@@ -246,8 +267,9 @@ def fit_many(
     present = set(_column_names(table))
     columns = {}
     for name in lw.inputs:
-        col = names[name] if names[name] is not None else name
-        if names[name] is None and present and col not in present:
+        given = names[name]
+        col = name if given is None else given
+        if given is None and present and col not in present:
             raise InvalidInputError(f"{name}: the {lw.name} law needs the input {name}; pass {name}='<column>'")
         columns[name] = np.asarray(_column_of(table, col), dtype=np.float64)
     loss_values = np.asarray(_column_of(table, loss), dtype=np.float64)
