@@ -8,6 +8,7 @@ from numpy.typing import NDArray
 __version__: str
 __all__ = [
     "DERIVED",
+    "FLEET_FLAGS",
     "INIT_MODES",
     "INTERVAL_METHODS",
     "KDE_KERNELS",
@@ -21,6 +22,7 @@ __all__ = [
     "WILD_WEIGHTS",
     "AllocationStatus",
     "Fit",
+    "FleetFits",
     "KdeEstimator",
     "PreparedBootstrap",
     "__version__",
@@ -40,8 +42,10 @@ __all__ = [
     "compute_for_loss_law",
     "derived_quantity",
     "efficient_frontier",
+    "fit_fleet",
     "fit_from_state",
     "fit_law",
+    "fleet_pilot",
     "inductive_bias",
     "intrinsic_dimension",
     "isoflop_bootstrap",
@@ -134,6 +138,7 @@ def fit_law(
     progress: Callable[[int, int], Any] | None = None,
 ) -> Fit: ...
 
+@final
 class FleetFits:
     @property
     def theta(self) -> NDArray[np.float64]: ...
