@@ -89,7 +89,7 @@ fn rows_of(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<f64>>> {
 }
 
 fn matrix<'py>(py: Python<'py>, flat: Vec<f64>, k: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let n = if k == 0 { 0 } else { flat.len() / k };
+    let n = flat.len().checked_div(k).unwrap_or(0);
     Ok(Array2::from_shape_vec((n, k), flat).map_err(|e| invalid("rows", e.to_string()))?.into_pyarray(py))
 }
 
