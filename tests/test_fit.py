@@ -355,18 +355,6 @@ def test_progress_callback_is_called_for_long_fits() -> None:
     assert seen[-1][1] == 4500 + 16  # every grid start, then the polished best
 
 
-def test_fit_many_fits_one_law_per_group() -> None:
-    pd = pytest.importorskip("pandas")
-    steps = np.geomspace(100, 1e5, 30)
-    frames = []
-    for task, alpha in (("a", 0.3), ("b", 0.5)):
-        loss = sc.laws.get("power").predict({"E": 1.0, "A": 20.0, "alpha": alpha}, x=steps)
-        frames.append(pd.DataFrame({"task": task, "step": steps, "loss": loss}))
-    table = sc.fit_many(pd.concat(frames), law="power", by=["task"], x="step", loss="loss", objective="lsq")
-    assert [row["task"] for row in table] == ["a", "b"]
-    assert [row["alpha"] for row in table] == pytest.approx([0.3, 0.5], rel=1e-6)
-
-
 @given(seed=st.integers(0, 2**32 - 1))
 def test_fast_reference_closure_equals_the_general_reference(seed: int) -> None:
     from scalecore._reference import chinchilla_huber_log

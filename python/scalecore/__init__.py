@@ -22,7 +22,8 @@ from .errors import (
     ScalecoreError,
     ScalecoreWarning,
 )
-from .fit import FitResult, fit, fit_many
+from .fit import FitResult, fit
+from .fleet import FitTable, fit_many
 from .inductive_bias import InductiveBiasResult, inductive_bias, ncx2_logcdf
 from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
 from .kde import KDE, KDEDiagnostics
@@ -42,6 +43,7 @@ __all__ = [
     "DroppedBudgetWarning",
     "ExtrapolationWarning",
     "FitResult",
+    "FitTable",
     "FrontierResult",
     "IdentifiabilityWarning",
     "InductiveBiasResult",

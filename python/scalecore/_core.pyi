@@ -8,6 +8,7 @@ from numpy.typing import NDArray
 __version__: str
 __all__ = [
     "DERIVED",
+    "FLEET_FLAGS",
     "INIT_MODES",
     "INTERVAL_METHODS",
     "KDE_KERNELS",
@@ -22,6 +23,7 @@ __all__ = [
     "AllocationStatus",
     "BoundAllocation",
     "Fit",
+    "FleetFits",
     "Frontier",
     "IsoflopBootstrap",
     "IsoflopFit",
@@ -44,8 +46,10 @@ __all__ = [
     "compute_for_loss_law",
     "derived_quantity",
     "efficient_frontier",
+    "fit_fleet",
     "fit_from_state",
     "fit_law",
+    "fleet_pilot",
     "gaussian_draws",
     "inductive_bias",
     "intrinsic_dimension",
@@ -77,6 +81,7 @@ __all__ = [
 OBJECTIVES: tuple[str, ...]
 INIT_MODES: tuple[str, ...]
 SCHEMES: tuple[str, ...]
+FLEET_FLAGS: tuple[str, ...]
 WILD_WEIGHTS: tuple[str, ...]
 INTERVAL_METHODS: tuple[str, ...]
 STATISTICS: tuple[str, ...]
@@ -144,6 +149,83 @@ def fit_law(
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
 ) -> Fit: ...
+
+@final
+class FleetFits:
+    @property
+    def theta(self) -> NDArray[np.float64]: ...
+    @property
+    def objective(self) -> NDArray[np.float64]: ...
+    @property
+    def converged(self) -> NDArray[np.bool_]: ...
+    @property
+    def iterations(self) -> NDArray[np.uint64]: ...
+    @property
+    def n_starts(self) -> NDArray[np.uint64]: ...
+    @property
+    def n_at_best(self) -> NDArray[np.uint64]: ...
+    @property
+    def n_runs(self) -> NDArray[np.uint64]: ...
+    @property
+    def condition_number(self) -> NDArray[np.float64]: ...
+    @property
+    def flags(self) -> NDArray[np.uint32]: ...
+    @property
+    def low(self) -> NDArray[np.float64]: ...
+    @property
+    def high(self) -> NDArray[np.float64]: ...
+    @property
+    def n_failed(self) -> NDArray[np.uint64]: ...
+    def __len__(self) -> int: ...
+
+def fleet_pilot(
+    law: str,
+    columns: dict[str, Any],
+    loss: Any,
+    groups: Any,
+    n_groups: int,
+    *,
+    weights: Any | None = None,
+    objective: str = "huber_log",
+    delta: float = 1e-3,
+    asymmetry: float = 2.0,
+    init: str = "auto",
+    starts: Any | None = None,
+    fixed: list[tuple[int, float]] = ...,
+    ties: list[tuple[int, int]] = ...,
+    max_iter: int = 1000,
+    ftol: float = 1e-13,
+    gtol: float = 1e-10,
+    n_threads: int | None = None,
+) -> NDArray[np.float64]: ...
+def fit_fleet(
+    law: str,
+    columns: dict[str, Any],
+    loss: Any,
+    groups: Any,
+    n_groups: int,
+    *,
+    weights: Any | None = None,
+    objective: str = "huber_log",
+    delta: float = 1e-3,
+    asymmetry: float = 2.0,
+    init: str = "shared",
+    starts: Any | None = None,
+    shared: Any | None = None,
+    fixed: list[tuple[int, float]] = ...,
+    ties: list[tuple[int, int]] = ...,
+    max_iter: int = 1000,
+    ftol: float = 1e-13,
+    gtol: float = 1e-10,
+    first_group: int = 0,
+    n_resamples: int = 0,
+    seed: int = 0,
+    scheme: str = "pairs",
+    method: str = "percentile",
+    level: float = 0.95,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> FleetFits: ...
 def fit_from_state(spec: tuple[Any, ...], outcome: tuple[Any, ...]) -> Fit: ...
 def law_predict(name: str, theta: list[float], columns: dict[str, Any]) -> NDArray[np.float64]: ...
 def objective_value_grad(

@@ -22,9 +22,9 @@ from .allocation import allocate
 from .errors import ConvergenceError, ConvergenceWarning, IdentifiabilityWarning, InvalidInputError
 from .laws import Law
 from .laws import get as get_law
-from .runs import Runs, _column_of
+from .runs import Runs
 
-__all__ = ["OBJECTIVES", "FitResult", "as_runs", "fit", "fit_many"]
+__all__ = ["OBJECTIVES", "FitResult", "as_runs", "fit"]
 
 # The objective names, owned by the core (`Objective::parse`).
 OBJECTIVES: tuple[str, ...] = tuple(_core.OBJECTIVES)
@@ -279,41 +279,3 @@ def _result(law: Law, handle: Any, delta: float, input_ranges: dict[str, tuple[f
         theta=np.asarray(handle.theta, dtype=np.float64),
         handle=handle,
     )
-
-
-def fit_many(
-    table: Any,
-    law: str | Law = "power",
-    *,
-    by: Sequence[str] | str,
-    loss: str = "loss",
-    **kwargs: Any,
-) -> list[dict[str, Any]]:
-    """One fit per group of a table: ``fit_many(df, law="power", by=["task"], x="step", loss="loss")``.
-
-    Keywords naming Runs columns (x, N, D, C, U, M, weight) map them to the table's columns; the rest go
-    to `fit`. Returns one row per group: the group keys, the parameters, objective and convergence.
-    """
-    by = [by] if isinstance(by, str) else list(by)
-    column_keys = {"x", "N", "D", "C", "U", "M", "weight"}
-    mapping = {k: kwargs.pop(k) for k in list(kwargs) if k in column_keys}
-    mapping["loss"] = loss
-
-    keys = [np.asarray(_column_of(table, b)) for b in by]
-    cols = {k: np.asarray(_column_of(table, v)) for k, v in mapping.items()}
-    labels = list(zip(*[k.tolist() for k in keys]))
-    rows = []
-    for label in dict.fromkeys(labels):
-        mask = np.array([lab == label for lab in labels])
-        sub = Runs(**{k: v[mask] for k, v in cols.items()})
-        res = fit(sub, law, **kwargs)
-        rows.append(
-            {
-                **dict(zip(by, label)),
-                **res.params,
-                "objective": res.objective,
-                "converged": res.converged,
-                "n_runs": len(sub),
-            }
-        )
-    return rows

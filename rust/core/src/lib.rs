@@ -10,6 +10,7 @@ pub mod control;
 pub mod error;
 pub mod fastmath;
 pub mod fit;
+pub mod fleet;
 pub mod inductive_bias;
 pub mod isoflop;
 pub mod kde;

@@ -9,6 +9,7 @@ mod callback;
 mod convert;
 mod errors;
 mod fit;
+mod fleet;
 mod inductive_bias;
 mod isoflop;
 mod kde;
@@ -26,6 +27,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     options::register(m)?;
     fit::register(m)?;
+    fleet::register(m)?;
     allocation::register(m)?;
     bootstrap::register(m)?;
     bounds::register(m)?;

@@ -1,0 +1,400 @@
+"""Fleets of fits: `sc.fit_many` fits one law to every group of a table (a learning curve per task, seed
+or setting) in one call into the core, and returns a typed `FitTable` (docs/fleets.md).
+
+The table is grouped once (integer codes, then a counting sort in the core), so the work is linear in
+the number of rows. By default (``init="shared"``) the law's full multi-start runs on a pilot sample
+of 64 groups, and every group polishes the best of those pilot optima on its own runs, falling back
+to its own full multi-start when that polish does not converge. ``init="auto"`` (or any `sc.fit`
+init) runs a whole fit per group instead. With ``n_resamples=B`` every group is bootstrapped as
+`sc.bootstrap` would bootstrap it; replicate i of group g draws from a stream fixed by (seed, g, i),
+so results are identical for any thread count and any split of the groups into chunks (``map=``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from . import intervals as iv
+from ._fit_spec import constraints, starts
+from ._progress import progress_callback
+from ._validation import FloatArray, positive_float
+from ._validation import n_threads as check_threads
+from .errors import InvalidInputError
+from .laws import Law
+from .laws import get as get_law
+from .runs import _column_names, _column_of
+
+__all__ = ["FLAGS", "FitRow", "FitTable", "fit_many"]
+
+# Per-group flags, owned by the core (bit i of `FitTable.flags` is FLAGS[i]).
+FLAGS: tuple[str, ...] = tuple(_core.FLEET_FLAGS)
+_INPUTS = ("x", "N", "D", "C", "U", "M")
+
+
+@dataclass(frozen=True)
+class FitRow:
+    """One group's fit: its key, public parameters, objective, convergence, runs, flags and, with
+    resampling, the interval of each parameter. ``row["alpha"]`` reads a key or a parameter."""
+
+    key: dict[str, Any]
+    params: dict[str, float]
+    objective: float
+    converged: bool
+    n_runs: int
+    flags: tuple[str, ...]
+    ci: dict[str, tuple[float, float]] | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.key:
+            return self.key[name]
+        if name in self.params:
+            return self.params[name]
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class FitTable:
+    """One fit per group, column by column: ``keys[by]`` and ``params[name]`` are arrays with one entry
+    per group (groups in sorted key order). ``flags`` holds bit i for `FLAGS[i]` (a group with too few
+    runs, or none reaching a finite objective, has NaN parameters and its flag set). With resampling,
+    ``low[name]`` and ``high[name]`` bound each parameter at confidence ``level``."""
+
+    law: str
+    by: tuple[str, ...]
+    keys: dict[str, np.ndarray[Any, Any]]
+    params: dict[str, FloatArray]
+    objective: FloatArray
+    converged: np.ndarray[Any, np.dtype[np.bool_]]
+    n_runs: np.ndarray[Any, np.dtype[np.int64]]
+    flags: np.ndarray[Any, np.dtype[np.uint32]]
+    condition_number: FloatArray = field(repr=False)
+    n_starts: np.ndarray[Any, np.dtype[np.int64]] = field(repr=False)
+    objective_name: str = "huber_log"
+    low: dict[str, FloatArray] | None = field(default=None, repr=False)
+    high: dict[str, FloatArray] | None = field(default=None, repr=False)
+    n_failed: np.ndarray[Any, np.dtype[np.int64]] | None = field(default=None, repr=False)
+    level: float = 0.95
+    method: str = "percentile"
+    n_resamples: int = 0
+    seed: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.objective)
+
+    def flagged(self, name: str) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Which groups carry flag `name` (one of `FLAGS`)."""
+        if name not in FLAGS:
+            raise InvalidInputError(f"name: must be one of {list(FLAGS)}, got {name!r}")
+        mask: np.ndarray[Any, np.dtype[np.bool_]] = (self.flags & np.uint32(1 << FLAGS.index(name))) != 0
+        return mask
+
+    def row(self, i: int) -> FitRow:
+        ci = None
+        if self.low is not None and self.high is not None:
+            ci = {p: (float(self.low[p][i]), float(self.high[p][i])) for p in self.params}
+        bits = int(self.flags[i])
+        return FitRow(
+            key={b: self.keys[b][i].item() if hasattr(self.keys[b][i], "item") else self.keys[b][i] for b in self.by},
+            params={p: float(v[i]) for p, v in self.params.items()},
+            objective=float(self.objective[i]),
+            converged=bool(self.converged[i]),
+            n_runs=int(self.n_runs[i]),
+            flags=tuple(name for j, name in enumerate(FLAGS) if bits >> j & 1),
+            ci=ci,
+        )
+
+    def __iter__(self) -> Iterator[FitRow]:
+        return (self.row(i) for i in range(len(self)))
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Every column by name: the keys, the parameters (and their ``_low``, ``_high`` bounds),
+        objective, converged, n_runs, flags and condition_number."""
+        out: dict[str, np.ndarray[Any, Any]] = dict(self.keys)
+        for p, v in self.params.items():
+            out[p] = v
+            if self.low is not None and self.high is not None:
+                out[f"{p}_low"] = self.low[p]
+                out[f"{p}_high"] = self.high[p]
+        out.update(
+            objective=self.objective,
+            converged=self.converged,
+            n_runs=self.n_runs,
+            flags=self.flags,
+            condition_number=self.condition_number,
+        )
+        if self.n_failed is not None:
+            out["n_failed"] = self.n_failed
+        return out
+
+    def to_frame(self, backend: str = "pandas") -> Any:
+        """The table as a pandas or polars DataFrame (one row per group)."""
+        if backend == "pandas":
+            import pandas as pd
+
+            return pd.DataFrame(self.columns())
+        if backend == "polars":
+            import polars as pl
+
+            return pl.DataFrame(self.columns())
+        raise InvalidInputError(f"backend: must be 'pandas' or 'polars', got {backend!r}")
+
+    def to_arrow(self) -> Any:
+        """The table as a pyarrow Table."""
+        import pyarrow as pa
+
+        return pa.table({k: pa.array(np.asarray(v)) for k, v in self.columns().items()})
+
+    def __repr__(self) -> str:
+        n_flagged = int((self.flags != 0).sum())
+        ci = f", {self.level:.0%} {self.method} intervals from {self.n_resamples} resamples" if self.low else ""
+        return (
+            f"FitTable({self.law} fitted to {len(self)} groups by {list(self.by)}: "
+            f"{int(self.converged.sum())} converged, {n_flagged} flagged{ci})"
+        )
+
+
+def _group_codes(table: Any, by: list[str]) -> tuple[np.ndarray[Any, Any], list[np.ndarray[Any, Any]]]:
+    """Each row's group code (0..G, groups in sorted key order) and each key's value per group."""
+    codes: np.ndarray[Any, Any] | None = None
+    uniques: list[np.ndarray[Any, Any]] = []
+    inverses: list[np.ndarray[Any, Any]] = []
+    for b in by:
+        u, inv = np.unique(np.asarray(_column_of(table, b)), return_inverse=True)
+        uniques.append(u)
+        inverses.append(inv.reshape(-1))
+    if len(by) == 1:
+        return inverses[0].astype(np.int64), uniques
+    dims = tuple(len(u) for u in uniques)
+    combined = np.ravel_multi_index(tuple(inverses), dims)
+    present, codes = np.unique(combined, return_inverse=True)
+    parts = np.unravel_index(present, dims)
+    return codes.reshape(-1).astype(np.int64), [u[p] for u, p in zip(uniques, parts, strict=True)]
+
+
+@dataclass(frozen=True)
+class _FleetCall:
+    """Everything a chunk of a fleet needs besides its rows, picklable (module-level, for `map=`)."""
+
+    law: str
+    options: dict[str, Any]
+
+
+_PART_FIELDS = ("theta", "objective", "converged", "n_runs", "flags", "condition_number", "n_starts")
+
+
+@dataclass(frozen=True)
+class _FleetPart:
+    """A chunk's per-group arrays (what the core's `FleetFits` holds), picklable for the way back."""
+
+    theta: FloatArray
+    objective: FloatArray
+    converged: np.ndarray[Any, Any]
+    n_runs: np.ndarray[Any, Any]
+    flags: np.ndarray[Any, Any]
+    condition_number: FloatArray
+    n_starts: np.ndarray[Any, Any]
+    low: FloatArray
+    high: FloatArray
+    n_failed: np.ndarray[Any, Any]
+
+
+def _fit_chunk(call: _FleetCall, chunk: tuple[int, dict[str, FloatArray], FloatArray, Any, Any, int]) -> _FleetPart:
+    first, columns, loss, weights, codes, n_groups = chunk
+    out = _core.fit_fleet(call.law, columns, loss, codes, n_groups, weights=weights, first_group=first, **call.options)
+    return _FleetPart(**{name: np.asarray(getattr(out, name)) for name in (*_PART_FIELDS, "low", "high", "n_failed")})
+
+
+def fit_many(
+    table: Any,
+    law: str | Law = "power",
+    *,
+    by: Sequence[str] | str,
+    loss: str = "loss",
+    x: str | None = None,
+    N: str | None = None,
+    D: str | None = None,
+    C: str | None = None,
+    U: str | None = None,
+    M: str | None = None,
+    weight: str | None = None,
+    objective: str = "huber_log",
+    delta: float = 1e-3,
+    asymmetry: float = 2.0,
+    init: Any = "shared",
+    fixed: Mapping[str, float] | None = None,
+    tie: Iterable[Sequence[str]] | None = None,
+    max_iter: int = 1000,
+    ftol: float = 1e-13,
+    gtol: float = 1e-10,
+    n_resamples: int = 0,
+    seed: Any = None,
+    scheme: str = "pairs",
+    level: float = 0.95,
+    method: str = "percentile",
+    n_threads: int | None = None,
+    progress: Any = None,
+    map: Callable[..., Iterable[Any]] | None = None,
+    chunk_size: int = 10_000,
+) -> FitTable:
+    """One fit of `law` per group of `table` (a dict of arrays, pandas, polars or pyarrow table):
+    ``fit_many(df, law="power", by="task", x="step", loss="loss")``.
+
+    by: the column(s) whose values define a group. x, N, D, C, U, M, weight: the table's columns for the
+    law's inputs (each defaults to the column of that name when the law needs it). objective, delta,
+    asymmetry, fixed, tie, max_iter, ftol, gtol: as for `sc.fit`, applied to every group.
+    init: "shared" (the law's multi-start on a pilot sample of groups, whose optima every group
+    screens, polishing the best) or any `sc.fit` init, run on every group.
+    n_resamples: with B > 0, per-group bootstrap intervals (`scheme`, `level`, `method` "percentile",
+    "basic" or "bca"), deterministic per (seed, group, replicate).
+    map: a map-like callable (builtins.map, an executor's map, `scalecore.distributed.dask_map(client)`)
+    that fits chunks of `chunk_size` groups; the result equals the local one bit for bit.
+    """
+    lw = get_law(law)
+    by = [by] if isinstance(by, str) else list(by)
+    if not by:
+        raise InvalidInputError("by: give at least one column that defines the groups")
+    if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
+        raise InvalidInputError(f"max_iter: must be a positive integer, got {max_iter!r}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InvalidInputError(f"chunk_size: must be a positive integer, got {chunk_size!r}")
+    names = {"x": x, "N": N, "D": D, "C": C, "U": U, "M": M}
+    present = set(_column_names(table))
+    columns = {}
+    for name in lw.inputs:
+        given = names[name]
+        col = name if given is None else given
+        if given is None and present and col not in present:
+            raise InvalidInputError(f"{name}: the {lw.name} law needs the input {name}; pass {name}='<column>'")
+        columns[name] = np.asarray(_column_of(table, col), dtype=np.float64)
+    loss_values = np.asarray(_column_of(table, loss), dtype=np.float64)
+    weights = None if weight is None else np.asarray(_column_of(table, weight), dtype=np.float64)
+    codes, key_values = _group_codes(table, by)
+    n_groups = len(key_values[0])
+
+    fixed_i, ties_i = constraints(lw, fixed, tie)
+    options: dict[str, Any] = dict(
+        objective=str(objective),
+        delta=positive_float("delta", delta),
+        asymmetry=positive_float("asymmetry", asymmetry),
+        fixed=fixed_i,
+        ties=ties_i,
+        max_iter=max_iter,
+        ftol=positive_float("ftol", ftol),
+        gtol=positive_float("gtol", gtol),
+    )
+    threads = check_threads(n_threads)
+    if isinstance(init, str) and init == "shared":
+        shared = _core.fleet_pilot(
+            lw.name, columns, loss_values, codes, n_groups, weights=weights, n_threads=threads, **options
+        )
+        options.update(init="shared", shared=shared)
+    else:
+        mode, start_rows = starts(lw, init)
+        options.update(init=mode, starts=start_rows)
+    seed_: int | None = None
+    if n_resamples:
+        seed_ = iv.seed(seed)
+        options.update(
+            n_resamples=iv.n_resamples(n_resamples),
+            seed=seed_,
+            scheme=str(scheme),
+            method=iv.method(method),
+            level=iv.level(level),
+        )
+    if map is None:
+        callback, bar = progress_callback(progress, "fit_many")
+        try:
+            out = _core.fit_fleet(
+                lw.name,
+                columns,
+                loss_values,
+                codes,
+                n_groups,
+                weights=weights,
+                n_threads=threads,
+                progress=callback,
+                **options,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+        parts = [out]
+    else:
+        call = _FleetCall(lw.name, {**options, "n_threads": threads})
+        chunks = _chunks(columns, loss_values, weights, codes, n_groups, chunk_size)
+        parts = list(map(functools.partial(_fit_chunk, call), chunks))
+    return _table(lw, by, key_values, parts, options, seed_)
+
+
+def _chunks(
+    columns: dict[str, FloatArray],
+    loss: FloatArray,
+    weights: FloatArray | None,
+    codes: Any,
+    n_groups: int,
+    chunk_size: int,
+) -> Iterator[tuple[int, dict[str, FloatArray], FloatArray, Any, Any, int]]:
+    """The rows of groups [first, first + chunk_size), group by group, with codes relative to `first`."""
+    order = np.argsort(codes, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=n_groups))])
+    for first in range(0, n_groups, chunk_size):
+        last = min(first + chunk_size, n_groups)
+        rows = order[offsets[first] : offsets[last]]
+        yield (
+            first,
+            {k: v[rows] for k, v in columns.items()},
+            loss[rows],
+            None if weights is None else weights[rows],
+            codes[rows] - first,
+            last - first,
+        )
+
+
+def _table(
+    law: Law,
+    by: list[str],
+    key_values: list[np.ndarray[Any, Any]],
+    parts: list[Any],
+    options: dict[str, Any],
+    seed: int | None,
+) -> FitTable:
+    def cat(name: str) -> np.ndarray[Any, Any]:
+        return np.concatenate([np.asarray(getattr(p, name)) for p in parts])
+
+    theta = cat("theta").reshape(-1, len(law.param_names))
+    params = {
+        p: (np.exp(theta[:, i]) if is_log else theta[:, i].copy())
+        for i, (p, is_log) in enumerate(zip(law.param_names, law.log_params, strict=True))
+    }
+    low = high = n_failed = None
+    if options.get("n_resamples"):
+        lo, hi = cat("low"), cat("high")
+        low = {p: lo[:, i].copy() for i, p in enumerate(law.param_names)}
+        high = {p: hi[:, i].copy() for i, p in enumerate(law.param_names)}
+        n_failed = cat("n_failed").astype(np.int64)
+    return FitTable(
+        law=law.name,
+        by=tuple(by),
+        keys=dict(zip(by, key_values, strict=True)),
+        params=params,
+        objective=cat("objective"),
+        converged=cat("converged").astype(bool),
+        n_runs=cat("n_runs").astype(np.int64),
+        flags=cat("flags").astype(np.uint32),
+        condition_number=cat("condition_number"),
+        n_starts=cat("n_starts").astype(np.int64),
+        objective_name=str(options["objective"]),
+        low=low,
+        high=high,
+        n_failed=n_failed,
+        level=float(options.get("level", 0.95)),
+        method=str(options.get("method", "percentile")),
+        n_resamples=int(options.get("n_resamples", 0)),
+        seed=seed,
+    )
