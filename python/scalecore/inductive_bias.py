@@ -57,7 +57,8 @@ class InductiveBiasResult:
     """The inductive bias needed to reach error `eps`, under a scaled non-central chi-squared fit of the errors.
 
     `bits` and `nats` are -log P(error <= eps) in base 2 and e; `ci` is the bootstrap percentile interval of `bits`
-    at `level` (None without resamples) from the bootstrap stream `seed`; `params` holds k, lam and scale; `empirical_fraction` is the fraction of
+    at `level` (None without resamples) from the bootstrap stream `seed`;
+    `params` holds k, lam and scale; `empirical_fraction` is the fraction of
     sampled errors at or below eps when eps lies inside the sampled range (a cross-check), else None.
     """
 
@@ -99,7 +100,8 @@ def inductive_bias(
     The errors are fitted by maximum likelihood with a scaled non-central chi-squared (k, lam, scale) started from
     the cumulant match; the log-CDF at `eps` is evaluated in log space. `n_resamples` bootstrap refits over the
     errors (replicate i draws from the stream (seed, i): the same result for any thread count) give the interval
-    `ci` on the bits; `seed` is None (fresh entropy, recorded in the result), a numpy Generator or an integer. An `ExtrapolationWarning` is raised when eps lies below every sampled error: the answer then
+    `ci` on the bits; `seed` is None (fresh entropy, recorded in the result), a numpy Generator or an
+    integer. An `ExtrapolationWarning` is raised when eps lies below every sampled error: the answer then
     rests on the fitted tail alone.
     """
     e = as_float_array("errors", errors, positive=True)

@@ -209,10 +209,11 @@ def segments(
     """Segment a learning curve into the regions of Hestness et al. 2017 and Bahri et al. 2021.
 
     Each point takes the local exponent of the window centred on it. Points whose exponent is below `flat` times the
-    steepest one are flat (steepest after a running median over three consecutive windows, so that one noisy window
-    near a floor, where y - floor is small, does not set the scale): a leading flat run is the small-data plateau, a trailing one the irreducible floor, and
-    everything between them the power-law region, whose exponent is the log-log slope of y - floor over it. A
-    power-law region with exponent within `variance_tol` of 1 is labelled variance-limited.
+    steepest one are flat (steepest after a running median over three consecutive windows, so that one noisy
+    window near a floor, where y - floor is small, does not set the scale): a leading flat run is the small-data
+    plateau, a trailing one the irreducible floor, and everything between them the power-law region, whose
+    exponent is the log-log slope of y - floor over it. A power-law region with exponent within `variance_tol`
+    of 1 is labelled variance-limited.
     """
     xs, ys = _curve(x, y, float(floor))
     w = _window(window, xs.size)
