@@ -168,3 +168,12 @@ def test_far_tail_warns_and_stays_finite() -> None:
 def test_inductive_bias_bad_input_is_named(errors: np.ndarray, eps: float, name: str) -> None:
     with pytest.raises(sc.InvalidInputError, match=f"^{name}"):
         sc.inductive_bias(errors, eps)
+
+
+def test_seed_none_is_recorded_and_repeats() -> None:
+    x = stats.ncx2.rvs(4.0, 6.0, scale=0.1, size=400, random_state=np.random.default_rng(8))
+    eps = float(np.quantile(x, 0.05))
+    r = sc.inductive_bias(x, eps, n_resamples=30)
+    assert r.ci == sc.inductive_bias(x, eps, n_resamples=30, seed=r.seed).ci
+    with pytest.raises(sc.InvalidInputError, match=r"^seed"):
+        sc.inductive_bias(x, eps, seed=-3)

@@ -202,8 +202,8 @@ def test_table_with_checkpoints_and_renamed_columns() -> None:
     m_tensor = sc.variance.monotonicity(s4)
     assert np.array_equal(m_table.tau_per_seed, m_tensor.tau_per_seed, equal_nan=True)
     assert m_table.checkpoints == tuple(range(0, 6000, 1000))
-    a = sc.variance.seed_stats(table, columns=cols, n_resamples=100)
-    b = sc.variance.seed_stats(s4[..., -1], n_resamples=100)
+    a = sc.variance.seed_stats(table, columns=cols, n_resamples=100, seed=3)
+    b = sc.variance.seed_stats(s4[..., -1], n_resamples=100, seed=3)
     assert np.array_equal(a.bootstrap_ci, b.bootstrap_ci)
     c = sc.variance.seed_stats(table, columns=cols, checkpoint=2000, n_resamples=100)
     assert np.array_equal(c.mean, sc.variance.seed_stats(s4[..., 2], n_resamples=100).mean)
@@ -327,9 +327,9 @@ def test_cli_prints_a_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["variance", str(path), "--seed", "run", "--resamples", "200"]) == 0
     out = capsys.readouterr().out
     assert "50 items, 3 models, 3 seeds, 0/1 scores" in out and re.search(r"^m2\s+0\.\d{4}", out, re.M)
-    assert main(["variance", str(path), "--seed", "run", "--resamples", "200", "--json"]) == 0
+    assert main(["variance", str(path), "--seed", "run", "--resamples", "200", "--json", "--random-seed", "5"]) == 0
     data = json.loads(capsys.readouterr().out)
-    want = sc.variance.seed_stats(s, n_resamples=200)
+    want = sc.variance.seed_stats(s, n_resamples=200, seed=5)
     assert data["models"] == ["m0", "m1", "m2"] and np.allclose(data["snr"], want.snr, rtol=1e-12)
     assert np.allclose(data["bootstrap_ci"], want.bootstrap_ci, rtol=1e-12)
 
@@ -378,3 +378,19 @@ def test_results_pickle_and_frames_fall_back_to_dicts(monkeypatch: pytest.Monkey
     frame = res.to_frame()
     assert isinstance(frame, dict) and np.array_equal(frame["snr"], res.snr)
     assert isinstance(sc.variance.items(s).to_frame(), dict)
+
+
+def test_seed_none_draws_fresh_entropy_and_records_it() -> None:
+    """seed=None (the default, as in sc.bootstrap) records the seed it drew, which repeats the run; a Generator is
+    accepted; anything else is refused naming seed."""
+    s = _scores(seed=2, n_items=60)
+    first = sc.variance.seed_stats(s, n_resamples=100)
+    again = sc.variance.seed_stats(s, n_resamples=100, seed=first.seed)
+    assert np.array_equal(first.bootstrap_ci, again.bootstrap_ci)
+    other = sc.variance.seed_stats(s, n_resamples=100)
+    assert other.seed != first.seed
+    diff = sc.variance.compare(s, 0, 1, n_resamples=100, seed=np.random.default_rng(1))
+    assert diff.ci == sc.variance.compare(s, 0, 1, n_resamples=100, seed=diff.seed).ci
+    for bad in (-1, 1.5, "0", True):
+        with pytest.raises(sc.InvalidInputError, match=r"^seed"):
+            sc.variance.seed_stats(s, seed=bad)

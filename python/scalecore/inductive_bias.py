@@ -21,6 +21,7 @@ from . import _options as options
 from ._validation import _show, as_float_array, positive_float
 from ._validation import n_threads as _n_threads
 from .errors import ExtrapolationWarning, InvalidInputError
+from .intervals import seed as _seed
 
 __all__ = ["InductiveBiasResult", "inductive_bias", "ncx2_logcdf"]
 
@@ -56,7 +57,8 @@ class InductiveBiasResult:
     """The inductive bias needed to reach error `eps`, under a scaled non-central chi-squared fit of the errors.
 
     `bits` and `nats` are -log P(error <= eps) in base 2 and e; `ci` is the bootstrap percentile interval of `bits`
-    at `level` (None without resamples); `params` holds k, lam and scale; `empirical_fraction` is the fraction of
+    at `level` (None without resamples) from the bootstrap stream `seed`;
+    `params` holds k, lam and scale; `empirical_fraction` is the fraction of
     sampled errors at or below eps when eps lies inside the sampled range (a cross-check), else None.
     """
 
@@ -72,6 +74,7 @@ class InductiveBiasResult:
     converged: bool
     n_failed: int
     bootstrap_bits: NDArray[np.float64] = field(repr=False)
+    seed: int = 0
 
     def __repr__(self) -> str:
         ci = "None" if self.ci is None else f"({self.ci[0]:.4g}, {self.ci[1]:.4g})"
@@ -88,7 +91,7 @@ def inductive_bias(
     *,
     n_resamples: int = 200,
     level: float = 0.95,
-    seed: int = 0,
+    seed: Any = None,
     n_threads: int | None = None,
     progress: Any = None,
 ) -> InductiveBiasResult:
@@ -97,21 +100,21 @@ def inductive_bias(
     The errors are fitted by maximum likelihood with a scaled non-central chi-squared (k, lam, scale) started from
     the cumulant match; the log-CDF at `eps` is evaluated in log space. `n_resamples` bootstrap refits over the
     errors (replicate i draws from the stream (seed, i): the same result for any thread count) give the interval
-    `ci` on the bits. An `ExtrapolationWarning` is raised when eps lies below every sampled error: the answer then
+    `ci` on the bits; `seed` is None (fresh entropy, recorded in the result), a numpy Generator or an
+    integer. An `ExtrapolationWarning` is raised when eps lies below every sampled error: the answer then
     rests on the fitted tail alone.
     """
     e = as_float_array("errors", errors, positive=True)
     eps_v = positive_float("eps", eps)
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 0:
         raise InvalidInputError(f"n_resamples: must be a non-negative integer, got {_show(n_resamples)}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
-        raise InvalidInputError(f"seed: must be an integer in [0, 2**64), got {_show(seed)}")
+    seed_ = _seed(seed)
     with options.progress(progress, "inductive bias") as callback:
         fit, log_p, boot, n_failed, ci = _core.inductive_bias(
             e,
             eps_v,
             n_resamples=int(n_resamples),
-            seed=int(seed),
+            seed=seed_,
             level=float(level),
             n_threads=_n_threads(n_threads),
             progress=callback,
@@ -140,4 +143,5 @@ def inductive_bias(
         converged=converged,
         n_failed=int(n_failed),
         bootstrap_bits=boot,
+        seed=seed_,
     )

@@ -28,6 +28,7 @@ from ._validation import FloatArray, _show, as_float_array, one_of
 from ._validation import n_threads as _n_threads
 from .errors import InvalidInputError
 from .fit import FitResult, fit
+from .intervals import seed as _seed
 from .runs import Runs
 
 __all__ = [
@@ -83,7 +84,7 @@ class LocalExponentResult:
     """Local exponents -d log(y - floor) / d log x per window of `window` consecutive points.
 
     `x` is each window's geometric centre; `low` and `high` the bootstrap percentile interval at `level`
-    (NaN without resamples)."""
+    (NaN without resamples) from the bootstrap stream `seed`."""
 
     x: FloatArray
     exponent: FloatArray
@@ -92,6 +93,7 @@ class LocalExponentResult:
     window: int
     floor: float
     level: float
+    seed: int
 
 
 def local_exponent(
@@ -102,18 +104,20 @@ def local_exponent(
     window: int = 5,
     n_resamples: int = 200,
     level: float = 0.95,
-    seed: int = 0,
+    seed: Any = None,
 ) -> LocalExponentResult:
     """Local exponent alpha(x) = -d log(y - floor) / d log x over sliding windows, with bootstrap intervals.
 
     Each window's log-log least-squares line is refitted to its fitted values plus resampled residuals (inflated by
     sqrt(w / (w - 2)) for the two fitted parameters); replicate i resamples with the stream (seed, i) of
-    `sc.bootstrap`, so the intervals do not depend on the thread count.
+    `sc.bootstrap`, so the intervals do not depend on the thread count. `seed` is None (fresh entropy, recorded in
+    the result), a numpy Generator or an integer, as in `sc.bootstrap`.
     """
     xs, ys = _curve(x, y, float(floor))
     w = _window(window, xs.size)
     if not 0 < level < 1:
         raise InvalidInputError(f"level: must lie strictly between 0 and 1, got {_show(level)}")
+    seed_ = _seed(seed)
     lx = sliding_window_view(np.log(xs), w)
     ly = sliding_window_view(np.log(ys - floor), w)
     if np.any(np.ptp(lx, axis=-1) == 0):
@@ -123,7 +127,7 @@ def local_exponent(
     low = np.full(slope.shape, np.nan)
     high = np.full(slope.shape, np.nan)
     if n_resamples > 0:
-        idx = _core.bootstrap_indices([w], seed=int(seed), count=int(n_resamples))[0]
+        idx = _core.bootstrap_indices([w], seed=seed_, count=int(n_resamples))[0]
         intercept = ly.mean(axis=-1) - slope * lx.mean(axis=-1)
         fitted = intercept[:, None] + slope[:, None] * lx
         resid = (ly - fitted) * math.sqrt(w / (w - 2))
@@ -131,7 +135,14 @@ def local_exponent(
         a = (1 - level) / 2
         high, low = -np.quantile(boot, a, axis=1), -np.quantile(boot, 1 - a, axis=1)
     return LocalExponentResult(
-        x=centre, exponent=-slope, low=low, high=high, window=w, floor=float(floor), level=float(level)
+        x=centre,
+        exponent=-slope,
+        low=low,
+        high=high,
+        window=w,
+        floor=float(floor),
+        level=float(level),
+        seed=seed_,
     )
 
 
@@ -198,9 +209,11 @@ def segments(
     """Segment a learning curve into the regions of Hestness et al. 2017 and Bahri et al. 2021.
 
     Each point takes the local exponent of the window centred on it. Points whose exponent is below `flat` times the
-    steepest one are flat: a leading flat run is the small-data plateau, a trailing one the irreducible floor, and
-    everything between them the power-law region, whose exponent is the log-log slope of y - floor over it. A
-    power-law region with exponent within `variance_tol` of 1 is labelled variance-limited.
+    steepest one are flat (steepest after a running median over three consecutive windows, so that one noisy
+    window near a floor, where y - floor is small, does not set the scale): a leading flat run is the small-data
+    plateau, a trailing one the irreducible floor, and everything between them the power-law region, whose
+    exponent is the log-log slope of y - floor over it. A power-law region with exponent within `variance_tol`
+    of 1 is labelled variance-limited.
     """
     xs, ys = _curve(x, y, float(floor))
     w = _window(window, xs.size)
@@ -210,7 +223,8 @@ def segments(
     n = xs.size
     centred = np.clip(np.arange(n) - w // 2, 0, local.exponent.size - 1)
     a = local.exponent[centred]
-    steepest = float(a.max())
+    runs = sliding_window_view(local.exponent, min(3, local.exponent.size))
+    steepest = float(np.median(runs, axis=-1).max())
     steep = a > flat * steepest if steepest > 0 else np.zeros(n, dtype=bool)
     parts: list[Segment] = []
 
@@ -233,20 +247,59 @@ def segments(
 
 @dataclass(frozen=True)
 class RegionFit:
-    """A law fitted to one detected region of a curve: the fit, the segmentation and the points used (`mask`, in
-    the x order of `segments.x`)."""
+    """A law fitted to one detected region of a curve: the fit, the segmentation of y - `floor` it came from and the
+    points used (`mask`, in the x order of `segments.x`). `floor` is the floor the curve was segmented above (fitted,
+    or the one given)."""
 
     fit: FitResult
     segments: SegmentsResult = field(repr=False)
     mask: np.ndarray[Any, np.dtype[np.bool_]] = field(repr=False)
-    region: str = "after_plateau"
+    region: str = "power"
+    floor: float = 0.0
+
+
+# Rounds of floor estimate and re-segmentation; the region settles in one or two on real curves.
+_FLOOR_ROUNDS = 5
+
+
+def _floor_option(floor: Any) -> float | None:
+    """None for "fit", else the known floor as a float."""
+    if isinstance(floor, str):
+        one_of("floor", floor, ("fit",))
+        return None
+    if isinstance(floor, bool) or not isinstance(floor, (int, float, np.integer, np.floating)):
+        raise InvalidInputError(f'floor: must be "fit" or a finite number, got {_show(floor)}')
+    return float(floor)
+
+
+def _region_mask(
+    xs: FloatArray, ys: FloatArray, region: str, known: float | None, window: int, flat: float
+) -> tuple[SegmentsResult, np.ndarray[Any, np.dtype[np.bool_]], float]:
+    """The segmentation of y - floor, the points of `region` to fit, and the floor (`known`, or fitted)."""
+    if known is not None:
+        seg = segments(xs, ys, floor=known, window=window, flat=flat)
+        return seg, seg.mask(region), known
+    seg = segments(xs, ys, window=window, flat=flat)
+    mask, used = seg.mask("after_plateau"), 0.0
+    for _ in range(_FLOOR_ROUNDS):
+        if mask.sum() < 4:
+            break
+        e = fit(Runs(x=xs[mask], loss=ys[mask]), law="power").params["E"]
+        if not e < ys.min():
+            break  # the points reach the fitted floor, which cannot be subtracted: the floor stretch stays in
+        seg, used = segments(xs, ys, floor=e, window=window, flat=flat), e
+        if np.array_equal(seg.mask(region), mask):
+            break
+        mask = seg.mask(region)
+    return seg, mask, used
 
 
 def fit_region(
     data: Runs | tuple[Any, Any],
     law: str = "power",
     *,
-    region: str = "after_plateau",
+    region: str = "power",
+    floor: Any = "fit",
     window: int = 5,
     flat: float = 0.25,
     **fit_options: Any,
@@ -254,10 +307,13 @@ def fit_region(
     """Fit `law` (a law of one input x) only to the detected `region` of a curve, calling `sc.fit` on that subset
     with `fit_options`. `data` is a Runs with x and loss, or (x, y).
 
-    region="after_plateau" (the default) drops the small-data plateau and keeps the power-law stretch and the floor,
-    which a law with an irreducible term describes; region="power" keeps the power-law stretch alone. On the
-    revisiting2022 learning curves dropping the floor as well made extrapolation worse on three of ten curves
-    (docs/regimes.md), because the floor holds the points nearest the extrapolation target."""
+    The regions are those of `segments` applied to y - floor: region="power" (the default) is the power-law stretch,
+    region="after_plateau" the power-law stretch and the floor. floor="fit" (the default) estimates the irreducible
+    term E of L = E + A x^-alpha by fitting that law to the curve after its plateau, segments y - E, and repeats on
+    the new power-law stretch until it stops changing: segmenting y itself would call the bend of a curve towards
+    its own E a floor and drop the points nearest an extrapolation target, which a law with an irreducible term
+    needs. When the fitted E is not below every point the floor stretch is kept. A number is a known floor (0 for
+    a law without an irreducible term)."""
     if isinstance(data, Runs):
         x, y = data.x, data.loss
     elif isinstance(data, tuple) and len(data) == 2:
@@ -265,15 +321,16 @@ def fit_region(
     else:
         raise InvalidInputError(f"data: must be a Runs with x and loss, or a pair (x, y); got {_show(data)}")
     one_of("region", region, ("power", "after_plateau"))
-    seg = segments(x, y, window=window, flat=flat)
-    mask = seg.mask(region)
+    known = _floor_option(floor)
+    xs, ys = _curve(x, y, 0.0 if known is None else known)
+    seg, mask, used = _region_mask(xs, ys, region, known, window, flat)
     if mask.sum() < 4:
         raise InvalidInputError(
             f"region: the detected {region!r} region has {int(mask.sum())} points, too few to fit a law; "
             f"segments found: {seg.kinds}"
         )
-    result = fit(Runs(x=seg.x[mask], loss=seg.y[mask]), law=law, **fit_options)
-    return RegionFit(fit=result, segments=seg, mask=mask, region=region)
+    result = fit(Runs(x=xs[mask], loss=ys[mask]), law=law, **fit_options)
+    return RegionFit(fit=result, segments=seg, mask=mask, region=region, floor=used)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ def add_parsers(sub: Any) -> None:
         p.add_argument(f"--{role}", help=f"column holding the {role} (default {role})")
     p.add_argument("--level", type=float, default=0.95, help="confidence level of the intervals")
     p.add_argument("--resamples", type=int, default=1000, help="item-bootstrap resamples")
-    p.add_argument("--random-seed", type=int, default=0, help="seed of the item bootstrap")
+    p.add_argument(
+        "--random-seed", type=int, default=None, help="seed of the item bootstrap (default: fresh, shown by --json)"
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=run)
 

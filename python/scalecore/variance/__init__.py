@@ -17,7 +17,8 @@ identical results.
 - `kendall_tau_b`: Kendall's tau-b in O(K log K), equal to scipy.stats.kendalltau.
 
 The Kendall statistics and the item bootstrap run in the Rust core; replicate b of a bootstrap draws
-from a random stream determined by (seed, b) only, so results do not depend on `n_threads`.
+from a random stream determined by (seed, b) only, so results do not depend on `n_threads`; `seed=None` (the
+default, as in `sc.bootstrap`) draws fresh entropy and records it in the result.
 """
 
 from __future__ import annotations

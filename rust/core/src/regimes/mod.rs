@@ -3,11 +3,13 @@
 //! section 9): the intrinsic dimension d of the data manifold, whose resolution-limited exponent is
 //! about 4/d.
 //!
-//! - `neighbours`: exact k-nearest-neighbour distances (principal axes, k-d tree, parallel queries).
+//! - `principal`: the points rotated onto their principal axes (axes without spread dropped).
+//! - `neighbours`: exact k-nearest-neighbour distances (k-d tree with tight boxes, parallel queries).
 //! - `dimension`: the TwoNN and Levina-Bickel estimators on those distances.
 
 pub mod dimension;
 pub mod neighbours;
+mod principal;
 
 pub use dimension::{levina_bickel, twonn, Dimension};
 pub use neighbours::nearest_distances;

@@ -1,212 +1,197 @@
 //! Exact k-nearest-neighbour distances of every point among the others, for the intrinsic-dimension
 //! estimators.
 //!
-//! The points are first rotated onto their principal axes (distances are unchanged by a rotation), so a
-//! data manifold of low intrinsic dimension embedded in many coordinates lies along the leading axes:
-//! the k-d tree then splits along the directions the data actually spread in, and a distance computed
-//! coordinate by coordinate in order of decreasing variance can stop as soon as it exceeds the current
-//! k-th best. Hand-written because the maintained k-d tree crate (kiddo) fixes the dimension at compile
-//! time (a const generic) while ours is known only at run time; the tree is built once and queried by
-//! every point in parallel (each query independent, so the result does not depend on the thread count).
+//! The search runs on the principal-axis coordinates (`principal`), where a low-dimensional manifold
+//! embedded in many coordinates keeps only its own axes. A k-d tree (Friedman, Bentley & Finkel 1977,
+//! "An algorithm for finding best matches in logarithmic expected time") splits each node at the median
+//! of its widest coordinate and stores the tight bounding box of each node's points, which prunes far
+//! better above a few dimensions than the cell the splitting planes leave (those cells are unbounded on
+//! the outside of the cloud). The points are stored in leaf order and queried in that order, so the
+//! leaves one query reads are the ones its neighbouring queries read next (they stay in cache). The
+//! search is best-first (Arya, Mount, Netanyahu, Silverman & Wu 1998, "An optimal algorithm for
+//! approximate nearest neighbor searching in fixed dimensions", run here with no approximation): nodes
+//! wait in a priority queue by the distance to their box and are opened nearest first, and the search
+//! stops when the nearest waiting box is farther than the current k-th neighbour. Above a few dimensions
+//! this opens far fewer leaves than a depth-first descent, whose bound shrinks slowly. Within a leaf the coordinates are stored coordinate by coordinate,
+//! so the distances from a query to all the leaf's points are computed together, one coordinate at a
+//! time across the points (independent sums the compiler turns into vector instructions, where a
+//! point-by-point sum is one long chain of dependent additions).
+//!
+//! Hand-written because the maintained k-d tree crate (kiddo) fixes the dimension at compile time (a
+//! const generic) while ours is known only at run time. Every query is independent and exact, so the
+//! result does not depend on the thread count.
 
-use nalgebra::{DMatrix, SymmetricEigen};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use rayon::prelude::*;
 
 use crate::control::Control;
 use crate::error::{CoreError, Result};
-use crate::parallel::{map_blocks, BLOCK};
 
-/// Points per leaf: small enough to prune well, large enough that the descent is cheap.
-const LEAF: usize = 24;
+use super::principal::principal_coordinates;
+
+/// Points per leaf: small enough to prune well in ten dimensions, large enough that the queue is cheap.
+const LEAF: usize = 16;
 /// Queries per cancellation check and progress unit.
 const QUERY_CHUNK: usize = 1024;
+/// Coordinates added between checks of a partial box distance against the bound.
+const STRIDE: usize = 8;
+/// Points of a leaf whose distances are computed together (leaves of equal points can be larger).
+const LANES: usize = 16;
 
 enum Node {
     Leaf { start: usize, end: usize },
-    Split { dim: usize, value: f64, left: usize, right: usize },
+    Split { left: usize, right: usize },
 }
 
-/// The points (row-major, n x dim) in principal-axis coordinates, axes in order of decreasing variance,
-/// and the number of axes kept.
-fn principal_coordinates(points: &[f64], n: usize, dim: usize) -> (Vec<f64>, usize) {
-    let sums = map_blocks(n, BLOCK, |a, b| {
-        let mut s = vec![0.0; dim];
-        for row in points[a * dim..b * dim].chunks_exact(dim) {
-            s.iter_mut().zip(row).for_each(|(t, v)| *t += v);
+struct Tree {
+    dim: usize,
+    /// The points in leaf order (slot-major): slot s holds the original row `row[s]`.
+    points: Vec<f64>,
+    /// The same, each leaf `start..end` stored coordinate-major in `columns[start * dim..end * dim]`.
+    columns: Vec<f64>,
+    row: Vec<usize>,
+    nodes: Vec<Node>,
+    /// Per node, its tight bounding box: `dim` lower then `dim` upper corners.
+    boxes: Vec<f64>,
+}
+
+/// Squared distance from q to the box `lo_hi` (lower corners then upper), or any value above `bound`
+/// once the partial sum exceeds it.
+fn box_distance(q: &[f64], lo_hi: &[f64], bound: f64) -> f64 {
+    let (lo, hi) = lo_hi.split_at(q.len());
+    let mut d2 = 0.0;
+    for ((qs, ls), hs) in q.chunks(STRIDE).zip(lo.chunks(STRIDE)).zip(hi.chunks(STRIDE)) {
+        for ((&v, &l), &h) in qs.iter().zip(ls).zip(hs) {
+            let gap = (l - v).max(v - h).max(0.0);
+            d2 += gap * gap;
         }
-        s
-    });
-    let mut mean = vec![0.0; dim];
-    for s in &sums {
-        mean.iter_mut().zip(s).for_each(|(m, v)| *m += v);
+        if d2 > bound {
+            break;
+        }
     }
-    mean.iter_mut().for_each(|m| *m /= n as f64);
-    let blocks = map_blocks(n, BLOCK, |a, b| {
-        let mut c = vec![0.0; dim * dim];
-        let mut centred = vec![0.0; dim];
-        for row in points[a * dim..b * dim].chunks_exact(dim) {
-            centred.iter_mut().zip(row.iter().zip(&mean)).for_each(|(c, (v, m))| *c = v - m);
-            for (i, ci) in centred.iter().enumerate() {
-                for (j, cj) in centred[..=i].iter().enumerate() {
-                    c[i * dim + j] += ci * cj;
+    d2
+}
+
+impl Tree {
+    fn build(data: &[f64], n: usize, dim: usize) -> Self {
+        let mut tree = Tree {
+            dim,
+            points: Vec::new(),
+            columns: Vec::new(),
+            row: (0..n).collect(),
+            nodes: Vec::new(),
+            boxes: Vec::new(),
+        };
+        tree.split(data, 0, n);
+        tree.points = tree.row.iter().flat_map(|&r| data[r * dim..(r + 1) * dim].iter().copied()).collect();
+        let mut columns = vec![0.0; n * dim];
+        for node in &tree.nodes {
+            if let Node::Leaf { start, end } = *node {
+                let len = end - start;
+                for (j, point) in tree.points[start * dim..end * dim].chunks_exact(dim).enumerate() {
+                    for (c, &v) in point.iter().enumerate() {
+                        columns[start * dim + c * len + j] = v;
+                    }
                 }
             }
         }
-        c
-    });
-    let mut cov = DMatrix::<f64>::zeros(dim, dim);
-    for blk in &blocks {
-        for i in 0..dim {
-            for j in 0..=i {
-                cov[(i, j)] += blk[i * dim + j];
-                cov[(j, i)] = cov[(i, j)];
-            }
-        }
-    }
-    let eig = SymmetricEigen::new(cov);
-    let mut order: Vec<usize> = (0..dim).collect();
-    order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));
-    let axes: Vec<Vec<f64>> = order.iter().map(|&c| eig.eigenvectors.column(c).iter().copied().collect()).collect();
-    let mut full = vec![0.0; n * dim];
-    full.par_chunks_mut(dim).zip(points.par_chunks_exact(dim)).for_each(|(o, row)| {
-        for (oi, axis) in o.iter_mut().zip(&axes) {
-            *oi = row.iter().zip(axis).zip(&mean).map(|((v, a), m)| (v - m) * a).sum();
-        }
-    });
-    // Axes along which the rotated points do not spread at all (measured on the rotated coordinates, whose
-    // spread there is rounding noise, not on the eigenvalues, whose own error is 1e-16 of the largest) hold
-    // nothing but that noise: dropping those with variance below 1e-24 of the largest (coordinates of 1e-12
-    // of the spread) changes no distance beyond rounding and makes a manifold embedded in many coordinates
-    // as cheap to search as its own dimension. Identical points stay identical.
-    let blocks = map_blocks(n, BLOCK, |a, b| {
-        let mut s = vec![0.0; dim];
-        for row in full[a * dim..b * dim].chunks_exact(dim) {
-            s.iter_mut().zip(row).for_each(|(t, v)| *t += v * v);
-        }
-        s
-    });
-    let mut spread = vec![0.0; dim];
-    for blk in &blocks {
-        spread.iter_mut().zip(blk).for_each(|(t, v)| *t += v);
-    }
-    let largest = spread.iter().fold(0.0f64, |m, &v| m.max(v));
-    let kept: Vec<usize> = (0..dim).filter(|&c| spread[c] > 1e-24 * largest).collect();
-    if kept.len() == dim {
-        return (full, dim);
-    }
-    let m = kept.len().max(1);
-    let mut out = vec![0.0; n * m];
-    out.par_chunks_mut(m).zip(full.par_chunks_exact(dim)).for_each(|(o, row)| {
-        o.iter_mut().zip(&kept).for_each(|(oi, &c)| *oi = row[c]);
-    });
-    (out, m)
-}
-
-struct Tree<'a> {
-    data: &'a [f64],
-    dim: usize,
-    order: Vec<usize>,
-    nodes: Vec<Node>,
-}
-
-impl<'a> Tree<'a> {
-    fn build(data: &'a [f64], n: usize, dim: usize) -> Self {
-        let mut tree = Tree { data, dim, order: (0..n).collect(), nodes: Vec::new() };
-        tree.split(0, n);
+        tree.columns = columns;
         tree
     }
 
-    fn coord(&self, point: usize, d: usize) -> f64 {
-        self.data[point * self.dim + d]
-    }
-
-    /// Split `order[start..end]` at the median of its widest coordinate; returns the node index.
-    fn split(&mut self, start: usize, end: usize) -> usize {
+    /// Make the node for `row[start..end]` (rows of `data`), splitting it at the median of its widest
+    /// coordinate when it holds more than a leaf; returns the node index.
+    fn split(&mut self, data: &[f64], start: usize, end: usize) -> usize {
+        let dim = self.dim;
         let id = self.nodes.len();
         self.nodes.push(Node::Leaf { start, end });
-        if end - start <= LEAF {
-            return id;
-        }
-        let (mut best, mut widest) = (0, -1.0);
-        for d in 0..self.dim {
-            let (lo, hi) = self.order[start..end].iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &p| {
-                let v = self.coord(p, d);
-                (lo.min(v), hi.max(v))
-            });
-            if hi - lo > widest {
-                (best, widest) = (d, hi - lo);
+        let mut lo_hi = vec![f64::INFINITY; dim];
+        lo_hi.resize(2 * dim, f64::NEG_INFINITY);
+        for &r in &self.row[start..end] {
+            for (c, &v) in data[r * dim..(r + 1) * dim].iter().enumerate() {
+                lo_hi[c] = lo_hi[c].min(v);
+                lo_hi[dim + c] = lo_hi[dim + c].max(v);
             }
         }
-        if widest <= 0.0 {
-            return id; // all points equal: nothing to split
+        self.boxes.extend_from_slice(&lo_hi);
+        let (widest, spread) =
+            (0..dim).map(|c| (c, lo_hi[dim + c] - lo_hi[c])).fold((0, 0.0), |b, c| if c.1 > b.1 { c } else { b });
+        if end - start <= LEAF || spread <= 0.0 {
+            return id; // small, or all points equal: nothing to split
         }
         let mid = start + (end - start) / 2;
-        let (data, dim) = (self.data, self.dim);
-        self.order[start..end]
-            .select_nth_unstable_by(mid - start, |&a, &b| data[a * dim + best].total_cmp(&data[b * dim + best]));
-        let value = self.coord(self.order[mid], best);
-        let left = self.split(start, mid);
-        let right = self.split(mid, end);
-        self.nodes[id] = Node::Split { dim: best, value, left, right };
+        self.row[start..end]
+            .select_nth_unstable_by(mid - start, |&a, &b| data[a * dim + widest].total_cmp(&data[b * dim + widest]));
+        let left = self.split(data, start, mid);
+        let right = self.split(data, mid, end);
+        self.nodes[id] = Node::Split { left, right };
         id
     }
 
-    /// Squared distances to the k nearest other points of `query` (by index), ascending.
-    fn knn(&self, query: usize, k: usize, best: &mut Vec<f64>, offsets: &mut [f64]) {
-        best.clear();
-        offsets.iter_mut().for_each(|o| *o = 0.0);
-        let q = &self.data[query * self.dim..(query + 1) * self.dim];
-        self.visit(0, query, q, k, best, offsets, 0.0);
+    fn node_box(&self, node: usize) -> &[f64] {
+        &self.boxes[node * 2 * self.dim..(node + 1) * 2 * self.dim]
     }
 
-    /// Descend with `cell` the squared distance from q to the node's cell, kept incrementally through the
-    /// per-axis `offsets` (Arya & Mount 1993): a far child is skipped when its whole cell, not only its
-    /// splitting plane, is farther than the current k-th neighbour, which matters above a few dimensions.
-    #[allow(clippy::too_many_arguments)]
-    fn visit(
-        &self,
-        node: usize,
-        query: usize,
-        q: &[f64],
-        k: usize,
-        best: &mut Vec<f64>,
-        offsets: &mut [f64],
-        cell: f64,
-    ) {
-        match self.nodes[node] {
-            Node::Leaf { start, end } => {
-                for &p in &self.order[start..end] {
-                    if p == query {
-                        continue;
-                    }
-                    let bound = if best.len() == k { best[k - 1] } else { f64::INFINITY };
-                    let row = &self.data[p * self.dim..(p + 1) * self.dim];
-                    let mut d2 = 0.0;
-                    for (a, b) in q.iter().zip(row) {
-                        d2 += (a - b) * (a - b);
-                        if d2 > bound {
-                            break;
+    /// Squared distances from the point in `slot` to its k nearest other points, ascending, into `best`.
+    /// `queue` holds (squared box distance as bits, node): for non-negative floats the bit patterns order
+    /// as the values do.
+    fn knn(&self, slot: usize, k: usize, best: &mut Vec<f64>, queue: &mut BinaryHeap<Reverse<(u64, usize)>>) {
+        best.clear();
+        queue.clear();
+        let q = &self.points[slot * self.dim..(slot + 1) * self.dim];
+        queue.push(Reverse((0, 0)));
+        while let Some(Reverse((bits, node))) = queue.pop() {
+            if f64::from_bits(bits) >= Self::bound(best, k) {
+                break; // every waiting box is at least this far
+            }
+            match self.nodes[node] {
+                Node::Leaf { start, end } => self.scan(start, end, slot, q, k, best),
+                Node::Split { left, right } => {
+                    for child in [left, right] {
+                        let bound = Self::bound(best, k);
+                        let d2 = box_distance(q, self.node_box(child), bound);
+                        if d2 < bound {
+                            queue.push(Reverse((d2.to_bits(), child)));
                         }
-                    }
-                    if d2 <= bound && (best.len() < k || d2 < bound) {
-                        let at = best.partition_point(|&v| v <= d2);
-                        if best.len() == k {
-                            best.pop();
-                        }
-                        best.insert(at, d2);
                     }
                 }
             }
-            Node::Split { dim, value, left, right } => {
-                let diff = q[dim] - value;
-                let (near, far) = if diff < 0.0 { (left, right) } else { (right, left) };
-                self.visit(near, query, q, k, best, offsets, cell);
-                let old = offsets[dim];
-                let far_cell = cell - old * old + diff * diff;
-                if best.len() < k || far_cell <= best[k - 1] {
-                    offsets[dim] = diff;
-                    self.visit(far, query, q, k, best, offsets, far_cell);
-                    offsets[dim] = old;
+        }
+    }
+
+    fn bound(best: &[f64], k: usize) -> f64 {
+        if best.len() == k {
+            best[k - 1]
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    /// Offer the points of the leaf `start..end` (other than `slot`) to the k best, LANES at a time.
+    fn scan(&self, start: usize, end: usize, slot: usize, q: &[f64], k: usize, best: &mut Vec<f64>) {
+        let len = end - start;
+        let block = &self.columns[start * self.dim..end * self.dim];
+        let mut acc = [0.0; LANES];
+        for first in (0..len).step_by(LANES) {
+            if Self::bound(best, k) == 0.0 {
+                return; // k duplicates found: nothing can come nearer
+            }
+            let m = (len - first).min(LANES);
+            let acc = &mut acc[..m];
+            acc.fill(0.0);
+            for (c, &qc) in q.iter().enumerate() {
+                let column = &block[c * len + first..c * len + first + m];
+                acc.iter_mut().zip(column).for_each(|(a, &v)| *a += (v - qc) * (v - qc));
+            }
+            for (j, &d2) in acc.iter().enumerate() {
+                if d2 < Self::bound(best, k) && start + first + j != slot {
+                    if best.len() == k {
+                        best.pop();
+                    }
+                    let at = best.partition_point(|&v| v <= d2);
+                    best.insert(at, d2);
                 }
             }
         }
@@ -227,19 +212,24 @@ pub fn nearest_distances(points: &[f64], n: usize, dim: usize, k: usize, control
     }
     let (rotated, kept) = principal_coordinates(points, n, dim);
     let tree = Tree::build(&rotated, n, kept);
+    drop(rotated);
     control.set_total(n.div_ceil(QUERY_CHUNK));
-    let mut out = vec![0.0; n * k];
-    out.par_chunks_mut(QUERY_CHUNK * k).enumerate().try_for_each(|(c, rows)| {
+    // Rows in leaf order first, then moved to the caller's order.
+    let mut by_slot = vec![0.0; n * k];
+    by_slot.par_chunks_mut(QUERY_CHUNK * k).enumerate().try_for_each(|(c, rows)| {
         control.check()?;
-        let mut best = Vec::with_capacity(k + 1);
-        let mut offsets = vec![0.0; tree.dim];
+        let (mut best, mut queue) = (Vec::with_capacity(k + 1), BinaryHeap::new());
         for (r, row) in rows.chunks_exact_mut(k).enumerate() {
-            tree.knn(c * QUERY_CHUNK + r, k, &mut best, &mut offsets);
+            tree.knn(c * QUERY_CHUNK + r, k, &mut best, &mut queue);
             row.iter_mut().zip(&best).for_each(|(o, d2)| *o = d2.sqrt());
         }
         control.advance(1);
         Ok(())
     })?;
+    let mut slot_of = vec![0; n];
+    tree.row.iter().enumerate().for_each(|(s, &r)| slot_of[r] = s);
+    let mut out = vec![0.0; n * k];
+    out.par_chunks_mut(k).zip(&slot_of).for_each(|(o, &s)| o.copy_from_slice(&by_slot[s * k..(s + 1) * k]));
     Ok(out)
 }
 
@@ -248,23 +238,65 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
-    #[test]
-    fn matches_brute_force() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
-        let (n, dim, k) = (700, 7, 5);
-        let mut pts: Vec<f64> = (0..n * dim).map(|_| rng.random::<f64>()).collect();
-        pts.copy_within(..dim, dim); // a duplicate pair
-        let got = nearest_distances(&pts, n, dim, k, &Control::new()).unwrap();
+    fn brute_force(pts: &[f64], n: usize, dim: usize, k: usize) -> Vec<f64> {
+        let mut out = Vec::with_capacity(n * k);
         for i in 0..n {
             let mut d: Vec<f64> = (0..n)
                 .filter(|&j| j != i)
                 .map(|j| (0..dim).map(|c| (pts[i * dim + c] - pts[j * dim + c]).powi(2)).sum::<f64>().sqrt())
                 .collect();
             d.sort_by(f64::total_cmp);
-            for j in 0..k {
-                assert!((got[i * k + j] - d[j]).abs() < 1e-9, "point {i} neighbour {j}");
-            }
+            out.extend_from_slice(&d[..k]);
         }
+        out
+    }
+
+    fn assert_close(got: &[f64], want: &[f64], k: usize) {
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!((g - w).abs() <= 1e-9 * w.max(1.0), "point {} neighbour {}: {g} vs {w}", i / k, i % k);
+        }
+    }
+
+    #[test]
+    fn matches_brute_force_with_duplicates_and_ties() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let (n, dim, k) = (700, 7, 5);
+        let mut pts: Vec<f64> = (0..n * dim).map(|_| rng.random::<f64>()).collect();
+        pts.copy_within(..dim, dim); // a duplicate pair
+        pts.copy_within(2 * dim..3 * dim, 10 * dim); // and another
+                                                     // A block of points on an integer grid: many exactly tied distances.
+        for (i, v) in pts[100 * dim..300 * dim].iter_mut().enumerate() {
+            *v = ((i * 7919) % 5) as f64;
+        }
+        let got = nearest_distances(&pts, n, dim, k, &Control::new()).unwrap();
+        assert_close(&got, &brute_force(&pts, n, dim, k), k);
         assert_eq!(got[0], 0.0);
+    }
+
+    #[test]
+    fn matches_brute_force_on_an_embedded_plane_and_few_points() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        // A 2-dimensional plane in 9 coordinates: the dead axes are dropped before the search.
+        let (n, dim, k) = (500, 9, 3);
+        let basis: Vec<f64> = (0..2 * dim).map(|_| rng.random::<f64>() - 0.5).collect();
+        let pts: Vec<f64> = (0..n)
+            .flat_map(|_| {
+                let (a, b) = (rng.random::<f64>(), rng.random::<f64>());
+                (0..dim).map(|c| a * basis[c] + b * basis[dim + c] + 1.0).collect::<Vec<_>>()
+            })
+            .collect();
+        let got = nearest_distances(&pts, n, dim, k, &Control::new()).unwrap();
+        assert_close(&got, &brute_force(&pts, n, dim, k), k);
+        // Fewer points than a leaf, all k = n - 1 neighbours.
+        let few = &pts[..6 * dim];
+        let got = nearest_distances(few, 6, dim, 5, &Control::new()).unwrap();
+        assert_close(&got, &brute_force(few, 6, dim, 5), 5);
+    }
+
+    #[test]
+    fn all_identical_points_are_searched_quickly() {
+        let n = 20_000;
+        let got = nearest_distances(&vec![2.5; n * 3], n, 3, 4, &Control::new()).unwrap();
+        assert!(got.iter().all(|&d| d == 0.0));
     }
 }
