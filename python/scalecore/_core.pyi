@@ -20,9 +20,11 @@ __all__ = [
     "STOP_REASONS",
     "WILD_WEIGHTS",
     "AllocationStatus",
+    "BootstrapInterval",
     "Fit",
     "KdeEstimator",
     "PreparedBootstrap",
+    "StatisticBootstrap",
     "__version__",
     "allocate_law",
     "allocate_law_cost",
@@ -30,6 +32,7 @@ __all__ = [
     "bootstrap_allocation",
     "bootstrap_indices",
     "bootstrap_interval",
+    "bootstrap_interval_batch",
     "bootstrap_intervals",
     "bootstrap_statistic",
     "bound_allocate",
@@ -375,7 +378,7 @@ def bootstrap_statistic(
     jackknife: bool = True,
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
-) -> dict[str, Any]: ...
+) -> StatisticBootstrap: ...
 def bootstrap_indices(
     sizes: list[int], *, paired: bool = False, seed: int = 0, first: int = 0, count: int = 1
 ) -> list[NDArray[np.uint32]]: ...
@@ -385,7 +388,45 @@ def bootstrap_interval(
     jackknife: list[Any],
     level: float = 0.95,
     method: str = "percentile",
-) -> dict[str, Any]: ...
+) -> BootstrapInterval: ...
+def bootstrap_interval_batch(
+    distribution: Any,
+    estimates: Any,
+    jackknife: list[Any],
+    alpha: float,
+    method: str = "percentile",
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]: ...
+
+@final
+class StatisticBootstrap:
+    def __new__(cls, distribution: Any, estimate: Any, jackknife: list[Any], paired: bool) -> StatisticBootstrap: ...
+    @property
+    def distribution(self) -> NDArray[np.float64]: ...
+    @property
+    def estimate(self) -> NDArray[np.float64]: ...
+    @property
+    def jackknife(self) -> list[NDArray[np.float64]]: ...
+    @property
+    def paired(self) -> bool: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+
+@final
+class BootstrapInterval:
+    def __new__(
+        cls, low: float, high: float, levels: tuple[float, float], z0: float, a_hat: float
+    ) -> BootstrapInterval: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+    @property
+    def levels(self) -> tuple[float, float]: ...
+    @property
+    def z0(self) -> float: ...
+    @property
+    def a_hat(self) -> float: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+
 def bootstrap_intervals(
     samples: Any,
     estimates: Any,

@@ -48,8 +48,12 @@ def seed(value: Any) -> int:
         return int(np.random.SeedSequence().entropy % 2**64)  # type: ignore[operator]
     if isinstance(value, np.random.Generator):
         return int(value.integers(0, 2**63))
+    if isinstance(value, np.random.RandomState):
+        return int(value.randint(0, 2**63, dtype=np.int64))
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < 2**64:
-        raise InvalidInputError(f"seed: must be None, a numpy Generator or an integer in [0, 2**64), got {value!r}")
+        raise InvalidInputError(
+            f"seed: must be None, a numpy Generator or RandomState, or an integer in [0, 2**64), got {value!r}"
+        )
     return int(value)
 
 
@@ -66,7 +70,7 @@ def interval(
 ) -> ConfidenceInterval:
     """Interval of one quantity; `jackknife` holds one array per independent sample (BCa only)."""
     out = _core.bootstrap_interval(distribution, float(estimate), list(jackknife), lv, m)
-    return ConfidenceInterval(float(out["low"]), float(out["high"]))
+    return ConfidenceInterval(out.low, out.high)
 
 
 def intervals(
