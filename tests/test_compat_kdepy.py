@@ -46,7 +46,7 @@ def test_every_kernel_equals_kdepys_exact_sum_on_its_grid(ours: Any, kernel: str
     weights = rs.randn(N) ** 2 + 1
     x1, y1 = ours(kernel, bw=bw).fit(data, weights)()
     x2, y2 = KDEpy.NaiveKDE(kernel, bw=bw).fit(data, weights)()
-    np.testing.assert_allclose(x1, x2, rtol=1e-13)
+    np.testing.assert_allclose(x1, x2, rtol=1e-13, atol=1e-12)
     np.testing.assert_allclose(y1, y2, rtol=1e-10, atol=1e-15)
 
 
@@ -86,7 +86,7 @@ def test_two_dimensional_gaussian_equals_kdepy(weighted: bool) -> None:
     w = rng.uniform(0.5, 2.0, size=60) if weighted else None
     g1, y1 = compat.FFTKDE(bw=0.7).fit(data, w).evaluate(16)
     g2, y2 = KDEpy.NaiveKDE(bw=0.7).fit(data, w).evaluate(16)
-    np.testing.assert_allclose(g1, g2, rtol=1e-13)
+    np.testing.assert_allclose(g1, g2, rtol=1e-13, atol=1e-12)
     np.testing.assert_allclose(y1, y2, rtol=1e-10, atol=1e-15)
 
 

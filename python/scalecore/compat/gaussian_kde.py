@@ -40,7 +40,9 @@ def _estimator(dataset: Any, covariance: Any, weights: Any) -> _core.KdeEstimato
     d = dataset.shape[0]
     samples = np.ascontiguousarray(dataset.T if d > 1 else dataset[0], dtype=np.float64)
     cov = np.asarray(covariance, dtype=np.float64)
-    bandwidth: Any = float(np.sqrt(cov[0, 0])) if d == 1 else np.ascontiguousarray(cov)
+    # The lower triangle mirrored: what scipy's Cholesky factor reads (np.cov's product may be asymmetric by
+    # rounding in high dimensions).
+    bandwidth: Any = float(np.sqrt(cov[0, 0])) if d == 1 else np.ascontiguousarray(np.tril(cov) + np.tril(cov, -1).T)
     return _core.KdeEstimator(samples, bandwidth, "gaussian", np.asarray(weights, np.float64), "exact", 1e-6)
 
 

@@ -115,8 +115,7 @@ pub fn bootstrap_statistic(
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<StatisticBootstrap> {
     let stat = Statistic::parse(statistic_name, q, ddof, proportiontocut).map_err(to_py)?;
-    let arrays: Vec<FloatMatrix> =
-        samples.iter().map(|s| FloatMatrix::extract("data", s)).collect::<PyResult<_>>()?;
+    let arrays: Vec<FloatMatrix> = samples.iter().map(|s| FloatMatrix::extract("data", s)).collect::<PyResult<_>>()?;
     let problems = arrays.first().map_or(0, |m| m.shape().0);
     if arrays.iter().any(|m| m.shape().0 != problems) {
         return Err(invalid("data", "every sample needs one row per problem"));
@@ -214,7 +213,6 @@ pub fn bootstrap_interval<'py>(
     let iv = core::interval(dist.as_slice(), theta_hat, &jack, level, method).map_err(to_py)?;
     Ok(BootstrapInterval { low: iv.low, high: iv.high, levels: iv.levels, z0: iv.z0, a_hat: iv.a_hat })
 }
-
 
 /// Ends of the intervals of quantities q = 0..Q at tail probability `alpha` per side (two-sided at level
 /// 1 - 2 alpha; one end of a one-sided interval at 1 - alpha): row q of `distribution` around
