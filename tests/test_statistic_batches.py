@@ -23,7 +23,7 @@ def _mean(x: Any, axis: int = -1) -> Any:
 
 @given(
     st.sampled_from(["mean", "median", "std", "trimmed_mean", "callable"]),
-    st.integers(2, 5),
+    st.integers(2, 8),
     st.integers(5, 25),
     st.integers(0, 2**32),
     st.sampled_from([0, 1]),
@@ -39,8 +39,10 @@ def test_each_problem_of_a_batch_is_bootstrapped_as_if_alone(
     assert batch.distribution.shape == (problems, 50)
     for p in range(problems):
         alone = sc.bootstrap_statistic(np.take(data, p, axis=1 - axis), stat, n_resamples=50, seed=seed)
-        # Built-ins give the same bits; NumPy may sum a callable's batch in another order (1 ulp).
-        np.testing.assert_allclose(batch.distribution[p], alone.distribution, rtol=0 if stat != _mean else 1e-14)
+        # Built-ins give the same bits, except batched means (matrix products: rounding); NumPy may sum a
+        # callable's batch in another order.
+        exact = statistic not in ("mean", "callable")
+        np.testing.assert_allclose(batch.distribution[p], alone.distribution, rtol=0 if exact else 1e-13)
         assert isinstance(batch.ci, sc.statistic_bootstrap.BatchInterval)
         assert batch.ci.low[p] == pytest.approx(alone.ci.low, rel=1e-12, nan_ok=True)
         assert batch.ci.high[p] == pytest.approx(alone.ci.high, rel=1e-12, nan_ok=True)

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
-import scipy.stats
 
 from . import _core
 from . import intervals as iv
@@ -46,9 +45,9 @@ _DEGENERATE = (
 )
 
 
-class DegenerateDataWarning(ScalecoreWarning, scipy.stats.DegenerateDataWarning):  # type: ignore[misc]
+class DegenerateDataWarning(ScalecoreWarning, RuntimeWarning):
     """BCa is undefined for some problem (constant data, or a statistic such as the minimum): its interval is
-    NaN. Also a scipy.stats.DegenerateDataWarning, so code filtering scipy's warning filters this one."""
+    NaN (scipy.stats.bootstrap's DegenerateDataWarning, which scalecore.compat.bootstrap issues instead)."""
 
 
 class BatchInterval(NamedTuple):

@@ -14,13 +14,15 @@ scipy.stats.bootstrap:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
+import scipy.stats
 
-from ..statistic_bootstrap import BootstrapStatisticResult, bootstrap_statistic
+from ..statistic_bootstrap import BootstrapStatisticResult, DegenerateDataWarning, bootstrap_statistic
 
 __all__ = ["BootstrapResult", "ConfidenceInterval", "bootstrap"]
 
@@ -138,20 +140,26 @@ def bootstrap(
     gen = _generator(rng, random_state)
     name = _BUILTINS.get(statistic) if vectorized is not False else None
     prior = bootstrap_result.result if isinstance(bootstrap_result, BootstrapResult) else bootstrap_result
-    res = bootstrap_statistic(
-        samples,
-        name if name is not None else statistic,
-        n_resamples=n_res,
-        method=m,
-        level=level,
-        alternative=alt,
-        axis=axis_int,
-        seed=gen,
-        paired=bool(paired),
-        vectorized=vectorized,
-        batch=None if batch is None else int(batch),
-        bootstrap_result=prior,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DegenerateDataWarning)
+        res = bootstrap_statistic(
+            samples,
+            name if name is not None else statistic,
+            n_resamples=n_res,
+            method=m,
+            level=level,
+            alternative=alt,
+            axis=axis_int,
+            seed=gen,
+            paired=bool(paired),
+            vectorized=vectorized,
+            batch=None if batch is None else int(batch),
+            bootstrap_result=prior,
+        )
+    for w in caught:
+        # scipy's own warning class, so that code filtering or expecting it keeps working.
+        category = scipy.stats.DegenerateDataWarning if issubclass(w.category, DegenerateDataWarning) else w.category
+        warnings.warn(category(str(w.message)), stacklevel=2)
     return BootstrapResult(
         confidence_interval=ConfidenceInterval(_out(res.ci.low), _out(res.ci.high)),
         bootstrap_distribution=np.asarray(res.distribution),
