@@ -203,7 +203,7 @@ pub fn intervals(
     method: Method,
 ) -> Result<Vec<Ends>> {
     let q = estimates.len();
-    if q == 0 || distribution.len() % q != 0 || distribution.len() == 0 {
+    if q == 0 || distribution.len() % q != 0 || distribution.is_empty() {
         return Err(CoreError::invalid("distribution", format!("needs one non-empty row per estimate ({q})")));
     }
     if method == Method::Bca && jackknife.is_empty() {
