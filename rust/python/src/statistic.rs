@@ -15,7 +15,7 @@ use crate::run::{detached, run};
 
 /// A row-major matrix as a NumPy array.
 fn matrix<'py>(py: Python<'py>, v: &[f64], cols: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let rows = if cols == 0 { 0 } else { v.len() / cols };
+    let rows = v.len().checked_div(cols).unwrap_or(0);
     let a = Array2::from_shape_vec((rows, cols), v.to_vec()).map_err(|e| invalid("shape", e.to_string()))?;
     Ok(a.into_pyarray(py))
 }
@@ -214,6 +214,9 @@ pub fn bootstrap_interval<'py>(
     Ok(BootstrapInterval { low: iv.low, high: iv.high, levels: iv.levels, z0: iv.z0, a_hat: iv.a_hat })
 }
 
+/// Low ends, high ends and whether BCa was undefined, one per quantity.
+type BatchEnds<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<bool>>);
+
 /// Ends of the intervals of quantities q = 0..Q at tail probability `alpha` per side (two-sided at level
 /// 1 - 2 alpha; one end of a one-sided interval at 1 - alpha): row q of `distribution` around
 /// `estimates[q]`, with row q of each `jackknife` matrix (one per independent sample) for BCa. Returns
@@ -227,7 +230,7 @@ pub fn bootstrap_interval_batch<'py>(
     jackknife: Vec<Bound<'py, PyAny>>,
     alpha: f64,
     method: &str,
-) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<bool>>)> {
+) -> PyResult<BatchEnds<'py>> {
     let method = Method::parse(method).map_err(to_py)?;
     let dist = FloatMatrix::extract("distribution", distribution)?;
     let est = FloatArray::extract("estimates", estimates)?;
