@@ -9,6 +9,11 @@
     at 1e-6 relative error or better).
 Agreement: the intervals of different random streams agree within a few per cent of their width.
 --quick shrinks every size for a smoke test.
+
+Measured 2026-11-30 (`python benches/run.py compat.bootstrap`, 2 shared cores under heavy load from other
+builds; release build): (a) 24.7 s vs 521.4 s (21x); (b) 0.19 s vs 1.06 s (5.6x; an earlier run of scipy alone
+took 13.5 s). `--quick` rows (same load): gaussian_kde d=1 1.7x, d=2 1.1x, d=3 0.5x (equal to 1e-14);
+FFTKDE 1-D 0.1x / 0.0x and 2-D 0.0x of KDEpy's speed, at 1e-14 relative error against KDEpy's 1e-4.
 """
 
 from __future__ import annotations
