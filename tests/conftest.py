@@ -28,6 +28,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--slow", action="store_true", help="run slow statistical checks")
 
 
+# Markers of SciPy's own test modules, which tests/test_compat_scipy_*.py import and run against
+# scalecore.compat (under --strict-markers an unknown marker fails at import).
+SCIPY_MARKERS = ("skip_xp_backends", "xfail_xp_backends", "xfail_on_32bit", "xslow", "fail_slow", "array_api_backends")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name in SCIPY_MARKERS:
+        config.addinivalue_line("markers", f"{name}: a SciPy test-suite marker (see tests/_scipy_suite.py)")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--slow") or os.environ.get("SCALECORE_SLOW") == "1":
         return

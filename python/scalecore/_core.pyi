@@ -21,6 +21,7 @@ __all__ = [
     "STOP_REASONS",
     "WILD_WEIGHTS",
     "AllocationStatus",
+    "BootstrapInterval",
     "BoundAllocation",
     "Fit",
     "FleetFits",
@@ -30,12 +31,14 @@ __all__ = [
     "KdeEstimator",
     "LawAllocation",
     "PreparedBootstrap",
+    "StatisticBootstrap",
     "__version__",
     "allocate_law",
     "allocate_law_cost",
     "bootstrap_allocation",
     "bootstrap_indices",
     "bootstrap_interval",
+    "bootstrap_interval_batch",
     "bootstrap_intervals",
     "bootstrap_statistic",
     "bound_allocate",
@@ -552,7 +555,7 @@ def bootstrap_statistic(
     jackknife: bool = True,
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
-) -> dict[str, Any]: ...
+) -> StatisticBootstrap: ...
 def bootstrap_indices(
     sizes: list[int], *, paired: bool = False, seed: int = 0, first: int = 0, count: int = 1
 ) -> list[NDArray[np.uint32]]: ...
@@ -562,7 +565,45 @@ def bootstrap_interval(
     jackknife: list[Any],
     level: float = 0.95,
     method: str = "percentile",
-) -> dict[str, Any]: ...
+) -> BootstrapInterval: ...
+def bootstrap_interval_batch(
+    distribution: Any,
+    estimates: Any,
+    jackknife: list[Any],
+    alpha: float,
+    method: str = "percentile",
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]: ...
+
+@final
+class StatisticBootstrap:
+    def __new__(cls, distribution: Any, estimate: Any, jackknife: list[Any], paired: bool) -> StatisticBootstrap: ...
+    @property
+    def distribution(self) -> NDArray[np.float64]: ...
+    @property
+    def estimate(self) -> NDArray[np.float64]: ...
+    @property
+    def jackknife(self) -> list[NDArray[np.float64]]: ...
+    @property
+    def paired(self) -> bool: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+
+@final
+class BootstrapInterval:
+    def __new__(
+        cls, low: float, high: float, levels: tuple[float, float], z0: float, a_hat: float
+    ) -> BootstrapInterval: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+    @property
+    def levels(self) -> tuple[float, float]: ...
+    @property
+    def z0(self) -> float: ...
+    @property
+    def a_hat(self) -> float: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+
 def bootstrap_intervals(
     samples: Any,
     estimates: Any,

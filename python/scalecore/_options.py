@@ -28,8 +28,12 @@ def seed(value: Any) -> int:
         return int(np.random.SeedSequence().entropy % 2**64)  # type: ignore[operator]
     if isinstance(value, np.random.Generator):
         return int(value.integers(0, 2**63))
+    if isinstance(value, np.random.RandomState):  # scipy.stats.bootstrap accepts the legacy generator too
+        return int(value.randint(0, 2**63, dtype=np.int64))
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < 2**64:
-        raise InvalidInputError(f"seed: must be None, a numpy Generator or an integer in [0, 2**64), got {value!r}")
+        raise InvalidInputError(
+            f"seed: must be None, a numpy Generator or RandomState, or an integer in [0, 2**64), got {value!r}"
+        )
     return int(value)
 
 

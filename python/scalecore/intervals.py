@@ -56,7 +56,7 @@ def interval(
 ) -> ConfidenceInterval:
     """Interval of one quantity; `jackknife` holds one array per independent sample (BCa only)."""
     out = _core.bootstrap_interval(distribution, float(estimate), list(jackknife), lv, m)
-    return ConfidenceInterval(float(out["low"]), float(out["high"]))
+    return ConfidenceInterval(out.low, out.high)
 
 
 def intervals(

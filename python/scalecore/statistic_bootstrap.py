@@ -2,137 +2,164 @@
 (docs/methods.md section 3).
 
 Built-in statistics are streamed in the core (never a B x n matrix) with O(n) or O(n log n)
-jackknives; Python callables are the fallback, evaluated on batches of the very resamples the
-built-ins draw (the core exports their indices). Intervals: percentile, basic or BCa with scipy's
-exact BCa formula. Replicate i draws from a stream determined by (seed, i) only.
+jackknives; Python callables (scalar- or vector-valued) are the fallback, evaluated on batches of the very
+resamples the built-ins draw (the core exports their indices). `axis=` bootstraps a batch of independent
+problems at once, sharing each replicate's indices across the batch. Intervals: percentile, basic or BCa
+with scipy's exact BCa formula, two-sided or one-sided, computed for the whole batch in one core call.
+Replicate i draws from a stream determined by (seed, i) only, so extending a result with
+`bootstrap_result=` continues its streams: the extension equals one longer run.
 """
 
 from __future__ import annotations
 
 import inspect
-import math
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import _core
 from . import intervals as iv
-from ._progress import progress_callback
-from ._validation import FloatArray, as_float_array
+from ._statistic_problem import Problem, prepare_samples
+from ._validation import FloatArray
 from ._validation import n_threads as check_threads
-from .errors import InvalidInputError
+from .errors import InvalidInputError, ScalecoreWarning
 
-__all__ = ["STATISTICS", "BootstrapStatisticResult", "bootstrap_statistic"]
+__all__ = [
+    "ALTERNATIVES",
+    "STATISTICS",
+    "BatchInterval",
+    "BootstrapStatisticResult",
+    "DegenerateDataWarning",
+    "bootstrap_statistic",
+]
 
 # The built-in statistics, owned by the core (`Statistic::parse`).
 STATISTICS: tuple[str, ...] = tuple(_core.STATISTICS)
+ALTERNATIVES: tuple[str, ...] = ("two-sided", "less", "greater")
+_DEGENERATE = (
+    "The BCa confidence interval cannot be calculated. This problem is known to occur when the distribution "
+    "is degenerate or the statistic is np.min."
+)
+
+
+class DegenerateDataWarning(ScalecoreWarning, RuntimeWarning):
+    """BCa is undefined for some problem (constant data, or a statistic such as the minimum): its interval is
+    NaN (scipy.stats.bootstrap's DegenerateDataWarning, which scalecore.compat.bootstrap issues instead)."""
+
+
+class BatchInterval(NamedTuple):
+    """Interval ends of a batch of problems (or of a vector-valued statistic), one array per end."""
+
+    low: FloatArray
+    high: FloatArray
+
+
+def _alternative(value: Any) -> str:
+    name = value.lower() if isinstance(value, str) else value
+    if name not in ALTERNATIVES:
+        raise InvalidInputError(f"alternative: must be one of {list(ALTERNATIVES)}, got {value!r}")
+    return str(name)
+
+
+def _ends(
+    distribution: FloatArray, estimate: FloatArray, jackknife: list[FloatArray], lv: float, m: str, alternative: str
+) -> tuple[FloatArray, FloatArray]:
+    """Interval ends of every quantity (rows of `distribution`), warning once if BCa is undefined for any."""
+    alpha = (1.0 - lv) / 2.0 if alternative == "two-sided" else 1.0 - lv
+    if not 0.0 < alpha <= 0.5:
+        raise InvalidInputError(f"level: a one-sided interval needs a level of at least 0.5, got {lv}")
+    low, high, degenerate = _core.bootstrap_interval_batch(
+        distribution, estimate, jackknife if m == "bca" else [], alpha, m
+    )
+    if degenerate.any():
+        warnings.warn(DegenerateDataWarning(_DEGENERATE), stacklevel=3)
+    if alternative == "less":
+        low = np.full_like(low, -np.inf)
+    elif alternative == "greater":
+        high = np.full_like(high, np.inf)
+    return low, high
 
 
 @dataclass(frozen=True)
 class BootstrapStatisticResult:
-    """A bootstrapped statistic: its value on the data, the interval, the standard error and the
-    bootstrap distribution (and the jackknife values BCa used)."""
+    """A bootstrapped statistic: its value on the data, the interval, the standard error and the bootstrap
+    distribution (and the jackknife values BCa used). One problem and a scalar statistic give floats; a batch
+    (`axis=`) or a vector-valued statistic gives arrays of shape (statistic axes, batch axes), and the
+    distribution has the replicates last."""
 
     statistic: str
-    estimate: float
-    ci: iv.ConfidenceInterval
-    se: float
+    estimate: float | FloatArray
+    ci: iv.ConfidenceInterval | BatchInterval
+    se: float | FloatArray
     distribution: FloatArray = field(repr=False)
     method: str = "bca"
     level: float = 0.95
     n_resamples: int = 0
     seed: int = 0
     jackknife: tuple[FloatArray, ...] = field(default=(), repr=False)
+    alternative: str = "two-sided"
+    # The data and statistic, kept to compute the jackknife on demand and to extend the result.
+    problem: Problem | None = field(default=None, repr=False, compare=False)
 
     @property
-    def confidence_interval(self) -> iv.ConfidenceInterval:
+    def confidence_interval(self) -> iv.ConfidenceInterval | BatchInterval:
         """scipy.stats.bootstrap's name for `ci`."""
         return self.ci
 
     @property
-    def standard_error(self) -> float:
+    def standard_error(self) -> float | FloatArray:
         return self.se
 
-    def interval(self, level: float | None = None, method: str | None = None) -> iv.ConfidenceInterval:
-        """The interval at another level or by another method, from the same distribution."""
+    @property
+    def bootstrap_distribution(self) -> FloatArray:
+        """scipy.stats.bootstrap's name for `distribution`."""
+        return self.distribution
+
+    def interval(
+        self, level: float | None = None, method: str | None = None, alternative: str | None = None
+    ) -> iv.ConfidenceInterval | BatchInterval:
+        """The interval at another level, by another method or on another side, from the same distribution.
+        BCa on a result computed without it evaluates the jackknife now (the data are kept)."""
         m = self.method if method is None else iv.method(method)
-        if m == "bca" and not self.jackknife:
-            raise InvalidInputError("method: BCa needs the jackknife values; rerun with method='bca'")
-        return iv.interval(
-            self.distribution, self.estimate, self.jackknife, self.level if level is None else iv.level(level), m
+        jack = list(self.jackknife)
+        if m == "bca" and not jack:
+            if self.problem is None:
+                raise InvalidInputError("method: BCa needs the data's jackknife values, and this result has no data")
+            jack = self.problem.jackknife()
+        shape = np.shape(self.estimate)
+        q = int(np.prod(shape, dtype=np.int64))
+        low, high = _ends(
+            self.distribution.reshape(q, -1),
+            np.reshape(self.estimate, q),
+            [j.reshape(q, -1) for j in jack],
+            self.level if level is None else iv.level(level),
+            m,
+            self.alternative if alternative is None else _alternative(alternative),
         )
+        return _interval(low.reshape(shape), high.reshape(shape))
 
 
-def _samples(data: Any) -> list[FloatArray]:
-    if isinstance(data, (tuple, list)) and len(data) > 0 and np.ndim(data[0]) >= 1:
-        return [as_float_array(f"data[{i}]", d) for i, d in enumerate(data)]
-    return [as_float_array("data", data)]
+def _interval(low: FloatArray, high: FloatArray) -> iv.ConfidenceInterval | BatchInterval:
+    if low.ndim == 0:
+        return iv.ConfidenceInterval(float(low), float(high))
+    return BatchInterval(low, high)
 
 
-def _leave_one_out(n: int, start: int, stop: int) -> np.ndarray[Any, np.dtype[np.intp]]:
-    """Index rows start..stop of the leave-one-out design: row i is 0..n without i."""
-    i = np.arange(start, stop)[:, None]
-    j = np.arange(n - 1)[None, :]
-    return np.asarray(j + (j >= i), dtype=np.intp)
+def _vectorized(value: Any, statistic: Any) -> bool:
+    if value is None:
+        return "axis" in inspect.signature(statistic).parameters
+    if value is not True and value is not False:
+        raise InvalidInputError(f"vectorized: must be True, False or None, got {value!r}")
+    return bool(value)
 
 
-def _call(statistic: Callable[..., Any], args: Sequence[FloatArray], vectorized: bool, rows: int) -> FloatArray:
-    try:
-        if vectorized:
-            out = np.asarray(statistic(*args, axis=-1), dtype=np.float64)
-        else:
-            out = np.array([statistic(*(a[r] for a in args)) for r in range(rows)], dtype=np.float64)
-    except InvalidInputError:
-        raise
-    except Exception as exc:
-        raise InvalidInputError(f"statistic: the callable raised {type(exc).__name__}: {exc}") from exc
-    if out.shape != (rows,):
-        raise InvalidInputError(f"statistic: must return one number per resample, got shape {out.shape}")
-    if not np.isfinite(out).all():
-        raise InvalidInputError(f"statistic: returned a non-finite value {out[~np.isfinite(out)][0]!r}")
-    return out
-
-
-def _callable_statistic(
-    statistic: Callable[..., Any],
-    samples: list[FloatArray],
-    paired: bool,
-    vectorized: bool,
-    seed: int,
-    n_res: int,
-    batch: int,
-    want_jackknife: bool,
-) -> tuple[float, FloatArray, list[FloatArray]]:
-    sizes = [len(s) for s in samples]
-    if paired and len(set(sizes)) != 1:
-        raise InvalidInputError(f"data: paired samples must have equal lengths, got {sizes}")
-    est = _call(statistic, [s[None, :] for s in samples], vectorized, 1)[0]
-    dist = np.empty(n_res)
-    for first in range(0, n_res, batch):
-        count = min(batch, n_res - first)
-        idx = _core.bootstrap_indices(sizes, paired=paired, seed=seed, first=first, count=count)
-        args = [s[idx[0]] for s in samples] if paired else [s[i] for s, i in zip(samples, idx, strict=True)]
-        dist[first : first + count] = _call(statistic, args, vectorized, count)
-    jack: list[FloatArray] = []
-    if want_jackknife:
-        for j in range(1 if paired else len(samples)):
-            n = sizes[j]
-            vals = np.empty(n)
-            step = max(1, 10_000_000 // n) if vectorized else n
-            for start in range(0, n, step):
-                stop = min(n, start + step)
-                loo = _leave_one_out(n, start, stop)
-                if paired:
-                    args = [s[loo] for s in samples]
-                else:
-                    args = [
-                        s[loo] if k == j else np.broadcast_to(s, (stop - start, len(s))) for k, s in enumerate(samples)
-                    ]
-                vals[start:stop] = _call(statistic, args, vectorized, stop - start)
-            jack.append(vals)
-    return float(est), dist, jack
+def _positive_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InvalidInputError(f"{name}: must be an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def bootstrap_statistic(
@@ -142,6 +169,8 @@ def bootstrap_statistic(
     n_resamples: int = 9999,
     method: str = "bca",
     level: float = 0.95,
+    alternative: str = "two-sided",
+    axis: int = 0,
     seed: Any = None,
     paired: bool = False,
     q: float = 0.5,
@@ -149,77 +178,93 @@ def bootstrap_statistic(
     proportiontocut: float = 0.1,
     vectorized: bool | None = None,
     batch: int | None = None,
+    bootstrap_result: BootstrapStatisticResult | None = None,
     n_threads: int | None = None,
     progress: Any = None,
 ) -> BootstrapStatisticResult:
     """Bootstrap interval of a statistic of one or more samples (scipy.stats.bootstrap done fast).
 
-    data: one sample (array) or a sequence of samples (independent, or `paired` rows).
+    data: one sample (array) or a sequence of samples (independent, or `paired` rows). Arrays with more
+        than one dimension are batches of independent problems: `axis` holds the observations, the other
+        axes (broadcast across samples) index the problems, each bootstrapped as if alone.
     statistic: "mean", "median", "std", "var" (with `ddof`), "quantile" (at `q`), "trimmed_mean"
         (cutting int(proportiontocut n) values from each end, as scipy.stats.trim_mean), "correlation"
         (Pearson, two paired samples), "mean_difference" (two samples), all streamed in Rust with an
-        O(n) or O(n log n) jackknife; or a callable statistic(*samples) (with `axis` when vectorised:
-        `vectorized=None` detects an `axis` parameter), evaluated on batches of `batch` resamples.
-    method: "percentile", "basic" or "bca" (scipy's formula exactly). The result holds the interval,
-    the standard error (ddof=1) and the bootstrap distribution.
+        O(n) or O(n log n) jackknife; or a callable statistic(*samples), scalar- or vector-valued (with
+        `axis` when vectorised: `vectorized=None` detects an `axis` parameter), evaluated on batches of
+        `batch` resamples.
+    method: "percentile", "basic" or "bca" (scipy's formula exactly); `alternative` "two-sided", "less"
+        (interval (-inf, high]) or "greater". BCa undefined for a problem (constant data) gives that problem
+        a NaN interval and a DegenerateDataWarning.
+    seed: None, an integer, a numpy Generator or RandomState.
+    bootstrap_result: an earlier result for the same data and statistic: its distribution is kept and
+        `n_resamples` more replicates are added (continuing its streams, so the result equals one longer
+        run); `n_resamples=0` only recomputes the interval (another level, method or side).
     """
-    n_res = iv.n_resamples(n_resamples)
     m = iv.method(method)
     lv = iv.level(level)
-    seed_ = iv.seed(seed)
+    alt = _alternative(alternative)
     threads = check_threads(n_threads)
-    samples = _samples(data)
-    for i, s in enumerate(samples):
-        if len(s) < 2:
-            raise InvalidInputError(f"data: each sample needs at least 2 values, sample {i} has {len(s)}")
+    n_res = _positive_int("n_resamples", n_resamples, 0 if bootstrap_result is not None else 1)
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise InvalidInputError(f"axis: must be an integer, got {axis!r}")
+    if batch is not None:
+        batch = _positive_int("batch", batch, 1)
     if isinstance(statistic, str):
-        name = statistic
-        callback, bar = progress_callback(progress, "bootstrap")
-        try:
-            out = _core.bootstrap_statistic(
-                samples,
-                name,
-                q=float(q),
-                ddof=float(ddof),
-                proportiontocut=float(proportiontocut),
-                paired=bool(paired),
-                seed=seed_,
-                first=0,
-                count=n_res,
-                jackknife=m == "bca",
-                n_threads=threads,
-                progress=callback,
-            )
-        finally:
-            if bar is not None:
-                bar.close()
-        est, dist, jack = (
-            float(out["estimate"]),
-            np.asarray(out["distribution"]),
-            [np.asarray(j) for j in out["jackknife"]],
-        )
-        if not np.isfinite(dist).all() or not math.isfinite(est):
-            raise InvalidInputError(f"statistic: {name} is not finite on some resamples (constant data?)")
+        if statistic not in STATISTICS:
+            raise InvalidInputError(f"statistic: must be one of {list(STATISTICS)} or a callable, got {statistic!r}")
+        vec = True
     elif callable(statistic):
-        name = getattr(statistic, "__name__", "callable")
-        vec = "axis" in inspect.signature(statistic).parameters if vectorized is None else bool(vectorized)
-        if batch is None:
-            batch = max(1, min(n_res, 10_000_000 // max(sum(len(s) for s in samples), 1)))
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-            raise InvalidInputError(f"batch: must be a positive integer, got {batch!r}")
-        est, dist, jack = _callable_statistic(statistic, samples, bool(paired), vec, seed_, n_res, batch, m == "bca")
+        vec = _vectorized(vectorized, statistic)
     else:
         raise InvalidInputError(f"statistic: must be one of {list(STATISTICS)} or a callable, got {statistic!r}")
-    ci = iv.interval(dist, est, jack, lv, m)
+    problem = Problem(
+        prepare_samples(data, int(axis)),
+        statistic,
+        paired=bool(paired),
+        vectorized=vec,
+        batch=batch,
+        options={"q": float(q), "ddof": float(ddof), "proportiontocut": float(proportiontocut)},
+        n_threads=threads,
+        progress=progress,
+    )
+    estimate = problem.estimate()
+    n_q = len(estimate)
+    prior = np.empty((n_q, 0))
+    if bootstrap_result is not None:
+        old = np.asarray(getattr(bootstrap_result, "bootstrap_distribution", None), dtype=np.float64)
+        if old.ndim == 0 or old.size % max(n_q, 1) != 0 or old.shape[:-1] != problem.out_shape:
+            raise InvalidInputError(
+                f"bootstrap_result: its distribution has shape {old.shape}, this problem needs "
+                f"{(*problem.out_shape, 'B')}"
+            )
+        prior = old.reshape(n_q, -1)
+    # An earlier scalecore result is continued on its own streams; anything else starts new ones.
+    own = isinstance(bootstrap_result, BootstrapStatisticResult)
+    seed_ = bootstrap_result.seed if own and bootstrap_result is not None else iv.seed(seed)
+    fresh = problem.distribution(seed_, prior.shape[1], n_res) if n_res else np.empty((n_q, 0))
+    dist = np.concatenate([prior, fresh], axis=1)
+    if dist.shape[1] < 2:
+        raise InvalidInputError(f"n_resamples: the distribution needs at least 2 replicates, has {dist.shape[1]}")
+    jack: list[FloatArray] = []
+    if m == "bca":
+        kept = own and bootstrap_result is not None and bootstrap_result.jackknife
+        jack = [j.reshape(n_q, -1) for j in bootstrap_result.jackknife] if kept else problem.jackknife()  # type: ignore[union-attr]
+    low, high = _ends(dist, estimate, jack, lv, m, alt)
+    shape = problem.out_shape
+    scalar = shape == ()
+    se = np.std(dist, axis=1, ddof=1)
     return BootstrapStatisticResult(
-        statistic=name,
-        estimate=est,
-        ci=ci,
-        se=float(np.std(dist, ddof=1)),
-        distribution=dist,
+        statistic=problem.name,
+        estimate=float(estimate[0]) if scalar else estimate.reshape(shape),
+        ci=_interval(low.reshape(shape), high.reshape(shape)),
+        se=float(se[0]) if scalar else se.reshape(shape),
+        distribution=dist.reshape((*shape, -1)),
         method=m,
         level=lv,
-        n_resamples=n_res,
+        n_resamples=dist.shape[1],
         seed=seed_,
-        jackknife=tuple(jack),
+        jackknife=tuple(j.reshape((*shape, -1)) for j in jack),
+        alternative=alt,
+        problem=problem,
     )

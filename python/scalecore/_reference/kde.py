@@ -19,6 +19,8 @@ _A = {
     "triweight": 3.0,
     "tophat": math.sqrt(3.0),
     "cosine": 1.0 / math.sqrt(1.0 - 8.0 / math.pi**2),
+    "tri": math.sqrt(6.0),
+    "tricube": math.sqrt(243.0 / 35.0),
 }
 
 
@@ -38,6 +40,8 @@ def kernel_pdf(kernel: str, z: FloatArray) -> FloatArray:
         "triweight": 35 / 32 * (1 - u**2) ** 3,
         "tophat": np.full_like(u, 0.5),
         "cosine": math.pi / 4 * np.cos(math.pi / 2 * u),
+        "tri": 1 - np.abs(u),
+        "tricube": 70 / 81 * (1 - np.abs(u) ** 3) ** 3,
     }[kernel]
     return np.asarray(np.where(inside, base, 0.0) / a, dtype=np.float64)
 
@@ -56,6 +60,9 @@ def kernel_cdf(kernel: str, z: FloatArray) -> FloatArray:
         "triweight": (16 + 35 * u - 35 * u**3 + 21 * u**5 - 5 * u**7) / 32,
         "tophat": 0.5 * (1 + u),
         "cosine": 0.5 * (1 + np.sin(math.pi / 2 * u)),
+        "tri": 0.5 + u - np.sign(u) * u**2 / 2,
+        "tricube": 0.5
+        + 70 / 81 * np.sign(u) * (np.abs(u) - 3 * np.abs(u) ** 4 / 4 + 3 * np.abs(u) ** 7 / 7 - np.abs(u) ** 10 / 10),
     }[kernel]
 
 

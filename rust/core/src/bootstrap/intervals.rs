@@ -171,7 +171,21 @@ pub fn interval(
     level: f64,
     method: Method,
 ) -> Result<Interval> {
-    let alpha = (1.0 - check_level(level)?) / 2.0;
+    interval_at_tail(distribution, theta_hat, jackknife, (1.0 - check_level(level)?) / 2.0, method)
+}
+
+/// The ends at tail probability `alpha` on each side (in (0, 0.5]): a two-sided interval at level
+/// 1 - 2 alpha, or, keeping one end, a one-sided interval at level 1 - alpha (scipy's `alternative`).
+pub fn interval_at_tail(
+    distribution: &[f64],
+    theta_hat: f64,
+    jackknife: &[&[f64]],
+    alpha: f64,
+    method: Method,
+) -> Result<Interval> {
+    if !(alpha > 0.0 && alpha <= 0.5) {
+        return Err(CoreError::invalid("level", format!("the tail probability must lie in (0, 0.5], got {alpha}")));
+    }
     let sorted = sorted_distribution(distribution, "distribution")?;
     let q = |p: f64| quantile_sorted(&sorted, p);
     Ok(match method {

@@ -9,14 +9,19 @@
 //! - `prepared`: a fit bootstrap prepared once from a `Fit` (owned: kept, shipped, run in chunks).
 //! - `derived`: quantities derived from the parameters of every replicate (allocation, predictions).
 //! - `whitening`: coordinates in which a warm refit's first L-BFGS step is the Newton step.
-//! - `statistics`: built-in statistics streamed one resample at a time, with fast jackknives.
+//! - `statistics`: built-in statistics streamed one resample at a time; `sample_statistics` computes them
+//!   from values, `jackknife` gives their leave-one-out values in O(n) or O(n log n).
+//! - `batch`: batches of independent statistic problems sharing each replicate's indices (`axis=`).
 //! - `intervals`: percentile, basic and BCa intervals as scipy.stats.bootstrap computes them.
 
+pub mod batch;
 pub mod derived;
 pub mod intervals;
+mod jackknife;
 pub mod prepared;
 pub mod refit;
 pub mod rng;
+mod sample_statistics;
 pub mod schemes;
 pub mod statistics;
 pub mod whitening;

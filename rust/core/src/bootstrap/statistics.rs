@@ -8,7 +8,9 @@
 
 use rayon::prelude::*;
 
+use super::jackknife::{loo_correlations, loo_means, loo_quantiles, loo_trimmed_means, loo_variances};
 use super::rng::{draw_index, replicate_rng};
+use super::sample_statistics::{correlation, mean, quantile_select, trim_count, trimmed_mean_select, variance};
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 
@@ -70,7 +72,7 @@ impl Statistic {
         }
     }
 
-    fn n_samples(self) -> usize {
+    pub fn n_samples(self) -> usize {
         match self {
             Statistic::Correlation | Statistic::MeanDifference => 2,
             _ => 1,
@@ -190,6 +192,41 @@ impl Statistic {
         }
     }
 
+    /// The statistic of the resample given by index sets `idx` (one per sample, one shared when paired),
+    /// computed in the order `resample` computes it, so that both give the same bits for the same indices.
+    pub(crate) fn of_indices(self, samples: &[&[f64]], idx: &[Vec<u32>], buf: &mut Vec<f64>) -> f64 {
+        let at = |x: &[f64], j: u32| x[j as usize];
+        match self {
+            Statistic::Mean => idx[0].iter().map(|&j| at(samples[0], j)).sum::<f64>() / idx[0].len() as f64,
+            Statistic::MeanDifference if idx.len() == 1 => {
+                let (mut sx, mut sy) = (0.0, 0.0);
+                for &j in &idx[0] {
+                    sx += at(samples[0], j);
+                    sy += at(samples[1], j);
+                }
+                (sx - sy) / idx[0].len() as f64
+            }
+            Statistic::MeanDifference => {
+                let sx: f64 = idx[0].iter().map(|&j| at(samples[0], j)).sum();
+                let sy: f64 = idx[1].iter().map(|&j| at(samples[1], j)).sum();
+                sx / idx[0].len() as f64 - sy / idx[1].len() as f64
+            }
+            Statistic::Correlation => {
+                let n = idx[0].len();
+                buf.clear();
+                buf.extend(idx[0].iter().map(|&j| at(samples[0], j)));
+                buf.extend(idx[0].iter().map(|&j| at(samples[1], j)));
+                let (bx, by) = buf.split_at(n);
+                correlation(bx, by)
+            }
+            _ => {
+                buf.clear();
+                buf.extend(idx[0].iter().map(|&j| at(samples[0], j)));
+                self.of_values(buf)
+            }
+        }
+    }
+
     /// Leave-one-out values, one vector per sample (one vector when paired: leave one pair out).
     pub fn jackknife(self, samples: &[&[f64]], paired: bool) -> Vec<Vec<f64>> {
         match self {
@@ -261,156 +298,6 @@ pub fn resample_indices(sizes: &[usize], paired: bool, seed: u64, first: u64, co
     Ok((0..sets.len()).map(|j| rows.iter().flat_map(|r| r[j].iter().copied()).collect()).collect())
 }
 
-fn mean(x: &[f64]) -> f64 {
-    x.iter().sum::<f64>() / x.len() as f64
-}
-
-fn variance(x: &[f64], ddof: f64) -> f64 {
-    let m = mean(x);
-    x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() as f64 - ddof)
-}
-
-/// numpy's linear interpolation between a and b, written as numpy writes it (so values agree to the bit).
-fn lerp(a: f64, b: f64, t: f64) -> f64 {
-    let diff = b - a;
-    if t >= 0.5 {
-        b - diff * (1.0 - t)
-    } else {
-        a + diff * t
-    }
-}
-
-/// Quantile with numpy's default (linear) rule, by selection in O(n); reorders `v`.
-fn quantile_select(v: &mut [f64], q: f64) -> f64 {
-    let h = (v.len() - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let t = h - lo as f64;
-    let (_, a, right) = v.select_nth_unstable_by(lo, f64::total_cmp);
-    let a = *a;
-    match right.iter().copied().min_by(f64::total_cmp) {
-        Some(b) if t > 0.0 => lerp(a, b, t),
-        _ => a,
-    }
-}
-
-/// Values cut from each end by scipy.stats.trim_mean for `n` values.
-fn trim_count(n: usize, p: f64) -> usize {
-    (p * n as f64) as usize
-}
-
-fn trimmed_mean_select(v: &mut [f64], p: f64) -> f64 {
-    let n = v.len();
-    let g = trim_count(n, p);
-    if g == 0 {
-        return mean(v);
-    }
-    v.select_nth_unstable_by(g, f64::total_cmp);
-    let rest = &mut v[g..];
-    let keep = n - 2 * g;
-    rest.select_nth_unstable_by(keep - 1, f64::total_cmp);
-    mean(&rest[..keep])
-}
-
-fn correlation(x: &[f64], y: &[f64]) -> f64 {
-    let (mx, my) = (mean(x), mean(y));
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in x.iter().zip(y) {
-        let (dx, dy) = (a - mx, b - my);
-        sxy += dx * dy;
-        sxx += dx * dx;
-        syy += dy * dy;
-    }
-    sxy / (sxx * syy).sqrt()
-}
-
-fn loo_means(x: &[f64]) -> Vec<f64> {
-    let n = x.len() as f64;
-    let s: f64 = x.iter().sum();
-    x.iter().map(|v| (s - v) / (n - 1.0)).collect()
-}
-
-/// Removing x_i from a sample with mean m and centred sum of squares S leaves S - (x_i - m)^2 n/(n-1).
-fn loo_variances(x: &[f64], ddof: f64) -> Vec<f64> {
-    let n = x.len() as f64;
-    let m = mean(x);
-    let ss: f64 = x.iter().map(|v| (v - m) * (v - m)).sum();
-    x.iter().map(|v| ((ss - (v - m) * (v - m) * n / (n - 1.0)).max(0.0)) / (n - 1.0 - ddof)).collect()
-}
-
-/// Ranks of the values (ties broken by position) and the sorted values.
-fn ranks(x: &[f64]) -> (Vec<usize>, Vec<f64>) {
-    let mut order: Vec<usize> = (0..x.len()).collect();
-    order.sort_by(|&i, &j| x[i].total_cmp(&x[j]).then(i.cmp(&j)));
-    let mut rank = vec![0; x.len()];
-    for (r, &i) in order.iter().enumerate() {
-        rank[i] = r;
-    }
-    (rank, order.iter().map(|&i| x[i]).collect())
-}
-
-/// The sorted sample without rank r has, at position j, the value of rank j (j < r) or j + 1.
-fn without_rank(sorted: &[f64], r: usize, j: usize) -> f64 {
-    sorted[if j < r { j } else { j + 1 }]
-}
-
-fn loo_quantiles(x: &[f64], q: f64) -> Vec<f64> {
-    let (rank, sorted) = ranks(x);
-    let h = (x.len() - 2) as f64 * q;
-    let lo = h.floor() as usize;
-    let t = h - lo as f64;
-    let hi = (lo + 1).min(x.len() - 2);
-    rank.iter()
-        .map(|&r| {
-            let a = without_rank(&sorted, r, lo);
-            if t > 0.0 {
-                lerp(a, without_rank(&sorted, r, hi), t)
-            } else {
-                a
-            }
-        })
-        .collect()
-}
-
-fn loo_trimmed_means(x: &[f64], p: f64) -> Vec<f64> {
-    let (rank, sorted) = ranks(x);
-    let m = x.len() - 1;
-    let g = trim_count(m, p);
-    let mut prefix = vec![0.0; sorted.len() + 1];
-    for (i, v) in sorted.iter().enumerate() {
-        prefix[i + 1] = prefix[i] + v;
-    }
-    let sum = |a: usize, b: usize| if a < b { prefix[b] - prefix[a] } else { 0.0 };
-    let keep = (m - 2 * g) as f64;
-    rank.iter()
-        .map(|&r| {
-            // Reduced positions g..m-g: those below r keep their rank, the others come from rank + 1.
-            let below = sum(g, r.min(m - g));
-            let above = sum(r.max(g) + 1, m - g + 1);
-            (below + above) / keep
-        })
-        .collect()
-}
-
-/// Leave-one-out Pearson correlations from centred sums, O(n).
-fn loo_correlations(x: &[f64], y: &[f64]) -> Vec<f64> {
-    let n = x.len() as f64;
-    let (mx, my) = (mean(x), mean(y));
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in x.iter().zip(y) {
-        sxy += (a - mx) * (b - my);
-        sxx += (a - mx) * (a - mx);
-        syy += (b - my) * (b - my);
-    }
-    let k = n / (n - 1.0);
-    x.iter()
-        .zip(y)
-        .map(|(a, b)| {
-            let (dx, dy) = (a - mx, b - my);
-            (sxy - k * dx * dy) / ((sxx - k * dx * dx) * (syy - k * dy * dy)).sqrt()
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,70 +314,6 @@ mod tests {
     fn data(n: usize, seed: u64) -> Vec<f64> {
         let mut rng = replicate_rng(seed, 0);
         (0..n).map(|_| standard_normal(&mut rng).exp()).collect()
-    }
-
-    fn brute_jackknife(stat: Statistic, samples: &[&[f64]], paired: bool) -> Vec<Vec<f64>> {
-        let drop = |x: &[f64], i: usize| -> Vec<f64> {
-            x.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, v)| *v).collect()
-        };
-        if paired || samples.len() == 1 {
-            vec![(0..samples[0].len())
-                .map(|i| {
-                    let reduced: Vec<Vec<f64>> = samples.iter().map(|s| drop(s, i)).collect();
-                    let refs: Vec<&[f64]> = reduced.iter().map(|v| &v[..]).collect();
-                    stat.estimate(&refs)
-                })
-                .collect()]
-        } else {
-            (0..samples.len())
-                .map(|j| {
-                    (0..samples[j].len())
-                        .map(|i| {
-                            let mut reduced: Vec<Vec<f64>> = samples.iter().map(|s| s.to_vec()).collect();
-                            reduced[j] = drop(samples[j], i);
-                            let refs: Vec<&[f64]> = reduced.iter().map(|v| &v[..]).collect();
-                            stat.estimate(&refs)
-                        })
-                        .collect()
-                })
-                .collect()
-        }
-    }
-
-    #[test]
-    fn fast_jackknives_equal_leave_one_out_recomputation() {
-        let x = data(37, 1);
-        let mut y = data(37, 2);
-        y.iter_mut().zip(&x).for_each(|(b, a)| *b += a);
-        let z = data(23, 3);
-        let mut ties = x.clone();
-        ties[5] = ties[6];
-        ties[7] = ties[6];
-        let cases: Vec<(Statistic, Vec<&[f64]>, bool)> = vec![
-            (Statistic::Mean, vec![&x], false),
-            (Statistic::Median, vec![&x], false),
-            (Statistic::Median, vec![&ties], false),
-            (Statistic::Quantile(0.1), vec![&x], false),
-            (Statistic::Quantile(0.97), vec![&ties], false),
-            (Statistic::Quantile(1.0), vec![&x], false),
-            (Statistic::Var { ddof: 0.0 }, vec![&x], false),
-            (Statistic::Std { ddof: 1.0 }, vec![&x], false),
-            (Statistic::TrimmedMean(0.1), vec![&x], false),
-            (Statistic::TrimmedMean(0.25), vec![&ties], false),
-            (Statistic::Correlation, vec![&x, &y], true),
-            (Statistic::MeanDifference, vec![&x, &z], false),
-            (Statistic::MeanDifference, vec![&x, &y], true),
-        ];
-        for (stat, samples, paired) in cases {
-            let fast = stat.jackknife(&samples, paired);
-            let slow = brute_jackknife(stat, &samples, paired);
-            assert_eq!(fast.len(), slow.len(), "{stat:?}");
-            for (f, s) in fast.iter().zip(&slow) {
-                for (a, b) in f.iter().zip(s) {
-                    assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{stat:?}: {a} vs {b}");
-                }
-            }
-        }
     }
 
     #[test]

@@ -15,10 +15,14 @@ pub enum Kernel {
     Tophat,
     Cosine,
     Laplace,
+    /// Triangular, 1 - |u| (KDEpy's 'tri').
+    Tri,
+    /// Tricube, 70/81 (1 - |u|^3)^3 (KDEpy's 'tricube').
+    Tricube,
 }
 
-pub const KERNEL_NAMES: [&str; 7] =
-    ["gaussian", "epanechnikov", "biweight", "triweight", "tophat", "cosine", "laplace"];
+pub const KERNEL_NAMES: [&str; 9] =
+    ["gaussian", "epanechnikov", "biweight", "triweight", "tophat", "cosine", "laplace", "tri", "tricube"];
 
 impl Kernel {
     pub fn from_name(name: &str) -> Result<Self> {
@@ -30,6 +34,8 @@ impl Kernel {
             "tophat" => Kernel::Tophat,
             "cosine" => Kernel::Cosine,
             "laplace" => Kernel::Laplace,
+            "tri" => Kernel::Tri,
+            "tricube" => Kernel::Tricube,
             _ => return Err(CoreError::invalid("kernel", format!("unknown kernel {name:?}; known: {KERNEL_NAMES:?}"))),
         })
     }
@@ -43,6 +49,8 @@ impl Kernel {
             Kernel::Tophat => "tophat",
             Kernel::Cosine => "cosine",
             Kernel::Laplace => "laplace",
+            Kernel::Tri => "tri",
+            Kernel::Tricube => "tricube",
         }
     }
 
@@ -56,6 +64,9 @@ impl Kernel {
             Kernel::Triweight => Some(3.0),
             Kernel::Tophat => Some(3f64.sqrt()),
             Kernel::Cosine => Some(1.0 / (1.0 - 8.0 / (std::f64::consts::PI * std::f64::consts::PI)).sqrt()),
+            // Variances 1/6 and 35/243.
+            Kernel::Tri => Some(6f64.sqrt()),
+            Kernel::Tricube => Some((243.0f64 / 35.0).sqrt()),
         }
     }
 
@@ -79,6 +90,8 @@ impl Kernel {
             Kernel::Cosine => compact(self.support().unwrap_or(1.0), &|u| {
                 std::f64::consts::FRAC_PI_4 * (std::f64::consts::FRAC_PI_2 * u).cos()
             }),
+            Kernel::Tri => compact(6f64.sqrt(), &|u| 1.0 - u.abs()),
+            Kernel::Tricube => compact((243.0f64 / 35.0).sqrt(), &|u| 70.0 / 81.0 * (1.0 - u.abs().powi(3)).powi(3)),
         }
     }
 
@@ -114,8 +127,30 @@ impl Kernel {
             Kernel::Cosine => {
                 compact(self.support().unwrap_or(1.0), &|u| 0.5 * (1.0 + (std::f64::consts::FRAC_PI_2 * u).sin()))
             }
+            // Left of the centre in powers of v = 1 + u (no cancellation in the tail), by symmetry right of it.
+            Kernel::Tri => compact(6f64.sqrt(), &|u| {
+                if u <= 0.0 {
+                    0.5 * (1.0 + u).powi(2)
+                } else {
+                    1.0 - 0.5 * (1.0 - u).powi(2)
+                }
+            }),
+            Kernel::Tricube => compact((243.0f64 / 35.0).sqrt(), &|u| {
+                if u <= 0.0 {
+                    tricube_left(1.0 + u)
+                } else {
+                    1.0 - tricube_left(1.0 - u)
+                }
+            }),
         }
     }
+}
+
+/// Tricube mass on [-1, v - 1] (v in [0, 1]): 70/81 times the integral of w^3 (3 - 3w + w^2)^3 from 0 to v,
+/// the kernel written in w = 1 + t.
+fn tricube_left(v: f64) -> f64 {
+    let p = 6.75 + v * (-16.2 + v * (18.0 + v * (-81.0 / 7.0 + v * (4.5 + v * (-1.0 + v * 0.1)))));
+    70.0 / 81.0 * v.powi(4) * p
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod multivariate;
 pub mod queries;
 pub mod rules;
 mod search;
+pub mod spec;
 
 pub use estimator::{BandwidthSpec, Estimator, Method, Spec, METHOD_NAMES};
 pub use exact::{sort_sample, Quantity, Sorted};

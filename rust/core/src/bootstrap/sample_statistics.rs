@@ -1,0 +1,66 @@
+//! The built-in statistics of one sample (or of two paired samples) computed from their values: means,
+//! variances, numpy's linear quantile by selection, scipy's trimmed mean and Pearson's correlation. Written
+//! out (not taken from a crate) because they must agree with numpy and scipy to the bit, reorder a scratch
+//! buffer in place and run once per resample.
+
+pub(crate) fn mean(x: &[f64]) -> f64 {
+    x.iter().sum::<f64>() / x.len() as f64
+}
+
+pub(crate) fn variance(x: &[f64], ddof: f64) -> f64 {
+    let m = mean(x);
+    x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() as f64 - ddof)
+}
+
+/// numpy's linear interpolation between a and b, written as numpy writes it (so values agree to the bit).
+pub(crate) fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    let diff = b - a;
+    if t >= 0.5 {
+        b - diff * (1.0 - t)
+    } else {
+        a + diff * t
+    }
+}
+
+/// Quantile with numpy's default (linear) rule, by selection in O(n); reorders `v`.
+pub(crate) fn quantile_select(v: &mut [f64], q: f64) -> f64 {
+    let h = (v.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let t = h - lo as f64;
+    let (_, a, right) = v.select_nth_unstable_by(lo, f64::total_cmp);
+    let a = *a;
+    match right.iter().copied().min_by(f64::total_cmp) {
+        Some(b) if t > 0.0 => lerp(a, b, t),
+        _ => a,
+    }
+}
+
+/// Values cut from each end by scipy.stats.trim_mean for `n` values.
+pub(crate) fn trim_count(n: usize, p: f64) -> usize {
+    (p * n as f64) as usize
+}
+
+pub(crate) fn trimmed_mean_select(v: &mut [f64], p: f64) -> f64 {
+    let n = v.len();
+    let g = trim_count(n, p);
+    if g == 0 {
+        return mean(v);
+    }
+    v.select_nth_unstable_by(g, f64::total_cmp);
+    let rest = &mut v[g..];
+    let keep = n - 2 * g;
+    rest.select_nth_unstable_by(keep - 1, f64::total_cmp);
+    mean(&rest[..keep])
+}
+
+pub(crate) fn correlation(x: &[f64], y: &[f64]) -> f64 {
+    let (mx, my) = (mean(x), mean(y));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        let (dx, dy) = (a - mx, b - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    sxy / (sxx * syy).sqrt()
+}
