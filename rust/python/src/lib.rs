@@ -8,6 +8,7 @@ mod bounds;
 mod callback;
 mod convert;
 mod errors;
+mod expr;
 mod fit;
 mod inductive_bias;
 mod isoflop;
@@ -25,6 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     options::register(m)?;
     fit::register(m)?;
+    expr::register(m)?;
     allocation::register(m)?;
     bootstrap::register(m)?;
     bounds::register(m)?;
