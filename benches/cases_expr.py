@@ -49,7 +49,9 @@ def cases(quick: bool) -> list[Case]:
         Case(
             name=f"expression law fit, hoffmann grid (4500 starts), {label}",
             ours=lambda: _quiet(lambda: sc.fit(runs, law, init="hoffmann")),
-            baselines=[("built-in chinchilla law", lambda: _quiet(lambda: sc.fit(runs, "chinchilla", init="hoffmann")))],
+            baselines=[
+                ("built-in chinchilla law", lambda: _quiet(lambda: sc.fit(runs, "chinchilla", init="hoffmann")))
+            ],
             check=same_fit,
             target="target: <= 2x built-in",
             repeat=3,
@@ -71,7 +73,9 @@ def cases(quick: bool) -> list[Case]:
             baselines=[
                 (
                     "built-in chinchilla law",
-                    lambda: _quiet(lambda: sc.bootstrap(runs, "chinchilla", n_resamples=n_boot, seed=0, progress=False)),
+                    lambda: _quiet(
+                        lambda: sc.bootstrap(runs, "chinchilla", n_resamples=n_boot, seed=0, progress=False)
+                    ),
                 )
             ],
             check=same_boot,

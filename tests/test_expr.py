@@ -218,7 +218,7 @@ def test_gradients_where_a_term_underflows(seed: int, alpha: float) -> None:
 def test_a_term_that_overflows_gives_a_non_finite_objective_not_a_crash() -> None:
     law = sc.laws.define("blowup", "E + A * exp(k * x)", positive=["E", "A"])
     x = np.linspace(1, 10, 20)
-    f, g = _objective(law.name, np.array([0.0, 0.0, 200.0]), {"x": x}, np.ones(20))
+    f, _g = _objective(law.name, np.array([0.0, 0.0, 200.0]), {"x": x}, np.ones(20))
     assert f == np.inf
     # A fit from a start where the term overflows backs off to a finite optimum.
     fit = sc.fit(sc.Runs(x=x, loss=1.0 + 0.5 * np.exp(0.1 * x)), law, init={"E": 1, "A": 1, "k": [100.0, 0.5]})
@@ -230,7 +230,11 @@ def test_a_term_that_overflows_gives_a_non_finite_objective_not_a_crash() -> Non
 BUILT_IN_AS_EXPR = {
     "chinchilla": (CHINCHILLA, ["E", "A", "B"], ["E", "A", "B", "alpha", "beta"]),
     "power": ("E + A * x^-alpha", ["E", "A"], ["E", "A", "alpha"]),
-    "kaplan": ("((N_c / N)^(alpha_N / alpha_D) + D_c / D)^alpha_D", ["N_c", "D_c"], ["N_c", "D_c", "alpha_N", "alpha_D"]),
+    "kaplan": (
+        "((N_c / N)^(alpha_N / alpha_D) + D_c / D)^alpha_D",
+        ["N_c", "D_c"],
+        ["N_c", "D_c", "alpha_N", "alpha_D"],
+    ),
     "overtrained": ("E + (a * M^eta + b * M^-eta) * C^-eta", ["a", "b"], ["E", "a", "b", "eta"]),
     "downstream": ("eps - k * exp(-gamma * x)", ["k"], ["eps", "k", "gamma"]),
     "bnsl": (
@@ -300,7 +304,11 @@ HOFFMANN_GRID = {
 def test_chinchilla_as_expression_on_the_epoch_runs_with_the_hoffmann_grid(shared_data: Path) -> None:
     runs = chinchilla_epoch(shared_data)
     law = sc.laws.define(
-        "chin_hoffmann", CHINCHILLA, params=["E", "A", "B", "alpha", "beta"], positive=["E", "A", "B"], grid=HOFFMANN_GRID
+        "chin_hoffmann",
+        CHINCHILLA,
+        params=["E", "A", "B", "alpha", "beta"],
+        positive=["E", "A", "B"],
+        grid=HOFFMANN_GRID,
     )
     assert law.n_grid == 4500
     built_in = sc.fit(runs, "chinchilla", init="hoffmann")
@@ -347,3 +355,19 @@ def test_unpickled_fit_restores_its_law_in_a_fresh_process(tmp_path: Path) -> No
     )
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
     assert float(out.stdout) == float(fit.predict(N=np.array([1e9]), D=np.array([2e10]))[0])
+
+
+def test_bootstrap_through_map_on_fresh_worker_processes_is_bit_identical() -> None:
+    """The prepared bootstrap pickles its fit, and the fit its law's definition: spawned workers, which
+    have never seen the law, rebuild it and give the same replicates bit for bit."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    rng = np.random.default_rng(5)
+    runs = chinchilla_runs(rng, planted_chinchilla(rng), 60, noise=0.02)
+    law = chinchilla_law("chin_workers")
+    local = sc.bootstrap(runs, law, n_resamples=40, seed=3, progress=False)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        remote = sc.bootstrap(runs, law, n_resamples=40, seed=3, map=pool.map, chunk_size=10)
+    for p in law.param_names:
+        np.testing.assert_array_equal(remote.samples[p], local.samples[p])

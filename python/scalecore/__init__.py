@@ -24,6 +24,7 @@ from .fit import FitResult, fit, fit_many
 from .inductive_bias import InductiveBiasResult, inductive_bias, ncx2_logcdf
 from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
 from .kde import KDE, KDEDiagnostics
+from .objectives import objective
 from .runs import Runs
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "isoflop",
     "laws",
     "ncx2_logcdf",
+    "objective",
     "regimes",
     "variance",
 ]

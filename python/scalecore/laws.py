@@ -162,7 +162,10 @@ def define(
     bnd = tuple((str(p), float(lo), float(hi)) for p, (lo, hi) in (bounds or {}).items())
     ins = None if inputs is None else tuple(str(i) for i in ([inputs] if isinstance(inputs, str) else inputs))
     pars = None if params is None else tuple(str(p) for p in params)
-    grd = tuple((str(p), tuple(float(v) for v in np.atleast_1d(np.asarray(vals, dtype=np.float64)))) for p, vals in (grid or {}).items())
+    grd = tuple(
+        (str(p), tuple(float(v) for v in np.atleast_1d(np.asarray(vals, dtype=np.float64))))
+        for p, vals in (grid or {}).items()
+    )
     p, lg, i, g = _core.define_law(
         name,
         expr,

@@ -69,7 +69,15 @@ pub fn law_definition(name: &str) -> PyResult<Option<State>> {
 }
 
 fn state(d: &Definition) -> State {
-    (d.name.clone(), d.expr.clone(), d.params.clone(), d.positive.clone(), d.bounds.clone(), d.inputs.clone(), d.grid.clone())
+    (
+        d.name.clone(),
+        d.expr.clone(),
+        d.params.clone(),
+        d.positive.clone(),
+        d.bounds.clone(),
+        d.inputs.clone(),
+        d.grid.clone(),
+    )
 }
 
 /// The definition of `law` for a pickle (None for a built-in law).

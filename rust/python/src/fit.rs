@@ -101,8 +101,8 @@ impl PyFit {
         self.inner.outcome.objective
     }
     #[getter]
-    fn objective_name(&self) -> &'static str {
-        self.inner.spec.objective.name()
+    fn objective_name(&self) -> String {
+        self.inner.spec.objective.spec()
     }
     #[getter]
     fn converged(&self) -> bool {
@@ -189,7 +189,7 @@ impl PyFit {
         );
         let spec_state = (
             data,
-            (spec.objective.name(), delta, asymmetry),
+            (spec.objective.spec(), delta, asymmetry),
             (spec.fixed.clone(), spec.ties.clone()),
             (spec.init.name(), starts),
             (spec.lbfgs.max_iter, spec.lbfgs.ftol, spec.lbfgs.gtol),

@@ -213,7 +213,8 @@ impl Graph {
                     return Err(error_at(text, n.pos, format!("unknown function {f:?} (known: {})", known.join(", "))));
                 };
                 if args.len() != arity {
-                    let what = format!("{f} takes {arity} argument{}, got {}", if arity == 1 { "" } else { "s" }, args.len());
+                    let what =
+                        format!("{f} takes {arity} argument{}, got {}", if arity == 1 { "" } else { "s" }, args.len());
                     return Err(error_at(text, n.pos, what));
                 }
                 let a = self.node(text, &args[0], names)?;

@@ -91,7 +91,10 @@ impl ExprLaw {
         let candidates: Vec<String> = match &def.inputs {
             Some(list) => {
                 if let Some(bad) = list.iter().find(|c| !INPUTS.contains(&c.as_str())) {
-                    return Err(CoreError::invalid("inputs", format!("{bad:?} is not a column of runs; use {INPUTS:?}")));
+                    return Err(CoreError::invalid(
+                        "inputs",
+                        format!("{bad:?} is not a column of runs; use {INPUTS:?}"),
+                    ));
                 }
                 list.clone()
             }
@@ -101,7 +104,9 @@ impl ExprLaw {
         let names = Names { inputs: &candidates, params: def.params.as_deref() };
         let graph = Graph::build(&def.expr, &tree, &names)?;
         let k = graph.params.len();
-        for (arg, list) in [("positive", def.positive.clone()), ("bounds", def.bounds.iter().map(|b| b.0.clone()).collect())] {
+        for (arg, list) in
+            [("positive", def.positive.clone()), ("bounds", def.bounds.iter().map(|b| b.0.clone()).collect())]
+        {
             for p in list {
                 if graph.params.contains(&p) {
                     continue;
@@ -109,14 +114,20 @@ impl ExprLaw {
                 if let Some((_, pos)) = graph.inputs_used.iter().find(|(n, _)| *n == p) {
                     return Err(error_at(&def.expr, *pos, format!("{arg}: {p:?} is an input column, not a parameter")));
                 }
-                return Err(CoreError::invalid(arg, format!("{p:?} is not a parameter of {:?} (parameters: {:?})", def.expr, graph.params)));
+                return Err(CoreError::invalid(
+                    arg,
+                    format!("{p:?} is not a parameter of {:?} (parameters: {:?})", def.expr, graph.params),
+                ));
             }
         }
         for (p, lo, hi) in &def.bounds {
             let positive = def.positive.contains(p);
             if !(lo.is_finite() && hi.is_finite() && lo < hi && (!positive || *lo > 0.0)) {
                 let need = if positive { " with 0 < low (the parameter is positive)" } else { "" };
-                return Err(CoreError::invalid("bounds", format!("{p}: need finite low < high{need}, got ({lo}, {hi})")));
+                return Err(CoreError::invalid(
+                    "bounds",
+                    format!("{p}: need finite low < high{need}, got ({lo}, {hi})"),
+                ));
             }
         }
         let log_param: Vec<bool> = graph.params.iter().map(|p| def.positive.contains(p)).collect();
@@ -132,7 +143,12 @@ impl ExprLaw {
                     None if log => (1e-2, 1e4),
                     None => (0.0, 1.0),
                 };
-                ParamSpec { name: intern(p), transform, lower: transform.to_internal(lo), upper: transform.to_internal(hi) }
+                ParamSpec {
+                    name: intern(p),
+                    transform,
+                    lower: transform.to_internal(lo),
+                    upper: transform.to_internal(hi),
+                }
             })
             .collect();
         let grid = start_grid(&params, &def.grid)?;
@@ -170,8 +186,13 @@ fn start_grid(params: &[ParamSpec], given: &[(String, Vec<f64>)]) -> Result<Vec<
     for s in params {
         let axis = match given.iter().find(|g| g.0 == s.name) {
             Some((_, values)) => {
-                if values.is_empty() || values.iter().any(|v| !v.is_finite() || (s.transform == Transform::Log && *v <= 0.0)) {
-                    return Err(CoreError::invalid("grid", format!("{}: need finite values (positive for a positive parameter), got {values:?}", s.name)));
+                if values.is_empty()
+                    || values.iter().any(|v| !v.is_finite() || (s.transform == Transform::Log && *v <= 0.0))
+                {
+                    return Err(CoreError::invalid(
+                        "grid",
+                        format!("{}: need finite values (positive for a positive parameter), got {values:?}", s.name),
+                    ));
                 }
                 values.iter().map(|&v| s.transform.to_internal(v)).collect()
             }
@@ -264,7 +285,8 @@ impl Law for ExprLaw {
                 inputs[k] = Some(col);
             }
         }
-        let n_rows = n_rows.ok_or_else(|| CoreError::invalid("runs", format!("{} reads no input column", self.name)))?;
+        let n_rows =
+            n_rows.ok_or_else(|| CoreError::invalid("runs", format!("{} reads no input column", self.name)))?;
         self.tape.features(&self.definition.expr, &inputs, n_rows)
     }
     fn predict_block(
@@ -350,4 +372,69 @@ pub fn defined_names() -> Vec<String> {
     let mut v: Vec<String> = REGISTRY.read().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
     v.sort();
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::laws::Chinchilla;
+
+    fn chinchilla_expr(name: &str) -> ExprLaw {
+        let def = Definition {
+            name: name.into(),
+            expr: "E + A * N^-alpha + B / D^beta".into(),
+            params: Some(["E", "A", "B", "alpha", "beta"].map(String::from).to_vec()),
+            positive: ["E", "A", "B"].map(String::from).to_vec(),
+            bounds: vec![],
+            inputs: None,
+            grid: vec![],
+        };
+        ExprLaw::new(def).unwrap()
+    }
+
+    #[test]
+    fn chinchilla_as_an_expression_equals_the_hand_written_law() {
+        let law = chinchilla_expr("chin_unit");
+        assert_eq!(law.inputs(), &["N", "D"]);
+        // Both power-law terms are recognised for centring, on the features log N and log D.
+        assert_eq!(law.centring().len(), 2);
+        assert_eq!(law.centring()[0].0, 1);
+        assert_eq!(law.centring()[0].1, 3);
+        let n: Vec<f64> = (0..300).map(|i| 1e7 * 1.03f64.powi(i)).collect();
+        let d: Vec<f64> = (0..300).map(|i| 1e9 * 1.021f64.powi(i)).collect();
+        let cols = Columns { n: Some(&n), d: Some(&d), ..Columns::default() };
+        let theta = [0.52, 6.0, 6.1, 0.34, 0.28];
+        let (fe, fc) = (law.features(&cols).unwrap(), Chinchilla.features(&cols).unwrap());
+        for space in [Space::Linear, Space::Log] {
+            let (mut p1, mut p2) = (vec![0.0; 300], vec![0.0; 300]);
+            let (mut j1, mut j2) = (vec![0.0; 1500], vec![0.0; 1500]);
+            law.predict_block(&theta, &fe, 0, 300, space, &mut p1, Some(&mut j1));
+            Chinchilla.predict_block(&theta, &fc, 0, 300, space, &mut p2, Some(&mut j2));
+            for (a, b) in p1.iter().zip(&p2) {
+                assert!((a - b).abs() <= 1e-14 * b.abs().max(1.0), "{a} vs {b}");
+            }
+            for (a, b) in j1.iter().zip(&j2) {
+                assert!((a - b).abs() <= 1e-12 * b.abs().max(1e-3), "{a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn registry_finds_defined_laws_and_refuses_built_in_names() {
+        let def = chinchilla_expr("chin_registered").definition().clone();
+        define(def.clone()).unwrap();
+        let law = laws::get("chin_registered").unwrap();
+        assert_eq!(law.n_params(), 5);
+        assert_eq!(law.definition(), Some(&def));
+        assert!(define(Definition { name: "chinchilla".into(), ..def }).is_err());
+    }
+
+    #[test]
+    fn data_outside_the_domain_of_a_parameter_power_is_refused() {
+        let law = chinchilla_expr("chin_domain");
+        let (n, d) = (vec![1e9, -1.0], vec![1e10, 1e10]);
+        let cols = Columns { n: Some(&n), d: Some(&d), ..Columns::default() };
+        let err = law.features(&cols).unwrap_err();
+        assert!(err.to_string().contains("position"), "{err}");
+    }
 }

@@ -12,4 +12,4 @@ mod parse;
 mod tape;
 
 pub use graph::FUNCTIONS;
-pub use law::{defined_names, define, lookup, Definition, ExprLaw, INPUTS};
+pub use law::{define, defined_names, lookup, Definition, ExprLaw, INPUTS};

@@ -71,7 +71,16 @@ pub fn partials(op: Op, x: f64, y: f64, v: f64) -> (f64, f64) {
         Log(_) => (1.0 / x, 0.0),
         Log1p(_) => (1.0 / (1.0 + x), 0.0),
         Sqrt(_) => (0.5 / v, 0.0),
-        Abs(_) => (if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 }, 0.0),
+        Abs(_) => (
+            if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                0.0
+            },
+            0.0,
+        ),
         Softplus(_) => (sigmoid(x), 0.0),
         Sigmoid(_) => (v * (1.0 - v), 0.0),
     }
@@ -84,6 +93,7 @@ fn fast_ln_ok(x: f64) -> bool {
 }
 
 /// out = ln(x), row by row.
+#[inline(always)]
 pub fn ln_block(x: &[f64], out: &mut [f64]) {
     for (o, &v) in out.iter_mut().zip(x) {
         *o = fastmath::ln_positive_normal(v);
@@ -95,59 +105,118 @@ pub fn ln_block(x: &[f64], out: &mut [f64]) {
     }
 }
 
-/// `out = op(a, b)` row by row (`b` is ignored by unary operations).
-pub fn value_block(op: Op, a: &[f64], b: &[f64], out: &mut [f64]) {
-    use Op::*;
-    let n = out.len();
-    let (a, b) = (&a[..n], &b[..n]);
-    match op {
-        Add(..) => out.iter_mut().zip(a).zip(b).for_each(|((o, x), y)| *o = x + y),
-        Sub(..) => out.iter_mut().zip(a).zip(b).for_each(|((o, x), y)| *o = x - y),
-        Mul(..) => out.iter_mut().zip(a).zip(b).for_each(|((o, x), y)| *o = x * y),
-        Div(..) => out.iter_mut().zip(a).zip(b).for_each(|((o, x), y)| *o = x / y),
-        Neg(_) => out.iter_mut().zip(a).for_each(|(o, x)| *o = -x),
-        Exp(_) => out.iter_mut().zip(a).for_each(|(o, x)| *o = fastmath::exp(*x)),
-        Log(_) => ln_block(a, out),
-        Pow(..) => {
-            // x^y = e^(y ln x) for positive normal x; other bases (zero, negative with an integer
-            // exponent, ...) follow powf.
-            for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
-                *o = fastmath::exp(y * fastmath::ln_positive_normal(*x));
-            }
-            for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
-                if !fast_ln_ok(*x) {
-                    *o = x.powf(*y);
-                }
-            }
+/// An operand over a block of rows: one value for every row (a constant or a function of the
+/// parameters only) or one value per row.
+#[derive(Clone, Copy)]
+pub enum Val<'a> {
+    S(f64),
+    V(&'a [f64]),
+}
+
+impl Val<'_> {
+    #[inline(always)]
+    fn at(self, i: usize) -> f64 {
+        match self {
+            Val::S(s) => s,
+            Val::V(v) => v[i],
         }
-        _ => out.iter_mut().zip(a).zip(b).for_each(|((o, x), y)| *o = value(op, *x, *y)),
     }
 }
 
-/// The partial derivatives of `op` row by row into `da` and `db`, given operands and values `v`.
-pub fn partials_block(op: Op, a: &[f64], b: &[f64], v: &[f64], da: &mut [f64], db: &mut [f64]) {
+/// out[i] = f(x[i], y[i]), one tight loop per combination of row and scalar operands (so that no
+/// scalar is broadcast into a buffer first and each loop vectorises).
+#[inline(always)]
+fn map2(out: &mut [f64], x: Val, y: Val, f: impl Fn(f64, f64) -> f64) {
+    let n = out.len();
+    match (x, y) {
+        (Val::V(a), Val::V(b)) => out.iter_mut().zip(&a[..n]).zip(&b[..n]).for_each(|((o, a), b)| *o = f(*a, *b)),
+        (Val::V(a), Val::S(b)) => out.iter_mut().zip(&a[..n]).for_each(|(o, a)| *o = f(*a, b)),
+        (Val::S(a), Val::V(b)) => out.iter_mut().zip(&b[..n]).for_each(|(o, b)| *o = f(a, *b)),
+        (Val::S(a), Val::S(b)) => out.fill(f(a, b)),
+    }
+}
+
+/// dst[i] += adj[i] * f(x[i], y[i], v[i]): the chain rule into one operand's adjoint, `f` being the
+/// partial derivative with respect to that operand.
+#[inline(always)]
+fn accumulate_with(dst: &mut [f64], adj: &[f64], x: Val, y: Val, v: &[f64], f: impl Fn(f64, f64, f64) -> f64) {
+    let n = dst.len();
+    let (adj, v) = (&adj[..n], &v[..n]);
+    match (x, y) {
+        (Val::V(a), Val::V(b)) => {
+            for ((((d, g), a), b), v) in dst.iter_mut().zip(adj).zip(&a[..n]).zip(&b[..n]).zip(v) {
+                *d += g * f(*a, *b, *v);
+            }
+        }
+        (Val::V(a), Val::S(b)) => {
+            for (((d, g), a), v) in dst.iter_mut().zip(adj).zip(&a[..n]).zip(v) {
+                *d += g * f(*a, b, *v);
+            }
+        }
+        (Val::S(a), Val::V(b)) => {
+            for (((d, g), b), v) in dst.iter_mut().zip(adj).zip(&b[..n]).zip(v) {
+                *d += g * f(a, *b, *v);
+            }
+        }
+        (Val::S(a), Val::S(b)) => {
+            for ((d, g), v) in dst.iter_mut().zip(adj).zip(v) {
+                *d += g * f(a, b, *v);
+            }
+        }
+    }
+}
+
+/// `out = op(x, y)` row by row (`y` is ignored by unary operations).
+#[inline(always)]
+pub fn value_block(op: Op, x: Val, y: Val, out: &mut [f64]) {
     use Op::*;
-    let n = v.len();
-    let (a, b, da, db) = (&a[..n], &b[..n], &mut da[..n], &mut db[..n]);
     match op {
-        Add(..) | Sub(..) => {
-            da.fill(1.0);
-            db.fill(if matches!(op, Sub(..)) { -1.0 } else { 1.0 });
+        Add(..) => map2(out, x, y, |a, b| a + b),
+        Sub(..) => map2(out, x, y, |a, b| a - b),
+        Mul(..) => map2(out, x, y, |a, b| a * b),
+        Div(..) => map2(out, x, y, |a, b| a / b),
+        Neg(_) => map2(out, x, y, |a, _| -a),
+        Exp(_) => map2(out, x, y, |a, _| fastmath::exp(a)),
+        Log(_) => match x {
+            Val::V(a) => ln_block(a, out),
+            Val::S(a) => out.fill(a.ln()),
+        },
+        Pow(..) => {
+            // x^y = e^(y ln x) for positive normal x; other bases (zero, negative with an integer
+            // exponent, ...) follow powf.
+            map2(out, x, y, |a, b| fastmath::exp(b * fastmath::ln_positive_normal(a)));
+            for (i, o) in out.iter_mut().enumerate() {
+                let a = x.at(i);
+                if !fast_ln_ok(a) {
+                    *o = a.powf(y.at(i));
+                }
+            }
         }
-        Mul(..) => {
-            da.copy_from_slice(b);
-            db.copy_from_slice(a);
-        }
-        Div(..) => {
-            da.iter_mut().zip(b).for_each(|(d, y)| *d = 1.0 / y);
-            db.iter_mut().zip(v).zip(b).for_each(|((d, v), y)| *d = -v / y);
-        }
-        Neg(_) => da.fill(-1.0),
-        Exp(_) => da.copy_from_slice(v),
-        Log(_) => da.iter_mut().zip(a).for_each(|(d, x)| *d = 1.0 / x),
         _ => {
-            for i in 0..n {
-                (da[i], db[i]) = partials(op, a[i], b[i], v[i]);
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = value(op, x.at(i), y.at(i));
+            }
+        }
+    }
+}
+
+/// dst += adj * d op / d (operand `which`: 0 for x, 1 for y), row by row, given the values `v`.
+#[inline(always)]
+pub fn accumulate(op: Op, which: usize, x: Val, y: Val, v: &[f64], adj: &[f64], dst: &mut [f64]) {
+    use Op::*;
+    match (op, which) {
+        (Add(..), _) | (Sub(..), 0) => accumulate_with(dst, adj, x, y, v, |_, _, _| 1.0),
+        (Sub(..), _) | (Neg(_), _) => accumulate_with(dst, adj, x, y, v, |_, _, _| -1.0),
+        (Mul(..), 0) => accumulate_with(dst, adj, x, y, v, |_, b, _| b),
+        (Mul(..), _) => accumulate_with(dst, adj, x, y, v, |a, _, _| a),
+        (Div(..), 0) => accumulate_with(dst, adj, x, y, v, |_, b, _| 1.0 / b),
+        (Div(..), _) => accumulate_with(dst, adj, x, y, v, |_, b, v| -v / b),
+        (Exp(_), _) => accumulate_with(dst, adj, x, y, v, |_, _, v| v),
+        (Log(_), _) => accumulate_with(dst, adj, x, y, v, |a, _, _| 1.0 / a),
+        _ => {
+            for (i, (d, g)) in dst.iter_mut().zip(adj).enumerate() {
+                let (px, py) = partials(op, x.at(i), y.at(i), v[i]);
+                *d += g * if which == 0 { px } else { py };
             }
         }
     }

@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 
 use super::graph::{Graph, Kind, Op};
-use super::ops::{self, ln_block};
+use super::ops::{self, ln_block, Val};
 use crate::error::{CoreError, Result};
 use crate::laws::{Features, Space};
 
@@ -95,20 +95,21 @@ impl Tape {
             if self.kinds[i] != Kind::Data {
                 continue;
             }
-            let column = |c: Option<usize>, data: &Vec<Option<Vec<f64>>>| -> Vec<f64> {
-                match c {
-                    Some(c) if self.kinds[c] == Kind::Const => vec![ops::value(self.nodes[c], 0.0, 0.0); n_rows],
-                    Some(c) => data[c].clone().unwrap_or_default(),
-                    None => vec![0.0; n_rows],
-                }
-            };
             let values = match self.nodes[i] {
                 Op::Input(k) => inputs.get(k).copied().flatten().map(<[f64]>::to_vec).unwrap_or_default(),
                 op => {
+                    let column = |c: Option<usize>| match c {
+                        Some(c) if self.kinds[c] == Kind::Data => Val::V(data[c].as_deref().unwrap_or_default()),
+                        Some(c) => Val::S(ops::value(self.nodes[c], 0.0, 0.0)),
+                        None => Val::S(0.0),
+                    };
                     let (a, b) = op.children();
-                    let (a, b) = (column(a, &data), column(b, &data));
+                    let (a, b) = (column(a), column(b));
+                    if [a, b].iter().any(|v| matches!(v, Val::V(v) if v.len() != n_rows)) {
+                        return Err(CoreError::invalid("runs", "the input columns differ in length"));
+                    }
                     let mut out = vec![0.0; n_rows];
-                    ops::value_block(op, &a, &b, &mut out);
+                    ops::value_block(op, a, b, &mut out);
                     out
                 }
             };
@@ -146,37 +147,73 @@ impl Tape {
         pred: &mut [f64],
         jac: Option<&mut [f64]>,
     ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of the call.
+                // As in `laws::lse`, wider vectors change no result bit: element-wise IEEE operations
+                // only, no fused multiply-add.
+                return unsafe { self.predict_block_avx2(theta, feats, start, end, space, pred, jac) };
+            }
+        }
+        self.predict_block_portable(theta, feats, start, end, space, pred, jac)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn predict_block_avx2(
+        &self,
+        theta: &[f64],
+        feats: &Features,
+        start: usize,
+        end: usize,
+        space: Space,
+        pred: &mut [f64],
+        jac: Option<&mut [f64]>,
+    ) {
+        self.predict_block_portable(theta, feats, start, end, space, pred, jac)
+    }
+
+    /// The evaluation itself; everything it calls is inlined, so that the AVX2 copy above compiles
+    /// all the row loops for 4-wide vectors.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn predict_block_portable(
+        &self,
+        theta: &[f64],
+        feats: &Features,
+        start: usize,
+        end: usize,
+        space: Space,
+        pred: &mut [f64],
+        jac: Option<&mut [f64]>,
+    ) {
         let len = end - start;
         let n = self.nodes.len();
         SCRATCH.with_borrow_mut(|scratch| {
-            let need = n + (self.n_slots + self.n_adjoints + 4) * len;
+            let need = n + (self.n_slots + self.n_adjoints + 1) * len;
             if scratch.len() < need {
                 scratch.resize(need, 0.0);
             }
             let (scalars, rest) = scratch.split_at_mut(n);
             let (values, rest) = rest.split_at_mut(self.n_slots * len);
             let (adjoints, rest) = rest.split_at_mut(self.n_adjoints * len);
-            let (ta, rest) = rest.split_at_mut(len);
-            let (tb, rest) = rest.split_at_mut(len);
-            let (da, db) = rest.split_at_mut(len);
-            let db = &mut db[..len];
-            self.forward(theta, feats, start, len, scalars, values, ta, tb);
+            let tmp = &mut rest[..len];
+            self.forward(theta, feats, start, len, scalars, values);
             self.output(feats, start, len, scalars, values, pred);
             if let Some(jac) = jac {
-                let tmp = [&mut *ta, &mut *tb, &mut da[..len], db];
-                self.backward(theta, feats, start, len, space, pred, scalars, values, adjoints, tmp, jac);
+                self.backward(theta, feats, start, len, space, pred, scalars, values, adjoints, jac);
             }
             if space == Space::Log {
-                let (p, t) = (&mut *pred, &mut tb[..len]);
-                t.copy_from_slice(p);
-                ln_block(t, p);
+                tmp.copy_from_slice(pred);
+                ln_block(tmp, pred);
             }
         });
     }
 
-    /// The operand `c` as a row slice: a feature column, a vector buffer, or a constant or scalar
-    /// broadcast into `tmp`.
-    #[allow(clippy::too_many_arguments)]
+    /// The operand `c` over rows `start..start + len`: a feature column, a vector buffer, or one value.
+    #[inline(always)]
     fn operand<'s>(
         &self,
         c: usize,
@@ -185,18 +222,15 @@ impl Tape {
         len: usize,
         scalars: &[f64],
         values: &'s [f64],
-        tmp: &'s mut [f64],
-    ) -> &'s [f64] {
+    ) -> Val<'s> {
         match self.kinds[c] {
-            Kind::Data => &feats.cols[self.slot[c]][start..start + len],
-            Kind::Vector => &values[self.slot[c] * len..(self.slot[c] + 1) * len],
-            _ => {
-                tmp[..len].fill(scalars[c]);
-                &tmp[..len]
-            }
+            Kind::Data => Val::V(&feats.cols[self.slot[c]][start..start + len]),
+            Kind::Vector => Val::V(&values[self.slot[c] * len..(self.slot[c] + 1) * len]),
+            _ => Val::S(scalars[c]),
         }
     }
 
+    #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn forward(
         &self,
@@ -206,8 +240,6 @@ impl Tape {
         len: usize,
         scalars: &mut [f64],
         values: &mut [f64],
-        ta: &mut [f64],
-        tb: &mut [f64],
     ) {
         for (i, &op) in self.nodes.iter().enumerate() {
             match (self.kinds[i], op) {
@@ -225,15 +257,16 @@ impl Tape {
                     let (a, b) = op.children();
                     let (lo, hi) = values.split_at_mut(self.slot[i] * len);
                     let out = &mut hi[..len];
-                    let Some(x) = a.map(|a| self.operand(a, feats, start, len, scalars, lo, ta)) else { continue };
-                    let y = b.map(|b| self.operand(b, feats, start, len, scalars, lo, tb));
-                    ops::value_block(op, x, y.unwrap_or(x), out);
+                    let Some(x) = a.map(|a| self.operand(a, feats, start, len, scalars, lo)) else { continue };
+                    let y = b.map_or(x, |b| self.operand(b, feats, start, len, scalars, lo));
+                    ops::value_block(op, x, y, out);
                 }
                 (Kind::Data, _) => {}
             }
         }
     }
 
+    #[inline(always)]
     fn output(&self, feats: &Features, start: usize, len: usize, scalars: &[f64], values: &[f64], pred: &mut [f64]) {
         let o = self.out;
         match self.kinds[o] {
@@ -245,6 +278,7 @@ impl Tape {
 
     /// Reverse sweep: `jac[j * len + i]` = d pred_i / d theta_j in `space` (`raw` is the linear-space
     /// prediction).
+    #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn backward(
         &self,
@@ -257,10 +291,8 @@ impl Tape {
         scalars: &[f64],
         values: &[f64],
         adjoints: &mut [f64],
-        tmp: [&mut [f64]; 4],
         jac: &mut [f64],
     ) {
-        let [ta, tb, da, db] = tmp;
         adjoints.fill(0.0);
         jac[..theta.len() * len].fill(0.0);
         let o = self.adjoint[self.out];
@@ -299,15 +331,14 @@ impl Tape {
                 }
                 continue;
             }
-            // A vector node: per-row partials, then the chain rule into each operand's adjoint.
-            let Some(x) = a.map(|a| self.operand(a, feats, start, len, scalars, values, ta)) else { continue };
-            let y = b.map(|b| self.operand(b, feats, start, len, scalars, values, tb));
+            // A vector node: the chain rule into each operand's adjoint, row by row.
+            let Some(x) = a.map(|a| self.operand(a, feats, start, len, scalars, values)) else { continue };
+            let y = b.map_or(x, |b| self.operand(b, feats, start, len, scalars, values));
             let v = &values[self.slot[i] * len..(self.slot[i] + 1) * len];
-            ops::partials_block(op, x, y.unwrap_or(x), v, da, db);
-            for (c, p) in [(ga, &*da), (gb, &*db)] {
+            for (which, c) in [(0, ga), (1, gb)] {
                 if let Some(c) = c {
                     let dst = &mut lo[self.adjoint[c] * len..(self.adjoint[c] + 1) * len];
-                    dst.iter_mut().zip(adj).zip(p).for_each(|((d, a), p)| *d += a * p);
+                    ops::accumulate(op, which, x, y, v, adj, dst);
                 }
             }
         }
