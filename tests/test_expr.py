@@ -371,3 +371,14 @@ def test_bootstrap_through_map_on_fresh_worker_processes_is_bit_identical() -> N
         remote = sc.bootstrap(runs, law, n_resamples=40, seed=3, map=pool.map, chunk_size=10)
     for p in law.param_names:
         np.testing.assert_array_equal(remote.samples[p], local.samples[p])
+
+
+def test_fixed_and_tied_parameters_of_a_defined_law_match_the_built_in() -> None:
+    rng = np.random.default_rng(6)
+    runs = chinchilla_runs(rng, planted_chinchilla(rng), 70, noise=0.02)
+    law = sc.laws.define("chin_tied", CHINCHILLA, params=["E", "A", "B", "alpha", "beta"], positive=["E", "A", "B"])
+    ours = sc.fit(runs, law, fixed={"E": 1.7}, tie=["alpha=beta"])
+    theirs = sc.fit(runs, "chinchilla", fixed={"E": 1.7}, tie=["alpha=beta"])
+    assert ours.params["E"] == 1.7 and ours.params["alpha"] == ours.params["beta"]
+    assert ours.objective == pytest.approx(theirs.objective, rel=1e-8)
+    assert ours.free_params == theirs.free_params
