@@ -27,6 +27,7 @@ from .fleet import FitTable, fit_many
 from .inductive_bias import InductiveBiasResult, inductive_bias, ncx2_logcdf
 from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
 from .kde import KDE, KDEDiagnostics
+from .objectives import objective
 from .posterior import PosteriorResult, PosteriorWarning, posterior
 from .runs import Runs
 from .suggest import Suggestion, suggest_runs
@@ -74,6 +75,7 @@ __all__ = [
     "isoflop",
     "laws",
     "ncx2_logcdf",
+    "objective",
     "posterior",
     "regimes",
     "suggest_runs",

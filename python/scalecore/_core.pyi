@@ -47,6 +47,8 @@ __all__ = [
     "bound_evaluate_grid",
     "bound_kinds",
     "compute_for_loss_law",
+    "define_law",
+    "defined_laws",
     "derived_quantity",
     "efficient_frontier",
     "fit_fleet",
@@ -59,6 +61,8 @@ __all__ = [
     "isoflop_bootstrap",
     "isoflop_fit",
     "law_box",
+    "law_definition",
+    "law_info",
     "law_predict",
     "linear_regression_information",
     "mcmc_diagnostics",
@@ -91,6 +95,33 @@ STATISTICS: tuple[str, ...]
 DERIVED: tuple[str, ...]
 STOP_REASONS: tuple[str, ...]
 LAWS: dict[str, tuple[tuple[str, ...], tuple[bool, ...], tuple[str, ...], int]]
+
+# --- laws defined by expressions (rust/python/src/expr.rs) ------------------------------------------
+
+_LawInfo = tuple[list[str], list[bool], list[str], int]
+_Definition = tuple[
+    str,
+    str,
+    list[str] | None,
+    list[str],
+    list[tuple[str, float, float]],
+    list[str] | None,
+    list[tuple[str, list[float]]],
+]
+
+def define_law(
+    name: str,
+    expr: str,
+    *,
+    params: list[str] | None = None,
+    positive: list[str] = ...,
+    bounds: list[tuple[str, float, float]] = ...,
+    inputs: list[str] | None = None,
+    grid: list[tuple[str, list[float]]] = ...,
+) -> _LawInfo: ...
+def law_info(name: str) -> _LawInfo: ...
+def defined_laws() -> list[str]: ...
+def law_definition(name: str) -> _Definition | None: ...
 
 # --- laws and fitting (rust/python/src/fit.rs) -----------------------------------------------------
 

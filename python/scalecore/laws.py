@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ from . import _core
 from ._validation import FloatArray, as_float_array
 from .errors import InvalidInputError
 
-__all__ = ["Law", "get", "names"]
+__all__ = ["DefinedLaw", "Law", "define", "defined_names", "get", "names"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ class Law:
         for name in self.inputs:
             if columns.get(name) is None:
                 raise InvalidInputError(f"{name}: the {self.name} law needs input {name}")
-            out[name] = as_float_array(name, columns[name], positive=True)
+            # A defined law checks its own domain (the core names the part of the expression).
+            out[name] = as_float_array(name, columns[name], positive=not isinstance(self, DefinedLaw))
             if n is not None and len(out[name]) != n:
                 raise InvalidInputError(f"{name}: has {len(out[name])} rows, expected {n}")
             n = len(out[name])
@@ -73,16 +74,153 @@ _LAWS: dict[str, Law] = {
 }
 
 
+_BUILT_IN = tuple(_LAWS)
+
+
+@dataclass(frozen=True, repr=False)
+class DefinedLaw(Law):
+    """A law given by an expression (`define`). It pickles as its definition: unpickling defines it
+    again, so a worker process can fit it."""
+
+    expr: str = ""
+    positive: tuple[str, ...] = ()
+    bounds: tuple[tuple[str, float, float], ...] = ()
+    declared_inputs: tuple[str, ...] | None = None
+    declared_params: tuple[str, ...] | None = None
+    grid: tuple[tuple[str, tuple[float, ...]], ...] = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _redefine,
+            (
+                self.name,
+                self.expr,
+                self.positive,
+                self.bounds,
+                self.declared_inputs,
+                self.declared_params,
+                self.grid,
+            ),
+        )
+
+    def __repr__(self) -> str:
+        return f"DefinedLaw({self.name!r}, {self.expr!r}, params={self.param_names}, inputs={self.inputs})"
+
+
+def _redefine(
+    name: str,
+    expr: str,
+    positive: tuple[str, ...],
+    bounds: tuple[tuple[str, float, float], ...],
+    inputs: tuple[str, ...] | None,
+    params: tuple[str, ...] | None,
+    grid: tuple[tuple[str, tuple[float, ...]], ...],
+) -> DefinedLaw:
+    return define(
+        name,
+        expr,
+        positive=positive,
+        bounds={p: (lo, hi) for p, lo, hi in bounds},
+        inputs=inputs,
+        params=params,
+        grid={p: list(v) for p, v in grid},
+    )
+
+
+def define(
+    name: str,
+    expr: str,
+    *,
+    positive: Iterable[str] = (),
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    inputs: Iterable[str] | None = None,
+    params: Iterable[str] | None = None,
+    grid: Mapping[str, Any] | None = None,
+) -> DefinedLaw:
+    """A law given by an expression, usable wherever a law name is (fit, bootstrap, predict, allocate).
+
+    ``sc.laws.define("mine", "E + A * N^-alpha + B * D^-beta", positive=["E", "A", "B"],
+    bounds={"alpha": (0, 2), "beta": (0, 2)})``
+
+    expr: arithmetic (``+ - * /``, ``^`` or ``**``), numbers, ``pi`` and the functions exp, log (ln),
+        log1p, sqrt, abs, softplus, sigmoid, min, max, pow. It is parsed and differentiated in the core;
+        errors give the position in the expression.
+    inputs: the columns of the runs the expression reads (default: any of x, N, D, U, C, M it names).
+    params: the parameters in order (default: every other name, in order of first appearance).
+    positive: parameters that are positive, fitted as their logarithms (like E, A, B of chinchilla).
+    bounds: {param: (low, high)}: the range of public values the default start grid spans
+        (default (1e-2, 1e4) for positive parameters, (0, 1) for the others). Not a constraint.
+    grid: {param: values}: start values of a parameter instead of values spread over its range;
+        ``init="hoffmann"`` then runs every start of the grid, ``init="auto"`` screens it.
+    Defining a name again replaces the earlier law for new fits; built-in names cannot be defined.
+    """
+    if not isinstance(name, str) or not isinstance(expr, str):
+        raise InvalidInputError(f"name, expr: must be strings, got {name!r}, {expr!r}")
+    if isinstance(positive, str):
+        positive = [positive]
+    pos = tuple(str(p) for p in positive)
+    bnd = tuple((str(p), float(lo), float(hi)) for p, (lo, hi) in (bounds or {}).items())
+    ins = None if inputs is None else tuple(str(i) for i in ([inputs] if isinstance(inputs, str) else inputs))
+    pars = None if params is None else tuple(str(p) for p in params)
+    grd = tuple(
+        (str(p), tuple(float(v) for v in np.atleast_1d(np.asarray(vals, dtype=np.float64))))
+        for p, vals in (grid or {}).items()
+    )
+    p, lg, i, g = _core.define_law(
+        name,
+        expr,
+        params=None if pars is None else list(pars),
+        positive=list(pos),
+        bounds=list(bnd),
+        inputs=None if ins is None else list(ins),
+        grid=[(q, list(v)) for q, v in grd],
+    )
+    law = DefinedLaw(
+        name=name,
+        param_names=tuple(p),
+        log_params=tuple(lg),
+        inputs=tuple(i),
+        n_grid=int(g),
+        expr=expr,
+        positive=pos,
+        bounds=bnd,
+        declared_inputs=ins,
+        declared_params=pars,
+        grid=grd,
+    )
+    _LAWS[name] = law
+    return law
+
+
 def names() -> list[str]:
-    """Names of every law."""
-    return list(_LAWS)
+    """Names of the built-in laws."""
+    return list(_BUILT_IN)
+
+
+def defined_names() -> list[str]:
+    """Names of the laws defined in this process (`define`, or unpickled with a fit)."""
+    return list(_core.defined_laws())
 
 
 def get(name: str | Law) -> Law:
-    """The law called `name`."""
+    """The law called `name` (built-in or defined)."""
     if isinstance(name, Law):
         return name
     law = _LAWS.get(name) if isinstance(name, str) else None
+    if law is None and isinstance(name, str) and name in _core.defined_laws():
+        # Defined in the core by an unpickled fit: describe it from its definition there.
+        state = _core.law_definition(name)
+        if state is not None:
+            n, expr, params, positive, bounds, inputs, grid = state
+            law = _redefine(
+                n,
+                expr,
+                tuple(positive),
+                tuple(bounds),
+                None if inputs is None else tuple(inputs),
+                None if params is None else tuple(params),
+                tuple((q, tuple(v)) for q, v in grid),
+            )
     if law is None:
-        raise InvalidInputError(f"law: unknown law {name!r}; known: {names()}")
+        raise InvalidInputError(f"law: unknown law {name!r}; known: {names() + defined_names()}")
     return law

@@ -62,6 +62,13 @@ pub fn ln_at_least_one(x: f64) -> f64 {
     ln_finite_normal(x) + (x - x)
 }
 
+/// ln x for positive, finite, normal x (any other x gives an unspecified number, never a panic:
+/// callers recompute those rows, as `expr` does).
+#[inline(always)]
+pub fn ln_positive_normal(x: f64) -> f64 {
+    ln_finite_normal(x)
+}
+
 /// fdlibm's logarithm (e_log.c polynomial) of a positive, finite, normal x.
 #[inline(always)]
 fn ln_finite_normal(x: f64) -> f64 {

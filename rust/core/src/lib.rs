@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod bounds;
 pub mod control;
 pub mod error;
+pub mod expr;
 pub mod fastmath;
 pub mod fit;
 pub mod fleet;

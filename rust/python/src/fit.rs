@@ -110,8 +110,8 @@ impl PyFit {
         self.inner.outcome.objective
     }
     #[getter]
-    fn objective_name(&self) -> &'static str {
-        self.inner.spec.objective.name()
+    fn objective_name(&self) -> String {
+        self.inner.spec.objective.spec()
     }
     #[getter]
     fn converged(&self) -> bool {
@@ -194,10 +194,11 @@ impl PyFit {
             cols,
             spec.loss.clone().into_pyarray(py),
             spec.weights.clone().map(|w| w.into_pyarray(py)),
+            crate::expr::definition_state(py, spec.law.as_ref())?,
         );
         let spec_state = (
             data,
-            (spec.objective.name(), delta, asymmetry),
+            (spec.objective.spec(), delta, asymmetry),
             (spec.fixed.clone(), spec.ties.clone()),
             (spec.init.name(), starts),
             (spec.lbfgs.max_iter, spec.lbfgs.ftol, spec.lbfgs.gtol),
@@ -269,6 +270,7 @@ pub fn fit_law<'py>(
 pub fn fit_from_state(py: Python<'_>, spec: &Bound<'_, PyTuple>, outcome: &Bound<'_, PyTuple>) -> PyResult<PyFit> {
     let bad = |e: PyErr| invalid("state", format!("not the state of a pickled fit ({e})"));
     let data = spec.get_item(0)?;
+    crate::expr::restore_definition(py, data.cast()?, 5)?;
     let law: String = data.get_item(0)?.extract()?;
     let names: Vec<String> = data.get_item(1)?.extract()?;
     let arrays = data.get_item(2)?;

@@ -8,6 +8,7 @@ mod bounds;
 mod callback;
 mod convert;
 mod errors;
+mod expr;
 mod fit;
 mod fleet;
 mod inductive_bias;
@@ -28,6 +29,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     options::register(m)?;
     fit::register(m)?;
     fleet::register(m)?;
+    expr::register(m)?;
     allocation::register(m)?;
     bootstrap::register(m)?;
     bounds::register(m)?;

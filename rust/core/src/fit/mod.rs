@@ -10,6 +10,7 @@
 //! the bootstrap reuses; `centring` the optimiser's coordinates and the Hessian there.
 
 mod centring;
+pub mod composed;
 pub mod lbfgs;
 pub mod objective;
 pub mod params;

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::composed::Composition;
 use crate::error::{CoreError, Result};
 use crate::laws::{Columns, Features, Law, Space};
 use crate::parallel::{map_blocks, BLOCK};
@@ -27,6 +28,8 @@ pub enum Objective {
     /// Huber on log residuals with over-estimates (prediction above observation) weighted `weight`
     /// times; `delta` smooths the kink at zero, so small delta approaches the asymmetric absolute error.
     Asymmetric { delta: f64, weight: f64 },
+    /// Residual space x penalty x asymmetry x reduction (`composed`), given as "key=value,...".
+    Composed(Composition),
 }
 
 impl Objective {
@@ -41,6 +44,7 @@ impl Objective {
             "lsq" => Objective::Lsq,
             "lsq_log" => Objective::LsqLog,
             "asymmetric" => Objective::Asymmetric { delta, weight: asymmetry },
+            _ if name.contains('=') => Objective::Composed(Composition::parse(name)?),
             _ => {
                 return Err(CoreError::invalid(
                     "objective",
@@ -58,6 +62,15 @@ impl Objective {
             Objective::Lsq => "lsq",
             Objective::LsqLog => "lsq_log",
             Objective::Asymmetric { .. } => "asymmetric",
+            Objective::Composed(_) => "composed",
+        }
+    }
+
+    /// The text `parse` reads back to this objective: the name, or a composition's "key=value,...".
+    pub fn spec(&self) -> String {
+        match self {
+            Objective::Composed(c) => c.spec(),
+            other => other.name().to_string(),
         }
     }
 
@@ -73,6 +86,7 @@ impl Objective {
     pub fn space(&self) -> Space {
         match self {
             Objective::Lsq => Space::Linear,
+            Objective::Composed(c) => c.space,
             _ => Space::Log,
         }
     }
@@ -88,6 +102,7 @@ impl Objective {
         match *self {
             Objective::HuberLog { delta } => positive("delta", delta),
             Objective::Asymmetric { delta, weight } => positive("delta", delta).and(positive("asymmetry", weight)),
+            Objective::Composed(c) => c.validate(),
             _ => Ok(()),
         }
     }
@@ -106,6 +121,7 @@ impl Objective {
                     (v, d)
                 }
             }
+            Objective::Composed(c) => c.rho(r),
         }
     }
 }
@@ -115,7 +131,7 @@ impl Objective {
 /// c = min(|r|, delta) both pieces are c (|r| - c/2), bit for bit (halving is exact), and the slope is
 /// r clamped to [-delta, delta].
 #[inline]
-fn huber(r: f64, delta: f64) -> (f64, f64) {
+pub(super) fn huber(r: f64, delta: f64) -> (f64, f64) {
     let a = r.abs();
     let c = a.min(delta);
     (c * (a - 0.5 * c), r.max(-delta).min(delta))
@@ -295,12 +311,25 @@ impl<'a> Problem<'a> {
     }
 
     pub fn value(&self, theta: &[f64]) -> f64 {
-        self.reduce(theta, None)
+        self.reduce(theta, None) * self.reduction_scale()
     }
 
     /// Objective value; its gradient with respect to the internal parameters goes into `grad`.
     pub fn value_grad(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
-        self.reduce(theta, Some(grad))
+        let scale = self.reduction_scale();
+        let f = self.reduce(theta, Some(&mut *grad));
+        if scale != 1.0 {
+            grad.iter_mut().for_each(|g| *g *= scale);
+        }
+        f * scale
+    }
+
+    /// 1 / runs for a composed objective averaged over runs, else 1.
+    fn reduction_scale(&self) -> f64 {
+        match self.objective {
+            Objective::Composed(c) if c.mean => 1.0 / self.n_rows().max(1) as f64,
+            _ => 1.0,
+        }
     }
 
     /// Residuals (prediction minus observation) in the objective's space.

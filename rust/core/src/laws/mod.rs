@@ -144,6 +144,11 @@ pub trait Law: Send + Sync {
     fn n_params(&self) -> usize {
         self.params().len()
     }
+
+    /// The expression a defined law was built from (`crate::expr`), so it can be rebuilt elsewhere.
+    fn definition(&self) -> Option<&crate::expr::Definition> {
+        None
+    }
 }
 
 /// Every law by its public name.
@@ -158,7 +163,10 @@ pub fn get(name: &str) -> Result<Box<dyn Law>> {
         "bnsl" => Ok(Box::new(Bnsl::new(1))),
         "bnsl2" => Ok(Box::new(Bnsl::new(2))),
         "m4" => Ok(Box::new(M4)),
-        _ => Err(CoreError::invalid("law", format!("unknown law {name:?}; known: {:?}", names()))),
+        _ => match crate::expr::lookup(name) {
+            Some(defined) => Ok(Box::new(defined)),
+            None => Err(CoreError::invalid("law", format!("unknown law {name:?}; known: {:?}", names()))),
+        },
     }
 }
 
