@@ -36,6 +36,7 @@ pub fn bootstrap_statistic<'py>(
     let arrays: Vec<FloatArray> = samples.iter().map(|s| FloatArray::extract("data", s)).collect::<PyResult<_>>()?;
     let slices: Vec<&[f64]> = arrays.iter().map(FloatArray::as_slice).collect();
     let paired = stat.validate(&slices, paired).map_err(to_py)?;
+    scalecore_core::memory::ensure_allocatable("n_resamples", count, count, 8).map_err(to_py)?;
     let (dist, estimate, jack) = run(py, n_threads, progress.as_ref(), |control| {
         let dist = core::statistics::distribution(stat, &slices, paired, seed, first, count, control)?;
         let jack = if jackknife { stat.jackknife(&slices, paired) } else { Vec::new() };
