@@ -10,6 +10,7 @@
 //! the bootstrap reuses; `centring` the optimiser's coordinates and the Hessian there.
 
 mod centring;
+mod honesty;
 pub mod lbfgs;
 pub mod objective;
 pub mod params;
@@ -315,11 +316,12 @@ impl Fitter<'_, '_> {
         let n_at_best = finals.iter().filter(|m| m.f.is_finite() && m.f - b.f <= tol).count();
         let n_converged = finals.iter().filter(|m| m.stop.converged()).count();
         let shear = self.shear();
+        let stop = self.honest_stop(b);
         Ok(FitOutcome {
             theta: self.to_theta(&b.x, &shear),
             objective: b.f,
-            converged: b.stop.converged(),
-            stop: b.stop,
+            converged: stop.converged(),
+            stop,
             iterations: b.iterations,
             evaluations: b.evaluations,
             n_starts: finals.len(),
