@@ -319,14 +319,14 @@ def compute_for_loss(
     bad = np.flatnonzero(status == int(_Status.UNREACHABLE))
     if bad.size:
         i = int(bad[0])
-        floor = f" (the law's floor E = {src.params['E']:.6g})" if "E" in src.params else ""
-        lowest = float(out["loss"][i])
-        why = (
-            f"the lowest loss with up to 1e59 FLOPs is {lowest:.6g}"
-            if np.isfinite(lowest)
-            else "it is at or below the law's floor"
-        )
-        raise InvalidInputError(f"loss: target {float(targets[i])!r} is not reachable: {why}{floor}")
+        target, lowest, floor = float(targets[i]), float(out["loss"][i]), src.params.get("E")
+        if floor is not None and target <= floor:
+            why = f"it is at or below the law's floor E = {floor:.6g}"
+        elif np.isfinite(lowest):
+            why = f"the lowest loss with up to 1e59 FLOPs is {lowest:.6g}"
+        else:
+            why = f"no budget up to 1e59 FLOPs reaches it (with flops_per_param_token={f!r})"
+        raise InvalidInputError(f"loss: target {target!r} is not reachable: {why}")
     compute = np.asarray(out["compute"])
     _check_status(status, compute)
     n, d = np.asarray(out["N"]), np.asarray(out["D"])

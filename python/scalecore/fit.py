@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _core
 from ._fit_spec import as_runs, constraints, starts
-from ._validation import FloatArray, as_float_array, positive_float
+from ._validation import FloatArray, as_float_array, integer, positive_float
 from ._validation import n_threads as check_threads
 from .allocation import allocate
 from .errors import ConvergenceError, ConvergenceWarning, IdentifiabilityWarning, InvalidInputError
@@ -177,8 +177,7 @@ def fit(
     """
     r = as_runs(runs)
     lw = get_law(law)
-    if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
-        raise InvalidInputError(f"max_iter: must be a positive integer, got {max_iter!r}")
+    max_iter = integer("max_iter", max_iter)
     # Missing inputs, loss and weight rules, constraints against the runs: the core's `FitSpec::new`.
     columns = {name: getattr(r, name) for name in lw.inputs if r.has(name)}
     mode, start_rows = starts(lw, init)
@@ -255,6 +254,8 @@ def fit_many(
     Keywords naming Runs columns (x, N, D, C, U, M, weight) map them to the table's columns; the rest go
     to `fit`. Returns one row per group: the group keys, the parameters, objective and convergence.
     """
+    if not isinstance(by, str) and not (isinstance(by, Sequence) and by and all(isinstance(b, str) for b in by)):
+        raise InvalidInputError(f"by: must be a column name or a list of column names, got {by!r:.60}")
     by = [by] if isinstance(by, str) else list(by)
     column_keys = {"x", "N", "D", "C", "U", "M", "weight"}
     mapping = {k: kwargs.pop(k) for k in list(kwargs) if k in column_keys}

@@ -37,8 +37,9 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from . import intervals as iv
 from ._fit_spec import as_runs
-from ._validation import FloatArray
+from ._validation import FloatArray, as_float_array, integer
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
 from .fit import fit
@@ -83,7 +84,7 @@ class IsoflopResult:
 
     def predict_N_opt(self, compute: Any) -> FloatArray:  # noqa: N802  (the field's own symbol)
         """N_opt at other budgets from the fitted power law."""
-        c = np.asarray(compute, dtype=np.float64)
+        c = as_float_array("compute", compute, positive=True).reshape(np.shape(compute))
         return np.asarray(self.coefficient * c**self.exponent, dtype=np.float64)
 
     def __repr__(self) -> str:
@@ -139,22 +140,20 @@ def isoflop(
     """
 
     r: Runs = as_runs(runs)
-    if degree not in (2, 3) or isinstance(degree, bool):
+    if not isinstance(degree, (int, np.integer)) or isinstance(degree, bool) or degree not in (2, 3):
         raise InvalidInputError(f"degree: must be 2 or 3, got {degree!r}")
     if near == "auto":
         near_k: int | None = 2 * degree + 3
     elif near is None:
         near_k = None
-    elif isinstance(near, int) and not isinstance(near, bool) and near >= 3:
-        near_k = near
+    elif isinstance(near, (int, np.integer)) and not isinstance(near, bool) and 3 <= near < 2**63:
+        near_k = int(near)
     else:
         raise InvalidInputError(f"near: must be 'auto', None or an integer >= 3, got {near!r}")
-    if not isinstance(n_resamples, int) or isinstance(n_resamples, bool) or n_resamples < 0:
-        raise InvalidInputError(f"n_resamples: must be a non-negative integer, got {n_resamples!r}")
-    if not 0 < float(level) < 1:
-        raise InvalidInputError(f"level: must be between 0 and 1, got {level!r}")
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise InvalidInputError(f"seed: must be a non-negative integer, got {seed!r}")
+    n_resamples = integer("n_resamples", n_resamples, minimum=0)
+    level = iv.level(level)
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**64:
+        raise InvalidInputError(f"seed: must be an integer in [0, 2**64), got {seed!r}")
     for col in ("N", "C"):
         if not r.has(col):
             raise InvalidInputError(f"runs: isoflop needs column {col} (or N and D); the runs have {r.columns}")
@@ -244,8 +243,7 @@ def efficient_frontier(
     log residuals by default: the frontier is a smooth curve, not a set of noisy runs)."""
 
     r = as_runs(runs)
-    if not isinstance(n_grid, int) or isinstance(n_grid, bool) or n_grid < 2:
-        raise InvalidInputError(f"n_grid: must be an integer >= 2, got {n_grid!r}")
+    n_grid = integer("n_grid", n_grid, minimum=2)
     for col in ("N", "C"):
         if not r.has(col):
             raise InvalidInputError(f"runs: the frontier needs column {col} (or N and D); the runs have {r.columns}")

@@ -93,9 +93,11 @@ def _text(name: str, value: Any) -> str:
 
 
 def _number(name: str, value: Any) -> float:
+    if isinstance(value, (str, bytes, complex)) or np.iscomplexobj(value):
+        raise InvalidInputError(f"{name}: must be a real number, got {value!r:.60}")
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInputError(f"{name}: must be a number, got {value!r:.60}") from None
 
 
@@ -133,6 +135,8 @@ def _bandwidth(bandwidth: Any) -> str | float | FloatArray:
 
 
 def _flat_queries(name: str, x: Any) -> tuple[FloatArray, tuple[int, ...]]:
+    if np.iscomplexobj(x):
+        raise InvalidInputError(f"{name}: complex numbers are not accepted, got {x!r:.60}")
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):

@@ -20,7 +20,7 @@ import numpy as np
 from . import _core
 from . import intervals as iv
 from ._progress import progress_callback
-from ._validation import FloatArray, as_float_array
+from ._validation import FloatArray, as_float_array, real
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
 
@@ -179,9 +179,9 @@ def bootstrap_statistic(
             out = _core.bootstrap_statistic(
                 samples,
                 name,
-                q=float(q),
-                ddof=float(ddof),
-                proportiontocut=float(proportiontocut),
+                q=real("q", q),
+                ddof=real("ddof", ddof),
+                proportiontocut=real("proportiontocut", proportiontocut),
                 paired=bool(paired),
                 seed=seed_,
                 first=0,
