@@ -11,6 +11,7 @@ of the callable that caused it instead of the whole run. The equivalence propert
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,9 +34,15 @@ def test_every_public_callable_has_a_hostile_case() -> None:
 
 
 @pytest.fixture(scope="module")
-def reports() -> dict[str, list[dict[str, Any]]]:
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
+    # In a scratch directory: some hostile values are valid file names (a checkpoint called "abc").
     proc = subprocess.run(
-        [sys.executable, str(CASES_SCRIPT)], capture_output=True, text=True, timeout=900, cwd=CASES_SCRIPT.parent
+        [sys.executable, str(CASES_SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path_factory.mktemp("hostile"),
+        env={**os.environ, "PYTHONPATH": str(CASES_SCRIPT.parent)},
     )
     out: dict[str, list[dict[str, Any]]] = {}
     last_start: dict[str, Any] | None = None

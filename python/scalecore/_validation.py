@@ -65,9 +65,11 @@ def as_float_array(
 
 def real(name: str, value: Any) -> float:
     """A real number (finite or not: the caller checks its range), never a string, None or complex."""
-    if isinstance(value, (str, bytes, complex)) or value is None or np.iscomplexobj(value):
+    if isinstance(value, (str, bytes, complex)) or value is None:
         raise InvalidInputError(f"{name}: must be a number, got {_show(value)}")
     try:
+        if np.iscomplexobj(value):
+            raise TypeError("complex")
         return float(value)
     except (TypeError, ValueError, OverflowError):
         raise InvalidInputError(f"{name}: must be a number, got {_show(value)}") from None

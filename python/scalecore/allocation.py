@@ -188,6 +188,18 @@ def _check_status(status: Any, compute: FloatArray) -> None:
         )
 
 
+def _check_representable(compute: FloatArray, f: float, n: FloatArray, d: FloatArray, loss: FloatArray) -> None:
+    """An optimum whose N or D under- or overflows (a budget of 5e-324 FLOPs, a FLOP factor of 1e-300) is
+    not an answer: refused, naming the budget."""
+    ok = np.isfinite(n) & (n > 0) & np.isfinite(d) & (d > 0) & np.isfinite(loss)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise InvalidInputError(
+            f"compute: the optimum at compute={compute[i]:.6g} with flops_per_param_token={f!r} is beyond double "
+            f"precision (N={n[i]:.6g}, D={d[i]:.6g}, loss={loss[i]:.6g})"
+        )
+
+
 def _extrapolated(
     ranges: Mapping[str, tuple[float, float]], n: FloatArray, d: FloatArray, f: float, u: FloatArray | None
 ) -> Any:
@@ -248,6 +260,7 @@ def allocate(
         out = _core.allocate_law_cost(lw.name, lw.to_internal(src.params).tolist(), c, cost, unique, f)
         _check_status(out["status"], c)
         n, d, loss = (np.asarray(out[k]) for k in ("N", "D", "loss"))
+        _check_representable(c, f, n, d, loss)
         return Allocation(
             compute=c, N=n, D=d, loss=loss, extrapolated=_extrapolated(src.ranges, n, d, f, unique), law=lw.name
         )
@@ -256,6 +269,7 @@ def allocate(
     out = _core.allocate_law(lw.name, theta, c, inference, unique, f, threads)
     _check_status(out["status"], c)
     n, d, loss = (np.asarray(out[k]) for k in ("N", "D", "loss"))
+    _check_representable(c, f, n, d, loss)
     cis: dict[str, FloatArray] = {}
     if src.samples is not None:
         lvl = float(level)
