@@ -114,6 +114,8 @@ SPECS: dict[str, Spec] = {
             "table": {"N": RUNS.N, "D": RUNS.D, "loss": RUNS.loss, "g": np.arange(24) % 2},
             "law": "chinchilla",
             "by": "g",
+            "N": "N",
+            "D": "D",
         },
         ["table", "law", "by"],
         lambda r: [row["objective"] for row in r],
@@ -177,7 +179,7 @@ SPECS: dict[str, Spec] = {
     ),
     "sc.KDE.evaluate": Spec(
         lambda **kw: [getattr(sc.KDE(SAMPLE), m)(kw["x"]) for m in ("pdf", "logpdf", "cdf", "sf")],
-        {"x": [0.0, 1e154, -1e308]},
+        {"x": [0.0, 1e150, -1e150]},
         ["x"],
     ),
     "sc.KDE.quantile": Spec(lambda **kw: sc.KDE(SAMPLE).quantile(kw["p"]), {"p": [0.1, 0.5]}, ["p"]),
@@ -243,7 +245,7 @@ SPECS: dict[str, Spec] = {
     ),
     "sc.bounds.RateDistortion": Spec(
         lambda **kw: sc.bounds.RateDistortion(lambda e: np.log(1.0 / e), **kw).evaluate([1e3]).lower,
-        {"eps": None},
+        {"eps_range": (1e-3, 1.0)},
         ["eps_range", "n_grid"],
     ),
     "sc.bounds.allocate": Spec(

@@ -230,7 +230,8 @@ fn fuzz_statistic_bootstrap() {
         };
         let n = length(rng);
         let a = column(rng, n, 1.0);
-        let b = column(rng, if rng.random_bool(0.8) { n } else { length(rng) }, 1.0);
+        let m = if rng.random_bool(0.8) { n } else { length(rng) };
+        let b = column(rng, m, 1.0);
         let samples: Vec<&[f64]> = if rng.random_bool(0.5) { vec![&a] } else { vec![&a, &b] };
         let count = rng.random_range(0..50);
         let _ = distribution(stat, &samples, rng.random_bool(0.5), rng.random(), 0, count, &Control::new());

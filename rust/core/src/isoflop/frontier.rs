@@ -46,7 +46,7 @@ pub fn efficient_frontier(
     }
     let lo = ln_c.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = ln_c.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !(hi > lo) {
+    if hi <= lo {
         return Err(CoreError::invalid("runs", "every run has the same compute C: a frontier needs at least two"));
     }
     let mut out = Frontier { ln_c: Vec::new(), loss: Vec::new(), model: Vec::new() };
