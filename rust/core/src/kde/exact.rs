@@ -68,11 +68,14 @@ pub(crate) fn window(s: &Sorted, h: f64, kernel: Kernel, q: f64) -> (usize, usiz
                 d = d.min(q - x[i - 1]);
             }
             let z = d * (1.0 / h);
-            match kernel {
-                Kernel::Laplace => (d + CUT / std::f64::consts::SQRT_2 * h, z),
+            // Widened by a relative 1e-12: at tiny bandwidths the radius rounds to d itself, and q - d
+            // can round past the nearest point, which would leave the window empty.
+            let radius = match kernel {
+                Kernel::Laplace => d + CUT / std::f64::consts::SQRT_2 * h,
                 // hypot: d^2 overflows for queries beyond 1e154.
-                _ => (d.hypot((2.0 * CUT).sqrt() * h), z),
-            }
+                _ => d.hypot((2.0 * CUT).sqrt() * h),
+            };
+            (radius * (1.0 + 1e-12), z)
         }
     };
     let (r, reference) = radius_and_ref;
