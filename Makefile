@@ -1,7 +1,7 @@
 # One place for everything a contributor runs. `make test` is what CI runs after building the wheel.
 PYTHON ?= python
 
-.PHONY: develop wheel lint test test-rust bench clean
+.PHONY: develop wheel lint test test-rust fuzz bench clean
 
 develop:            ## build the extension in release mode into the current environment
 	maturin develop --release
@@ -22,6 +22,9 @@ test:
 
 test-rust:
 	cargo test -p scalecore-core --release
+
+fuzz:               ## hostile random inputs against each core entry point for FUZZ_SECONDS seconds (default 600)
+	SCALECORE_FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600) cargo test -p scalecore-core --release --test fuzz -- --nocapture --test-threads=1
 
 bench:
 	$(PYTHON) benches/run.py

@@ -62,6 +62,10 @@ def constraints(
             raise InvalidInputError(f"{arg}: unknown parameter {name!r} for {law.name}; known: {law.param_names}")
         return index[name]
 
+    if fixed is not None and not isinstance(fixed, Mapping):
+        raise InvalidInputError(f"fixed: must be a mapping {{parameter: value}}, got {fixed!r:.60}")
+    if tie is not None and (isinstance(tie, str) or not isinstance(tie, Iterable)):
+        raise InvalidInputError(f"tie: must be a list of pairs such as [('alpha', 'beta')], got {tie!r:.60}")
     fixed_out = []
     for name, value in (fixed or {}).items():
         i = idx(name, "fixed")
@@ -71,6 +75,8 @@ def constraints(
     for group in tie or ():
         if isinstance(group, str):
             group = [g.strip() for g in group.split("=")]
+        if not isinstance(group, Sequence):
+            raise InvalidInputError(f"tie: each tie is a sequence of parameter names, got {group!r:.60}")
         members = [idx(g, "tie") for g in group]
         if len(members) < 2:
             raise InvalidInputError(f"tie: a tie needs two or more parameters, got {group!r}")

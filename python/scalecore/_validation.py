@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import InvalidInputError
+from .errors import InvalidInputError, ScalecoreWarning
 
 FloatArray = NDArray[np.float64]
 
@@ -32,11 +33,11 @@ def as_float_array(
     """A fresh C-contiguous float64 copy of `value`, checked; the caller's object is never modified."""
     if value is None:
         raise InvalidInputError(f"{name}: a value is required, got None")
-    if np.iscomplexobj(value):
-        raise InvalidInputError(f"{name}: complex numbers are not accepted, got {_show(value)}")
     try:
+        if np.iscomplexobj(value):
+            raise InvalidInputError(f"{name}: complex numbers are not accepted, got {_show(value)}")
         arr = np.array(value, dtype=np.float64, copy=True, order="C")
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InvalidInputError(f"{name}: cannot be read as numbers ({exc}); got {_show(value)}") from None
     if ndim == 1 and arr.ndim == 0:
         arr = arr.reshape(1)
@@ -62,6 +63,30 @@ def as_float_array(
     return arr
 
 
+def real(name: str, value: Any) -> float:
+    """A real number (finite or not: the caller, or the core, checks its range), never a bool, string, None
+    or complex."""
+    if isinstance(value, (str, bytes, complex, bool, np.bool_)) or value is None:
+        raise InvalidInputError(f"{name}: must be a number, got {_show(value)}")
+    try:
+        if np.iscomplexobj(value):
+            raise TypeError("complex")
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidInputError(f"{name}: must be a number, got {_show(value)}") from None
+
+
+# Counts cross into the core as 64-bit integers; larger ones would raise OverflowError there.
+_MAX_COUNT = 2**63 - 1
+
+
+def integer(name: str, value: Any, minimum: int = 1) -> int:
+    """An integer count of at least `minimum` that the core can take (below 2**63)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not minimum <= value <= _MAX_COUNT:
+        raise InvalidInputError(f"{name}: must be an integer in [{minimum}, 2**63), got {_show(value)}")
+    return int(value)
+
+
 def positive_float(name: str, value: Any) -> float:
     try:
         v = float(value)
@@ -72,24 +97,24 @@ def positive_float(name: str, value: Any) -> float:
     return v
 
 
-def number(name: str, value: Any) -> float:
-    """`value` as a float, for an argument whose range the core checks (the rule has one home there)."""
-    if isinstance(value, (bool, np.bool_)):
-        raise InvalidInputError(f"{name}: must be a number, got {_show(value)}")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{name}: must be a number, got {_show(value)}") from None
-
-
 def one_of(name: str, value: Any, choices: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise InvalidInputError(f"{name}: must be one of {list(choices)}, got {_show(value)}")
     return value
 
 
+# More workers than this many per core only add scheduling and start-up cost (thousands of threads
+# made `fit` take tens of seconds); requests above it are lowered to it, with a warning.
+THREADS_PER_CORE = 4
+
+
+def max_threads() -> int:
+    """The largest worker count a call uses: `THREADS_PER_CORE` per core of this machine."""
+    return THREADS_PER_CORE * (os.cpu_count() or 1)
+
+
 def n_threads(value: int | None) -> int | None:
-    """None means the environment's SCALECORE_NUM_THREADS, else all cores."""
+    """None means the environment's SCALECORE_NUM_THREADS, else all cores; capped at `max_threads()`."""
     if value is None:
         env = os.environ.get("SCALECORE_NUM_THREADS")
         if env is None or env == "":
@@ -99,8 +124,16 @@ def n_threads(value: int | None) -> int | None:
         value_any = value
     try:
         n = int(value_any)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInputError(f"n_threads: must be a positive integer, got {_show(value_any)}") from None
-    if isinstance(value_any, float) or n < 1:
+    if isinstance(value_any, (float, bool)) or n < 1:
         raise InvalidInputError(f"n_threads: must be a positive integer, got {_show(value_any)}")
+    cap = max_threads()
+    if n > cap:
+        warnings.warn(
+            f"n_threads: {n} threads requested, using {cap} ({THREADS_PER_CORE} per core of this machine)",
+            ScalecoreWarning,
+            stacklevel=3,
+        )
+        return cap
     return n

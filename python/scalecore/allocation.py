@@ -24,7 +24,7 @@ import numpy as np
 from . import _core
 from ._results_io import ResultIO
 from ._shape import flat, restore
-from ._validation import FloatArray, as_float_array, number
+from ._validation import FloatArray, as_float_array, real
 from ._validation import n_threads as check_threads
 from .errors import ExtrapolationWarning, InvalidInputError
 from .laws import Law
@@ -134,7 +134,7 @@ def chinchilla_allocation(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(N_opt, D_opt, loss at the optimum) for each budget, closed form."""
     c = as_float_array("compute", compute, finite=False)
-    f = number("flops_per_param_token", flops_per_param_token)
+    f = real("flops_per_param_token", flops_per_param_token)
     # The closed form lives in the core (allocation/closed_form.rs), which takes it for chinchilla
     # without inference cost; positive A and B are the law's rule (Law.to_internal), positive exponents
     # the closed form's.
@@ -227,6 +227,18 @@ def _check_status(status: Any, compute: FloatArray) -> None:
         )
 
 
+def _check_representable(compute: FloatArray, f: float, n: FloatArray, d: FloatArray, loss: FloatArray) -> None:
+    """An optimum whose N or D under- or overflows (a budget of 5e-324 FLOPs, a FLOP factor of 1e-300) is
+    not an answer: refused, naming the budget."""
+    ok = np.isfinite(n) & (n > 0) & np.isfinite(d) & (d > 0) & np.isfinite(loss)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise InvalidInputError(
+            f"compute: the optimum at compute={compute[i]:.6g} with flops_per_param_token={f!r} is beyond double "
+            f"precision (N={n[i]:.6g}, D={d[i]:.6g}, loss={loss[i]:.6g})"
+        )
+
+
 def _extrapolated(
     ranges: Mapping[str, tuple[float, float]], n: FloatArray, d: FloatArray, f: float, u: FloatArray | None
 ) -> Any:
@@ -281,7 +293,7 @@ def allocate(
     # Types are read here; the ranges of compute, flops_per_param_token, inference_tokens, unique_tokens
     # and level are the core's rules (allocation::check_budgets, intervals::check_level).
     c, shape = flat("compute", compute, finite=False)
-    f = number("flops_per_param_token", flops_per_param_token)
+    f = real("flops_per_param_token", flops_per_param_token)
     inference, unique = _inputs(src, len(c), inference_tokens, unique_tokens)
     if cost is not None:
         if inference_tokens is not None:
@@ -289,6 +301,7 @@ def allocate(
         out = _core.allocate_law_cost(lw.name, lw.to_internal(src.params).tolist(), c, cost, unique, f)
         _check_status(out.status, c)
         n, d, loss = out.N, out.D, out.loss
+        _check_representable(c, f, n, d, loss)
         alloc = Allocation(
             compute=c, N=n, D=d, loss=loss, extrapolated=_extrapolated(src.ranges, n, d, f, unique), law=lw.name
         )
@@ -297,12 +310,13 @@ def allocate(
     thetas = None if src.samples is None else _replicates(lw, src.samples)
     # One crossing: the point allocation and, for a bootstrap source, the intervals from the core's
     # interval path (replicates without an interior optimum at a budget left out of its interval).
-    lvl = 0.95 if thetas is None else number("level", level)
+    lvl = 0.95 if thetas is None else real("level", level)
     out = _core.allocate_law(
         lw.name, theta, c, inference, unique, f, check_threads(n_threads), thetas=thetas, level=lvl
     )
     _check_status(out.status, c)
     n, d, loss = out.N, out.D, out.loss
+    _check_representable(c, f, n, d, loss)
     alloc = Allocation(
         compute=c,
         N=n,
@@ -338,7 +352,7 @@ def compute_for_loss(
     src = _source(source, law)
     lw = get_law(src.law)
     targets, shape = flat("loss", loss, finite=False)
-    f = number("flops_per_param_token", flops_per_param_token)
+    f = real("flops_per_param_token", flops_per_param_token)
     inference, unique = _inputs(src, len(targets), inference_tokens, unique_tokens)
     theta = lw.to_internal(src.params).tolist()
     out = _core.compute_for_loss_law(lw.name, theta, targets, inference, unique, f, check_threads(n_threads))
@@ -346,14 +360,14 @@ def compute_for_loss(
     bad = np.flatnonzero(status == int(_Status.UNREACHABLE))
     if bad.size:
         i = int(bad[0])
-        floor = f" (the law's floor E = {src.params['E']:.6g})" if "E" in src.params else ""
-        lowest = float(out.loss[i])
-        why = (
-            f"the lowest loss with up to 1e59 FLOPs is {lowest:.6g}"
-            if np.isfinite(lowest)
-            else "it is at or below the law's floor"
-        )
-        raise InvalidInputError(f"loss: target {float(targets[i])!r} is not reachable: {why}{floor}")
+        target, lowest, floor = float(targets[i]), float(out.loss[i]), src.params.get("E")
+        if floor is not None and target <= floor:
+            why = f"it is at or below the law's floor E = {floor:.6g}"
+        elif np.isfinite(lowest):
+            why = f"the lowest loss with up to 1e59 FLOPs is {lowest:.6g}"
+        else:
+            why = f"no budget up to 1e59 FLOPs reaches it (with flops_per_param_token={f!r})"
+        raise InvalidInputError(f"loss: target {target!r} is not reachable: {why}")
     compute = out.compute
     _check_status(status, compute)
     n, d = out.N, out.D

@@ -16,10 +16,10 @@ from . import _options as options
 from ._fit_spec import as_runs, constraints, starts
 from ._results_io import ResultIO
 from ._shape import broadcast, restore
-from ._validation import FloatArray, as_float_array, number, positive_float
+from ._validation import FloatArray, as_float_array, integer, positive_float, real
 from ._validation import n_threads as check_threads
 from .allocation import allocate
-from .errors import ConvergenceError, ConvergenceWarning, IdentifiabilityWarning, InvalidInputError
+from .errors import ConvergenceError, ConvergenceWarning, IdentifiabilityWarning
 from .laws import Law
 from .laws import get as get_law
 from .runs import Runs
@@ -214,13 +214,12 @@ def fit(
     """
     r = as_runs(runs)
     lw = get_law(law)
-    if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
-        raise InvalidInputError(f"max_iter: must be a positive integer, got {max_iter!r}")
+    max_iter = integer("max_iter", max_iter)
     # Missing inputs, loss and weight rules, constraints against the runs: the core's `FitSpec::new`.
     columns = {name: getattr(r, name) for name in lw.inputs if r.has(name)}
     mode, start_rows = starts(lw, init)
     fixed_i, ties_i = constraints(lw, fixed, tie)
-    delta = number("delta", delta)  # delta and asymmetry: the core's rule (Objective::validate)
+    delta = real("delta", delta)  # delta and asymmetry: the core's rule (Objective::validate)
     with options.progress(progress, "fit") as callback:
         handle = _core.fit_law(
             lw.name,
@@ -229,7 +228,7 @@ def fit(
             weights=r.weight if weights is None else as_float_array("weights", weights),
             objective=str(objective),
             delta=delta,
-            asymmetry=number("asymmetry", asymmetry),
+            asymmetry=real("asymmetry", asymmetry),
             init=mode,
             starts=start_rows,
             fixed=fixed_i,

@@ -10,6 +10,7 @@ determined by (seed, i) only, so results are bit-identical for any `n_threads` a
 from __future__ import annotations
 
 import functools
+import pickle
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ import numpy as np
 
 from . import _core
 from . import intervals as iv
+from ._checkpoint import Checkpoint
 from ._fit_spec import as_runs
 from ._progress import progress_callback
 from ._results_io import ResultIO
@@ -385,6 +387,7 @@ def bootstrap(
     progress: Any = None,
     map: Callable[..., Iterable[Any]] | None = None,
     chunk_size: int = 250,
+    checkpoint: Any = None,
 ) -> BootstrapResult:
     """Bootstrap a fit of `law` to `runs`: `n_resamples` full refits of resampled data.
 
@@ -401,6 +404,10 @@ def bootstrap(
     callable progress(done, total). map: a map-like callable (builtins.map, an executor's map, a Dask
     client's) that runs chunks of `chunk_size` replicates of the bootstrap prepared once here; results
     are identical to a local run.
+    checkpoint: a file path (``"boot.npz"``): completed replicates are written there every `chunk_size`
+    replicates, and a run given an existing checkpoint of the same bootstrap (same data, options and
+    seed) resumes from it. An interrupted (Ctrl-C, crash, killed job) and resumed run gives exactly the
+    result of an uninterrupted one; `n_resamples` may grow between runs.
     """
     n_res = iv.n_resamples(n_resamples)
     lv = iv.level(level)
@@ -409,6 +416,8 @@ def bootstrap(
         raise InvalidInputError(f"robust: must be True or False, got {robust!r}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise InvalidInputError(f"chunk_size: must be a positive integer, got {chunk_size!r}")
+    if map is not None and not callable(map):
+        raise InvalidInputError(f"map: must be a map-like callable such as builtins.map, got {map!r:.60}")
     threads = check_threads(n_threads)
     r = as_runs(runs)
     labels = (r.group if group is None else np.asarray(group)) if scheme == "cluster" else None
@@ -438,7 +447,11 @@ def bootstrap(
         robust=robust,
         n_threads=threads,
     )
-    if map is None:
+    if checkpoint is not None:
+        k = len(full.handle.theta)
+        store = Checkpoint(checkpoint, pickle.dumps(prepared), k)
+        theta, failed = _checkpointed(prepared, store, n_res, chunk_size, threads, progress, map)
+    elif map is None:
         callback, bar = progress_callback(progress, "bootstrap")
         try:
             theta, failed = prepared.replicates(0, n_res, n_threads=threads, progress=callback)
@@ -451,3 +464,44 @@ def bootstrap(
         theta = np.concatenate([p[0] for p in parts])
         failed = np.concatenate([p[1] for p in parts])
     return BootstrapResult(fit=full, prepared=prepared, theta=theta, failed=failed, level=lv)
+
+
+def _checkpointed(
+    prepared: Any,
+    store: Checkpoint,
+    n_res: int,
+    chunk_size: int,
+    threads: int | None,
+    progress: Any,
+    map_: Callable[..., Iterable[Any]] | None,
+) -> tuple[FloatArray, Any]:
+    """Replicates 0..n_res, those in `store` read back, the rest run in chunks (on `map_` when given)
+    and written to `store` after each chunk."""
+    theta, failed = store.load()
+    done = min(len(theta), n_res)
+    thetas, fails = [theta[:done]], [failed[:done]]
+    chunks = [(s, min(chunk_size, n_res - s)) for s in range(done, n_res, chunk_size)]
+    callback, bar = progress_callback(progress, "bootstrap") if map_ is None else (None, None)
+
+    def local(chunk: tuple[int, int]) -> tuple[FloatArray, Any]:
+        start, count = chunk
+
+        def offset(d: int, _total: int) -> Any:
+            return callback(start + d, n_res) if callback is not None else None
+
+        t, f = prepared.replicates(start, count, n_threads=threads, progress=offset if callback else None)
+        return np.asarray(t), np.asarray(f, dtype=bool)
+
+    results = (
+        (local(c) for c in chunks) if map_ is None else map_(functools.partial(fit_chunk, prepared, threads), chunks)
+    )
+    try:
+        # Only reached with replicates still to run, so the file never holds more than is saved here.
+        for t, f in results:
+            thetas.append(t)
+            fails.append(f)
+            store.save(np.concatenate(thetas), np.concatenate(fails))
+    finally:
+        if bar is not None:
+            bar.close()
+    return np.concatenate(thetas), np.concatenate(fails)

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from . import _core
 from . import _options as options
-from ._validation import _show, as_float_array, positive_float
+from ._validation import _show, as_float_array, integer, positive_float, real
 from ._validation import n_threads as _n_threads
 from .errors import ExtrapolationWarning, InvalidInputError
 from .intervals import seed as _seed
@@ -106,8 +106,7 @@ def inductive_bias(
     """
     e = as_float_array("errors", errors, positive=True)
     eps_v = positive_float("eps", eps)
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 0:
-        raise InvalidInputError(f"n_resamples: must be a non-negative integer, got {_show(n_resamples)}")
+    n_resamples = integer("n_resamples", n_resamples, minimum=0)
     seed_ = _seed(seed)
     with options.progress(progress, "inductive bias") as callback:
         fit, log_p, boot, n_failed, ci = _core.inductive_bias(
@@ -115,7 +114,7 @@ def inductive_bias(
             eps_v,
             n_resamples=int(n_resamples),
             seed=seed_,
-            level=float(level),
+            level=real("level", level),
             n_threads=_n_threads(n_threads),
             progress=callback,
         )

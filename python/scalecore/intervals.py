@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from . import _core
 from ._options import seed as seed  # the one seed rule (re-exported for the bootstraps that read it here)
-from ._validation import FloatArray
+from ._validation import FloatArray, integer, real
 from .errors import InvalidInputError
 
 __all__ = ["METHODS", "ConfidenceInterval"]
@@ -28,16 +26,11 @@ class ConfidenceInterval(NamedTuple):
 
 
 def n_resamples(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidInputError(f"n_resamples: must be a positive integer, got {value!r}")
-    return int(value)
+    return integer("n_resamples", value)
 
 
 def level(value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"level: must be a number strictly between 0 and 1, got {value!r}") from None
+    v = real("level", value)
     if not (0.0 < v < 1.0):
         raise InvalidInputError(f"level: must lie strictly between 0 and 1, got {value!r}")
     return v

@@ -45,7 +45,7 @@ from . import _core
 from . import _options as options
 from ._fit_spec import as_runs
 from ._results_io import ResultIO
-from ._validation import FloatArray, number
+from ._validation import FloatArray, as_float_array, integer, real
 from .errors import DroppedBudgetWarning, InvalidInputError
 from .fit import fit
 from .runs import Runs
@@ -94,7 +94,7 @@ class IsoflopResult(ResultIO):
 
     def predict_N_opt(self, compute: Any) -> FloatArray:  # noqa: N802  (the field's own symbol)
         """N_opt at other budgets from the fitted power law."""
-        c = np.asarray(compute, dtype=np.float64)
+        c = as_float_array("compute", compute, positive=True).reshape(np.shape(compute))
         return np.asarray(self.coefficient * c**self.exponent, dtype=np.float64)
 
     def __repr__(self) -> str:
@@ -155,19 +155,19 @@ def isoflop(
     r: Runs = as_runs(runs)
     # What can cross as an unsigned integer is checked here; which degrees and levels are accepted is
     # the core's rule (isoflop::check_options, bootstrap::intervals::check_level).
-    if not isinstance(degree, int) or isinstance(degree, bool) or degree < 0:
+    if not isinstance(degree, (int, np.integer)) or isinstance(degree, bool) or not 0 <= degree < 2**63:
         raise InvalidInputError(f"degree: must be 2 or 3, got {degree!r}")
+    degree = int(degree)
     if near == "auto":
         near_k: int | None = 2 * degree + 3
     elif near is None:
         near_k = None
-    elif isinstance(near, int) and not isinstance(near, bool) and near >= 3:
-        near_k = near
+    elif isinstance(near, (int, np.integer)) and not isinstance(near, bool) and 3 <= near < 2**63:
+        near_k = int(near)
     else:
         raise InvalidInputError(f"near: must be 'auto', None or an integer >= 3, got {near!r}")
-    if not isinstance(n_resamples, int) or isinstance(n_resamples, bool) or n_resamples < 0:
-        raise InvalidInputError(f"n_resamples: must be a non-negative integer, got {n_resamples!r}")
-    lvl = number("level", level)
+    n_resamples = integer("n_resamples", n_resamples, minimum=0)
+    lvl = real("level", level)
     options.check_progress(progress)
     seed_ = options.seed(seed)
     threads = options.n_threads(n_threads)
@@ -270,8 +270,7 @@ def efficient_frontier(
     log residuals by default: the frontier is a smooth curve, not a set of noisy runs)."""
 
     r = as_runs(runs)
-    if not isinstance(n_grid, int) or isinstance(n_grid, bool) or n_grid < 0:  # ">= 2": the core's rule
-        raise InvalidInputError(f"n_grid: must be an integer >= 2, got {n_grid!r}")
+    n_grid = integer("n_grid", n_grid, minimum=0)  # ">= 2": the core's rule
     for col in ("N", "C"):
         if not r.has(col):
             raise InvalidInputError(f"runs: the frontier needs column {col} (or N and D); the runs have {r.columns}")

@@ -95,9 +95,11 @@ def _text(name: str, value: Any) -> str:
 
 
 def _number(name: str, value: Any) -> float:
+    if isinstance(value, (str, bytes, complex)):
+        raise InvalidInputError(f"{name}: must be a real number, got {value!r:.60}")
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInputError(f"{name}: must be a number, got {value!r:.60}") from None
 
 
@@ -106,9 +108,9 @@ def _as_array(name: str, value: Any) -> FloatArray:
     in is modified or aliased) and checks finiteness and signs."""
     if value is None:
         raise InvalidInputError(f"{name}: a value is required, got None")
-    if np.iscomplexobj(value):
-        raise InvalidInputError(f"{name}: complex numbers are not accepted, got {value!r:.60}")
     try:
+        if np.iscomplexobj(value):
+            raise InvalidInputError(f"{name}: complex numbers are not accepted, got {value!r:.60}")
         return np.atleast_1d(np.asarray(value, dtype=np.float64))
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"{name}: cannot be read as numbers ({exc}); got {value!r:.60}") from None
@@ -136,6 +138,8 @@ def _bandwidth(bandwidth: Any) -> str | float | FloatArray:
 
 def _flat_queries(name: str, x: Any) -> tuple[FloatArray, tuple[int, ...]]:
     try:
+        if np.iscomplexobj(x):
+            raise InvalidInputError(f"{name}: complex numbers are not accepted, got {x!r:.60}")
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{name}: cannot be read as numbers, got {x!r:.60}") from None

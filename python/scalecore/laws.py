@@ -27,12 +27,17 @@ class Law:
 
     def to_internal(self, params: Mapping[str, float]) -> FloatArray:
         """Public parameter values to the optimiser's coordinates (logs of the positive ones)."""
+        if not isinstance(params, Mapping):
+            raise InvalidInputError(f"params: must be a mapping {{name: value}}, got {params!r:.60}")
         missing = [p for p in self.param_names if p not in params]
         if missing:
             raise InvalidInputError(f"params: missing {missing} for the {self.name} law")
         out = np.empty(len(self.param_names))
         for i, (p, is_log) in enumerate(zip(self.param_names, self.log_params)):
-            v = float(params[p])
+            try:
+                v = float(params[p])
+            except (TypeError, ValueError, OverflowError):
+                raise InvalidInputError(f"params: {p} must be a number, got {params[p]!r:.60}") from None
             if is_log and not v > 0:
                 raise InvalidInputError(f"params: {p} must be positive, got {v!r}")
             out[i] = np.log(v) if is_log else v

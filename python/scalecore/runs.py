@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import FloatArray, as_float_array
+from ._validation import FloatArray, as_float_array, positive_float
 from .errors import InvalidInputError
 
 __all__ = ["Runs"]
@@ -19,7 +19,8 @@ _COLUMNS = ("N", "D", "loss", "x", "C", "U", "M", "group", "weight")
 
 
 def _column_names(frame: Any) -> list[str]:
-    for attr in ("columns", "column_names"):
+    # pyarrow's `.columns` holds the column arrays, its `.column_names` the names: names first.
+    for attr in ("column_names", "columns"):
         names = getattr(frame, attr, None)
         if names is not None:
             return [str(n) for n in names]
@@ -63,6 +64,7 @@ class Runs:
         weight: Any = None,
         flops_per_param_token: float = 6.0,
     ) -> None:
+        f = positive_float("flops_per_param_token", flops_per_param_token)
         self.loss: FloatArray = as_float_array("loss", loss)
         n = len(self.loss)
         given = {"N": N, "D": D, "x": x, "C": C, "U": U, "M": M}
@@ -79,7 +81,6 @@ class Runs:
         for name, arr in cols.items():
             if len(arr) != n:
                 raise InvalidInputError(f"{name}: has {len(arr)} rows but loss has {n}")
-        f = float(flops_per_param_token)
         if "D" not in cols and "C" in cols and "N" in cols:
             cols["D"] = cols["C"] / (f * cols["N"])
         if "C" not in cols and "N" in cols and "D" in cols:
@@ -89,6 +90,9 @@ class Runs:
         if "N" not in cols and "C" in cols and "M" in cols:
             cols["N"] = np.sqrt(cols["C"] / (f * cols["M"]))
             cols["D"] = cols["M"] * cols["N"]
+        for name, arr in cols.items():
+            if not np.isfinite(arr).all():
+                raise InvalidInputError(f"{name}: derived with flops_per_param_token={f!r}, it overflows")
         self._cols = cols
         self.group: np.ndarray[Any, Any] | None = None
         self.group_codes: np.ndarray[Any, np.dtype[np.int64]] | None = None
@@ -195,8 +199,12 @@ class Runs:
         p = Path(path)
         if not p.is_file():
             raise InvalidInputError(f"path: no such file {str(p)!r}")
-        with p.open(newline="") as fh:
-            rows = list(csv.DictReader(fh))
+        # utf-8-sig: a byte-order mark (as Excel writes) is not part of the first column's name.
+        try:
+            with p.open(newline="", encoding="utf-8-sig") as fh:
+                rows = list(csv.DictReader(fh))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise InvalidInputError(f"path: {str(p)!r} is not a readable UTF-8 CSV file ({exc})") from None
         if not rows:
             raise InvalidInputError(f"path: {str(p)!r} has no data rows")
         table: dict[str, list[str]] = {k: [r[k] for r in rows] for k in rows[0] if k is not None}
@@ -209,7 +217,14 @@ class Runs:
             import pyarrow.parquet as pq
         except ImportError:  # pragma: no cover - depends on the environment
             raise InvalidInputError("path: reading Parquet needs pyarrow (pip install pyarrow)") from None
-        return cls.from_frame(pq.read_table(str(path)), **mapping)
+        p = Path(path)
+        if not p.is_file():
+            raise InvalidInputError(f"path: no such file {str(p)!r}")
+        try:
+            table = pq.read_table(str(p))
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError, ArrowIOError an OSError
+            raise InvalidInputError(f"path: {str(p)!r} is not a readable Parquet file ({exc})") from None
+        return cls.from_frame(table, **mapping)
 
 
 class _CsvTable(Mapping[str, Any]):

@@ -23,7 +23,7 @@ import numpy as np
 from . import _core
 from . import intervals as iv
 from ._statistic_problem import Problem, prepare_samples
-from ._validation import FloatArray
+from ._validation import FloatArray, real
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError, ScalecoreWarning
 
@@ -224,7 +224,11 @@ def bootstrap_statistic(
         paired=bool(paired),
         vectorized=vec,
         batch=batch,
-        options={"q": float(q), "ddof": float(ddof), "proportiontocut": float(proportiontocut)},
+        options={
+            "q": real("q", q),
+            "ddof": real("ddof", ddof),
+            "proportiontocut": real("proportiontocut", proportiontocut),
+        },
         n_threads=threads,
         progress=progress,
     )

@@ -16,6 +16,7 @@ pub mod inductive_bias;
 pub mod isoflop;
 pub mod kde;
 pub mod laws;
+pub mod memory;
 pub mod numeric;
 pub mod parallel;
 pub mod posterior;

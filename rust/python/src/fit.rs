@@ -334,6 +334,7 @@ pub fn law_predict<'py>(
     if theta.len() != law.n_params() {
         return Err(invalid("params", format!("{} needs {} parameters, got {}", name, law.n_params(), theta.len())));
     }
+    law.check_params(&theta).map_err(to_py)?;
     let args = ColumnArgs::extract(columns)?;
     let cols = args.columns()?;
     let law_ref = law.as_ref();

@@ -5,7 +5,6 @@
 //! waits on a channel in 100 ms slices; between slices it re-attaches to check Python's signals
 //! (cancelling the work on Ctrl-C, which the core notices at its next check) and to report progress.
 
-use std::collections::HashMap;
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -17,11 +16,17 @@ use crate::errors::{invalid, to_py};
 
 const POLL: Duration = Duration::from_millis(100);
 
-/// The pools this process created, by size (0: rayon's default size), and the process that created them.
+/// The pools this process keeps, by size (0: rayon's default size), most recently used last, and the
+/// process that created them.
 struct Pools {
     pid: u32,
-    by_size: HashMap<usize, Arc<ThreadPool>>,
+    by_size: Vec<(usize, Arc<ThreadPool>)>,
 }
+
+/// Pools kept alive at once. A pool is cached so that repeated calls do not start threads again, but
+/// one pool per distinct `n_threads` ever used grew a process to hundreds of idle threads; beyond
+/// this many sizes the least recently used pool is dropped (its threads exit once no call uses it).
+const MAX_POOLS: usize = 3;
 
 /// A pool of `n_threads` workers (default: `RAYON_NUM_THREADS`, else one per CPU), owned by this
 /// process. All work runs on such pools, never on rayon's global pool: a child forked after the parent
@@ -38,16 +43,17 @@ fn pool(n_threads: Option<usize>) -> PyResult<Arc<ThreadPool>> {
     };
     static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
     let pid = std::process::id();
-    let mut pools = POOLS
-        .get_or_init(|| Mutex::new(Pools { pid, by_size: HashMap::new() }))
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let mut pools =
+        POOLS.get_or_init(|| Mutex::new(Pools { pid, by_size: Vec::new() })).lock().unwrap_or_else(|e| e.into_inner());
     if pools.pid != pid {
         std::mem::forget(std::mem::take(&mut pools.by_size));
         pools.pid = pid;
     }
-    if let Some(p) = pools.by_size.get(&n) {
-        return Ok(p.clone());
+    if let Some(i) = pools.by_size.iter().position(|(size, _)| *size == n) {
+        let entry = pools.by_size.remove(i);
+        let p = entry.1.clone();
+        pools.by_size.push(entry);
+        return Ok(p);
     }
     let p = ThreadPoolBuilder::new()
         .num_threads(n)
@@ -55,7 +61,10 @@ fn pool(n_threads: Option<usize>) -> PyResult<Arc<ThreadPool>> {
         .build()
         .map_err(|e| invalid("n_threads", format!("cannot start the thread pool ({n_threads:?} threads): {e}")))?;
     let p = Arc::new(p);
-    pools.by_size.insert(n, p.clone());
+    if pools.by_size.len() == MAX_POOLS {
+        pools.by_size.remove(0);
+    }
+    pools.by_size.push((n, p.clone()));
     Ok(p)
 }
 

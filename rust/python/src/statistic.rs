@@ -124,6 +124,9 @@ pub fn bootstrap_statistic(
     let sizes: Vec<usize> = arrays.iter().map(|m| m.shape().1).collect();
     let b = Batch { samples: &slices, sizes: &sizes, problems };
     let paired = b.validate(stat, paired).map_err(to_py)?;
+    // The distribution holds count values per problem: refuse a size that cannot be allocated up front.
+    scalecore_core::memory::ensure_allocatable("n_resamples", count, count.saturating_mul(problems.max(1)), 8)
+        .map_err(to_py)?;
     let (distribution, estimate, jack) = run(py, n_threads, progress.as_ref(), |control| {
         // One problem streams its replicates without storing indices; a batch shares them.
         let dist = if problems == 1 {

@@ -79,6 +79,9 @@ impl PreparedBootstrap {
 
     /// Refits of replicates `first..first + count`; replicate i depends on (seed, i) only.
     pub fn replicates(&self, first: u64, count: usize, control: &Control) -> Result<Refits> {
+        // One full parameter vector per replicate, plus a failure flag.
+        let k = self.fit.spec.law.n_params();
+        crate::memory::ensure_allocatable("n_resamples", count, count, 8 * (k + 1))?;
         self.with_bootstrap(|boot| boot.replicates(&self.prepared, self.seed, first, count, control))
     }
 

@@ -102,11 +102,20 @@ impl Instance {
     /// square root per point.
     fn terms_at(&self, w: &Width, t: f64, inv_t: f64) -> Terms {
         let c = w.c_scale * inv_t;
-        let inv_eta = (1.0 + (1.0 + 4.0 * c).sqrt()) * t * w.half_inv_c_scale;
+        let root = 1.0 + (1.0 + 4.0 * c).sqrt();
+        // T times the constant first: (1 + s) T alone overflows for T near f64::MAX.
+        let inv_eta = root * (t * w.half_inv_c_scale);
         let eta = 1.0 / inv_eta;
         // ln(1 + x) by ln where 1 + x rounds harmlessly (x >= 1: relative error below eps), since ln is
-        // several times faster than ln_1p, which remains for small x (few tokens, large eta).
-        let noise_log = if inv_eta >= 1.0 { (1.0 + inv_eta).ln() } else { inv_eta.ln_1p() };
+        // several times faster than ln_1p, which remains for small x (few tokens, large eta). Where 1/eta
+        // itself overflows, ln(1 + 1/eta) = ln(1/eta) is taken as a sum of logarithms.
+        let noise_log = if !inv_eta.is_finite() {
+            root.ln() + t.ln() + w.half_inv_c_scale.ln()
+        } else if inv_eta >= 1.0 {
+            (1.0 + inv_eta).ln()
+        } else {
+            inv_eta.ln_1p()
+        };
         Terms {
             misspecification: w.sampling + 0.25 * self.b * self.b * eta,
             estimation: (w.noise_scale * noise_log + w.count_term) * inv_t,

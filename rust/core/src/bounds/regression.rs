@@ -66,6 +66,9 @@ pub fn linear_regression_information(
     if n_mc < 2 {
         return Err(CoreError::invalid("n_mc", format!("must be at least 2 (for a standard error), got {n_mc}")));
     }
+    crate::memory::ensure_allocatable("n_mc", n_mc, n_mc, 8)?;
+    // Each worker thread draws one T x d design at a time.
+    crate::memory::ensure_allocatable("T", t, t.saturating_mul(rayon::current_num_threads()), 8 * d)?;
     let ratio = s2 / sigma2;
     control.set_total(n_mc);
     let blocks = map_blocks(n_mc, BLOCK, |start, end| {

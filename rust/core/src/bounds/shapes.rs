@@ -77,7 +77,9 @@ impl InverseLog {
             return InverseLinear { a, b: b0 }.allocate(c);
         }
         let k = b0 / b1 + 1.0;
-        let mut x = 0.5 * lambert_w_of_exp((2.0 * a * c / b1).ln() + 2.0 * k) - k;
+        // ln(2 a C / b1) as a sum of logarithms: the product overflows for C near f64::MAX.
+        let ln_2ac_b1 = std::f64::consts::LN_2 + a.ln() + c.ln() - b1.ln();
+        let mut x = 0.5 * lambert_w_of_exp(ln_2ac_b1 + 2.0 * k) - k;
         let target = a.ln() + c.ln();
         let polish_steps = if k > 64.0 { 2 } else { 0 };
         for _ in 0..polish_steps {

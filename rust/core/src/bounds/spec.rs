@@ -76,12 +76,14 @@ impl BoundSpec {
             }
             _ => {
                 require("d", p[0], p[0] >= 1.0, "at least 1")?;
-                require("B", p[2], p[2] > 0.0, "positive")?;
+                // The instances work with B^2, which under- or overflows outside these limits.
+                require("B", p[2], (1e-150..=1e150).contains(&p[2]), "between 1e-150 and 1e150")?;
                 let teacher = if kind == "finite_teacher" {
                     require("N", p[1], p[1] >= 1.0, "at least 1 (teacher units)")?;
                     Teacher::Finite { units: p[1] }
                 } else {
-                    require("K", p[1], p[1] > 0.0, "positive")?;
+                    // psi(K) ~ -1/K, which overflows below this.
+                    require("K", p[1], p[1] >= 1e-300, "at least 1e-300")?;
                     Teacher::dirichlet_process(p[1])
                 };
                 BoundSpec::Instance(Instance { d: p[0], b: p[2], teacher })

@@ -41,12 +41,30 @@ pub enum Stop {
     LineSearch,
     /// The objective was not finite at the start.
     NonFinite,
+    /// The optimiser stopped, but at parameters or predictions that are not finite numbers (a
+    /// coefficient whose logarithm under- or overflowed, an infinite prediction).
+    NonFiniteResult,
+    /// The optimiser stopped, but the objective underflowed (weights or a Huber threshold so small
+    /// that the losses of non-zero residuals round to zero): its value no longer tells points apart.
+    Underflow,
+    /// The optimiser stopped on a small step or objective change, but a small step along some
+    /// coordinate still lowers the objective: a stall, not a minimum.
+    Stall,
 }
 
 impl Stop {
     /// Every stop reason, in the words `Display` shows and `parse` reads (they cross to Python as text).
-    pub const ALL: [Stop; 6] =
-        [Stop::Gradient, Stop::Objective, Stop::Step, Stop::MaxIter, Stop::LineSearch, Stop::NonFinite];
+    pub const ALL: [Stop; 9] = [
+        Stop::Gradient,
+        Stop::Objective,
+        Stop::Step,
+        Stop::MaxIter,
+        Stop::LineSearch,
+        Stop::NonFinite,
+        Stop::NonFiniteResult,
+        Stop::Underflow,
+        Stop::Stall,
+    ];
 
     pub fn converged(self) -> bool {
         matches!(self, Stop::Gradient | Stop::Objective | Stop::Step)
@@ -60,6 +78,9 @@ impl Stop {
             Stop::MaxIter => "iteration limit",
             Stop::LineSearch => "line search",
             Stop::NonFinite => "non-finite objective",
+            Stop::NonFiniteResult => "non-finite parameters or predictions",
+            Stop::Underflow => "objective underflow",
+            Stop::Stall => "descent still possible at the stop",
         }
     }
 
@@ -114,9 +135,23 @@ where
     let n = x0.len();
     let mut x = x0.to_vec();
     let mut g = vec![0.0; n];
-    let mut ev = Evaluator { fg: &mut fg, evaluations: 1, pool: Vec::new() };
-    let mut f = (ev.fg)(&x, &mut g);
-    let done = |x: Vec<f64>, f, iterations, evaluations, stop| Minimum { x, f, iterations, evaluations, stop };
+    let f0 = fg(&x, &mut g);
+    // The objective is minimised times a power of two that brings its starting value near 1. Scaling
+    // by 2^k is exact, so for ordinary objectives every iterate is bit-identical to the unscaled run;
+    // for objectives of extreme size (a Huber threshold of 1e-300 makes f ~ 1e-300) it keeps the
+    // curvature products s'y and y'y from underflowing, which otherwise stalls the search far from
+    // the optimum.
+    let scale = power_of_two_near_inverse(f0);
+    g.iter_mut().for_each(|v| *v *= scale);
+    let mut scaled = |x: &[f64], g: &mut [f64]| {
+        let f = fg(x, g);
+        g.iter_mut().for_each(|v| *v *= scale);
+        f * scale
+    };
+    let mut ev = Evaluator { fg: &mut scaled, evaluations: 1, pool: Vec::new() };
+    let mut f = f0 * scale;
+    let done =
+        |x: Vec<f64>, f: f64, iterations, evaluations, stop| Minimum { x, f: f / scale, iterations, evaluations, stop };
     if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
         return done(x, f, 0, ev.evaluations, Stop::NonFinite);
     }
@@ -178,6 +213,21 @@ where
         }
     }
     done(x, f, opts.max_iter, ev.evaluations, Stop::MaxIter)
+}
+
+/// 2^-e for the binary exponent e of a finite, normal, non-zero `f` (so that |f| 2^-e lies in
+/// [1, 2)); 1 for anything else, which is left as it is.
+fn power_of_two_near_inverse(f: f64) -> f64 {
+    if !(f.is_normal()) {
+        return 1.0;
+    }
+    // The biased exponent field: |f| = 1.m x 2^(field - 1023), field in 1..=2046 for normal f.
+    let field = ((f.to_bits() >> 52) & 0x7ff) as i64;
+    let e = field - 1023;
+    // 2^-e is a normal double for e in -1022..=1023 except e = -1023 (impossible here) and e = 1023
+    // with -e = -1023 (subnormal but exact): build it from its exponent field, clamped to the normal range.
+    let inv_field = (1023 - e).clamp(1, 2046) as u64;
+    f64::from_bits(inv_field << 52)
 }
 
 /// Whether no step of relative size 1e-7 and 1e-4 along any coordinate lowers f by more than its

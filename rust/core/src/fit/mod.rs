@@ -11,6 +11,7 @@
 
 mod centring;
 pub mod composed;
+mod honesty;
 pub mod lbfgs;
 pub mod objective;
 pub mod params;
@@ -316,11 +317,12 @@ impl Fitter<'_, '_> {
         let n_at_best = finals.iter().filter(|m| m.f.is_finite() && m.f - b.f <= tol).count();
         let n_converged = finals.iter().filter(|m| m.stop.converged()).count();
         let shear = self.shear();
+        let stop = self.honest_stop(b);
         Ok(FitOutcome {
             theta: self.to_theta(&b.x, &shear),
             objective: b.f,
-            converged: b.stop.converged(),
-            stop: b.stop,
+            converged: stop.converged(),
+            stop,
             iterations: b.iterations,
             evaluations: b.evaluations,
             n_starts: finals.len(),

@@ -242,6 +242,9 @@ impl<'a> Problem<'a> {
             if let Some(bad) = w.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
                 return Err(CoreError::invalid("weights", format!("must be finite and non-negative, got {bad}")));
             }
+            if !w.iter().any(|&v| v > 0.0) {
+                return Err(CoreError::invalid("weights", "all weights are zero: no run would count"));
+            }
         }
         let target = match space {
             Space::Log => loss.iter().map(|v| v.ln()).collect(),

@@ -29,6 +29,8 @@ pub fn efficient_frontier(
     if n_grid < 2 {
         return Err(CoreError::invalid("n_grid", format!("must be at least 2, got {n_grid}")));
     }
+    // The frontier's three columns.
+    crate::memory::ensure_allocatable("n_grid", n_grid, n_grid, 3 * 8)?;
     if let Some(bad) = ln_c.iter().chain(loss).find(|v| !v.is_finite()) {
         return Err(CoreError::invalid("runs", format!("C and loss must be finite, got {bad}")));
     }
@@ -44,6 +46,9 @@ pub fn efficient_frontier(
     }
     let lo = ln_c.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = ln_c.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if hi <= lo {
+        return Err(CoreError::invalid("runs", "every run has the same compute C: a frontier needs at least two"));
+    }
     let mut out = Frontier { ln_c: Vec::new(), loss: Vec::new(), model: Vec::new() };
     for g in 0..n_grid {
         let at = lo + (hi - lo) * g as f64 / (n_grid - 1) as f64;

@@ -202,6 +202,9 @@ pub fn isoflop_bootstrap(
     let rows = rows_by_budget(sweep)?;
     let runs = gather(sweep, &rows, &run_weights(sweep, weights)?);
     let nb = rows.len();
+    // Each replicate keeps an exponent, an intercept and per budget an optimum and its loss, twice
+    // over while the replicates are gathered into columns.
+    crate::memory::ensure_allocatable("n_resamples", n_resamples, n_resamples, 2 * 8 * (2 + 2 * nb))?;
     control.set_total(n_resamples);
     let reps: Vec<Replicate> = (0..n_resamples)
         .into_par_iter()

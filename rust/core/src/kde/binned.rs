@@ -167,7 +167,8 @@ fn moment_histograms(
 ) -> (Vec<f64>, Vec<(f64, f64)>) {
     let inv = 1.0 / step;
     // Fewer, larger blocks when the grid is large, so the per-block histograms stay within ~64 MB in all.
-    let block = BIN_BLOCK.max(x.len().div_ceil((1usize << 21) / n_grid).max(1));
+    // (At least 1: grids above 2^21 points made this a division by zero, a panic found by `make fuzz`.)
+    let block = BIN_BLOCK.max(x.len().div_ceil(((1usize << 21) / n_grid).max(1)));
     let parts = map_blocks(x.len(), block, |a, b| {
         let last = n_grid - 1;
         let mut m = vec![0.0f64; 4 * n_grid];

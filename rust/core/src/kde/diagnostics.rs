@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::fastmath::exp as fast_exp;
-use crate::kde::exact::{check_bandwidth, window, Sorted, QUERY_BLOCK};
+use crate::kde::exact::{check_bandwidth, relative_log_term, window, Sorted, QUERY_BLOCK};
 use crate::kde::kernels::Kernel;
 use crate::parallel::map_blocks;
 
@@ -19,8 +19,7 @@ pub fn diagnostics_1d(s: &Sorted, h: f64, kernel: Kernel, queries: &[f64]) -> Re
             let z = (q - xv) * inv_h;
             let k = wv
                 * match kernel {
-                    Kernel::Gaussian => fast_exp(0.5 * (reference - z * z)),
-                    Kernel::Laplace => fast_exp(std::f64::consts::SQRT_2 * (reference - z.abs())),
+                    Kernel::Gaussian | Kernel::Laplace => fast_exp(relative_log_term(kernel, reference, z)),
                     _ => kernel.pdf(z),
                 };
             s1 += k;

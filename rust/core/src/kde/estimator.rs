@@ -335,8 +335,10 @@ impl Estimator {
         }
         let a = lo.unwrap_or(self.lo - cut * self.h);
         let b = hi.unwrap_or(self.hi + cut * self.h);
-        if !(a.is_finite() && b.is_finite() && a < b) {
-            return Err(CoreError::invalid("lo, hi", format!("need finite lo < hi, got {a}, {b}")));
+        // The span must be finite too: linspace's step (b - a) / (n - 1) of an infinite span is NaN.
+        if !(a.is_finite() && b.is_finite() && a < b && (b - a).is_finite()) {
+            let name = if lo.is_none() || hi.is_none() { "cut" } else { "lo, hi" };
+            return Err(CoreError::invalid(name, format!("need a finite range lo < hi, got {a}, {b}")));
         }
         let x = linspace(a, b, n);
         let f = self.density(&x, false, control)?;

@@ -49,8 +49,10 @@ pub enum Quantity {
     Sf,
 }
 
-/// Per-query window [lo, hi) of contributing points and the reference squared scaled distance (Gaussian)
-/// or scaled distance (Laplace) of the nearest point.
+/// Per-query window [lo, hi) of contributing points and the scaled distance |q - x| / h of the nearest
+/// point (0 for compact kernels), computed as `relative_log_term` computes every point's, so that the
+/// nearest point's relative term is exactly 1 even when z is 1e40 (bandwidth 1e-40) and z^2 has lost
+/// every digit below 1e24.
 pub(crate) fn window(s: &Sorted, h: f64, kernel: Kernel, q: f64) -> (usize, usize, f64) {
     let x = s.x;
     let n = x.len();
@@ -65,11 +67,15 @@ pub(crate) fn window(s: &Sorted, h: f64, kernel: Kernel, q: f64) -> (usize, usiz
             if i > 0 {
                 d = d.min(q - x[i - 1]);
             }
-            let z = d / h;
-            match kernel {
-                Kernel::Laplace => (d + CUT / std::f64::consts::SQRT_2 * h, z),
-                _ => ((d * d + 2.0 * CUT * h * h).sqrt(), z * z),
-            }
+            let z = d * (1.0 / h);
+            // Widened by a relative 1e-12: at tiny bandwidths the radius rounds to d itself, and q - d
+            // can round past the nearest point, which would leave the window empty.
+            let radius = match kernel {
+                Kernel::Laplace => d + CUT / std::f64::consts::SQRT_2 * h,
+                // hypot: d^2 overflows for queries beyond 1e154.
+                _ => d.hypot((2.0 * CUT).sqrt() * h),
+            };
+            (radius * (1.0 + 1e-12), z)
         }
     };
     let (r, reference) = radius_and_ref;
@@ -78,9 +84,22 @@ pub(crate) fn window(s: &Sorted, h: f64, kernel: Kernel, q: f64) -> (usize, usiz
     (lo, hi, reference)
 }
 
-/// Gaussian window sum relative to the nearest term: sum_j w_j exp((zmin2 - t_j^2) / 2).
+/// Log of a point's kernel term relative to the nearest point's, for the unbounded kernels: `zmin` is
+/// the nearest scaled distance, `z` this point's (|z| >= zmin). The Gaussian's (zmin^2 - z^2) / 2 is
+/// taken factored, -(|z| - zmin)(|z| + zmin) / 2: exactly 0 for the nearest point and free of the
+/// overflow and cancellation of the squares at huge scaled distances (far queries, tiny bandwidths).
+#[inline(always)]
+pub(crate) fn relative_log_term(kernel: Kernel, zmin: f64, z: f64) -> f64 {
+    let a = z.abs();
+    match kernel {
+        Kernel::Laplace => std::f64::consts::SQRT_2 * (zmin - a),
+        _ => -(a - zmin) * (0.5 * a + 0.5 * zmin),
+    }
+}
+
+/// Gaussian window sum relative to the nearest term: sum_j w_j exp((zmin^2 - t_j^2) / 2).
 #[inline]
-fn gaussian_sum(x: &[f64], w: &[f64], q: f64, inv_h: f64, zmin2: f64) -> f64 {
+fn gaussian_sum(x: &[f64], w: &[f64], q: f64, inv_h: f64, zmin: f64) -> f64 {
     let mut acc = [0.0f64; 4];
     let xc = x.chunks_exact(4);
     let wc = w.chunks_exact(4);
@@ -88,13 +107,13 @@ fn gaussian_sum(x: &[f64], w: &[f64], q: f64, inv_h: f64, zmin2: f64) -> f64 {
     for (xs, ws) in xc.zip(wc) {
         for k in 0..4 {
             let t = (q - xs[k]) * inv_h;
-            acc[k] += ws[k] * fast_exp(0.5 * (zmin2 - t * t));
+            acc[k] += ws[k] * fast_exp(relative_log_term(Kernel::Gaussian, zmin, t));
         }
     }
     let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     for (xv, wv) in xr.iter().zip(wr) {
         let t = (q - xv) * inv_h;
-        s += wv * fast_exp(0.5 * (zmin2 - t * t));
+        s += wv * fast_exp(relative_log_term(Kernel::Gaussian, zmin, t));
     }
     s
 }
@@ -104,11 +123,20 @@ fn relative_density(s: &Sorted, h: f64, kernel: Kernel, q: f64) -> (f64, f64) {
     let (lo, hi, reference) = window(s, h, kernel, q);
     let (x, w) = (&s.x[lo..hi], &s.w[lo..hi]);
     let inv_h = 1.0 / h;
+    if !reference.is_finite() {
+        // The nearest point lies beyond 1.8e308 bandwidths: the density is 0 to double precision (its
+        // logarithm below -1e308), and the terms relative to an infinite reference are undefined.
+        return (f64::NEG_INFINITY, 1.0);
+    }
     match kernel {
-        Kernel::Gaussian => (-0.5 * reference - LN_SQRT_2PI, gaussian_sum(x, w, q, inv_h, reference)),
+        Kernel::Gaussian => (-0.5 * reference * reference - LN_SQRT_2PI, gaussian_sum(x, w, q, inv_h, reference)),
         Kernel::Laplace => {
             let c = std::f64::consts::SQRT_2;
-            let sum = x.iter().zip(w).map(|(xv, wv)| wv * fast_exp(c * (reference - ((q - xv) * inv_h).abs()))).sum();
+            let sum = x
+                .iter()
+                .zip(w)
+                .map(|(xv, wv)| wv * fast_exp(relative_log_term(kernel, reference, (q - xv) * inv_h)))
+                .sum();
             (-c * reference - std::f64::consts::LN_2 * 0.5, sum)
         }
         _ => (0.0, x.iter().zip(w).map(|(xv, wv)| wv * kernel.pdf((q - xv) * inv_h)).sum()),
@@ -222,6 +250,32 @@ mod tests {
                 }
                 assert!((cdf[i] + sf[i] - 1.0).abs() < 1e-12, "{name} cdf + sf at {q}");
             }
+        }
+    }
+
+    #[test]
+    fn extreme_queries_and_bandwidths_give_numbers() {
+        let raw: Vec<f64> = (0..200).map(|i| (i as f64 * 0.731).sin() * 2.0).collect();
+        let (x, w) = sort_sample(&raw, None).unwrap();
+        let s = Sorted::new(&x, &w).unwrap();
+        let c = Control::new();
+        for k in [Kernel::Gaussian, Kernel::Laplace] {
+            for (h, q) in [(0.3, 1e154), (0.3, 1e200), (0.3, 1e308), (0.3, -1e308), (1e-20, 10.0), (1e-10, 10.0)] {
+                let pdf = evaluate_1d(&s, h, k, &[q], Quantity::Pdf, &c).unwrap()[0];
+                let log = evaluate_1d(&s, h, k, &[q], Quantity::LogPdf, &c).unwrap()[0];
+                assert!(pdf == 0.0, "{k:?} h={h} q={q}: pdf {pdf}");
+                assert!(log < 0.0 && !log.is_nan(), "{k:?} h={h} q={q}: logpdf {log}");
+            }
+            // Tiny bandwidth: the log density is the nearest point's term, finite.
+            let near = x.iter().map(|v| (10.0 - v).abs()).fold(f64::INFINITY, f64::min);
+            let log = evaluate_1d(&s, 1e-10, k, &[10.0], Quantity::LogPdf, &c).unwrap()[0];
+            let z = near * 1e10;
+            let want = match k {
+                Kernel::Gaussian => -0.5 * z * z - LN_SQRT_2PI,
+                _ => -std::f64::consts::SQRT_2 * z - 0.5 * std::f64::consts::LN_2,
+            } + (1.0f64 / 200.0).ln()
+                - 1e-10f64.ln();
+            assert!((log - want).abs() <= 1e-9 * want.abs(), "{k:?}: {log} vs {want}");
         }
     }
 

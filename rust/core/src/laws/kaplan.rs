@@ -6,7 +6,8 @@
 //! d log L / d n_c = alpha_N w1, d/d d_c = alpha_D w2, d/d alpha_N = w1 (n_c - ln N),
 //! d/d alpha_D = LSE - w1 t1.
 
-use super::{cartesian_grid, Features, Law, ParamSpec, Space, Transform};
+use super::{cartesian_grid, check_finite, Features, Law, ParamSpec, Space, Transform};
+use crate::error::{CoreError, Result};
 
 pub struct Kaplan;
 
@@ -20,6 +21,14 @@ const PARAMS: [ParamSpec; 4] = [
 impl Law for Kaplan {
     fn name(&self) -> &'static str {
         "kaplan"
+    }
+    fn check_params(&self, theta: &[f64]) -> Result<()> {
+        check_finite(&PARAMS, theta)?;
+        // The exponent alpha_N / alpha_D of the first term.
+        if theta[3] == 0.0 {
+            return Err(CoreError::invalid("params", "alpha_D must be non-zero, got 0"));
+        }
+        Ok(())
     }
     fn params(&self) -> &[ParamSpec] {
         &PARAMS

@@ -28,7 +28,18 @@ pub struct Lse3<'a> {
 /// On x86-64 processors with AVX2 the same code runs compiled for 4-wide vectors instead of SSE2's 2.
 /// That changes no result bit: every operation is an element-wise IEEE operation (FMA stays off, so
 /// nothing is contracted), so a machine with AVX2 and one without give identical fits.
+///
+/// Predictions alone (no derivatives: what users and the fit's reports see) are exact at extreme
+/// parameters too: rows where the fast kernel's shift by c3 over- or underflowed are recomputed.
 pub fn lse3_block(t: &Lse3, space: Space, pred: &mut [f64], w: Option<[&mut [f64]; 3]>) {
+    let values_only = w.is_none();
+    dispatch(t, space, pred, w);
+    if values_only {
+        repair_extremes(t, space, pred);
+    }
+}
+
+fn dispatch(t: &Lse3, space: Space, pred: &mut [f64], w: Option<[&mut [f64]; 3]>) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -37,6 +48,34 @@ pub fn lse3_block(t: &Lse3, space: Space, pred: &mut [f64], w: Option<[&mut [f64
         }
     }
     lse3_block_portable(t, space, pred, w)
+}
+
+/// Rows whose fast value is not a finite (for linear space: positive) number, recomputed by the
+/// textbook log-sum-exp, shifted by the row's largest term and with the standard library's exp and ln.
+/// The kernel shifts every row by c3 = log E and its exp flushes below e^-707 to zero, so a tiny E
+/// (1e-310) or a power-law term e^709 times E overflows or vanishes although the prediction itself is
+/// an ordinary number. Such rows are rare (the check is one pass), so they cost nothing in a fit.
+fn repair_extremes(t: &Lse3, space: Space, pred: &mut [f64]) {
+    for (i, p) in pred.iter_mut().enumerate() {
+        let ok = match space {
+            Space::Log => p.is_finite(),
+            Space::Linear => p.is_finite() && *p > 0.0,
+        };
+        if ok {
+            continue;
+        }
+        let t1 = t.c1 + t.s1 * t.x1[i];
+        let t2 = t.term2.map_or(f64::NEG_INFINITY, |(c2, s2, x2)| c2 + s2 * x2[i]);
+        let m = t1.max(t2).max(t.c3);
+        if !m.is_finite() {
+            continue;
+        }
+        let log_value = m + ((t1 - m).exp() + (t2 - m).exp() + (t.c3 - m).exp()).ln();
+        *p = match space {
+            Space::Log => log_value,
+            Space::Linear => log_value.exp(),
+        };
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -154,6 +193,25 @@ mod tests {
             let dispatched = run(&|p, w| lse3_block(&t, space, p, Some(w)));
             for (u, v) in portable.iter().zip(&dispatched) {
                 assert!(u.iter().zip(v).all(|(a, b)| a.to_bits() == b.to_bits()));
+            }
+        }
+    }
+
+    #[test]
+    fn predictions_stay_exact_at_extreme_coefficients() {
+        // E = 1e-310 (log E = -713.8): the kernel's shift by log E over- and underflows.
+        let x1 = [20.0, 25.0];
+        let x2 = [22.0, 26.0];
+        for c3 in [-713.8, -709.2, -800.0] {
+            let t = Lse3 { c1: 6.0, s1: -0.34, x1: &x1, term2: Some((6.1, -0.28, &x2)), c3 };
+            for space in [Space::Log, Space::Linear] {
+                let mut pred = [0.0; 2];
+                lse3_block(&t, space, &mut pred, None);
+                for i in 0..2 {
+                    let expect = (6.0 - 0.34 * x1[i]).exp() + (6.1 - 0.28 * x2[i]).exp() + c3.exp();
+                    let got = if space == Space::Log { pred[i].exp() } else { pred[i] };
+                    assert!((got - expect).abs() <= 1e-12 * expect, "{c3} {space:?}: {got} vs {expect}");
+                }
             }
         }
     }

@@ -8,7 +8,8 @@
 //! With alpha = 0 the law is the power law eps = eps_inf + beta x^c. Parameters with eps_0 <= eps_inf or
 //! alpha < 0 predict NaN, which the optimiser's line search steps back from.
 
-use super::{cartesian_grid, linear_to_log, Features, Law, ParamSpec, Space, Transform};
+use super::{cartesian_grid, check_finite, linear_to_log, Features, Law, ParamSpec, Space, Transform};
+use crate::error::{CoreError, Result};
 
 pub struct M4;
 
@@ -78,6 +79,17 @@ fn solve_logit(q: f64, alpha: f64) -> f64 {
 impl Law for M4 {
     fn name(&self) -> &'static str {
         "m4"
+    }
+    fn check_params(&self, theta: &[f64]) -> Result<()> {
+        check_finite(&PARAMS, theta)?;
+        let (eps_inf, eps_0, alpha) = (theta[0], theta[1], theta[2]);
+        if eps_0 <= eps_inf {
+            return Err(CoreError::invalid("params", format!("eps_0 ({eps_0}) must exceed eps_inf ({eps_inf})")));
+        }
+        if alpha < 0.0 {
+            return Err(CoreError::invalid("params", format!("alpha must be non-negative, got {alpha}")));
+        }
+        Ok(())
     }
     fn params(&self) -> &[ParamSpec] {
         &PARAMS

@@ -149,6 +149,27 @@ pub trait Law: Send + Sync {
     fn definition(&self) -> Option<&crate::expr::Definition> {
         None
     }
+
+    /// `Ok` when the law's prediction is defined at `theta` (internal coordinates); otherwise an error
+    /// on argument "params" naming the parameter. Every law needs finite values; a law with further
+    /// conditions (M4's eps_0 above eps_inf) adds them. Predicting at other values would return NaN.
+    fn check_params(&self, theta: &[f64]) -> Result<()> {
+        check_finite(self.params(), theta)
+    }
+}
+
+/// Each of `theta` finite (for a logarithmic parameter: its coefficient positive and finite).
+pub fn check_finite(params: &[ParamSpec], theta: &[f64]) -> Result<()> {
+    if theta.len() != params.len() {
+        return Err(CoreError::invalid("params", format!("needs {} values, got {}", params.len(), theta.len())));
+    }
+    match params.iter().zip(theta).find(|(_, v)| !v.is_finite()) {
+        Some((p, v)) => {
+            let shown = if p.transform == Transform::Log { v.exp() } else { *v };
+            Err(CoreError::invalid("params", format!("{} must be a finite number, got {shown}", p.name)))
+        }
+        None => Ok(()),
+    }
 }
 
 /// Every law by its public name.
