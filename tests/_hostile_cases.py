@@ -117,8 +117,8 @@ SPECS: dict[str, Spec] = {
             "N": "N",
             "D": "D",
         },
-        ["table", "law", "by"],
-        lambda r: [row["objective"] for row in r],
+        ["table", "law", "by", "n_resamples", "seed", "level", "chunk_size"],
+        lambda r: list(r.objective),
         aliases={"table": ("table", "column", "loss", "runs"), "by": ("by", "column")},
     ),
     "sc.bootstrap": Spec(
@@ -199,6 +199,50 @@ SPECS: dict[str, Spec] = {
         ["level", "method"],
         lambda r: [r.low, r.high],
     ),
+    "sc.backtest": Spec(
+        lambda **kw: sc.backtest(kw.pop("runs"), **kw),
+        {"runs": RUNS, "law": "chinchilla", "split": "C", "holdout": 0.25},
+        ["runs", "law", "split", "cut", "holdout", "n_resamples", "seed", "level"],
+        lambda r: [f.rms_log_error for f in r.folds],
+        aliases={"cut": ("cut", "split"), "holdout": ("holdout", "split")},
+    ),
+    "sc.backtest_table": Spec(
+        lambda **kw: sc.backtest_table(kw.pop("runs"), **kw).to_frame(),
+        {"runs": RUNS, "candidates": ["chinchilla", {"law": "chinchilla", "objective": "lsq_log"}], "split": "C"},
+        ["runs", "candidates", "split", "rank_by"],
+        lambda r: [],
+        aliases={"candidates": ("candidates", "law")},
+    ),
+    "sc.posterior": Spec(
+        lambda **kw: sc.posterior(kw.pop("runs"), progress=False, **kw),
+        {"runs": RUNS, "law": "chinchilla", "method": "laplace", "n_draws": 2000, "seed": 0},
+        ["runs", "law", "prior", "method", "n_draws", "seed", "level", "n_threads"],
+        lambda r: [r.mean(p) for p in ("E", "alpha")],
+    ),
+    "sc.suggest_runs": Spec(
+        lambda **kw: sc.suggest_runs(FIT, **kw),
+        {"candidates": {"N": [1e9, 3e9, 1e10], "D": [2e10, 6e10, 2e11]}, "k": 2, "compute": 1e24},
+        ["candidates", "budget", "k", "target", "compute", "level", "flops_per_param_token"],
+        lambda r: [],
+        # an unknown target is refused by the core's table of derived quantities; a budget or FLOP count
+        # that leaves no candidate or no optimum is refused when the target is evaluated
+        aliases={"target": ("target", "quantity"), "flops_per_param_token": ("flops_per_param_token", "target")},
+    ),
+    "sc.objective": Spec(
+        lambda **kw: sc.objective(**kw),
+        {"space": "log", "penalty": "huber", "delta": 1e-3, "over": 2.0},
+        ["space", "penalty", "delta", "over", "under", "reduction"],
+        lambda r: [],
+    ),
+    "sc.laws.define": Spec(
+        lambda **kw: sc.laws.define(kw.pop("name"), kw.pop("expr"), **kw).name,
+        {"name": "hostile_law", "expr": "E + A * N^-alpha", "positive": ["E", "A"]},
+        ["name", "expr", "positive", "bounds", "inputs", "params", "grid"],
+        lambda r: [],
+        # a new expression makes the declared parameters wrong; other parameter lists make names unknown
+        aliases={"expr": ("expr", "positive"), "params": ("params", "expr"), "inputs": ("inputs", "expr")},
+    ),
+    "sc.laws.defined_names": Spec(lambda **kw: len(sc.laws.defined_names(**kw)), {}, []),
     # --- scalecore.laws ----------------------------------------------------------------------------
     "sc.laws.get": Spec(
         lambda **kw: sc.laws.get(kw["name"]).n_grid, {"name": "power"}, ["name"], aliases={"name": ("law",)}
@@ -277,6 +321,13 @@ SPECS: dict[str, Spec] = {
 # the library, not by users): the Spec named here exercises them.
 COVERED_BY: dict[str, str] = {
     "sc.Allocation": "sc.allocate",
+    "sc.BacktestResult": "sc.backtest",
+    "sc.BacktestTable": "sc.backtest_table",
+    "sc.FitTable": "sc.fit_many",
+    "sc.PosteriorResult": "sc.posterior",
+    "sc.Rolling": "sc.backtest",
+    "sc.Suggestion": "sc.suggest_runs",
+    "sc.laws.DefinedLaw": "sc.laws.define",
     "sc.BootstrapResult": "sc.bootstrap",
     "sc.FrontierResult": "sc.efficient_frontier",
     "sc.InductiveBiasResult": "sc.inductive_bias",

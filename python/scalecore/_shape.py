@@ -11,15 +11,25 @@ from ._validation import FloatArray, as_float_array
 from .errors import InvalidInputError
 
 
+def _ndim(name: str, value: Any) -> int:
+    """The number of dimensions of `value`, refusing ragged nested lists by name."""
+    try:
+        return int(np.ndim(value))
+    except ValueError:
+        raise InvalidInputError(
+            f"{name}: must be a number or a rectangular array of numbers, got {value!r:.80}"
+        ) from None
+
+
 def flat(name: str, value: Any, **checks: Any) -> tuple[FloatArray, tuple[int, ...]]:
     """`value` checked (as `as_float_array` checks) and flattened, with its shape."""
-    arr = as_float_array(name, value, ndim=np.ndim(value), **checks)
+    arr = as_float_array(name, value, ndim=_ndim(name, value), **checks)
     return arr.reshape(-1), arr.shape
 
 
 def broadcast(values: dict[str, Any], **checks: Any) -> tuple[dict[str, FloatArray], tuple[int, ...]]:
     """Several named inputs broadcast against each other and flattened, with the broadcast shape."""
-    arrays = {k: as_float_array(k, v, ndim=np.ndim(v), **checks) for k, v in values.items()}
+    arrays = {k: as_float_array(k, v, ndim=_ndim(k, v), **checks) for k, v in values.items()}
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
     except ValueError:

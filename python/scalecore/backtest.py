@@ -25,7 +25,7 @@ import numpy as np
 from . import _core
 from . import intervals as iv
 from ._fit_spec import as_runs
-from ._validation import FloatArray, as_float_array
+from ._validation import FloatArray, as_float_array, real
 from .errors import InvalidInputError, ScalecoreWarning
 from .fit import FitResult, fit
 from .fit_bootstrap import bootstrap
@@ -196,17 +196,18 @@ def _folds(r: Runs, split: Any, cut: Any, holdout: float) -> tuple[str, list[tup
     if isinstance(split, str):
         col = _split_column(r, split)
         if cut is None:
-            if not 0.0 < holdout < 1.0:
+            if not 0.0 < real("holdout", holdout) < 1.0:
                 raise InvalidInputError(f"holdout: must be strictly between 0 and 1, got {holdout!r}")
             cut = float(np.quantile(col, 1.0 - holdout, method="lower"))
         cuts = np.atleast_1d(as_float_array("cut", cut))
         return f"{split} <= cut", [(float(c), col <= c) for c in cuts]
-    mask = np.asarray(split)
+    try:
+        mask = np.asarray(split)
+    except ValueError:  # a ragged nested list
+        mask = np.asarray(None)
     if mask.dtype != bool or mask.shape != (n,):
-        raise InvalidInputError(
-            f"split: expected a column name, a Rolling, or a boolean mask of {n} runs (True = fit on it), "
-            f"got {type(split).__name__} {getattr(mask, 'shape', '')}"
-        )
+        what = f"{type(split).__name__} {mask.shape}"
+        raise InvalidInputError(f"split: expected a column name, a Rolling, or a boolean mask of {n} runs, got {what}")
     return "mask", [(math.nan, mask.copy())]
 
 
@@ -382,7 +383,7 @@ def backtest_table(
     """
     if rank_by not in SCORES:
         raise InvalidInputError(f"rank_by: unknown score {rank_by!r}; known: {list(SCORES)}")
-    if isinstance(candidates, (str, Law)) or not len(candidates):
+    if isinstance(candidates, (str, Law)) or not isinstance(candidates, Sequence) or not candidates:
         raise InvalidInputError(f"candidates: need a non-empty list of laws or dicts, got {candidates!r}")
     results = []
     for cand in candidates:

@@ -256,9 +256,9 @@ def fit_many(
     that fits chunks of `chunk_size` groups; the result equals the local one bit for bit.
     """
     lw = get_law(law)
-    by = [by] if isinstance(by, str) else list(by)
-    if not by:
-        raise InvalidInputError("by: give at least one column that defines the groups")
+    by = [by] if isinstance(by, str) else list(by) if isinstance(by, Sequence) else []
+    if not by or not all(isinstance(b, str) for b in by):
+        raise InvalidInputError(f"by: must be a column name or a non-empty list of column names, got {by!r:.60}")
     if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
         raise InvalidInputError(f"max_iter: must be a positive integer, got {max_iter!r}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:

@@ -132,6 +132,33 @@ def _redefine(
     )
 
 
+def _names(arg: str, value: Any) -> tuple[str, ...]:
+    """A name or an iterable of names (strings)."""
+    if isinstance(value, str):
+        return (value,)
+    names = list(value) if isinstance(value, Iterable) else None
+    if names is None or not all(isinstance(v, str) for v in names):
+        raise InvalidInputError(f"{arg}: must be a name or a list of names, got {value!r:.80}")
+    return tuple(names)
+
+
+def _pairs(arg: str, value: Any) -> list[tuple[str, Any]]:
+    """The items of an optional mapping {parameter name: value}."""
+    if value is None:
+        return []
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(f"{arg}: must be a dict {{parameter: value}}, got {value!r:.80}")
+    return [(str(k), v) for k, v in value.items()]
+
+
+def _range(param: str, pair: Any) -> tuple[float, float]:
+    """A (low, high) pair of numbers (their order and values are the core's rule)."""
+    lohi = as_float_array(f"bounds[{param!r}]", pair, finite=False)
+    if lohi.size != 2:
+        raise InvalidInputError(f"bounds[{param!r}]: must be a pair (low, high), got {pair!r:.80}")
+    return float(lohi[0]), float(lohi[1])
+
+
 def define(
     name: str,
     expr: str,
@@ -161,15 +188,12 @@ def define(
     """
     if not isinstance(name, str) or not isinstance(expr, str):
         raise InvalidInputError(f"name, expr: must be strings, got {name!r}, {expr!r}")
-    if isinstance(positive, str):
-        positive = [positive]
-    pos = tuple(str(p) for p in positive)
-    bnd = tuple((str(p), float(lo), float(hi)) for p, (lo, hi) in (bounds or {}).items())
-    ins = None if inputs is None else tuple(str(i) for i in ([inputs] if isinstance(inputs, str) else inputs))
-    pars = None if params is None else tuple(str(p) for p in params)
+    pos = _names("positive", positive)
+    bnd = tuple((p, *_range(p, pair)) for p, pair in _pairs("bounds", bounds))
+    ins = None if inputs is None else _names("inputs", inputs)
+    pars = None if params is None else _names("params", params)
     grd = tuple(
-        (str(p), tuple(float(v) for v in np.atleast_1d(np.asarray(vals, dtype=np.float64))))
-        for p, vals in (grid or {}).items()
+        (str(p), tuple(as_float_array(f"grid[{p!r}]", vals, ndim=1).tolist())) for p, vals in _pairs("grid", grid)
     )
     p, lg, i, g = _core.define_law(
         name,

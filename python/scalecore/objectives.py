@@ -8,6 +8,7 @@ pass it as ``objective=`` to `sc.fit` or `sc.bootstrap`. The named objectives st
 
 from __future__ import annotations
 
+from ._validation import real
 from .errors import InvalidInputError
 
 __all__ = ["PENALTIES", "objective"]
@@ -40,6 +41,6 @@ def objective(
         raise InvalidInputError(f"reduction: must be 'sum' or 'mean', got {reduction!r}")
     parts = [f"space={space}", f"penalty={penalty}"]
     if penalty in ("huber", "pseudo_huber"):
-        parts.append(f"delta={float(delta)!r}")
-    parts += [f"over={float(over)!r}", f"under={float(under)!r}", f"reduction={reduction}"]
+        parts.append(f"delta={real('delta', delta)!r}")
+    parts += [f"over={real('over', over)!r}", f"under={real('under', under)!r}", f"reduction={reduction}"]
     return ",".join(parts)

@@ -247,8 +247,8 @@ def posterior(
     seed_ = iv.seed(seed)
     threads = check_threads(n_threads)
     for name, value in (("n_draws", n_draws), ("n_chains", n_chains), ("thin", thin)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise InvalidInputError(f"{name}: must be a positive integer, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value < 2**63:
+            raise InvalidInputError(f"{name}: must be a positive integer below 2**63, got {value!r}")
     specs = _prior_specs(lw, prior)
     columns = {name: getattr(r, name) for name in lw.inputs if r.has(name)}
     k = len(lw.param_names)

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import InvalidInputError
+
 __all__ = ["Report", "report"]
 
 # The functional forms, as a paper would write them (the laws' definitions: docs/methods.md section 1).
@@ -81,11 +83,11 @@ def report(
     """The (Mis)Fitting checklist for `fit` (a FitResult). `runs` adds the loss range and run count per input,
     `boot` (a BootstrapResult of the same fit) the intervals; `data` (where the runs come from), `filters` (what
     was left out), `parameters` (e.g. "non-embedding") and `flops` (e.g. "6ND") state what only the caller knows."""
-    from .fit import FitResult
     from .laws import get
 
-    if not isinstance(fit, FitResult):
-        raise TypeError(f"fit: expected a FitResult, got {type(fit).__name__}")
+    # Read by its fields (not an isinstance check): scalecore.fit imports this module for FitResult.report.
+    if not all(hasattr(fit, a) for a in ("law", "params", "input_ranges", "n_runs", "objective")):
+        raise InvalidInputError(f"fit: expected a FitResult, got {type(fit).__name__}")
     law = get(fit.law)
     ranges = {k: [lo, hi] for k, (lo, hi) in fit.input_ranges.items()}
     data_items: list[tuple[str, Any]] = [("source", data or NOT_STATED), ("runs fitted", fit.n_runs)]

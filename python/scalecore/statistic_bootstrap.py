@@ -23,7 +23,7 @@ import numpy as np
 from . import _core
 from . import intervals as iv
 from ._statistic_problem import Problem, prepare_samples
-from ._validation import FloatArray, real
+from ._validation import FloatArray, integer, real
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError, ScalecoreWarning
 
@@ -156,12 +156,6 @@ def _vectorized(value: Any, statistic: Any) -> bool:
     return bool(value)
 
 
-def _positive_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidInputError(f"{name}: must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def bootstrap_statistic(
     data: Any,
     statistic: str | Callable[..., Any] = "mean",
@@ -205,11 +199,11 @@ def bootstrap_statistic(
     lv = iv.level(level)
     alt = _alternative(alternative)
     threads = check_threads(n_threads)
-    n_res = _positive_int("n_resamples", n_resamples, 0 if bootstrap_result is not None else 1)
+    n_res = integer("n_resamples", n_resamples, 0 if bootstrap_result is not None else 1)
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
         raise InvalidInputError(f"axis: must be an integer, got {axis!r}")
     if batch is not None:
-        batch = _positive_int("batch", batch, 1)
+        batch = integer("batch", batch, 1)
     if isinstance(statistic, str):
         if statistic not in STATISTICS:
             raise InvalidInputError(f"statistic: must be one of {list(STATISTICS)} or a callable, got {statistic!r}")

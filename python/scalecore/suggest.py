@@ -24,7 +24,7 @@ import numpy as np
 
 from . import _core
 from . import intervals as iv
-from ._validation import FloatArray, as_float_array
+from ._validation import FloatArray, as_float_array, positive_float, real
 from .errors import InvalidInputError
 from .fit import FitResult
 from .fit_bootstrap import BootstrapResult
@@ -140,10 +140,13 @@ def suggest_runs(
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise InvalidInputError(f"k: must be a positive integer, got {k!r}")
     lv = iv.level(level)
-    f = float(flops_per_param_token)
+    if not isinstance(target, str):
+        raise InvalidInputError(f"target: must be the name of a quantity or parameter, got {target!r:.60}")
+    compute = None if compute is None else positive_float("compute", compute)
+    f = positive_float("flops_per_param_token", flops_per_param_token)
     cand_n, cand_d = _candidates(candidates)
     cost = f * cand_n * cand_d
-    limit = math.inf if budget is None else float(budget)
+    limit = math.inf if budget is None else real("budget", budget)
     if not limit > 0:
         raise InvalidInputError(f"budget: must be positive, got {budget!r}")
     if not (cost <= limit).any():
