@@ -44,6 +44,10 @@ def test_each_problem_of_a_batch_is_bootstrapped_as_if_alone(
         exact = statistic not in ("mean", "callable")
         np.testing.assert_allclose(batch.distribution[p], alone.distribution, rtol=0 if exact else 1e-13)
         assert isinstance(batch.ci, sc.statistic_bootstrap.BatchInterval)
+        if not exact and np.any(np.isclose(alone.distribution, alone.estimate, rtol=1e-12, atol=0)):
+            # A replicate equal to the estimate (a permutation of a small sample) counts as below it or not
+            # depending on rounding, which moves BCa's bias correction: batched means agree to rounding only.
+            continue
         assert batch.ci.low[p] == pytest.approx(alone.ci.low, rel=1e-12, nan_ok=True)
         assert batch.ci.high[p] == pytest.approx(alone.ci.high, rel=1e-12, nan_ok=True)
 
