@@ -10,29 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scalecore as sc
+from _gadre import SMALL, TASKS_17
 from scalecore import _core
-
-# The paper's 17-task average (shared/data/gadre2024/README.md).
-TASKS_17 = [
-    "bigbench_operators",
-    "pubmed_qa_labeled",
-    "hellaswag_zeroshot",
-    "boolq",
-    "arc_easy",
-    "coqa",
-    "bigbench_dyck_languages",
-    "lambada_openai",
-    "bigbench_novel_concepts",
-    "winograd",
-    "bigbench_cs_algorithms",
-    "commonsense_qa",
-    "bigbench_qa_wikidata",
-    "hellaswag",
-    "copa",
-    "squad",
-    "piqa",
-]
-SMALL = ("d=96_l=8_h=4", "d=512_l=8_h=4", "d=576_l=24_h=8", "d=1024_l=24_h=8")
 
 
 def gadre_rows(path: Path) -> list[dict[str, str]]:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 import scalecore as sc
+from _gadre import TASKS_17
 from _synthetic import chinchilla_runs, planted_chinchilla, theta_of
 from scalecore import _core
 from scipy.optimize import minimize
@@ -257,27 +258,6 @@ def test_data_repetition_law_with_unique_tokens(shared_data: Path) -> None:
 
 def _gadre(shared_data: Path) -> list[dict[str, str]]:
     return rows(shared_data, "gadre2024", "models.csv")
-
-
-TASKS_17 = [
-    "bigbench_operators",
-    "pubmed_qa_labeled",
-    "hellaswag_zeroshot",
-    "boolq",
-    "arc_easy",
-    "coqa",
-    "bigbench_dyck_languages",
-    "lambada_openai",
-    "bigbench_novel_concepts",
-    "winograd",
-    "bigbench_cs_algorithms",
-    "commonsense_qa",
-    "bigbench_qa_wikidata",
-    "hellaswag",
-    "copa",
-    "squad",
-    "piqa",
-]
 
 
 def test_sigmoid_of_log_compute_for_downstream_accuracy(shared_data: Path) -> None:

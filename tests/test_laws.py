@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scalecore as sc
+from _gadre import SMALL, TASKS_17
 from hypothesis import given
 from hypothesis import strategies as st
 from scalecore import _core
@@ -133,28 +134,6 @@ def test_data_constrained_fit_on_published_runs(shared_data: Path) -> None:
 
 
 # --- Gadre et al. 2024: the paper's own protocol -------------------------------------------------------
-SUBSET = [
-    "bigbench_operators",
-    "pubmed_qa_labeled",
-    "hellaswag_zeroshot",
-    "boolq",
-    "arc_easy",
-    "coqa",
-    "bigbench_dyck_languages",
-    "lambada_openai",
-    "bigbench_novel_concepts",
-    "winograd",
-    "bigbench_cs_algorithms",
-    "commonsense_qa",
-    "bigbench_qa_wikidata",
-    "hellaswag",
-    "copa",
-    "squad",
-    "piqa",
-]
-SMALL = ["d=96_l=8_h=4", "d=512_l=8_h=4", "d=576_l=24_h=8", "d=1024_l=24_h=8"]
-
-
 def _gadre_starts() -> np.ndarray:
     """The paper's 128 starts (A, B in {1e2, 3e2, 1e3, 3e3}, k in {-0.1, -0.3}, E in {0, 1, 2, 10}) for
     L = A N^k + B 6^(k/2) (M N)^k + E, mapped to (E, a, b, eta): eta = -k/2, a = A 6^eta, b = B."""
@@ -173,7 +152,7 @@ def test_gadre_overtrained_and_downstream_reproduce_published_errors(shared_data
 
     df = pd.read_csv(shared_data / "gadre2024" / "models.csv")
     rpj = df[df.dataset == "rpj"].copy()
-    rpj["err"] = 1 - rpj[[f"acc_{t}" for t in SUBSET]].mean(axis=1)
+    rpj["err"] = 1 - rpj[[f"acc_{t}" for t in TASKS_17]].mean(axis=1)
     loss_rows = (rpj.model.isin(SMALL) & (rpj.cc_mult == 1.0)) | ((rpj.model == SMALL[0]) & (rpj.cc_mult == 16.0))
     fit_loss = rpj[loss_rows]
     assert len(fit_loss) == 5
