@@ -245,7 +245,7 @@ def typed_results() -> dict[str, Any]:
         "frontier": _core.efficient_frontier(
             [0, 0, 1, 1], np.log([1.0, 2.0, 1.5, 3.0]), np.array([3, 2.5, 2.8, 2.2]), 2
         ),
-        "bound allocation": _core.bound_allocate("inverse_linear", [1.0, 2.0], compute),
+        "bound allocation": _core.BoundSpec("inverse_linear", [1.0, 2.0]).allocate(compute),
     }
 
 

@@ -76,18 +76,6 @@ OPEN: dict[str, str] = {
     "sc.KDE": "ragged samples, weights or bandwidth raise a bare ValueError",
     "sc.KDE.evaluate": "to be re-checked after the ragged-input fix",
     "sc.KDE.grid": "n = 2**64 raises OverflowError; ragged lo/hi/cut raise ValueError",
-    "sc.bounds.InverseLinear": "p or T of 5e-324 evaluates to inf; ragged p/T raise ValueError",
-    "sc.bounds.InverseLog": "b1 = 1e308 or T = 5e-324 evaluate to inf; ragged p/T raise ValueError",
-    "sc.bounds.PowerLaw": "from_params accepts no validation of its mapping (TypeError)",
-    "sc.bounds.FiniteTeacher": "hostile constants and points not all refused by name",
-    "sc.bounds.DirichletProcessTeacher": "hostile constants and points not all refused by name",
-    "sc.bounds.DecomposedBound": "hostile p_min and points not all refused by name",
-    "sc.bounds.RateDistortion": "hostile eps_range and n_grid not all refused by name",
-    "sc.bounds.allocate": "hostile bounds and budgets not all refused by name",
-    "sc.bounds.compare_exponent": "hostile parameters and budgets not all refused by name",
-    "sc.bounds.linear_regression_information": "hostile d, T, n_mc, seed not all refused by name",
-    "sc.bounds.error_from_information": "hostile values not all refused by name",
-    "sc.bounds.bernoulli_logit_kl": "hostile values not all refused by name",
 }
 
 

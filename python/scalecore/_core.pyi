@@ -23,6 +23,7 @@ __all__ = [
     "AllocationStatus",
     "BootstrapInterval",
     "BoundAllocation",
+    "BoundSpec",
     "Fit",
     "FleetFits",
     "Frontier",
@@ -30,6 +31,7 @@ __all__ = [
     "IsoflopFit",
     "KdeEstimator",
     "LawAllocation",
+    "PluggableBound",
     "PreparedBootstrap",
     "StatisticBootstrap",
     "__version__",
@@ -41,11 +43,8 @@ __all__ = [
     "bootstrap_interval_batch",
     "bootstrap_intervals",
     "bootstrap_statistic",
-    "bound_allocate",
-    "bound_allocate_callable",
-    "bound_evaluate",
-    "bound_evaluate_grid",
     "bound_kinds",
+    "check_level",
     "compute_for_loss_law",
     "define_law",
     "defined_laws",
@@ -76,8 +75,6 @@ __all__ = [
     "prepared_bootstrap_from_state",
     "rate_distortion_bound",
     "rate_distortion_sample_complexity",
-    "teacher_distinct_units",
-    "teacher_optimal_eta",
     "variance_item_bootstrap",
     "variance_kendall_rows",
     "variance_kendall_tau_b",
@@ -517,6 +514,8 @@ class PreparedBootstrap:
     def robust(self) -> bool: ...
     @property
     def n_guards(self) -> int: ...
+    @property
+    def level(self) -> float: ...
     def replicates(
         self,
         first: int,
@@ -538,8 +537,10 @@ def prepare_bootstrap(
     group: Any | None = None,
     seed: int = 0,
     robust: bool = False,
+    level: Any | None = None,
     n_threads: int | None = None,
 ) -> PreparedBootstrap: ...
+def check_level(level: Any) -> float: ...
 def prepared_bootstrap_from_state(
     fit: Fit,
     scheme: str,
@@ -549,6 +550,7 @@ def prepared_bootstrap_from_state(
     robust: bool,
     guards: Any,
     screened: Any,
+    level: Any,
 ) -> PreparedBootstrap: ...
 def derived_quantity(
     law: str,
@@ -672,39 +674,48 @@ class BoundAllocation:
     def local_exponent(self) -> NDArray[np.float64]: ...
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
 
-def bound_evaluate(
-    kind: str,
-    params: list[float],
-    p: NDArray[np.float64],
-    t: NDArray[np.float64],
-    *,
-    with_terms: bool = False,
-    n_threads: int | None = None,
-) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, NDArray[np.float64] | None]: ...
-def bound_evaluate_grid(
-    kind: str,
-    params: list[float],
-    p: NDArray[np.float64],
-    t: NDArray[np.float64],
-    *,
-    n_threads: int | None = None,
-) -> NDArray[np.float64]: ...
-def bound_allocate(
-    kind: str,
-    params: list[float],
-    compute: NDArray[np.float64],
-    *,
-    numerical: bool = False,
-    n_threads: int | None = None,
-    progress: Callable[[int, int], Any] | None = None,
-) -> BoundAllocation: ...
-def bound_allocate_callable(
-    reducible: Callable[[NDArray[np.float64], NDArray[np.float64]], Any],
-    compute: NDArray[np.float64],
-    p_min: float,
-    *,
-    progress: Callable[[int, int], Any] | None = None,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+class BoundSpec:
+    def __new__(cls, kind: str, params: list[Any]) -> BoundSpec: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def params(self) -> list[float]: ...
+    @property
+    def p_min(self) -> float: ...
+    def evaluate(
+        self, p: NDArray[np.float64], t: NDArray[np.float64], *, with_terms: bool = False, n_threads: int | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, NDArray[np.float64] | None]: ...
+    def evaluate_grid(
+        self, p: NDArray[np.float64], t: NDArray[np.float64], *, n_threads: int | None = None
+    ) -> NDArray[np.float64]: ...
+    def allocate(
+        self,
+        compute: NDArray[np.float64],
+        *,
+        numerical: bool = False,
+        n_threads: int | None = None,
+        progress: Callable[[int, int], Any] | None = None,
+    ) -> BoundAllocation: ...
+    def distinct_units(self, n: NDArray[np.float64]) -> NDArray[np.float64]: ...
+    def optimal_eta(self, p: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+
+class PluggableBound:
+    def __new__(cls, p_min: Any, irreducible: Any) -> PluggableBound: ...
+    @property
+    def p_min(self) -> float: ...
+    @property
+    def irreducible(self) -> float: ...
+    def check_points(self, p: NDArray[np.float64], t: NDArray[np.float64]) -> None: ...
+    def allocate(
+        self,
+        reducible: Callable[[NDArray[np.float64], NDArray[np.float64]], Any],
+        compute: NDArray[np.float64],
+        *,
+        progress: Callable[[int, int], Any] | None = None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+
 def bound_kinds() -> dict[str, list[str]]: ...
 def rate_distortion_bound(
     eps: NDArray[np.float64], h: NDArray[np.float64], t: NDArray[np.float64], *, n_threads: int | None = None
@@ -723,10 +734,6 @@ def linear_regression_information(
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
 ) -> tuple[float, float, float]: ...
-def teacher_distinct_units(kind: str, params: list[float], n: NDArray[np.float64]) -> NDArray[np.float64]: ...
-def teacher_optimal_eta(
-    kind: str, params: list[float], p: NDArray[np.float64], t: NDArray[np.float64]
-) -> NDArray[np.float64]: ...
 
 # (end of bounds)
 

@@ -88,7 +88,6 @@ def bootstrap(
     result of an uninterrupted one; `n_resamples` may grow between runs.
     """
     n_res = iv.n_resamples(n_resamples)
-    lv = iv.level(level)
     seed_ = iv.seed(seed)
     if not isinstance(robust, bool):
         raise InvalidInputError(f"robust: must be True or False, got {robust!r}")
@@ -123,6 +122,7 @@ def bootstrap(
         group=codes,
         seed=seed_,
         robust=robust,
+        level=level,
         n_threads=threads,
     )
     if checkpoint is not None:
@@ -141,7 +141,7 @@ def bootstrap(
         parts = list(map(functools.partial(fit_chunk, prepared, threads), chunks))
         theta = np.concatenate([p[0] for p in parts])
         failed = np.concatenate([p[1] for p in parts])
-    return BootstrapResult(fit=full, prepared=prepared, theta=theta, failed=failed, level=lv)
+    return BootstrapResult(fit=full, prepared=prepared, theta=theta, failed=failed, level=prepared.level)
 
 
 def _checkpointed(

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from . import _core
 from ._options import seed as seed  # the one seed rule (re-exported for the bootstraps that read it here)
-from ._validation import FloatArray, integer, real
+from ._validation import FloatArray, integer
 from .errors import InvalidInputError
 
 __all__ = ["METHODS", "ConfidenceInterval"]
@@ -30,10 +30,8 @@ def n_resamples(value: Any) -> int:
 
 
 def level(value: Any) -> float:
-    v = real("level", value)
-    if not (0.0 < v < 1.0):
-        raise InvalidInputError(f"level: must lie strictly between 0 and 1, got {value!r}")
-    return v
+    """A confidence level, checked by the core's rule (strictly between 0 and 1), its one home."""
+    return _core.check_level(value)
 
 
 def method(value: Any) -> str:

@@ -28,6 +28,7 @@ from ._validation import FloatArray, _show, as_float_array, one_of
 from ._validation import n_threads as _n_threads
 from .errors import InvalidInputError
 from .fit import FitResult, fit
+from .intervals import level as _check_level
 from .intervals import seed as _seed
 from .runs import Runs
 
@@ -115,8 +116,7 @@ def local_exponent(
     """
     xs, ys = _curve(x, y, float(floor))
     w = _window(window, xs.size)
-    if not 0 < level < 1:
-        raise InvalidInputError(f"level: must lie strictly between 0 and 1, got {_show(level)}")
+    level = _check_level(level)
     seed_ = _seed(seed)
     lx = sliding_window_view(np.log(xs), w)
     ly = sliding_window_view(np.log(ys - floor), w)

@@ -68,9 +68,8 @@ def _ends(
     distribution: FloatArray, estimate: FloatArray, jackknife: list[FloatArray], lv: float, m: str, alternative: str
 ) -> tuple[FloatArray, FloatArray]:
     """Interval ends of every quantity (rows of `distribution`), warning once if BCa is undefined for any."""
+    # A one-sided level below 0.5 is refused by the core (`batch::intervals`), the rule's one home.
     alpha = (1.0 - lv) / 2.0 if alternative == "two-sided" else 1.0 - lv
-    if not 0.0 < alpha <= 0.5:
-        raise InvalidInputError(f"level: a one-sided interval needs a level of at least 0.5, got {lv}")
     low, high, degenerate = _core.bootstrap_interval_batch(
         distribution, estimate, jackknife if m == "bca" else [], alpha, m
     )

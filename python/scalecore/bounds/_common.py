@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._results_io import ResultIO
+from .._shape import _ndim, broadcast
 from .._validation import FloatArray, as_float_array
 from ..errors import InvalidInputError
 
@@ -30,23 +31,22 @@ def _constant(name: str, value: Any, *, minimum: float = 0.0, inclusive: bool = 
 
 
 def _broadcast(p: Any, T: Any) -> tuple[FloatArray, FloatArray, tuple[int, ...]]:
-    """Flat contiguous copies of p and T broadcast against each other, and the broadcast shape."""
-    pa = as_float_array("p", p, ndim=np.ndim(p), positive=True, allow_empty=True)
-    ta = as_float_array("T", T, ndim=np.ndim(T), positive=True, allow_empty=True)
-    try:
-        pb, tb = np.broadcast_arrays(pa, ta)
-    except ValueError:
-        raise InvalidInputError(f"T: shape {ta.shape} does not broadcast with p's shape {pa.shape}") from None
-    return np.ascontiguousarray(pb).ravel(), np.ascontiguousarray(tb).ravel(), pb.shape
+    """Flat contiguous copies of p and T broadcast against each other, and the broadcast shape. Only read
+    as numbers here: the rule for the points (finite, positive, above a bound's smallest p) is the core's
+    (`bounds::check_points`)."""
+    # T first: a shape mismatch is reported against T, the second argument.
+    arrays, shape = broadcast({"T": T, "p": p}, finite=False, allow_empty=True)
+    return np.ascontiguousarray(arrays["p"]), np.ascontiguousarray(arrays["T"]), shape
 
 
 def _grid_axes(p: Any, T: Any) -> tuple[FloatArray, FloatArray, bool] | None:
     """(p values, T values, transposed) when p and T broadcast to an outer-product grid: p of shape
     (m, 1) against T of shape (n,) or (1, n) (result[i, j] = U(p_i, T_j)), or the transpose of that."""
-    if not (np.ndim(p) in (1, 2) and np.ndim(T) in (1, 2)) or max(np.ndim(p), np.ndim(T)) != 2:
+    p_dims, t_dims = _ndim("p", p), _ndim("T", T)
+    if not (p_dims in (1, 2) and t_dims in (1, 2)) or max(p_dims, t_dims) != 2:
         return None
-    pa = as_float_array("p", p, ndim=np.ndim(p), positive=True, allow_empty=True)
-    ta = as_float_array("T", T, ndim=np.ndim(T), positive=True, allow_empty=True)
+    pa = as_float_array("p", p, ndim=p_dims, finite=False, allow_empty=True)
+    ta = as_float_array("T", T, ndim=t_dims, finite=False, allow_empty=True)
     p2 = pa.reshape((1, *pa.shape)) if pa.ndim == 1 else pa
     t2 = ta.reshape((1, *ta.shape)) if ta.ndim == 1 else ta
     if p2.shape[1] == 1 and t2.shape[0] == 1:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import _options as options
+from .._shape import _ndim
 from .._validation import FloatArray, as_float_array, one_of
 from .._validation import n_threads as check_threads
 from ..errors import InvalidInputError
@@ -39,7 +40,8 @@ def allocate(
     method = one_of("method", method, ["auto", "numerical"])
     if not isinstance(bound, (_RustBound, DecomposedBound)):
         raise InvalidInputError(f"bound: must be a scalecore.bounds bound object, got {bound!r}")
-    c = as_float_array("compute", compute, positive=True, ndim=np.ndim(compute))
+    # Read as numbers only: the rule for budgets is the core's (the closed forms' and `check_budgets`).
+    c = as_float_array("compute", compute, finite=False, ndim=_ndim("compute", compute))
     flat = np.ascontiguousarray(c).ravel()
     with options.progress(progress, "bound allocation") as callback:
         out = bound._allocate(flat, method == "numerical", check_threads(n_threads), callback)

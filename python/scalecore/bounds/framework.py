@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
+from .._shape import _ndim
 from .._validation import FloatArray, as_float_array, positive_float
 from .._validation import n_threads as check_threads
 from ..errors import InvalidInputError
@@ -19,8 +20,8 @@ from ..errors import InvalidInputError
 def bernoulli_logit_kl(u: Any, v: Any) -> FloatArray:
     """KL(Bern(sigmoid(u)) || Bern(sigmoid(v))) in nats, broadcasting; the instances use its bound (u - v)^2 / 8
     (docs/bounds.md section 2)."""
-    ua = as_float_array("u", u, ndim=np.ndim(u))
-    va = as_float_array("v", v, ndim=np.ndim(v))
+    ua = as_float_array("u", u, ndim=_ndim("u", u))
+    va = as_float_array("v", v, ndim=_ndim("v", v))
     # With q = sigmoid(u): KL = q (ln q - ln r) + (1 - q)(ln(1 - q) - ln(1 - r)), and ln sigmoid(x) = -log1p(e^-x).
     log_q, log_1q = -np.logaddexp(0.0, -ua), -np.logaddexp(0.0, ua)
     q = np.exp(log_q)
@@ -31,9 +32,18 @@ def bernoulli_logit_kl(u: Any, v: Any) -> FloatArray:
 def error_from_information(information: Any, T: Any) -> FloatArray:
     """The identity L_T = I(F; H_T) / T: the average reducible error (nats) of the Bayesian predictor over
     T samples equals the information the data carry about the latent function, divided by T."""
-    i = as_float_array("information", information, nonnegative=True, ndim=np.ndim(information))
-    t = as_float_array("T", T, positive=True, ndim=np.ndim(T))
-    return np.asarray(i / t, dtype=np.float64)
+    i = as_float_array("information", information, nonnegative=True, ndim=_ndim("information", information))
+    t = as_float_array("T", T, positive=True, ndim=_ndim("T", T))
+    with np.errstate(over="ignore"):
+        out = np.asarray(i / t, dtype=np.float64)
+    if not np.all(np.isfinite(out)):
+        raise InvalidInputError(f"T: information / T overflows for T = {T!r:.60} (information {information!r:.60})")
+    return out
+
+
+# A tabulation finer than this adds nothing to the two-sided bound (its sup and inf move by less than the
+# table's own rounding) and would only exhaust memory: H is called on, and stores, every point.
+_MAX_GRID = 10**8
 
 
 @dataclass(frozen=True, eq=False)  # array fields: element-wise == has no single truth value
@@ -72,12 +82,14 @@ class RateDistortion:
         if callable(H):
             if eps_range is None or eps is not None:
                 raise InvalidInputError("eps_range: a callable H needs eps_range=(lo, hi) (and no eps table)")
+            if not (isinstance(eps_range, (tuple, list)) and len(eps_range) == 2):
+                raise InvalidInputError(f"eps_range: must be a pair (lo, hi), got {eps_range!r:.60}")
             lo = positive_float("eps_range", eps_range[0])
             hi = positive_float("eps_range", eps_range[1])
             if not hi > lo:
                 raise InvalidInputError(f"eps_range: needs lo < hi, got {eps_range!r}")
-            if not (isinstance(n_grid, int) and n_grid >= 2):
-                raise InvalidInputError(f"n_grid: must be an integer >= 2, got {n_grid!r}")
+            if isinstance(n_grid, bool) or not isinstance(n_grid, int) or not 2 <= n_grid <= _MAX_GRID:
+                raise InvalidInputError(f"n_grid: must be an integer in [2, {_MAX_GRID}], got {n_grid!r}")
             function = H
             e = np.geomspace(lo, hi, n_grid)
             e[0], e[-1] = lo, hi

@@ -5,35 +5,31 @@ the same Rust routine, which calls them once per step for every budget)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import _core
+from .. import _core, _shape
 from .._shape import restore
-from .._validation import FloatArray, as_float_array
+from .._validation import FloatArray
 from ..errors import InvalidInputError
-from ._common import BoundTerms, Progress, _broadcast, _constant
+from ._common import BoundTerms, Progress, _broadcast
 from .shapes import _RustBound
 
 
 class _TeacherBound(_RustBound):
     d: float
 
-    @property
-    def p_min(self) -> float:
-        return self.d + 1.0
-
     def distinct_units(self, n: Any) -> FloatArray:
         """kappa(n): the expected number of distinct teacher units among n sampled units."""
-        a = as_float_array("n", n, nonnegative=True, ndim=np.ndim(n))
-        return _core.teacher_distinct_units(self.kind, self._params(), np.ascontiguousarray(a).ravel()).reshape(a.shape)
+        flat, shape = _shape.flat("n", n, finite=False, allow_empty=True)
+        return restore(self._handle.distinct_units(flat), shape)
 
     def optimal_eta(self, p: Any, T: Any) -> FloatArray:
         """The weight noise eta > 0 attaining the bound at (p, T): eta (1 + eta) = 2 kappa(n) d / (B^2 T)."""
         pf, tf, shape = _broadcast(p, T)
-        return _core.teacher_optimal_eta(self.kind, self._params(), pf, tf).reshape(shape)
+        return restore(self._handle.optimal_eta(pf, tf), shape)
 
 
 @dataclass(frozen=True)
@@ -51,11 +47,6 @@ class FiniteTeacher(_TeacherBound):
     N: float
     B: float
     kind: ClassVar[str] = "finite_teacher"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "d", _constant("d", self.d, minimum=1.0, inclusive=True))
-        object.__setattr__(self, "N", _constant("N", self.N, minimum=1.0, inclusive=True))
-        object.__setattr__(self, "B", _constant("B", self.B))
 
 
 @dataclass(frozen=True)
@@ -75,11 +66,6 @@ class DirichletProcessTeacher(_TeacherBound):
     B: float
     kind: ClassVar[str] = "dirichlet_process_teacher"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "d", _constant("d", self.d, minimum=1.0, inclusive=True))
-        object.__setattr__(self, "K", _constant("K", self.K))
-        object.__setattr__(self, "B", _constant("B", self.B))
-
 
 @dataclass(frozen=True)
 class DecomposedBound:
@@ -95,6 +81,9 @@ class DecomposedBound:
     estimation: Callable[[FloatArray, FloatArray], Any]
     p_min: float = 1.0
     irreducible: float = 0.0
+    # The core's handle, built at construction: it validates p_min and irreducible (their one home), checks
+    # the points and runs the allocation search.
+    _handle: _core.PluggableBound = field(init=False, repr=False, compare=False)
     closed_form: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
@@ -102,11 +91,14 @@ class DecomposedBound:
             raise InvalidInputError(f"misspecification: must be callable, got {self.misspecification!r}")
         if not callable(self.estimation):
             raise InvalidInputError(f"estimation: must be callable, got {self.estimation!r}")
-        object.__setattr__(self, "p_min", _constant("p_min", self.p_min))
-        object.__setattr__(self, "irreducible", _constant("irreducible", self.irreducible, inclusive=True))
+        handle = _core.PluggableBound(self.p_min, self.irreducible)
+        object.__setattr__(self, "p_min", handle.p_min)
+        object.__setattr__(self, "irreducible", handle.irreducible)
+        object.__setattr__(self, "_handle", handle)
 
     def terms(self, p: Any, T: Any, *, n_threads: int | None = None) -> BoundTerms:
         pf, tf, shape = _broadcast(p, T)
+        self._handle.check_points(pf, tf)
         m = np.broadcast_to(np.asarray(self.misspecification(pf), dtype=np.float64), pf.shape)
         e = np.broadcast_to(np.asarray(self.estimation(pf, tf), dtype=np.float64), pf.shape)
         if not (np.all(np.isfinite(m)) and np.all(np.isfinite(e))):
@@ -126,7 +118,7 @@ class DecomposedBound:
     def _allocate(
         self, compute: FloatArray, numerical: bool, n_threads: int | None, progress: Progress | None
     ) -> _core.BoundAllocation:
-        p, slope = _core.bound_allocate_callable(self._reducible, compute, self.p_min, progress=progress)
+        p, slope = self._handle.allocate(self._reducible, compute, progress=progress)
         T = compute / p
         t = self.terms(p, T)
         return _core.BoundAllocation(p, T, t.value, t.misspecification, t.estimation, slope)

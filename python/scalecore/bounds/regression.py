@@ -5,13 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from .. import _core
 from .. import _options as options
+from .._validation import integer, positive_float
 from .._validation import n_threads as check_threads
-from .._validation import positive_float
-from ..errors import InvalidInputError
 
 
 @dataclass(frozen=True)
@@ -38,19 +35,13 @@ class RegressionInformation:
         return self.jensen_bound / self.T
 
 
-def _whole(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidInputError(f"{name}: must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def linear_regression_information(
     d: int,
     T: int,
     s2: float,
     sigma2: float,
     n_mc: int = 100_000,
-    seed: int = 0,
+    seed: Any = 0,
     *,
     n_threads: int | None = None,
     progress: Any = None,
@@ -59,10 +50,10 @@ def linear_regression_information(
     W ~ N(0, sigma2). Returns the Monte Carlo estimate of I(theta; H_T) = E[(1/2) ln det(I_d + (s2/sigma2)
     sum_t X_t X_t^T)] over ``n_mc`` replicates (replicate r uses its own random stream of ``seed``, so the
     answer is the same for any ``n_threads``), its standard error, and the Jensen bound."""
-    d = _whole("d", d, 1)
-    T = _whole("T", T, 1)
-    n_mc = _whole("n_mc", n_mc, 2)
-    seed = _whole("seed", seed, 0)
+    d = integer("d", d, 1)
+    T = integer("T", T, 1)
+    n_mc = integer("n_mc", n_mc, 2)
+    seed = options.seed(seed)
     s2 = positive_float("s2", s2)
     sigma2 = positive_float("sigma2", sigma2)
     with options.progress(progress, "regression information") as callback:

@@ -15,26 +15,35 @@ from .._shape import restore
 from .._validation import FloatArray
 from .._validation import n_threads as check_threads
 from ..errors import InvalidInputError
-from ._common import BoundTerms, Progress, _broadcast, _constant, _grid_axes
+from ._common import BoundTerms, Progress, _broadcast, _grid_axes
 
 # The constants of each bound kind, in the order the core takes them (the core owns the list).
 _CONSTANTS: dict[str, list[str]] = _core.bound_kinds()
 
 
 class _RustBound:
-    """A bound evaluated and allocated in Rust; subclasses are frozen dataclasses of their constants."""
+    """A bound evaluated and allocated in Rust; subclasses are frozen dataclasses of their constants.
+
+    Construction builds the core's handle (`_core.BoundSpec`), which validates the constants (their one
+    home) and serves every evaluation and allocation; the fields then hold the validated floats.
+    """
 
     kind: ClassVar[str]
     closed_form: ClassVar[bool] = False
+    _handle: _core.BoundSpec
 
-    def _params(self) -> list[float]:
-        return [float(getattr(self, name)) for name in _CONSTANTS[self.kind]]
+    def __post_init__(self) -> None:
+        names = _CONSTANTS[self.kind]
+        handle = _core.BoundSpec(self.kind, [getattr(self, name) for name in names])
+        for name, value in zip(names, handle.params, strict=True):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_handle", handle)
 
     @property
     def p_min(self) -> float:
         """The lower end of the numerical allocation search over p (and, for InverseLog and the teacher
         instances, the smallest p they are defined for; InverseLinear and PowerLaw take any p > 0)."""
-        return 1.0
+        return self._handle.p_min
 
     def evaluate(self, p: Any, T: Any, *, n_threads: int | None = None) -> Any:
         """U(p, T), broadcasting p and T like NumPy. A grid (p a column and T a row, or the reverse) is
@@ -43,19 +52,16 @@ class _RustBound:
         grid = _grid_axes(p, T)
         if grid is not None:
             rows, cols, transposed = grid
-            flat = _core.bound_evaluate_grid(self.kind, self._params(), rows, cols, n_threads=threads)
-            out = flat.reshape(len(rows), len(cols))
+            out = self._handle.evaluate_grid(rows, cols, n_threads=threads).reshape(len(rows), len(cols))
             return np.ascontiguousarray(out.T) if transposed else out
         pf, tf, shape = _broadcast(p, T)
-        value, _, _ = _core.bound_evaluate(self.kind, self._params(), pf, tf, n_threads=threads)
+        value, _, _ = self._handle.evaluate(pf, tf, n_threads=threads)
         return restore(value, shape)
 
     def terms(self, p: Any, T: Any, *, n_threads: int | None = None) -> BoundTerms:
         """The value and its misspecification and estimation terms at (p, T), broadcasting."""
         pf, tf, shape = _broadcast(p, T)
-        value, m, e = _core.bound_evaluate(
-            self.kind, self._params(), pf, tf, with_terms=True, n_threads=check_threads(n_threads)
-        )
+        value, m, e = self._handle.evaluate(pf, tf, with_terms=True, n_threads=check_threads(n_threads))
         assert m is not None
         assert e is not None
         return BoundTerms(restore(value, shape), restore(m, shape), restore(e, shape))
@@ -63,9 +69,7 @@ class _RustBound:
     def _allocate(
         self, compute: FloatArray, numerical: bool, n_threads: int | None, progress: Progress | None
     ) -> _core.BoundAllocation:
-        return _core.bound_allocate(
-            self.kind, self._params(), compute, numerical=numerical, n_threads=n_threads, progress=progress
-        )
+        return self._handle.allocate(compute, numerical=numerical, n_threads=n_threads, progress=progress)
 
 
 @dataclass(frozen=True)
@@ -79,10 +83,6 @@ class InverseLinear(_RustBound):
     b: float
     kind: ClassVar[str] = "inverse_linear"
     closed_form: ClassVar[bool] = True
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "a", _constant("a", self.a))
-        object.__setattr__(self, "b", _constant("b", self.b))
 
 
 @dataclass(frozen=True)
@@ -99,13 +99,6 @@ class InverseLog(_RustBound):
     b1: float
     kind: ClassVar[str] = "inverse_log"
     closed_form: ClassVar[bool] = True
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "a", _constant("a", self.a))
-        object.__setattr__(self, "b0", _constant("b0", self.b0, inclusive=True))
-        object.__setattr__(self, "b1", _constant("b1", self.b1, inclusive=True))
-        if self.b0 == 0.0 and self.b1 == 0.0:
-            raise InvalidInputError("b1: b0 and b1 are both 0, so the bound has no estimation term")
 
 
 @dataclass(frozen=True)
@@ -124,14 +117,11 @@ class PowerLaw(_RustBound):
     kind: ClassVar[str] = "power_law"
     closed_form: ClassVar[bool] = True
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "E", _constant("E", self.E, inclusive=True))
-        for name in ("A", "B", "alpha", "beta"):
-            object.__setattr__(self, name, _constant(name, getattr(self, name)))
-
     @classmethod
     def from_params(cls, params: Mapping[str, float]) -> PowerLaw:
         """From a Chinchilla parameter dict {"E", "A", "B", "alpha", "beta"} (for example ``fit.params``)."""
+        if not isinstance(params, Mapping):
+            raise InvalidInputError(f"params: must be a mapping of chinchilla parameters, got {params!r:.60}")
         missing = [k for k in ("E", "A", "B", "alpha", "beta") if k not in params]
         if missing:
             raise InvalidInputError(f"params: missing chinchilla parameters {missing}; got keys {sorted(params)}")

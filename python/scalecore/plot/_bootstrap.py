@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import KDE, BootstrapResult, InvalidInputError
+from ..intervals import level as check_level
 from ..laws import get as get_law
 from ._common import BLACK, BLUE, VERMILLION, choose_params, figure, owning_figure, param_label, style
 
@@ -48,10 +49,7 @@ def _names(boot: BootstrapResult, params: Any) -> tuple[list[str], dict[str, boo
 
 
 def _level(boot: BootstrapResult, level: Any) -> float:
-    lv = float(boot.level) if level is None else float(level)
-    if not 0 < lv < 1:
-        raise InvalidInputError(f"level: must be between 0 and 1, got {level!r}")
-    return lv
+    return float(boot.level) if level is None else check_level(level)
 
 
 def _density(ax: Axes, boot: BootstrapResult, name: str, log: bool, level: float, bandwidth: Any, labels: bool) -> None:

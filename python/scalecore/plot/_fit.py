@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import BootstrapResult, FitResult, InvalidInputError, Runs
+from ..intervals import level as check_level
 from ..laws import Law
 from ..laws import get as get_law
 from ._common import (
@@ -297,10 +298,7 @@ def _wrap(head: str, parts: list[str], width: int = 88) -> str:
 def _band_level(boot: BootstrapResult | None, level: Any) -> float:
     if level is None:
         return 0.95 if boot is None else float(boot.level)
-    lv = float(level)
-    if not 0 < lv < 1:
-        raise InvalidInputError(f"level: must be between 0 and 1, got {level!r}")
-    return lv
+    return check_level(level)
 
 
 def _legend(

@@ -10,10 +10,10 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use scalecore_core::allocation::{Budgets, CostModel};
 use scalecore_core::bootstrap::derived::{self, At, Derived, Unallocated};
-use scalecore_core::bootstrap::{Method, Prepared, PreparedBootstrap, Refits, Scheme};
+use scalecore_core::bootstrap::{intervals, Method, Prepared, PreparedBootstrap, Refits, Scheme};
 use scalecore_core::laws;
 
-use crate::convert::{FloatArray, FloatMatrix};
+use crate::convert::{number, FloatArray, FloatMatrix};
 use crate::errors::{invalid, to_py};
 use crate::fit::PyFit;
 use crate::run::{detached, run};
@@ -57,6 +57,15 @@ fn refits<'py>(py: Python<'py>, r: Refits, k: usize) -> PyResult<Rows<'py>> {
 pub struct PyPrepared {
     inner: Arc<PreparedBootstrap>,
     fit: Py<PyFit>,
+    /// The confidence level of the intervals, checked by `check_level` when the handle is built.
+    level: f64,
+}
+
+/// A confidence level read from Python and checked by the core's rule (the one home of that rule: every
+/// public `level=` argument comes through here or through the core's interval functions).
+#[pyfunction]
+pub fn check_level(level: &Bound<'_, PyAny>) -> PyResult<f64> {
+    intervals::check_level(number("level", level)?).map_err(to_py)
 }
 
 #[pymethods]
@@ -68,6 +77,10 @@ impl PyPrepared {
     #[getter]
     fn seed(&self) -> u64 {
         self.inner.seed
+    }
+    #[getter]
+    fn level(&self) -> f64 {
+        self.level
     }
     #[getter]
     fn scheme(&self) -> &'static str {
@@ -126,16 +139,21 @@ impl PyPrepared {
             p.robust,
             matrix(py, flat(&p.prepared.guards), p.prepared.guards.len(), k)?,
             matrix(py, flat(&p.prepared.screened), p.prepared.screened.len(), k)?,
+            self.level,
         )
             .into_pyobject(py)?;
         Ok((py.import("scalecore._core")?.getattr("prepared_bootstrap_from_state")?, args))
     }
 }
 
-/// Prepare the bootstrap of `fit` (once; no search, the fit's optima and Hessian are reused).
+/// The level of a bootstrap's intervals when none is given (95%).
+const DEFAULT_LEVEL: f64 = 0.95;
+
+/// Prepare the bootstrap of `fit` (once; no search, the fit's optima and Hessian are reused), for
+/// intervals at `level` (checked here, when the handle is built).
 #[pyfunction]
 #[pyo3(signature = (fit, *, scheme="pairs", wild_weights="rademacher", group=None, seed=0, robust=false,
-    n_threads=None))]
+    level=None, n_threads=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn prepare_bootstrap(
     py: Python<'_>,
@@ -145,13 +163,18 @@ pub fn prepare_bootstrap(
     group: Option<&Bound<'_, PyAny>>,
     seed: u64,
     robust: bool,
+    level: Option<&Bound<'_, PyAny>>,
     n_threads: Option<usize>,
 ) -> PyResult<PyPrepared> {
+    let level = match level {
+        Some(level) => check_level(level)?,
+        None => DEFAULT_LEVEL,
+    };
     let inner = fit.get().inner.clone();
     let group = codes(group)?;
     let scheme = Scheme::parse(scheme, wild_weights, group.as_deref(), inner.spec.n_runs()).map_err(to_py)?;
     let prepared = run(py, n_threads, None, |control| PreparedBootstrap::new(inner, scheme, robust, seed, control))?;
-    Ok(PyPrepared { inner: Arc::new(prepared), fit: fit.clone().unbind() })
+    Ok(PyPrepared { inner: Arc::new(prepared), fit: fit.clone().unbind(), level })
 }
 
 /// Rebuild a `PreparedBootstrap` from its `__reduce__` state, without preparing again.
@@ -166,14 +189,16 @@ pub fn prepared_bootstrap_from_state(
     robust: bool,
     guards: &Bound<'_, PyAny>,
     screened: &Bound<'_, PyAny>,
+    level: &Bound<'_, PyAny>,
 ) -> PyResult<PyPrepared> {
+    let level = check_level(level)?;
     let inner = fit.get().inner.clone();
     let k = Some(inner.spec.law.n_params());
     let group = codes(group)?;
     let scheme = Scheme::parse(scheme, wild_weights, group.as_deref(), inner.spec.n_runs()).map_err(to_py)?;
     let prepared = Prepared { guards: rows("guards", guards, k)?, screened: rows("screened", screened, k)? };
     let p = PreparedBootstrap::from_parts(inner, scheme, robust, seed, prepared).map_err(to_py)?;
-    Ok(PyPrepared { inner: Arc::new(p), fit: fit.clone().unbind() })
+    Ok(PyPrepared { inner: Arc::new(p), fit: fit.clone().unbind(), level })
 }
 
 /// A derived quantity (`DERIVED`) under each row of `thetas` (internal coordinates); NaN where the
@@ -244,6 +269,7 @@ pub fn bootstrap_allocation<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPrepared>()?;
+    m.add_function(wrap_pyfunction!(check_level, m)?)?;
     m.add_function(wrap_pyfunction!(prepare_bootstrap, m)?)?;
     m.add_function(wrap_pyfunction!(prepared_bootstrap_from_state, m)?)?;
     m.add_function(wrap_pyfunction!(derived_quantity, m)?)?;

@@ -9,6 +9,7 @@
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
 
 use crate::errors::invalid;
 
@@ -86,4 +87,18 @@ pub fn column(name: &str, obj: &Bound<'_, PyAny>, n: Option<usize>) -> PyResult<
 /// Intervals, one (low, high) pair per entry, as an (entries, 2) array.
 pub fn pairs<'py>(py: Python<'py>, v: &[(f64, f64)]) -> Bound<'py, PyArray2<f64>> {
     Array2::from_shape_fn((v.len(), 2), |(i, j)| if j == 0 { v[i].0 } else { v[i].1 }).into_pyarray(py)
+}
+
+/// A scalar argument as f64 (a Python or NumPy int or float), or an invalid-input error naming `name`
+/// and the value: strings, bytes, complex numbers and None are refused rather than parsed or cast.
+pub fn number(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<f64> {
+    let refuse = || {
+        let shown = obj.repr().map(|r| r.to_string()).unwrap_or_else(|_| "?".into());
+        let shown: String = shown.chars().take(60).collect();
+        invalid(name, format!("must be a number, got {shown}"))
+    };
+    if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() {
+        return Err(refuse());
+    }
+    obj.extract::<f64>().map_err(|_| refuse())
 }

@@ -16,7 +16,7 @@ use scalecore_core::laws::{self, Columns, Space};
 
 use crate::convert::{FloatArray, FloatMatrix};
 use crate::errors::{invalid, to_py};
-use crate::run::{detached, run};
+use crate::run::{detached, light, run};
 
 /// Input columns by name ("x", "N", "D", "U", "C", "M"), any float array each.
 pub struct ColumnArgs<'py>(Vec<(String, FloatArray<'py>)>);
@@ -173,7 +173,7 @@ impl PyFit {
         let cols = args.columns()?;
         let law = self.inner.spec.law.as_ref();
         let theta = &self.inner.outcome.theta;
-        let out = detached(py, || predict(law, theta, &cols))?.map_err(to_py)?;
+        let out = light(py, || predict(law, theta, &cols)).map_err(to_py)?;
         Ok(out.into_pyarray(py))
     }
 
@@ -338,7 +338,7 @@ pub fn law_predict<'py>(
     let args = ColumnArgs::extract(columns)?;
     let cols = args.columns()?;
     let law_ref = law.as_ref();
-    let out = detached(py, || predict(law_ref, &theta, &cols))?.map_err(to_py)?;
+    let out = light(py, || predict(law_ref, &theta, &cols)).map_err(to_py)?;
     Ok(out.into_pyarray(py))
 }
 

@@ -35,12 +35,10 @@ const MAX_POOLS: usize = 3;
 /// rebuilt when the process id changes; the parent's are leaked in the child (dropping them would signal
 /// threads that do not exist there).
 fn pool(n_threads: Option<usize>) -> PyResult<Arc<ThreadPool>> {
-    // rayon reads 0 as its default size: `RAYON_NUM_THREADS`, else one thread per CPU.
-    let n = match n_threads {
-        Some(0) => return Err(invalid("n_threads", "must be at least 1, got 0")),
-        Some(n) => n,
-        None => 0,
-    };
+    // The rule for `n_threads` (a positive integer, capped per core) has one home, the Python layer's
+    // `_validation.n_threads`, which every public call passes through. None becomes 0, which rayon reads as
+    // its default size: `RAYON_NUM_THREADS`, else one thread per CPU.
+    let n = n_threads.unwrap_or(0);
     static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
     let pid = std::process::id();
     let mut pools =
@@ -68,7 +66,20 @@ fn pool(n_threads: Option<usize>) -> PyResult<Arc<ThreadPool>> {
     Ok(p)
 }
 
-/// Light work off the GIL, on this process's default pool (for any parallel loop inside it).
+/// Light work that runs no parallel loop, on the calling thread with the GIL released: no hand-over to
+/// a pool thread and back (the wait for a woken pool thread was most of a small call's time). Only for work
+/// without rayon inside: a parallel loop started here, outside every pool, would start rayon's global
+/// pool, which a forked child inherits without its threads (see `pool`); such work goes through
+/// `detached` or `run`.
+pub fn light<T, F>(py: Python<'_>, work: F) -> T
+where
+    T: Send,
+    F: FnOnce() -> T + Send,
+{
+    py.detach(work)
+}
+
+/// Light work that may run parallel loops, off the GIL on this process's default pool.
 pub fn detached<T, F>(py: Python<'_>, work: F) -> PyResult<T>
 where
     T: Send,

@@ -213,7 +213,13 @@ pub fn intervals(
         return Err(CoreError::invalid("jackknife", format!("sample {j} needs at least 2 values per quantity")));
     }
     if !(alpha > 0.0 && alpha <= 0.5) {
-        return Err(CoreError::invalid("level", format!("the tail probability must lie in (0, 0.5], got {alpha}")));
+        return Err(CoreError::invalid(
+            "level",
+            format!(
+                "the tail probability (1 - level, or (1 - level)/2 two-sided) must lie in (0, 0.5], got {alpha}: a \
+                 one-sided interval needs a level of at least 0.5"
+            ),
+        ));
     }
     let b = distribution.len() / q;
     (0..q)

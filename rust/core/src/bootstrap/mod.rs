@@ -18,6 +18,7 @@ pub mod batch;
 pub mod derived;
 pub mod intervals;
 mod jackknife;
+mod preparation;
 pub mod prepared;
 pub mod refit;
 pub mod rng;
@@ -28,8 +29,9 @@ pub mod whitening;
 
 pub use derived::Derived;
 pub use intervals::{interval, Interval, Method};
+pub use preparation::Prepared;
 pub use prepared::PreparedBootstrap;
-pub use refit::{FitBootstrap, Prepared, Refits};
+pub use refit::{FitBootstrap, Refits};
 pub use schemes::{Resampler, Scheme, WildWeights};
 pub use statistics::Statistic;
 pub use whitening::Whitening;

@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use rand::seq::SliceRandom;
 
-use super::refit::{FitBootstrap, Prepared, Refits};
+use super::preparation::Prepared;
+use super::refit::{FitBootstrap, Refits};
 use super::rng::replicate_rng;
 use super::schemes::{Resampler, Scheme};
 use super::whitening::Whitening;

@@ -25,7 +25,7 @@ mod spec;
 pub use allocation::{AllocationPoint, Allocations};
 pub use instances::{Instance, Teacher};
 pub use shapes::{InverseLinear, InverseLog, PowerLaw};
-pub use spec::{BoundSpec, KINDS};
+pub use spec::{check_points, BoundSpec, Pluggable, KINDS};
 
 /// The two error terms of an upper bound: misspecification (too few parameters) and estimation
 /// (too few tokens). The bound is `irreducible + misspecification + estimation`.

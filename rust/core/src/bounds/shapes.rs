@@ -53,7 +53,9 @@ impl InverseLinear {
 
 impl Bound for InverseLog {
     fn terms(&self, p: f64, t: f64) -> Terms {
-        Terms { misspecification: self.a / p, estimation: (self.b0 + self.b1 * p.ln()) / t }
+        // b1 (ln p / T) rather than (b1 ln p) / T: a huge b1 with a large T has a representable value that the
+        // product b1 ln p alone would overflow.
+        Terms { misspecification: self.a / p, estimation: self.b0 / t + self.b1 * (p.ln() / t) }
     }
     fn min_params(&self) -> f64 {
         1.0

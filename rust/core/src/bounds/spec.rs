@@ -91,6 +91,57 @@ impl BoundSpec {
         })
     }
 
+    /// The kind's name, as `KINDS` spells it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BoundSpec::InverseLinear(_) => "inverse_linear",
+            BoundSpec::InverseLog(_) => "inverse_log",
+            BoundSpec::PowerLaw(_) => "power_law",
+            BoundSpec::Instance(i) => match i.teacher {
+                Teacher::Finite { .. } => "finite_teacher",
+                Teacher::DirichletProcess { .. } => "dirichlet_process_teacher",
+            },
+        }
+    }
+
+    /// The validated constants, in the order of `KINDS` (`BoundSpec::new(kind, &params)` rebuilds it).
+    pub fn params(&self) -> Vec<f64> {
+        match *self {
+            BoundSpec::InverseLinear(b) => vec![b.a, b.b],
+            BoundSpec::InverseLog(b) => vec![b.a, b.b0, b.b1],
+            BoundSpec::PowerLaw(b) => vec![b.e, b.a, b.b, b.alpha, b.beta],
+            BoundSpec::Instance(i) => {
+                let second = match i.teacher {
+                    Teacher::Finite { units } => units,
+                    Teacher::DirichletProcess { concentration, .. } => concentration,
+                };
+                vec![i.d, second, i.b]
+            }
+        }
+    }
+
+    /// "a = 1, b = 2": the constants by name, for messages.
+    fn constants(&self) -> String {
+        let names = KINDS.iter().find(|(k, _)| *k == self.kind()).map(|(_, n)| *n).unwrap_or(&[]);
+        names.iter().zip(self.params()).map(|(n, v)| format!("{n} = {v}")).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The error for a value that is not finite at (p, T): points the constants accept can still
+    /// overflow (a/p at p = 5e-324). It names p when the misspecification term overflows (it depends on
+    /// p alone), T otherwise, and lists the constants, which share the blame.
+    fn not_finite(&self, p: f64, t: f64, position: usize) -> CoreError {
+        let x = self.bound().terms_dyn(p, t);
+        let (name, term) = if x.misspecification.is_finite() { ("T", "estimation") } else { ("p", "misspecification") };
+        CoreError::invalid(
+            name,
+            format!(
+                "the {term} term is not finite at p = {p}, T = {t} (position {position}) with {}: the bound \
+                 overflows there",
+                self.constants()
+            ),
+        )
+    }
+
     fn bound(&self) -> &dyn BoundDyn {
         match self {
             BoundSpec::InverseLinear(b) => b,
@@ -105,18 +156,7 @@ impl BoundSpec {
     }
 
     fn check_points(&self, p: &[f64], t: &[f64]) -> Result<()> {
-        let floor = self.bound().domain_floor_dyn();
-        if let Some(i) = p.iter().position(|v| !(v.is_finite() && *v > 0.0 && *v >= floor)) {
-            let need = if floor > 0.0 { format!("at least {floor}") } else { "positive".to_string() };
-            return Err(CoreError::invalid(
-                "p",
-                format!("must be finite and {need} for this bound, got {} at position {i}", p[i]),
-            ));
-        }
-        if let Some(i) = t.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
-            return Err(CoreError::invalid("T", format!("must be finite and positive, got {} at position {i}", t[i])));
-        }
-        Ok(())
+        check_points(p, t, self.bound().domain_floor_dyn())
     }
 
     /// U on the grid p x T, row-major (row i holds U(p_i, T_j) for every j): the work that depends on
@@ -138,7 +178,11 @@ impl BoundSpec {
                 control.advance(row.len());
             }
         });
-        control.check()
+        control.check()?;
+        match value.iter().position(|v| !v.is_finite()) {
+            Some(i) => Err(self.not_finite(p[i / t.len()], t[i % t.len()], i)),
+            None => Ok(()),
+        }
     }
 
     /// U(p_i, T_i) for paired points (already broadcast), and the two terms when `terms` is given.
@@ -171,7 +215,11 @@ impl BoundSpec {
                 .zip(e.par_chunks_mut(CHUNK))
                 .for_each(|((((v, p), t), m), e)| run(p, t, v, Some((m, e)))),
         }
-        control.check()
+        control.check()?;
+        match value.iter().position(|v| !v.is_finite()) {
+            Some(i) => Err(self.not_finite(p[i], t[i], i)),
+            None => Ok(()),
+        }
     }
 
     fn instance(&self) -> Result<&Instance> {
@@ -224,8 +272,42 @@ impl BoundSpec {
     }
 }
 
+/// Points a bound is evaluated at: p finite, positive and at least `floor` (the smallest p the bound is
+/// defined for), T finite and positive. The one home of that rule, for the built-in bounds and for a
+/// bound given as callables.
+pub fn check_points(p: &[f64], t: &[f64], floor: f64) -> Result<()> {
+    if let Some(i) = p.iter().position(|v| !(v.is_finite() && *v > 0.0 && *v >= floor)) {
+        let need = if floor > 0.0 { format!("at least {floor}") } else { "positive".to_string() };
+        return Err(CoreError::invalid(
+            "p",
+            format!("must be finite and {need} for this bound, got {} at position {i}", p[i]),
+        ));
+    }
+    if let Some(i) = t.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
+        return Err(CoreError::invalid("T", format!("must be finite and positive, got {} at position {i}", t[i])));
+    }
+    Ok(())
+}
+
+/// A bound whose terms are the caller's functions (a user's callables): the smallest p of its
+/// allocation search and its constant floor, validated once here.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pluggable {
+    pub p_min: f64,
+    pub irreducible: f64,
+}
+
+impl Pluggable {
+    pub fn new(p_min: f64, irreducible: f64) -> Result<Self> {
+        require("p_min", p_min, p_min > 0.0, "positive")?;
+        require("irreducible", irreducible, irreducible >= 0.0, "non-negative")?;
+        Ok(Pluggable { p_min, irreducible })
+    }
+}
+
 /// Object-safe view of `Bound` for the dispatch above (the generic methods stay monomorphised).
 trait BoundDyn: Sync {
+    fn terms_dyn(&self, p: f64, t: f64) -> super::Terms;
     fn min_params_dyn(&self) -> f64;
     fn domain_floor_dyn(&self) -> f64;
     fn evaluate_row_dyn(&self, p: f64, t: &[f64], inv_t: &[f64], value: &mut [f64]);
@@ -233,6 +315,9 @@ trait BoundDyn: Sync {
 }
 
 impl<B: Bound> BoundDyn for B {
+    fn terms_dyn(&self, p: f64, t: f64) -> super::Terms {
+        self.terms(p, t)
+    }
     fn min_params_dyn(&self) -> f64 {
         self.min_params()
     }
@@ -282,5 +367,37 @@ mod tests {
         assert_eq!(err("inverse_log", &[1.0, -1.0, 1.0]), "b0");
         let spec = BoundSpec::new("inverse_linear", &[1.0, 1.0]).unwrap();
         assert!(spec.allocate(&[-1.0], false, &Control::new()).is_err());
+    }
+
+    #[test]
+    fn overflowing_points_name_the_term_and_params_round_trip() {
+        let spec = BoundSpec::new("inverse_linear", &[1.0, 2.0]).unwrap();
+        let name = |p: f64, t: f64| match spec.evaluate(&[p], &[t], &mut [0.0], None, &Control::new()) {
+            Err(CoreError::InvalidInput { name, .. }) => name,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(name(5e-324, 1e9), "p");
+        assert_eq!(name(1e6, 5e-324), "T");
+        let mut grid = [0.0; 2];
+        assert!(spec.evaluate_grid(&[1.0, 5e-324], &[1.0], &mut grid, &Control::new()).is_err());
+        for (kind, params) in KINDS
+            .iter()
+            .zip([
+                &[1.0, 2.0][..],
+                &[1.0, 2.0, 0.5],
+                &[1.7, 400.0, 410.0, 0.34, 0.28],
+                &[8.0, 100.0, 1.0],
+                &[8.0, 10.0, 1.0],
+            ])
+            .map(|((k, _), p)| (*k, p))
+        {
+            let spec = BoundSpec::new(kind, params).unwrap();
+            assert_eq!((spec.kind(), spec.params()), (kind, params.to_vec()));
+        }
+        // A huge b1 against a large T is representable: 1e308 ln(1e6) / 1e9.
+        let log = BoundSpec::new("inverse_log", &[1.0, 2.0, 1e308]).unwrap();
+        let mut v = [0.0];
+        log.evaluate(&[1e6], &[1e9], &mut v, None, &Control::new()).unwrap();
+        assert!(v[0].is_finite() && v[0] > 1e300);
     }
 }
