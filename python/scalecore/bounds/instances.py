@@ -24,12 +24,12 @@ class _TeacherBound(_RustBound):
     def distinct_units(self, n: Any) -> FloatArray:
         """kappa(n): the expected number of distinct teacher units among n sampled units."""
         flat, shape = _shape.flat("n", n, finite=False, allow_empty=True)
-        return restore(self._handle.distinct_units(flat), shape)
+        return np.asarray(restore(self._handle.distinct_units(flat), shape), dtype=np.float64)
 
     def optimal_eta(self, p: Any, T: Any) -> FloatArray:
         """The weight noise eta > 0 attaining the bound at (p, T): eta (1 + eta) = 2 kappa(n) d / (B^2 T)."""
         pf, tf, shape = _broadcast(p, T)
-        return restore(self._handle.optimal_eta(pf, tf), shape)
+        return np.asarray(restore(self._handle.optimal_eta(pf, tf), shape), dtype=np.float64)
 
 
 @dataclass(frozen=True)
