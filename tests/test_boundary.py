@@ -282,3 +282,13 @@ def test_typed_results_refuse_inconsistent_columns() -> None:
         _core.BoundAllocation(*[np.ones(2)] * 4, np.ones(3), np.ones(2))
     with pytest.raises(sc.InvalidInputError, match=r"^loss_opt"):
         _core.IsoflopBootstrap(np.ones(2), np.ones(2), np.ones((2, 3)), np.ones((2, 2)), 0)
+
+
+def test_the_bootstrap_level_is_checked_when_the_prepared_handle_is_built(
+    runs: sc.Runs, crossings: Counter[str]
+) -> None:
+    with pytest.raises(sc.InvalidInputError, match=r"^level\b"):
+        sc.bootstrap(runs, n_resamples=5, level=1.5, progress=False)
+    assert crossings == Counter({"fit_law": 1, "prepare_bootstrap": 1})
+    boot = sc.bootstrap(runs, n_resamples=5, seed=1, level=0.8, progress=False)
+    assert boot.level == 0.8 and pickle.loads(pickle.dumps(boot._prepared)).level == 0.8

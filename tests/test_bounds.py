@@ -418,3 +418,28 @@ def test_decomposed_bound_errors_name_the_callables() -> None:
         B.allocate(custom, [1e8])
     with pytest.raises(sc.InvalidInputError, match="compute"):
         B.allocate(B.DecomposedBound(lambda p: 1 / p, lambda p, T: 1 / T, p_min=10.0), [15.0])
+
+
+def test_a_bound_holds_the_core_handle_that_validated_it() -> None:
+    bound = B.InverseLog(1, 2, 0.5)
+    assert bound._handle.kind == "inverse_log" and bound._handle.params == [1.0, 2.0, 0.5]
+    assert bound.p_min == 1.0 and B.FiniteTeacher(8, 100, 1).p_min == 9.0
+    again = pickle.loads(pickle.dumps(bound))
+    assert again == bound and again.evaluate(1e6, 1e9) == bound.evaluate(1e6, 1e9)
+    with pytest.raises(sc.InvalidInputError, match=r"^b1\b"):
+        B.InverseLog(1, 2, "0.5")  # type: ignore[arg-type]
+    with pytest.raises(sc.InvalidInputError, match=r"^p_min\b"):
+        B.DecomposedBound(lambda p: 1 / p, lambda p, T: 1 / T, p_min=0.0)
+    with pytest.raises(sc.InvalidInputError, match=r"^irreducible\b"):
+        B.DecomposedBound(lambda p: 1 / p, lambda p, T: 1 / T, irreducible=-1.0)
+    with pytest.raises(sc.InvalidInputError, match=r"^p\b"):
+        B.DecomposedBound(lambda p: 1 / p, lambda p, T: 1 / T).evaluate(-1.0, 1e6)
+
+
+def test_values_that_overflow_at_valid_points_are_refused_by_name() -> None:
+    with pytest.raises(sc.InvalidInputError, match=r"^p\b.*misspecification"):
+        B.InverseLinear(1, 2).evaluate(5e-324, 1e9)
+    with pytest.raises(sc.InvalidInputError, match=r"^T\b.*estimation"):
+        B.InverseLinear(1, 2).evaluate([[1e6]], [5e-324, 1.0])  # the grid path
+    # Representable although b1 ln p alone overflows: b1 (ln p / T).
+    assert np.isfinite(B.InverseLog(1, 2, 1e308).evaluate(1e6, 1e9))
