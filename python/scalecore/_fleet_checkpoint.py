@@ -76,4 +76,3 @@ def checkpointed_parts(
         block = np.concatenate(saved)
         store.save(block, np.zeros(len(block), dtype=bool))
     return [_unpack(np.concatenate(saved), widths)]
-
