@@ -249,7 +249,8 @@ fn fuzz_inductive_bias() {
         }
         if rng.random_bool(0.3) {
             let level = if rng.random_bool(0.9) { 0.95 } else { number(rng) };
-            let r = inductive_bias(&errors, positive(rng), rng.random_range(0..6), rng.random(), level, &Control::new());
+            let r =
+                inductive_bias(&errors, positive(rng), rng.random_range(0..6), rng.random(), level, &Control::new());
             if let Ok(r) = r {
                 if r.log_p.is_nan() || r.log_p > 0.0 || r.bits_distribution.iter().any(|b| !b.is_finite()) {
                     return Err(format!("inductive_bias: log_p {}, bits {:?}", r.log_p, r.bits_distribution));
@@ -277,7 +278,8 @@ fn fuzz_intrinsic_dimension() {
             points.pop();
         }
         let control = Control::new();
-        let results = [twonn(&points, n, dim, &control), levina_bickel(&points, n, dim, rng.random_range(0..8), &control)];
+        let results =
+            [twonn(&points, n, dim, &control), levina_bickel(&points, n, dim, rng.random_range(0..8), &control)];
         for d in results.into_iter().flatten() {
             if !(d.d.is_finite() && d.d > 0.0 && d.n_used <= n) {
                 return Err(format!("dimension {d:?} from {n} points in {dim} dimensions"));

@@ -131,6 +131,11 @@ pub fn fuzz(name: &str, quick: u64, case: impl Fn(&mut ChaCha8Rng) -> Result<(),
     }
     current.2.store(true, Ordering::Relaxed);
     let _ = watchdog.join();
-    println!("fuzz {name}: {} cases in {:.0} s, {} failures", n - first, origin.elapsed().as_secs_f64(), failures.len());
+    println!(
+        "fuzz {name}: {} cases in {:.0} s, {} failures",
+        n - first,
+        origin.elapsed().as_secs_f64(),
+        failures.len()
+    );
     assert!(failures.is_empty(), "{name}:\n{}", failures.join("\n"));
 }
