@@ -33,7 +33,7 @@ def test_2d_density_far_from_the_data_is_zero_and_its_log_the_gaussian_tail(q: f
 def test_2d_density_near_the_data_matches_scipy_at_every_scale() -> None:
     q = np.array([[0.0, 0.0], [0.5, -0.3], [3.0, 3.0]])
     ref = stats.gaussian_kde(X2.T)(q.T)
-    for scale in (1.0, 2.0**-600, 2.0**500, 1e154 / 2.0**3):
+    for scale in (1.0, 2.0**-400, 2.0**500, 1e154 / 2.0**3):
         k = sc.KDE(X2 * scale)
         # Scaling by a power of two is exact: the density scales by 1 / scale^2 exactly.
         got = k.logpdf(q * scale) + 2 * np.log(scale)
@@ -50,9 +50,10 @@ def test_data_beyond_1e154_has_a_bandwidth_and_a_density() -> None:
         np.testing.assert_allclose(k.logpdf([0.0]) + np.log(scale), sc.KDE(X1).logpdf([0.0]), rtol=1e-9)
 
 
-def test_2d_data_whose_bandwidth_overflows_is_an_input_error() -> None:
-    with pytest.raises(sc.InvalidInputError, match="samples"):
-        sc.KDE(X2 * 1e300)
+def test_2d_data_whose_bandwidth_matrix_is_not_representable_is_an_input_error() -> None:
+    for scale in (1e300, 1e-300):
+        with pytest.raises(sc.InvalidInputError, match="samples: the bandwidth matrix"):
+            sc.KDE(X2 * scale)
 
 
 def test_a_tiny_sample_has_a_finite_tail() -> None:

@@ -45,7 +45,8 @@ def _unpack(rows: FloatArray, widths: dict[str, int]) -> _FleetPart:
     for f in _FIELDS:
         w = widths[f]
         block = rows[:, at : at + w]
-        out[f] = block.reshape(-1) if f in ("theta", "low", "high") else block[:, 0] if w else np.empty(0)
+        # As the core returns them: theta flat, the interval ends as (groups, parameters), the rest per group.
+        out[f] = block.reshape(-1) if f == "theta" else block if f in ("low", "high") else block[:, 0]
         at += w
     return _FleetPart(**out)
 
