@@ -60,7 +60,7 @@ def checkpointed_parts(
     chunk_size: int,
     path: Any,
     map_: Callable[..., Iterable[Any]] | None,
-) -> list[_FleetPart]:
+) -> list[Any]:
     """The fleet's results as one part, the groups saved in `path` read back and the rest fitted in chunks
     of `chunk_size` groups (on `map_` when given), the file rewritten after each chunk."""
     columns, loss, weights, codes, n_groups = data
