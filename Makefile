@@ -24,7 +24,7 @@ test-rust:
 	cargo test -p scalecore-core --release
 
 fuzz:               ## hostile random inputs against each core entry point for FUZZ_SECONDS seconds (default 600)
-	SCALECORE_FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600) cargo test -p scalecore-core --release --test fuzz -- --nocapture --test-threads=1
+	SCALECORE_FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600) cargo test -p scalecore-core --release --test fuzz --test fuzz_models -- --nocapture --test-threads=1
 
 bench:
 	$(PYTHON) benches/run.py

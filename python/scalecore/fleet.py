@@ -241,6 +241,7 @@ def fit_many(
     progress: Any = None,
     map: Callable[..., Iterable[Any]] | None = None,
     chunk_size: int = 10_000,
+    checkpoint: Any = None,
 ) -> FitTable:
     """One fit of `law` per group of `table` (a dict of arrays, pandas, polars or pyarrow table):
     ``fit_many(df, law="power", by="task", x="step", loss="loss")``.
@@ -254,6 +255,9 @@ def fit_many(
     "basic" or "bca"), deterministic per (seed, group, replicate).
     map: a map-like callable (builtins.map, an executor's map, `scalecore.distributed.dask_map(client)`)
     that fits chunks of `chunk_size` groups; the result equals the local one bit for bit.
+    checkpoint: a file path (``"fleet.npz"``): the groups are fitted in chunks of `chunk_size` and each
+    chunk's results written there as it completes; a run given the checkpoint of the same fleet resumes
+    after the groups it holds, with the result of an uninterrupted run.
     """
     lw = get_law(law)
     by = [by] if isinstance(by, str) else list(by) if isinstance(by, Sequence) else []
@@ -307,7 +311,13 @@ def fit_many(
             method=iv.method(method),
             level=iv.level(level),
         )
-    if map is None:
+    if checkpoint is not None:
+        from ._fleet_checkpoint import checkpointed_parts
+
+        data = (columns, loss_values, weights, codes, n_groups)
+        k = len(lw.param_names)
+        parts = checkpointed_parts(lw.name, options, threads, data, k, chunk_size, checkpoint, map)
+    elif map is None:
         callback, bar = progress_callback(progress, "fit_many")
         try:
             out = _core.fit_fleet(
@@ -339,11 +349,13 @@ def _chunks(
     codes: Any,
     n_groups: int,
     chunk_size: int,
+    start: int = 0,
 ) -> Iterator[tuple[int, dict[str, FloatArray], FloatArray, Any, Any, int]]:
-    """The rows of groups [first, first + chunk_size), group by group, with codes relative to `first`."""
+    """The rows of groups [first, first + chunk_size), group by group, with codes relative to `first`,
+    for first = start, start + chunk_size, ..."""
     order = np.argsort(codes, kind="stable")
     offsets = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=n_groups))])
-    for first in range(0, n_groups, chunk_size):
+    for first in range(start, n_groups, chunk_size):
         last = min(first + chunk_size, n_groups)
         rows = order[offsets[first] : offsets[last]]
         yield (

@@ -27,9 +27,9 @@ __all__ = ["InductiveBiasResult", "inductive_bias", "ncx2_logcdf"]
 
 
 def _as_float(name: str, value: Any) -> NDArray[np.float64]:
-    if np.iscomplexobj(value):
-        raise InvalidInputError(f"{name}: complex numbers are not accepted, got {_show(value)}")
     try:
+        if np.iscomplexobj(value):
+            raise InvalidInputError(f"{name}: complex numbers are not accepted, got {_show(value)}")
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"{name}: cannot be read as numbers ({exc}); got {_show(value)}") from None

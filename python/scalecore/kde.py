@@ -53,7 +53,7 @@ import numpy as np
 
 from . import _core
 from ._results_io import ResultIO
-from ._shape import restore
+from ._shape import _ndim, restore
 from ._validation import FloatArray, as_float_array
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
@@ -131,7 +131,7 @@ def _samples(samples: Any) -> FloatArray:
 def _bandwidth(bandwidth: Any) -> str | float | FloatArray:
     if isinstance(bandwidth, str):
         return bandwidth
-    if np.ndim(bandwidth) == 2:
+    if _ndim("bandwidth", bandwidth) == 2:
         return as_float_array("bandwidth", bandwidth, ndim=2, finite=False)
     return _number("bandwidth", bandwidth)
 
@@ -340,7 +340,7 @@ class KDE(ResultIO):
     ) -> tuple[FloatArray, FloatArray]:
         """Density on `n` equispaced points from `lo` to `hi` (default: the data range extended by `cut`
         bandwidths): returns (x, density) (1-D)."""
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 0 <= n < 2**63:
             raise InvalidInputError(f"n: must be an integer >= 2, got {n!r}")
         a = None if lo is None else _number("lo", lo)
         b = None if hi is None else _number("hi", hi)

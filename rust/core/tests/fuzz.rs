@@ -1,22 +1,16 @@
 //! Randomised fuzzing of the core's entry points with hostile inputs (issue 14): fits, law predictions,
-//! kernel density estimates, statistic bootstraps, IsoFLOP fits, bound evaluation and allocation.
-//!
-//! Every case draws its inputs from a stream fixed by (entry point, case number), mixing ordinary values
-//! with the extremes that break numerical code: zeros of both signs, subnormals, 1e-308, 1e154 (whose
-//! square overflows), f64::MAX, infinities and NaN, empty and single-element arrays. A case passes when
-//! the call returns an error or a result that honours the entry point's promises (a converged fit has
-//! finite parameters; a density of finite data at a finite query is not NaN; ...); a panic, or a broken
-//! promise, fails the run and prints the case number that reproduces it.
+//! kernel density estimates, statistic bootstraps, IsoFLOP fits, bound evaluation and allocation
+//! (`fuzz_models.rs` has the expression laws, fleets, inductive bias, intrinsic dimension and
+//! posterior). The driver and the generators are in `fuzz_driver`.
 //!
 //! cargo-fuzz needs a nightly compiler, so this is a property run at scale on stable instead. By default
 //! each entry point runs a few hundred cases (part of `cargo test`); `make fuzz` runs each for
 //! `SCALECORE_FUZZ_SECONDS` seconds (600 by default) and prints the number of cases per entry point.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::{Duration, Instant};
+mod fuzz_driver;
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use fuzz_driver::{column, fuzz, length, number, positive};
+use rand::Rng;
 use scalecore_core::bootstrap::statistics::distribution;
 use scalecore_core::bootstrap::Statistic;
 use scalecore_core::bounds::{BoundSpec, KINDS};
@@ -25,98 +19,6 @@ use scalecore_core::fit::{Fit, FitSpec, Init, LbfgsOptions, Objective};
 use scalecore_core::isoflop::{isoflop, Options, Sweep};
 use scalecore_core::kde::{BandwidthSpec, Estimator, Kernel, Method, Spec, KERNEL_NAMES};
 use scalecore_core::laws::{self, Columns, Space};
-
-const EXTREMES: [f64; 18] = [
-    0.0,
-    -0.0,
-    1.0,
-    -1.0,
-    5e-324,
-    1e-310,
-    1e-308,
-    1e-300,
-    1e-20,
-    1e20,
-    1e154,
-    1e200,
-    1e308,
-    f64::MAX,
-    -f64::MAX,
-    f64::INFINITY,
-    f64::NEG_INFINITY,
-    f64::NAN,
-];
-
-/// One hostile or ordinary number: mostly ordinary values at every scale, often an extreme.
-fn number(rng: &mut ChaCha8Rng) -> f64 {
-    match rng.random_range(0..10) {
-        0..=2 => EXTREMES[rng.random_range(0..EXTREMES.len())],
-        3..=5 => rng.random_range(-3.0..3.0),
-        6..=8 => 10f64.powf(rng.random_range(-300.0..300.0)) * if rng.random_bool(0.8) { 1.0 } else { -1.0 },
-        _ => rng.random_range(0.5..20.0),
-    }
-}
-
-/// A positive number, sometimes not (to test validation).
-fn positive(rng: &mut ChaCha8Rng) -> f64 {
-    if rng.random_bool(0.9) {
-        number(rng).abs()
-    } else {
-        number(rng)
-    }
-}
-
-/// `n` values on a realistic scale (so that deep code paths are reached) with hostile ones mixed in.
-fn column(rng: &mut ChaCha8Rng, n: usize, centre: f64) -> Vec<f64> {
-    let hostile = rng.random_bool(0.3);
-    (0..n)
-        .map(|_| {
-            if hostile && rng.random_bool(0.2) {
-                number(rng)
-            } else {
-                centre * 10f64.powf(rng.random_range(-1.5..1.5))
-            }
-        })
-        .collect()
-}
-
-fn length(rng: &mut ChaCha8Rng) -> usize {
-    match rng.random_range(0..10) {
-        0 => 0,
-        1 => 1,
-        2 => 2,
-        _ => rng.random_range(3..40),
-    }
-}
-
-/// Run `case` on the streams of `name`: for `SCALECORE_FUZZ_SECONDS` seconds when set, else `quick`
-/// cases. Panics and broken promises are collected and reported with their case numbers.
-fn fuzz(name: &str, quick: u64, case: impl Fn(&mut ChaCha8Rng) -> Result<(), String>) {
-    let seconds: Option<u64> = std::env::var("SCALECORE_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok());
-    let stop = seconds.map(|s| Instant::now() + Duration::from_secs(s));
-    let salt = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
-    let mut failures = Vec::new();
-    let mut n = 0u64;
-    loop {
-        match stop {
-            Some(t) if Instant::now() >= t => break,
-            None if n >= quick => break,
-            _ => {}
-        }
-        let mut rng = ChaCha8Rng::seed_from_u64(salt ^ n);
-        match catch_unwind(AssertUnwindSafe(|| case(&mut rng))) {
-            Ok(Ok(())) => {}
-            Ok(Err(broken)) => failures.push(format!("case {n}: {broken}")),
-            Err(_) => failures.push(format!("case {n}: panic")),
-        }
-        n += 1;
-        if failures.len() >= 10 {
-            break;
-        }
-    }
-    println!("fuzz {name}: {n} cases, {} failures", failures.len());
-    assert!(failures.is_empty(), "{name}:\n{}", failures.join("\n"));
-}
 
 #[test]
 fn fuzz_fit() {

@@ -189,9 +189,14 @@ pub fn evaluate_1d(
 ) -> Result<Vec<f64>> {
     check_bandwidth(h)?;
     control.set_total(queries.len());
+    // Cancellation is checked before every query, not only every block: one query of a Gaussian or
+    // Laplace kernel sums over the whole sample (10^6 terms and more), so a block of them could keep
+    // Ctrl-C waiting for seconds.
     let blocks = map_blocks(queries.len(), QUERY_BLOCK, |a, b| {
-        control.check()?;
-        let out: Vec<f64> = queries[a..b].iter().map(|&q| evaluate_one(s, h, kernel, q, quantity)).collect();
+        let out: Vec<f64> = queries[a..b]
+            .iter()
+            .map(|&q| control.check().map(|()| evaluate_one(s, h, kernel, q, quantity)))
+            .collect::<Result<_>>()?;
         control.advance(b - a);
         Ok(out)
     });

@@ -139,12 +139,22 @@ fn blocked_dot(a: &[f64], b: &[f64]) -> f64 {
 /// dgemm's accumulation order) so that the bandwidth matrices of "scott" and "normal_reference" equal scipy's
 /// to the bit where scipy runs on the same BLAS kernel, and to a few units in the last place elsewhere: the
 /// density far from the data is sensitive to the bandwidth at that level.
-pub fn covariance(x: &[f64], d: usize, w: &[f64]) -> Vec<f64> {
+///
+/// Returned as (covariance of x / s, s) with s a power of two: 1 for data of ordinary magnitude (so the bits
+/// are numpy's), else the one that brings the largest |x| near 1, so that the squares of data beyond 1e154
+/// do not overflow and those of data below 1e-154 do not underflow (scaling by a power of two is exact, so
+/// it changes nothing else). The covariance of x itself is s^2 times the first value.
+pub fn scaled_covariance(x: &[f64], d: usize, w: &[f64]) -> (Vec<f64>, f64) {
+    let largest = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let e = if largest == 0.0 || (1e-100..=1e100).contains(&largest) { 0 } else { largest.log2().floor() as i32 };
+    // Both 2^e and 2^-e are representable for e in this range (2^-1023 as a subnormal, exactly).
+    let e = e.clamp(-1022, 1023);
+    let (s, inv_s) = (2f64.powi(e), 2f64.powi(-e));
     let n = w.len();
     let v1 = pairwise_sum(w);
     let centred: Vec<Vec<f64>> = (0..d)
         .map(|k| {
-            let col: Vec<f64> = (0..n).map(|i| x[i * d + k]).collect();
+            let col: Vec<f64> = (0..n).map(|i| x[i * d + k] * inv_s).collect();
             let weighted: Vec<f64> = col.iter().zip(w).map(|(v, wi)| v * wi).collect();
             let mean = pairwise_sum(&weighted) / v1;
             col.into_iter().map(|v| v - mean).collect()
@@ -160,7 +170,7 @@ pub fn covariance(x: &[f64], d: usize, w: &[f64]) -> Vec<f64> {
             cov[i * d + j] = blocked_dot(&centred[i], &scaled[j]) * inv;
         }
     }
-    cov
+    (cov, s)
 }
 
 /// The q-quantile of a sorted sample, Hyndman & Fan's (1996, "Sample quantiles in statistical packages")
@@ -229,7 +239,7 @@ pub fn rule_bandwidth(rule: Rule, data: &RuleData, control: &Control) -> Result<
     // the factors round as scipy's do.
     let w: Vec<f64> = data.w.map_or_else(|| vec![1.0 / rows as f64; rows], <[f64]>::to_vec);
     if matches!(rule, Rule::Scott | Rule::NormalReference) {
-        let cov = covariance(data.x, d, &w);
+        let (cov, s) = scaled_covariance(data.x, d, &w);
         let ww: Vec<f64> = w.iter().map(|v| v * v).collect();
         let neff = 1.0 / pairwise_sum(&ww);
         let df = d as f64;
@@ -240,13 +250,26 @@ pub fn rule_bandwidth(rule: Rule, data: &RuleData, control: &Control) -> Result<
         if d > 1 && rank(&cov, d) < d {
             return Err(CoreError::invalid("samples", "the sample covariance is singular (collinear columns)"));
         }
-        let c2 = c * c;
+        // H = (c s)^2 cov (for s = 1 in scipy's order of operations, to its bits). The 1-D bandwidth of data
+        // beyond 1e154 or below 1e-154 is taken from the scaled variance, finite where H is not.
+        let cs = c * s;
+        let c2 = cs * cs;
         let h2: Vec<f64> = cov.iter().map(|v| v * c2).collect();
-        return Ok((h2[0].sqrt(), h2));
+        if d > 1 && (h2.iter().any(|v| !v.is_finite()) || (0..d).any(|i| h2[i * d + i] < f64::MIN_POSITIVE)) {
+            return Err(CoreError::invalid(
+                "samples",
+                "the bandwidth matrix of the data lies outside the floating-point range (rescale the samples)",
+            ));
+        }
+        let h = if h2[0].is_normal() { h2[0].sqrt() } else { cov[0].sqrt() * cs };
+        return Ok((h, h2));
     }
     let sorted = || data.sorted.ok_or_else(|| CoreError::invalid("samples", "1-D rules need the sorted sample"));
     let weighted = data.w.is_some();
-    let sigma = || covariance(data.x, 1, &w)[0].sqrt();
+    let sigma = || {
+        let (var, s) = scaled_covariance(data.x, 1, &w);
+        var[0].sqrt() * s
+    };
     let h = match rule {
         Rule::NormalReferenceRobust => {
             (4.0f64 / 3.0).powf(0.2) * robust_scale(&sorted()?, weighted, sigma()) * n.powf(-0.2)

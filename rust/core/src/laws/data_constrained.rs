@@ -12,7 +12,7 @@
 //! Jacobian carries those paths too.
 
 use super::{cartesian_grid, Columns, Features, Law, ParamSpec, Space, Transform};
-use crate::error::{CoreError, Result};
+use crate::error::Result;
 
 pub struct DataConstrained;
 
@@ -54,14 +54,7 @@ impl Law for DataConstrained {
         &["N", "D", "U"]
     }
     fn features(&self, cols: &Columns) -> Result<Features> {
-        let mut out = Vec::with_capacity(3);
-        for name in ["N", "D", "U"] {
-            let col = cols.require(name, self.name())?;
-            if let Some(bad) = col.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
-                return Err(CoreError::invalid(name, format!("must be finite and positive, got {bad}")));
-            }
-            out.push(col.iter().map(|v| v.ln()).collect::<Vec<f64>>());
-        }
+        let mut out = super::log_columns(cols, &["N", "D", "U"], self.name())?;
         // U_D = min(U, D)
         let ln_u: Vec<f64> = out[2].iter().zip(&out[1]).map(|(u, d)| u.min(*d)).collect();
         out[2] = ln_u;

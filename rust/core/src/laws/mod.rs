@@ -197,10 +197,18 @@ pub fn names() -> Vec<&'static str> {
 
 /// The logarithms of the named columns, refusing values that are not finite and positive.
 pub fn log_columns(cols: &Columns, names: &[&str], law: &str) -> Result<Vec<Vec<f64>>> {
+    // The kernels index every column by the first one's rows: unequal lengths are refused here, once.
+    let mut rows: Option<(&str, usize)> = None;
     names
         .iter()
         .map(|&name| {
             let col = cols.require(name, law)?;
+            match rows {
+                Some((first, n)) if n != col.len() => {
+                    return Err(CoreError::invalid(name, format!("has {} rows but {first} has {n}", col.len())));
+                }
+                _ => rows = Some((name, col.len())),
+            }
             if let Some(bad) = col.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
                 return Err(CoreError::invalid(name, format!("must be finite and positive, got {bad}")));
             }
