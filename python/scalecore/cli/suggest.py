@@ -15,6 +15,7 @@ from ..laws import names as law_names
 from ..suggest import suggest_runs
 from ._common import add_columns, add_output, column, emit_json, interval, read_runs, read_table, table
 
+
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser(
         "suggest",
