@@ -247,6 +247,63 @@ def test_drawing_into_axes_of_your_own(tmp_path, sweep, fitted, iso):
     render(fig, tmp_path / "composed.png")
 
 
+# --- backtest -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def backtested(sweep: sc.Runs) -> sc.BacktestResult:
+    return sc.backtest(sweep, "chinchilla", holdout=0.3, n_resamples=30, seed=0)
+
+
+def test_backtest_shows_fit_region_held_out_runs_and_predictions(tmp_path, sweep, backtested):
+    fig = backtested.plot(sweep)
+    render(fig, tmp_path / "backtest.png")
+    ax = fig.axes[0]
+    fold = backtested.folds[-1]
+    points = {len(o): o for o in scatter_offsets(ax)}
+    fitted_on = np.asarray(points[int(fold.train.sum())])
+    np.testing.assert_allclose(np.sort(fitted_on[:, 1]), np.sort(sweep.loss[fold.train]))
+    held = [o for o in scatter_offsets(ax) if len(o) == len(fold.heldout)]
+    assert len(held) == 2  # the observations and the predictions
+    ys = sorted((np.asarray(o)[:, 1] for o in held), key=lambda y: float(np.abs(y - fold.observed).max()))
+    np.testing.assert_allclose(ys[0], fold.observed)
+    np.testing.assert_allclose(ys[1], fold.predicted)
+    np.testing.assert_allclose(np.asarray(held[0])[:, 0], sweep.C[fold.heldout])
+    # The shaded fit region spans the compute of the runs fitted on.
+    (span,) = [p for p in ax.patches if p.get_label() == "fit region"]
+    x0, x1 = span.get_x(), span.get_x() + span.get_width()
+    assert (x0, x1) == (pytest.approx(sweep.C[fold.train].min()), pytest.approx(sweep.C[fold.train].max()))
+    # The band: each prediction's percentile interval over the refits, drawn as error bars around it.
+    lo, hi = fold.predicted_interval
+    assert np.all(lo <= fold.predicted * (1 + 1e-9)) and np.all(fold.predicted <= hi * (1 + 1e-9)) and np.all(lo < hi)
+    bars = [c for c in ax.collections if type(c).__name__ == "LineCollection" and len(c.get_segments()) == len(lo)]
+    ends = np.array([[s[:, 1].min(), s[:, 1].max()] for s in bars[-1].get_segments()])
+    np.testing.assert_allclose(ends, np.column_stack([lo, hi]), rtol=1e-9)
+
+
+def test_backtest_of_a_one_input_law_draws_the_curve_and_its_extrapolation(tmp_path, power_runs):
+    res = sc.backtest(power_runs, "power", split="x", holdout=0.3)
+    fig = plot.backtest(res, power_runs)
+    render(fig, tmp_path / "backtest_power.png")
+    solid, dashed = fig.axes[0].get_lines()[:2]
+    assert solid.get_linestyle() == "-" and dashed.get_linestyle() == "--"
+    cut = power_runs.x[res.folds[-1].train].max()
+    assert solid.get_xdata().max() <= cut < dashed.get_xdata().min()
+    np.testing.assert_allclose(dashed.get_ydata(), res.fit.predict(x=dashed.get_xdata()))
+    assert fig.axes[0].get_xscale() == "log"
+
+
+def test_backtest_bad_input(sweep, fitted, backtested):
+    for call, arg in [
+        (lambda: plot.backtest(fitted, sweep), "result"),
+        (lambda: plot.backtest(backtested, sweep.subset(np.arange(10))), "runs"),
+        (lambda: plot.backtest(backtested, sweep, x="Q"), "x"),
+        (lambda: plot.backtest(backtested, sweep, ax=1), "ax"),
+    ]:
+        with pytest.raises(sc.InvalidInputError, match=rf"^{arg}:"):
+            call()
+
+
 # --- bad input ---------------------------------------------------------------------------------------
 
 

@@ -5,32 +5,93 @@ allocate compute optimally, estimate densities and evaluate information-theoreti
 on a parallel Rust core with the GIL released.
 """
 
+# Every public name is imported on first use (scalecore._lazy), so `import scalecore` costs almost nothing and
+# SciPy, pandas, matplotlib and the references load only when a call needs them. A new public name takes one
+# line in each of three places: the TYPE_CHECKING imports (what mypy and IDEs see), `_LAZY` (where the name
+# lives) and `__all__`; tests/test_import.py checks that the three agree.
+
 from __future__ import annotations
 
-from . import bounds, datasets, flops, laws, regimes, variance
-from ._core import __version__
-from .allocation import Allocation, allocate, compute_for_loss
-from .backtest import BacktestResult, BacktestTable, Rolling, backtest, backtest_table
-from .bootstrap import BootstrapResult, BootstrapStatisticResult, bootstrap, bootstrap_statistic
-from .errors import (
-    ConvergenceError,
-    ConvergenceWarning,
-    DroppedBudgetWarning,
-    ExtrapolationWarning,
-    IdentifiabilityWarning,
-    InvalidInputError,
-    ScalecoreError,
-    ScalecoreWarning,
-)
-from .fit import FitResult, fit
-from .fleet import FitTable, fit_many
-from .inductive_bias import InductiveBiasResult, inductive_bias, ncx2_logcdf
-from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
-from .kde import KDE, KDEDiagnostics
-from .objectives import objective
-from .posterior import PosteriorResult, PosteriorWarning, posterior
-from .runs import Runs
-from .suggest import Suggestion, suggest_runs
+from typing import TYPE_CHECKING
+
+from . import _lazy
+
+if TYPE_CHECKING:
+    from . import bounds, datasets, flops, laws, regimes, variance
+    from ._core import __version__
+    from .allocation import Allocation, allocate, compute_for_loss
+    from .backtest import BacktestResult, BacktestTable, Rolling, backtest, backtest_table
+    from .bootstrap import BootstrapResult, BootstrapStatisticResult, bootstrap, bootstrap_statistic
+    from .errors import (
+        ConvergenceError,
+        ConvergenceWarning,
+        DroppedBudgetWarning,
+        ExtrapolationWarning,
+        IdentifiabilityWarning,
+        InvalidInputError,
+        ScalecoreError,
+        ScalecoreWarning,
+    )
+    from .fit import FitResult, fit
+    from .fleet import FitTable, fit_many
+    from .inductive_bias import InductiveBiasResult, inductive_bias, ncx2_logcdf
+    from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
+    from .kde import KDE, KDEDiagnostics
+    from .objectives import objective
+    from .posterior import PosteriorResult, PosteriorWarning, posterior
+    from .runs import Runs
+    from .suggest import Suggestion, suggest_runs
+
+# Public name -> the module it is imported from (relative, as in an import statement); None: the name is a submodule.
+_LAZY: dict[str, str | None] = {
+    "KDE": ".kde",
+    "Allocation": ".allocation",
+    "BacktestResult": ".backtest",
+    "BacktestTable": ".backtest",
+    "BootstrapResult": ".bootstrap",
+    "BootstrapStatisticResult": ".bootstrap",
+    "ConvergenceError": ".errors",
+    "ConvergenceWarning": ".errors",
+    "DroppedBudgetWarning": ".errors",
+    "ExtrapolationWarning": ".errors",
+    "FitResult": ".fit",
+    "FitTable": ".fleet",
+    "FrontierResult": ".isoflop",
+    "IdentifiabilityWarning": ".errors",
+    "InductiveBiasResult": ".inductive_bias",
+    "InvalidInputError": ".errors",
+    "IsoflopResult": ".isoflop",
+    "KDEDiagnostics": ".kde",
+    "PosteriorResult": ".posterior",
+    "PosteriorWarning": ".posterior",
+    "Rolling": ".backtest",
+    "Runs": ".runs",
+    "ScalecoreError": ".errors",
+    "ScalecoreWarning": ".errors",
+    "Suggestion": ".suggest",
+    "__version__": "._core",
+    "allocate": ".allocation",
+    "backtest": ".backtest",
+    "backtest_table": ".backtest",
+    "bootstrap": ".bootstrap",
+    "bootstrap_statistic": ".bootstrap",
+    "bounds": None,
+    "compute_for_loss": ".allocation",
+    "datasets": None,
+    "efficient_frontier": ".isoflop",
+    "fit": ".fit",
+    "fit_many": ".fleet",
+    "flops": None,
+    "inductive_bias": ".inductive_bias",
+    "isoflop": ".isoflop",
+    "laws": None,
+    "ncx2_logcdf": ".inductive_bias",
+    "objective": ".objectives",
+    "posterior": ".posterior",
+    "regimes": None,
+    "suggest_runs": ".suggest",
+    "variance": None,
+}
 
 __all__ = [
     "KDE",
@@ -81,3 +142,6 @@ __all__ = [
     "suggest_runs",
     "variance",
 ]
+
+
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY, __all__)

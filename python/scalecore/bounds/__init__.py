@@ -26,12 +26,38 @@ Every bound's ``evaluate(p, T)`` broadcasts its arguments like NumPy and runs in
 
 from __future__ import annotations
 
-from ._common import BoundAllocation, BoundTerms
-from .allocation import ExponentComparison, allocate, compare_exponent
-from .framework import RateDistortion, TwoSidedBound, bernoulli_logit_kl, error_from_information
-from .instances import DecomposedBound, DirichletProcessTeacher, FiniteTeacher
-from .regression import RegressionInformation, linear_regression_information
-from .shapes import InverseLinear, InverseLog, PowerLaw
+from typing import TYPE_CHECKING
+
+from .. import _lazy
+
+if TYPE_CHECKING:
+    from ._common import BoundAllocation, BoundTerms
+    from .allocation import ExponentComparison, allocate, compare_exponent
+    from .framework import RateDistortion, TwoSidedBound, bernoulli_logit_kl, error_from_information
+    from .instances import DecomposedBound, DirichletProcessTeacher, FiniteTeacher
+    from .regression import RegressionInformation, linear_regression_information
+    from .shapes import InverseLinear, InverseLog, PowerLaw
+
+# Imported on first use (scalecore._lazy): public name -> the module it comes from.
+_LAZY: dict[str, str | None] = {
+    "BoundAllocation": "._common",
+    "BoundTerms": "._common",
+    "DecomposedBound": ".instances",
+    "DirichletProcessTeacher": ".instances",
+    "ExponentComparison": ".allocation",
+    "FiniteTeacher": ".instances",
+    "InverseLinear": ".shapes",
+    "InverseLog": ".shapes",
+    "PowerLaw": ".shapes",
+    "RateDistortion": ".framework",
+    "RegressionInformation": ".regression",
+    "TwoSidedBound": ".framework",
+    "allocate": ".allocation",
+    "bernoulli_logit_kl": ".framework",
+    "compare_exponent": ".allocation",
+    "error_from_information": ".framework",
+    "linear_regression_information": ".regression",
+}
 
 __all__ = [
     "BoundAllocation",
@@ -52,3 +78,5 @@ __all__ = [
     "error_from_information",
     "linear_regression_information",
 ]
+
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY, __all__)

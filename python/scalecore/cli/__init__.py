@@ -1,9 +1,9 @@
 """The `scalecore` command line: one small module per group of subcommands.
 
-`scalecore fit|bootstrap|allocate|isoflop|frontier|kde|bound|report|variance|demo`; every command reads CSV or
-Parquet files with a column mapping (``--N params --D tokens --loss val_loss``), prints an aligned table (or JSON
-with ``--json``) and, where a picture helps, writes one with ``--plot out.png``. Errors are one line on stderr and
-exit status 2.
+`scalecore fit|bootstrap|allocate|isoflop|frontier|kde|bound|report|variance|backtest|suggest|demo`; every command
+reads CSV or Parquet files with a column mapping (``--N params --D tokens --loss val_loss``), prints an aligned table
+(or JSON with ``--json``) and, where a picture helps, writes one with ``--plot out.png``. Errors are one line on
+stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Sequence
 
 from .. import __version__
-from . import allocate, bound, demo, fit, isoflop, kde, report, variance
+from . import allocate, backtest, bound, demo, fit, isoflop, kde, report, suggest, variance
 from ._common import run_guarded
 
 __all__ = ["main", "parser"]
@@ -25,7 +25,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"scalecore {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (fit, allocate, isoflop, kde, bound, report, variance, demo):
+    for module in (fit, allocate, isoflop, kde, bound, report, variance, backtest, suggest, demo):
         module.add_parsers(sub)
     return p
 

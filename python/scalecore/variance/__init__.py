@@ -23,18 +23,42 @@ default, as in `sc.bootstrap`) draws fresh entropy and records it in the result.
 
 from __future__ import annotations
 
-from .._scores import ScoreTensor
-from .ranking import (
-    ItemAnalysis,
-    KendallResult,
-    Monotonicity,
-    RankingStability,
-    items,
-    kendall_tau_b,
-    monotonicity,
-    ranking_stability,
-)
-from .seeds import Comparison, MetricComparison, SeedStats, compare, compare_metrics, seed_stats
+from typing import TYPE_CHECKING
+
+from .. import _lazy
+
+if TYPE_CHECKING:
+    from .._scores import ScoreTensor
+    from .ranking import (
+        ItemAnalysis,
+        KendallResult,
+        Monotonicity,
+        RankingStability,
+        items,
+        kendall_tau_b,
+        monotonicity,
+        ranking_stability,
+    )
+    from .seeds import Comparison, MetricComparison, SeedStats, compare, compare_metrics, seed_stats
+
+# Imported on first use (scalecore._lazy): public name -> the module it comes from.
+_LAZY: dict[str, str | None] = {
+    "Comparison": ".seeds",
+    "ItemAnalysis": ".ranking",
+    "KendallResult": ".ranking",
+    "MetricComparison": ".seeds",
+    "Monotonicity": ".ranking",
+    "RankingStability": ".ranking",
+    "ScoreTensor": ".._scores",
+    "SeedStats": ".seeds",
+    "compare": ".seeds",
+    "compare_metrics": ".seeds",
+    "items": ".ranking",
+    "kendall_tau_b": ".ranking",
+    "monotonicity": ".ranking",
+    "ranking_stability": ".ranking",
+    "seed_stats": ".seeds",
+}
 
 __all__ = [
     "Comparison",
@@ -53,3 +77,5 @@ __all__ = [
     "ranking_stability",
     "seed_stats",
 ]
+
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY, __all__)
