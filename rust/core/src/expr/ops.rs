@@ -151,7 +151,15 @@ pub struct Dest {
 /// dst[i] (+)= adj[i] * f(x[i], y[i], v[i]) * scale: the chain rule into one operand's adjoint (or a
 /// parameter's Jacobian row), `f` being the partial derivative with respect to that operand.
 #[inline(always)]
-fn accumulate_with(dst: &mut [f64], adj: &[f64], x: Val, y: Val, v: &[f64], into: Dest, f: impl Fn(f64, f64, f64) -> f64) {
+fn accumulate_with(
+    dst: &mut [f64],
+    adj: &[f64],
+    x: Val,
+    y: Val,
+    v: &[f64],
+    into: Dest,
+    f: impl Fn(f64, f64, f64) -> f64,
+) {
     if into.assign {
         chain::<true>(dst, adj, x, y, v, into.scale, f)
     } else {

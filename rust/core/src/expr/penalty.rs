@@ -58,7 +58,8 @@ impl PenaltyExpr {
                     (Kind::Scalar, _) => {
                         let value = ops::value(op, x, y);
                         let (px, py) = ops::partials(op, x, y, value);
-                        let term = |c: Option<usize>, p: f64| c.map_or(0.0, |c| if d[c] == 0.0 { 0.0 } else { p * d[c] });
+                        let term =
+                            |c: Option<usize>, p: f64| c.map_or(0.0, |c| if d[c] == 0.0 { 0.0 } else { p * d[c] });
                         (value, term(a, px) + term(b, py))
                     }
                     _ => (ops::value(op, x, y), 0.0),
@@ -72,8 +73,7 @@ impl PenaltyExpr {
 /// The penalty written `text`, built once per distinct text for the life of the process (objectives
 /// are `Copy` values that name it by reference, like the laws' interned names).
 pub fn penalty(text: &str) -> Result<&'static PenaltyExpr> {
-    static BUILT: LazyLock<Mutex<HashMap<String, &'static PenaltyExpr>>> =
-        LazyLock::new(|| Mutex::new(HashMap::new()));
+    static BUILT: LazyLock<Mutex<HashMap<String, &'static PenaltyExpr>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
     let text = text.trim();
     if let Some(&p) = BUILT.lock().unwrap_or_else(|e| e.into_inner()).get(text) {
         return Ok(p);

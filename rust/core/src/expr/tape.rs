@@ -179,7 +179,12 @@ impl Tape {
                     }
                     Kind::Scalar => {
                         for &param in &deps[c] {
-                            steps.push(Step { node: i, which, target: Target::Jac { param, node: c }, assign: !jac_written[param] });
+                            steps.push(Step {
+                                node: i,
+                                which,
+                                target: Target::Jac { param, node: c },
+                                assign: !jac_written[param],
+                            });
                             jac_written[param] = true;
                         }
                     }
@@ -529,8 +534,9 @@ mod tests {
     fn the_chinchilla_sweep_is_planned_in_few_passes() {
         let text = "E + A * N^-alpha + B * D^-beta";
         let inputs: Vec<String> = ["N", "D"].map(String::from).to_vec();
-        let g = Graph::build(text, &parse(text).unwrap(), &super::super::graph::Names { inputs: &inputs, params: None })
-            .unwrap();
+        let g =
+            Graph::build(text, &parse(text).unwrap(), &super::super::graph::Names { inputs: &inputs, params: None })
+                .unwrap();
         let tape = Tape::new(&g, vec![true, true, false, true, false]);
         // Forward: exp(-alpha log N), A * that, E + ..., the same for D, the sum: 6 vector passes.
         assert_eq!(tape.n_slots, 6);
