@@ -206,7 +206,9 @@ class _FleetPart:
 
 def _fit_chunk(call: _FleetCall, chunk: tuple[int, dict[str, FloatArray], FloatArray, Any, Any, int]) -> _FleetPart:
     first, columns, loss, weights, codes, n_groups = chunk
-    out = _core.fit_fleet(call.law.name, columns, loss, codes, n_groups, weights=weights, first_group=first, **call.options)
+    out = _core.fit_fleet(
+        call.law.name, columns, loss, codes, n_groups, weights=weights, first_group=first, **call.options
+    )
     return _FleetPart(**{name: np.asarray(getattr(out, name)) for name in (*_PART_FIELDS, "low", "high", "n_failed")})
 
 

@@ -28,7 +28,8 @@ def objective(
     """An objective composed of: the residual `space` ("log": log prediction - log loss, or "linear"),
     the `penalty` of one residual r ("squared" r^2, "absolute" |r|, "huber" and "pseudo_huber" with
     threshold `delta`, or an expression in r of your own, in the syntax of `sc.laws.define`, e.g.
-    Cauchy's ``"log1p(r^2 / 0.01)"`` or a capped square ``"min(r^2, 0.04)"``), the weights of over-predictions (`over`, prediction above the observed loss) and
+    Cauchy's ``"log1p(r^2 / 0.01)"`` or a capped square ``"min(r^2, 0.04)"``), the weights of
+    over-predictions (`over`, prediction above the observed loss) and
     under-predictions (`under`), and the `reduction` over runs ("sum" or "mean"); per-run weights come
     from `weights=` as for every objective.
 

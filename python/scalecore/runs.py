@@ -77,13 +77,14 @@ class Runs:
                 cols[name] = as_float_array(name, value, positive=name in _POSITIVE)
         if extra is not None and not isinstance(extra, Mapping):
             raise InvalidInputError(f"extra: must be a dict {{column name: values}}, got {extra!r:.60}")
-        self._extra: tuple[str, ...] = tuple(extra or ())
+        given_extra: Mapping[str, Any] = extra or {}
+        self._extra: tuple[str, ...] = tuple(given_extra)
         for name in self._extra:
             if not (isinstance(name, str) and name.isidentifier()) or name in _COLUMNS or name == "loss":
                 raise InvalidInputError(
                     f"extra: column names must be identifiers other than {list(_COLUMNS)}, got {name!r}"
                 )
-            cols[name] = as_float_array(name, extra[name])
+            cols[name] = as_float_array(name, given_extra[name])
         self.weight: FloatArray | None = None
         if weight is not None:
             self.weight = as_float_array("weight", weight, nonnegative=True)
