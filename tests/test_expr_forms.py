@@ -86,8 +86,44 @@ def test_bad_compositions_are_refused() -> None:
     for bad in ["space=cubic", "penalty=huber,delta=-1", "over=-2", "colour=red"]:
         with pytest.raises(sc.InvalidInputError):
             sc.fit(runs, objective=bad)
-    with pytest.raises(sc.InvalidInputError):
-        sc.objective("log", "quartic")
+    for penalty in ("quartic", "r^2 +", "r / 0", ""):
+        with pytest.raises(sc.InvalidInputError):
+            sc.fit(runs, objective=sc.objective("log", penalty))
+
+
+@pytest.mark.parametrize(("expr", "named"), [("r^2", "squared"), ("abs(r)", "absolute")])
+def test_a_penalty_written_as_an_expression_equals_the_named_penalty(expr: str, named: str) -> None:
+    runs = sc.datasets.chinchilla_sweep(3)
+    for space, over in (("log", 1.0), ("linear", 4.0)):
+        ours = sc.fit(runs, objective=sc.objective(space, expr, over=over, reduction="mean"))
+        theirs = sc.fit(runs, objective=sc.objective(space, named, over=over, reduction="mean"))
+        assert ours.objective == pytest.approx(theirs.objective, rel=1e-12)
+        for p in ORDER:
+            assert ours.params[p] == pytest.approx(theirs.params[p], rel=1e-7)
+
+
+def test_cauchy_penalty_on_the_chinchilla_runs(shared_data: Path) -> None:
+    """Cauchy's loss log(1 + (r / c)^2) as a user penalty: the fit's objective is the NumPy value of that
+    objective at its parameters, and no start of a sample of the grid does better with scipy."""
+    data = rows(shared_data, "chinchilla_epoch2024", "runs.csv")
+    N = np.array([float(r["Model Size"]) for r in data])
+    C = np.array([float(r["Training FLOP"]) for r in data])
+    loss = np.array([float(r["loss"]) for r in data])
+    runs = sc.Runs(N=N, C=C, loss=loss)
+    D = runs.D
+    objective = sc.objective("log", "log1p(r^2 / 0.0004)")
+    fit = sc.fit(runs, objective=objective)
+    assert fit.objective_name.endswith("rho=log1p(r^2 / 0.0004)")
+
+    def numpy_objective(t: np.ndarray) -> float:
+        pred = np.exp(t[0]) + np.exp(t[1]) * N ** -t[3] + np.exp(t[2]) * D ** -t[4]
+        return float(np.sum(np.log1p((np.log(pred) - np.log(loss)) ** 2 / 0.0004)))
+
+    assert fit.objective == pytest.approx(numpy_objective(np.asarray(fit.theta)), rel=1e-10)
+    starts = [np.asarray(fit.theta) + d for d in (0.1, -0.1)]
+    with np.errstate(all="ignore"):
+        best = min(minimize(numpy_objective, s, method="Nelder-Mead", options={"maxiter": 4000}).fun for s in starts)
+    assert fit.objective <= best * (1 + 1e-7)
 
 
 def _chinchilla_pkg_runs(shared_data: Path) -> sc.Runs:
@@ -302,3 +338,38 @@ def test_kaplan_learning_curve_form_on_the_overtrained_runs(shared_data: Path) -
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert fit.predict(N=np.array([1e9]), D=np.array([2e10]))[0] > 0
+
+
+def test_a_law_with_an_extra_input_column_on_gadre_runs(shared_data: Path) -> None:
+    """Kaplan et al. 2020 count non-embedding parameters, and Porian et al. 2024 trace part of the
+    Kaplan-Chinchilla discrepancy to that count: the Chinchilla form in Gadre et al.'s non-embedding
+    parameter count, a column Runs carries under the user's name (``extra={"N_ne": ...}``). The fit
+    equals the same law fitted with that count in the standard N column, and bootstraps."""
+    data = _gadre(shared_data)
+    get = lambda k: np.array([float(r[k]) for r in data])  # noqa: E731
+    keep = np.array([r["dataset"] == "c4_original" for r in data])
+    N_ne, D, loss = get("N_no_embed")[keep], get("D")[keep], get("loss_c4_val")[keep]
+    runs = sc.Runs(N=get("N")[keep], D=D, loss=loss, extra={"N_ne": N_ne})
+    np.testing.assert_array_equal(runs.N_ne, N_ne)
+    assert runs.subset(np.arange(5)).extra["N_ne"].tolist() == N_ne[:5].tolist()
+    law = sc.laws.define(
+        "chinchilla_non_embedding",
+        "E + A * N_ne^-alpha + B * D^-beta",
+        inputs=["N_ne", "D"],
+        positive=["E", "A", "B"],
+        bounds={"alpha": (0, 2), "beta": (0, 2)},
+    )
+    assert law.inputs == ("N_ne", "D")
+    fit, (lo, hi) = _interval(runs, law, "alpha")
+    same = sc.laws.define("chinchilla_n_column", CHINCHILLA, positive=["E", "A", "B"], bounds=law_bounds(law))
+    reference = sc.fit(sc.Runs(N=N_ne, D=D, loss=loss), same)
+    assert fit.objective == pytest.approx(reference.objective, rel=1e-12)
+    assert fit.params["alpha"] == pytest.approx(reference.params["alpha"], rel=1e-9)
+    assert 0 < lo <= fit.params["alpha"] <= hi < 2
+    np.testing.assert_allclose(fit.predict(N_ne=N_ne[:3], D=D[:3]), reference.predict(N=N_ne[:3], D=D[:3]))
+    with pytest.raises(sc.InvalidInputError, match="N_ne"):
+        sc.fit(sc.Runs(N=N_ne, D=D, loss=loss), law)
+
+
+def law_bounds(law: sc.laws.DefinedLaw) -> dict[str, tuple[float, float]]:
+    return {p: (lo, hi) for p, lo, hi in law.bounds}

@@ -181,7 +181,7 @@ def _group_codes(table: Any, by: list[str]) -> tuple[np.ndarray[Any, Any], list[
 class _FleetCall:
     """Everything a chunk of a fleet needs besides its rows, picklable (module-level, for `map=`)."""
 
-    law: str
+    law: Law  # a defined law pickles as its definition and is rebuilt on the worker
     options: dict[str, Any]
 
 
@@ -206,7 +206,9 @@ class _FleetPart:
 
 def _fit_chunk(call: _FleetCall, chunk: tuple[int, dict[str, FloatArray], FloatArray, Any, Any, int]) -> _FleetPart:
     first, columns, loss, weights, codes, n_groups = chunk
-    out = _core.fit_fleet(call.law, columns, loss, codes, n_groups, weights=weights, first_group=first, **call.options)
+    out = _core.fit_fleet(
+        call.law.name, columns, loss, codes, n_groups, weights=weights, first_group=first, **call.options
+    )
     return _FleetPart(**{name: np.asarray(getattr(out, name)) for name in (*_PART_FIELDS, "low", "high", "n_failed")})
 
 
@@ -271,7 +273,7 @@ def fit_many(
     present = set(_column_names(table))
     columns = {}
     for name in lw.inputs:
-        given = names[name]
+        given = names.get(name)  # an extra input of a defined law is the column of its name
         col = name if given is None else given
         if given is None and present and col not in present:
             raise InvalidInputError(f"{name}: the {lw.name} law needs the input {name}; pass {name}='<column>'")
@@ -336,7 +338,7 @@ def fit_many(
                 bar.close()
         parts = [out]
     else:
-        call = _FleetCall(lw.name, {**options, "n_threads": threads})
+        call = _FleetCall(lw, {**options, "n_threads": threads})
         chunks = _chunks(columns, loss_values, weights, codes, n_groups, chunk_size)
         parts = list(map(functools.partial(_fit_chunk, call), chunks))
     return _table(lw, by, key_values, parts, options, seed_)

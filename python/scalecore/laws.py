@@ -177,7 +177,9 @@ def define(
     expr: arithmetic (``+ - * /``, ``^`` or ``**``), numbers, ``pi`` and the functions exp, log (ln),
         log1p, sqrt, abs, softplus, sigmoid, min, max, pow. It is parsed and differentiated in the core;
         errors give the position in the expression.
-    inputs: the columns of the runs the expression reads (default: any of x, N, D, U, C, M it names).
+    inputs: the columns of the runs the expression reads (default: any of x, N, D, U, C, M it names);
+        name a column of your own here to read it, e.g. ``inputs=["N", "D", "lr"]`` with
+        ``sc.Runs(..., extra={"lr": lrs})``.
     params: the parameters in order (default: every other name, in order of first appearance).
     positive: parameters that are positive, fitted as their logarithms (like E, A, B of chinchilla).
     bounds: {param: (low, high)}: the range of public values the default start grid spans

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +46,10 @@ class Runs:
     ``x`` the input of 1-D laws (steps, compute, or a loss for the downstream law), ``C`` training
     FLOPs, ``U`` unique tokens, ``M`` tokens per parameter, ``group`` labels for cluster resampling
     and per-group fits, ``weight`` non-negative per-run weights. Missing D, C or M are derived from the
-    others with ``C = flops_per_param_token * N * D`` and ``M = D / N``. Arrays are copied; the caller's
-    data are never modified.
+    others with ``C = flops_per_param_token * N * D`` and ``M = D / N``. ``extra`` holds further numeric
+    columns under names of your own (``extra={"lr": lrs}``): a defined law reads them when it names
+    them in ``inputs=`` (`sc.laws.define`), and they read back as attributes (``runs.lr``). Arrays are
+    copied; the caller's data are never modified.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class Runs:
         M: Any = None,
         group: Any = None,
         weight: Any = None,
+        extra: Mapping[str, Any] | None = None,
         flops_per_param_token: float = 6.0,
     ) -> None:
         f = positive_float("flops_per_param_token", flops_per_param_token)
@@ -72,6 +75,16 @@ class Runs:
         for name, value in given.items():
             if value is not None:
                 cols[name] = as_float_array(name, value, positive=name in _POSITIVE)
+        if extra is not None and not isinstance(extra, Mapping):
+            raise InvalidInputError(f"extra: must be a dict {{column name: values}}, got {extra!r:.60}")
+        given_extra: Mapping[str, Any] = extra or {}
+        self._extra: tuple[str, ...] = tuple(given_extra)
+        for name in self._extra:
+            if not (isinstance(name, str) and name.isidentifier()) or name in _COLUMNS or name == "loss":
+                raise InvalidInputError(
+                    f"extra: column names must be identifiers other than {list(_COLUMNS)}, got {name!r}"
+                )
+            cols[name] = as_float_array(name, given_extra[name])
         self.weight: FloatArray | None = None
         if weight is not None:
             self.weight = as_float_array("weight", weight, nonnegative=True)
@@ -137,6 +150,19 @@ class Runs:
         return self._get("M")
 
     @property
+    def extra(self) -> dict[str, FloatArray]:
+        """The extra columns, by their names."""
+        return {name: self._cols[name] for name in self._extra}
+
+    def __getattr__(self, name: str) -> FloatArray:
+        # Only reached for names that are not attributes: the extra columns (runs.lr).
+        cols = self.__dict__.get("_cols")
+        if cols is None or name not in self.__dict__.get("_extra", ()):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        column: FloatArray = cols[name]
+        return column
+
+    @property
     def columns(self) -> list[str]:
         return ["loss", *self._cols]
 
@@ -165,21 +191,25 @@ class Runs:
     def subset(self, rows: Any) -> Runs:
         """The runs selected by a boolean mask or an index array."""
         idx = np.asarray(rows)
-        kw: dict[str, Any] = {name: arr[idx] for name, arr in self._cols.items()}
+        kw: dict[str, Any] = {name: arr[idx] for name, arr in self._cols.items() if name not in self._extra}
         kw["loss"] = self.loss[idx]
         if self.group is not None:
             kw["group"] = self.group[idx]
-        return Runs(flops_per_param_token=self.flops_per_param_token, **kw)
+        extra = {name: self._cols[name][idx] for name in self._extra}
+        return Runs(flops_per_param_token=self.flops_per_param_token, extra=extra or None, **kw)
 
     # --- constructors -------------------------------------------------------------------------------
     @classmethod
-    def from_frame(cls, frame: Any, **mapping: str) -> Runs:
+    def from_frame(cls, frame: Any, extra: Sequence[str] = (), **mapping: str) -> Runs:
         """From a pandas, polars or pyarrow table: ``Runs.from_frame(df, N="params", loss="loss")``.
 
         Each keyword names a Runs column (N, D, loss, x, C, U, M, group, weight) and the table's column
         holding it. Without keywords, table columns named like Runs columns are taken as they are; a
-        column named ``loss`` is the loss unless another is named.
+        column named ``loss`` is the loss unless another is named. ``extra``: names of further table
+        columns kept as extra columns under their own names (``extra=["lr"]``).
         """
+        if isinstance(extra, str) or not all(isinstance(e, str) for e in extra):
+            raise InvalidInputError(f"extra: must be a list of column names, got {extra!r:.60}")
         names = _column_names(frame)
         if not mapping:
             mapping = {c: c for c in _COLUMNS if c in names}
@@ -191,11 +221,13 @@ class Runs:
         kw: dict[str, Any] = {key: _column_of(frame, col) for key, col in mapping.items()}
         if "loss" not in kw:
             raise InvalidInputError("loss: no loss column given (pass loss='<column name>')")
-        return cls(**kw)
+        extras = {name: _column_of(frame, name) for name in extra}
+        return cls(extra=extras or None, **kw)
 
     @classmethod
-    def from_csv(cls, path: str | Path, **mapping: str) -> Runs:
-        """From a CSV file with a header row; keywords map Runs columns to the file's columns."""
+    def from_csv(cls, path: str | Path, extra: Sequence[str] = (), **mapping: str) -> Runs:
+        """From a CSV file with a header row; keywords map Runs columns to the file's columns, ``extra``
+        names further columns to keep (`from_frame`)."""
         p = Path(path)
         if not p.is_file():
             raise InvalidInputError(f"path: no such file {str(p)!r}")
@@ -208,7 +240,7 @@ class Runs:
         if not rows:
             raise InvalidInputError(f"path: {str(p)!r} has no data rows")
         table: dict[str, list[str]] = {k: [r[k] for r in rows] for k in rows[0] if k is not None}
-        return cls.from_frame(_CsvTable(table), **mapping)
+        return cls.from_frame(_CsvTable(table), extra=extra, **mapping)
 
     @classmethod
     def from_parquet(cls, path: str | Path, **mapping: str) -> Runs:

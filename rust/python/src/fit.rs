@@ -18,22 +18,29 @@ use crate::convert::{FloatArray, FloatMatrix};
 use crate::errors::{invalid, to_py};
 use crate::run::{detached, light, run};
 
-/// Input columns by name ("x", "N", "D", "U", "C", "M"), any float array each.
-pub struct ColumnArgs<'py>(Vec<(String, FloatArray<'py>)>);
+/// Input columns by name ("x", "N", "D", "U", "C", "M"), any float array each, and extra columns
+/// under other names (copied: the core keeps them by name).
+pub struct ColumnArgs<'py>(Vec<(String, FloatArray<'py>)>, Vec<(String, Vec<f64>)>);
+
+const STANDARD: [&str; 6] = ["x", "N", "D", "U", "C", "M"];
 
 impl<'py> ColumnArgs<'py> {
     pub fn extract(columns: &Bound<'py, PyDict>) -> PyResult<Self> {
-        let mut out = Vec::new();
+        let (mut out, mut extra) = (Vec::new(), Vec::new());
         for (k, v) in columns.iter() {
             let name = k.extract::<String>()?;
             let arr = FloatArray::extract(&name, &v)?;
-            out.push((name, arr));
+            if STANDARD.contains(&name.as_str()) {
+                out.push((name, arr));
+            } else {
+                extra.push((name, arr.as_slice().to_vec()));
+            }
         }
-        Ok(ColumnArgs(out))
+        Ok(ColumnArgs(out, extra))
     }
 
     pub fn columns(&self) -> PyResult<Columns<'_>> {
-        let mut c = Columns::default();
+        let mut c = Columns { extra: &self.1, ..Columns::default() };
         for (name, arr) in &self.0 {
             let slot = match name.as_str() {
                 "x" => &mut c.x,
@@ -42,7 +49,7 @@ impl<'py> ColumnArgs<'py> {
                 "U" => &mut c.u,
                 "C" => &mut c.c,
                 "M" => &mut c.m,
-                _ => return Err(invalid("columns", format!("unknown input column {name:?}"))),
+                _ => continue,
             };
             *slot = Some(arr.as_slice());
         }
@@ -50,7 +57,8 @@ impl<'py> ColumnArgs<'py> {
     }
 
     fn owned(&self) -> Vec<(String, Vec<f64>)> {
-        self.0.iter().map(|(k, v)| (k.clone(), v.as_slice().to_vec())).collect()
+        let standard = self.0.iter().map(|(k, v)| (k.clone(), v.as_slice().to_vec()));
+        standard.chain(self.1.iter().cloned()).collect()
     }
 }
 

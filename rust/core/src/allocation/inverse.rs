@@ -33,8 +33,8 @@ pub fn compute_for_loss(
     check_law(law, &probe)?;
     check_budgets(&probe, cost)?;
     let f = cost.flops_per_param_token;
-    if law.name() == "chinchilla" && inference_tokens.iter().all(|&g| g == 0.0) {
-        return chinchilla_compute_for_loss(theta, targets, f);
+    if let (Some(canonical), true) = (law.as_chinchilla(theta), inference_tokens.iter().all(|&g| g == 0.0)) {
+        return chinchilla_compute_for_loss(&canonical, targets, f);
     }
     let optimal_loss = |ln_c: &[f64]| -> Result<Allocation> {
         let compute: Vec<f64> = ln_c.iter().map(|v| v.exp()).collect();

@@ -54,7 +54,7 @@ pub(super) fn law_loss(
 ) -> Result<()> {
     let train: Vec<f64> = n.iter().zip(d).map(|(n, d)| f * n * d).collect();
     let m: Vec<f64> = n.iter().zip(d).map(|(n, d)| d / n).collect();
-    let cols = Columns { x: None, n: Some(n), d: Some(d), u, c: Some(&train), m: Some(&m) };
+    let cols = Columns { x: None, n: Some(n), d: Some(d), u, c: Some(&train), m: Some(&m), extra: &[] };
     let feats = law.features(&cols)?;
     law.predict_block(theta, &feats, 0, n.len(), Space::Linear, out, None);
     out.iter_mut().filter(|v| !v.is_finite()).for_each(|v| *v = f64::INFINITY);

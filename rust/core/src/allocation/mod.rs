@@ -171,8 +171,8 @@ pub fn allocate(
     check_budgets(budgets, cost)?;
     check_theta(law, theta)?;
     let no_inference = budgets.inference_tokens.iter().all(|&g| g == 0.0);
-    if law.name() == "chinchilla" && no_inference {
-        return chinchilla_allocation(theta, budgets.compute, cost.flops_per_param_token);
+    if let (Some(canonical), true) = (law.as_chinchilla(theta), no_inference) {
+        return chinchilla_allocation(&canonical, budgets.compute, cost.flops_per_param_token);
     }
     search_allocation(law, theta, budgets, cost, control)
 }

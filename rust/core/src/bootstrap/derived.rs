@@ -73,14 +73,18 @@ pub fn evaluate(law: &dyn Law, which: Derived, thetas: &[Vec<f64>], at: At) -> R
     }
     match which {
         Derived::Loss => predicted_loss(law, thetas, at),
-        Derived::A | Derived::B | Derived::G if law.name() != "chinchilla" => Err(CoreError::invalid(
+        Derived::A | Derived::B | Derived::G if law.chinchilla_form().is_none() => Err(CoreError::invalid(
             "quantity",
-            format!("{:?} is defined for the chinchilla law, not {:?}", which.name(), law.name()),
+            format!(
+                "{:?} is defined for laws of the form E + A / N^alpha + B / D^beta (chinchilla), not {:?}",
+                which.name(),
+                law.name()
+            ),
         )),
         Derived::A | Derived::B => Ok(thetas
             .iter()
             .map(|t| {
-                let (alpha, beta) = (t[3], t[4]);
+                let [_, _, _, alpha, beta] = law.as_chinchilla(t).unwrap_or([f64::NAN; 5]);
                 if which == Derived::A {
                     beta / (alpha + beta)
                 } else {

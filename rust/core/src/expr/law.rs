@@ -8,13 +8,13 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
-use super::graph::{Graph, Names, Op};
+use super::graph::{Graph, Names, Op, FUNCTIONS};
 use super::parse::{error_at, parse};
 use super::tape::Tape;
 use crate::error::{CoreError, Result};
 use crate::laws::{self, cartesian_grid, Columns, Features, Law, ParamSpec, Space, Transform};
 
-/// The input columns an expression can read (the columns of `Columns`).
+/// The standard input columns an expression can read (`Columns`); a definition may name extra ones.
 pub const INPUTS: [&str; 6] = ["x", "N", "D", "U", "C", "M"];
 
 /// Start grids generated from the bounds stay near this many starts in all.
@@ -48,6 +48,7 @@ pub struct ExprLaw {
     tape: Tape,
     grid: Vec<Vec<f64>>,
     centring: Vec<(usize, usize, usize)>,
+    chinchilla: Option<[usize; 5]>,
 }
 
 /// Names of parameters and laws live as long as the process (the `Law` trait hands them out as
@@ -89,11 +90,13 @@ impl ExprLaw {
             return Err(CoreError::invalid("name", format!("must be an identifier, got {:?}", def.name)));
         }
         let candidates: Vec<String> = match &def.inputs {
+            // Besides the standard columns, any column the runs carry under a name of the user's.
             Some(list) => {
-                if let Some(bad) = list.iter().find(|c| !INPUTS.contains(&c.as_str())) {
+                let function = |c: &str| FUNCTIONS.iter().any(|(f, _)| *f == c);
+                if let Some(bad) = list.iter().find(|c| !is_identifier(c) || function(c)) {
                     return Err(CoreError::invalid(
                         "inputs",
-                        format!("{bad:?} is not a column of runs; use {INPUTS:?}"),
+                        format!("{bad:?} cannot name a column (an identifier that is not a function name)"),
                     ));
                 }
                 list.clone()
@@ -153,7 +156,9 @@ impl ExprLaw {
             .collect();
         let grid = start_grid(&params, &def.grid)?;
         let used: Vec<&str> = graph.inputs_used.iter().map(|(n, _)| n.as_str()).collect();
-        let centring = centring(&graph, &tape, &log_param);
+        let terms = power_terms(&graph, &tape, &log_param);
+        let chinchilla = chinchilla_form(&graph, &tape, &log_param, &candidates, &terms);
+        let centring = terms.iter().map(|t| (t.coef, t.exponent, t.col)).collect();
         debug_assert_eq!(params.len(), k);
         Ok(ExprLaw {
             name: intern(&def.name),
@@ -164,6 +169,7 @@ impl ExprLaw {
             tape,
             grid,
             centring,
+            chinchilla,
         })
     }
 
@@ -204,9 +210,18 @@ fn start_grid(params: &[ParamSpec], given: &[(String, Vec<f64>)]) -> Result<Vec<
     Ok(cartesian_grid(&refs))
 }
 
-/// Terms `A * exp(-alpha * f)` or `A / exp(alpha * f)` (A positive, f a feature column), as
-/// (coefficient, exponent, feature column) for `Law::centring`; each coefficient once.
-fn centring(g: &Graph, tape: &Tape, log_param: &[bool]) -> Vec<(usize, usize, usize)> {
+/// A term `A * exp(-alpha * f)` or `A / exp(alpha * f)` of the graph: A positive, alpha a parameter
+/// fitted as itself, f a feature column.
+struct PowerTerm {
+    node: usize,
+    coef: usize,
+    exponent: usize,
+    col: usize,
+}
+
+/// The power-law terms (`PowerTerm`) of the graph, each coefficient once: they are centred
+/// (`Law::centring`) as the built-in laws' terms are.
+fn power_terms(g: &Graph, tape: &Tape, log_param: &[bool]) -> Vec<PowerTerm> {
     let param = |i: usize| match g.nodes[i] {
         Op::Param(j) => Some(j),
         _ => None,
@@ -240,8 +255,8 @@ fn centring(g: &Graph, tape: &Tape, log_param: &[bool]) -> Vec<(usize, usize, us
         Op::Exp(a) => Some(a),
         _ => None,
     };
-    let mut out: Vec<(usize, usize, usize)> = Vec::new();
-    for &op in &g.nodes {
+    let mut out: Vec<PowerTerm> = Vec::new();
+    for (node, &op) in g.nodes.iter().enumerate() {
         let found = match op {
             Op::Mul(a, b) => {
                 let (p, e) = if positive(a).is_some() { (a, b) } else { (b, a) };
@@ -250,13 +265,57 @@ fn centring(g: &Graph, tape: &Tape, log_param: &[bool]) -> Vec<(usize, usize, us
             Op::Div(a, b) => positive(a).zip(exp_of(b).and_then(scaled)),
             _ => None,
         };
-        if let Some((coef, (q, col))) = found {
-            if !out.iter().any(|t| t.0 == coef) {
-                out.push((coef, q, col));
+        if let Some((coef, (exponent, col))) = found {
+            if !out.iter().any(|t| t.coef == coef) {
+                out.push(PowerTerm { node, coef, exponent, col });
             }
         }
     }
     out
+}
+
+/// The positions of (E, A, B, alpha, beta) when the expression is the sum of a positive parameter E
+/// and two power-law terms, one in N and one in D (`A * N^-alpha`, `A / N^alpha`, ... in any order):
+/// `Law::chinchilla_form`, so that such a law gets the closed-form allocation and a, b and G.
+fn chinchilla_form(
+    g: &Graph,
+    tape: &Tape,
+    log_param: &[bool],
+    candidates: &[String],
+    terms: &[PowerTerm],
+) -> Option<[usize; 5]> {
+    let mut stack = vec![g.out];
+    let mut summands = Vec::new();
+    while let Some(i) = stack.pop() {
+        match g.nodes[i] {
+            Op::Add(a, b) => stack.extend([a, b]),
+            _ => summands.push(i),
+        }
+    }
+    if summands.len() != 3 {
+        return None;
+    }
+    let mut e = None;
+    let mut by_input: [Option<(usize, usize)>; 2] = [None, None];
+    for &s in &summands {
+        if let Op::Param(j) = g.nodes[s] {
+            if !log_param[j] || e.replace(j).is_some() {
+                return None;
+            }
+            continue;
+        }
+        let t = terms.iter().find(|t| t.node == s)?;
+        // The feature must be log N or log D itself (not, say, log(N / 2)).
+        let Op::Log(x) = g.nodes[tape.feature_node(t.col)] else { return None };
+        let Op::Input(k) = g.nodes[x] else { return None };
+        let slot = ["N", "D"].iter().position(|n| candidates.get(k).is_some_and(|c| c == n))?;
+        if by_input[slot].replace((t.coef, t.exponent)).is_some() {
+            return None;
+        }
+    }
+    let (e, (a, alpha), (b, beta)) = (e?, by_input[0]?, by_input[1]?);
+    let ix = [e, a, b, alpha, beta];
+    (g.params.len() == 5 && (0..5).all(|j| ix.contains(&j))).then_some(ix)
 }
 
 impl Law for ExprLaw {
@@ -307,6 +366,9 @@ impl Law for ExprLaw {
     fn centring(&self) -> &[(usize, usize, usize)] {
         &self.centring
     }
+    fn chinchilla_form(&self) -> Option<[usize; 5]> {
+        self.chinchilla
+    }
     fn definition(&self) -> Option<&Definition> {
         Some(&self.definition)
     }
@@ -342,6 +404,9 @@ impl Law for Arc<ExprLaw> {
     }
     fn centring(&self) -> &[(usize, usize, usize)] {
         self.as_ref().centring()
+    }
+    fn chinchilla_form(&self) -> Option<[usize; 5]> {
+        self.as_ref().chinchilla_form()
     }
     fn definition(&self) -> Option<&Definition> {
         Some(self.as_ref().definition())
@@ -416,6 +481,37 @@ mod tests {
             for (a, b) in j1.iter().zip(&j2) {
                 assert!((a - b).abs() <= 1e-12 * b.abs().max(1e-3), "{a} vs {b}");
             }
+        }
+    }
+
+    #[test]
+    fn the_chinchilla_form_is_found_by_structure_whatever_the_spelling() {
+        let form = |expr: &str, positive: &[&str]| {
+            let def = Definition {
+                name: "chin_form".into(),
+                expr: expr.into(),
+                params: None,
+                positive: positive.iter().map(|p| p.to_string()).collect(),
+                bounds: vec![],
+                inputs: None,
+                grid: vec![],
+            };
+            ExprLaw::new(def).unwrap().chinchilla_form()
+        };
+        assert_eq!(chinchilla_expr("chin_form0").chinchilla_form(), Some([0, 1, 2, 3, 4]));
+        // Parameters in order of appearance: B, beta, L0, A, a.
+        assert_eq!(form("B / D^beta + (L0 + A * N^(-a))", &["B", "L0", "A"]), Some([2, 3, 0, 4, 1]));
+        assert_eq!(form("E + A * exp(-alpha * log(N)) + B * D^-beta", &["E", "A", "B"]), Some([0, 1, 3, 2, 4]));
+        let not = [
+            ("E + A * N^-alpha + B * D^-beta", &["A", "B"][..]),
+            ("E + A * N^-alpha + B * N^-beta", &["E", "A", "B"][..]),
+            ("E + A * N^-alpha + B * D^-beta + c", &["E", "A", "B"][..]),
+            ("E + A * N^-alpha + B * (2 * D)^-beta", &["E", "A", "B"][..]),
+            ("E + A * N^-alpha + B * D^-alpha", &["E", "A", "B"][..]),
+            ("E + A * N^-alpha - B * D^-beta", &["E", "A", "B"][..]),
+        ];
+        for (expr, positive) in not {
+            assert_eq!(form(expr, positive), None, "{expr}");
         }
     }
 

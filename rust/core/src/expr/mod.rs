@@ -9,7 +9,9 @@ mod graph;
 mod law;
 mod ops;
 mod parse;
+mod penalty;
 mod tape;
 
 pub use graph::FUNCTIONS;
 pub use law::{define, defined_names, lookup, Definition, ExprLaw, INPUTS};
+pub use penalty::{penalty, PenaltyExpr};

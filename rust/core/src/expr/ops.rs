@@ -45,6 +45,7 @@ pub fn value(op: Op, x: f64, y: f64) -> f64 {
         Abs(_) => x.abs(),
         Softplus(_) => softplus(x),
         Sigmoid(_) => sigmoid(x),
+        ExpMul(..) => (x * y).exp(),
     }
 }
 
@@ -83,6 +84,7 @@ pub fn partials(op: Op, x: f64, y: f64, v: f64) -> (f64, f64) {
         ),
         Softplus(_) => (sigmoid(x), 0.0),
         Sigmoid(_) => (v * (1.0 - v), 0.0),
+        ExpMul(..) => (y * v, x * v),
     }
 }
 
@@ -136,31 +138,67 @@ fn map2(out: &mut [f64], x: Val, y: Val, f: impl Fn(f64, f64) -> f64) {
     }
 }
 
-/// dst[i] += adj[i] * f(x[i], y[i], v[i]): the chain rule into one operand's adjoint, `f` being the
-/// partial derivative with respect to that operand.
+/// How a contribution of the chain rule lands in its destination: the destination's first
+/// contribution overwrites it (so no buffer is cleared first), a later one adds to it; either is
+/// multiplied by a factor (the derivative of a scalar operand with respect to one parameter, 1 for a
+/// per-row operand; a product with 1.0 is exact).
+#[derive(Clone, Copy)]
+pub struct Dest {
+    pub assign: bool,
+    pub scale: f64,
+}
+
+/// dst[i] (+)= adj[i] * f(x[i], y[i], v[i]) * scale: the chain rule into one operand's adjoint (or a
+/// parameter's Jacobian row), `f` being the partial derivative with respect to that operand.
 #[inline(always)]
-fn accumulate_with(dst: &mut [f64], adj: &[f64], x: Val, y: Val, v: &[f64], f: impl Fn(f64, f64, f64) -> f64) {
+fn accumulate_with(
+    dst: &mut [f64],
+    adj: &[f64],
+    x: Val,
+    y: Val,
+    v: &[f64],
+    into: Dest,
+    f: impl Fn(f64, f64, f64) -> f64,
+) {
+    if into.assign {
+        chain::<true>(dst, adj, x, y, v, into.scale, f)
+    } else {
+        chain::<false>(dst, adj, x, y, v, into.scale, f)
+    }
+}
+
+#[inline(always)]
+fn chain<const ASSIGN: bool>(
+    dst: &mut [f64],
+    adj: &[f64],
+    x: Val,
+    y: Val,
+    v: &[f64],
+    s: f64,
+    f: impl Fn(f64, f64, f64) -> f64,
+) {
     let n = dst.len();
     let (adj, v) = (&adj[..n], &v[..n]);
+    let put = |d: &mut f64, t: f64| *d = if ASSIGN { t } else { *d + t };
     match (x, y) {
         (Val::V(a), Val::V(b)) => {
             for ((((d, g), a), b), v) in dst.iter_mut().zip(adj).zip(&a[..n]).zip(&b[..n]).zip(v) {
-                *d += g * f(*a, *b, *v);
+                put(d, g * f(*a, *b, *v) * s);
             }
         }
         (Val::V(a), Val::S(b)) => {
             for (((d, g), a), v) in dst.iter_mut().zip(adj).zip(&a[..n]).zip(v) {
-                *d += g * f(*a, b, *v);
+                put(d, g * f(*a, b, *v) * s);
             }
         }
         (Val::S(a), Val::V(b)) => {
             for (((d, g), b), v) in dst.iter_mut().zip(adj).zip(&b[..n]).zip(v) {
-                *d += g * f(a, *b, *v);
+                put(d, g * f(a, *b, *v) * s);
             }
         }
         (Val::S(a), Val::S(b)) => {
             for ((d, g), v) in dst.iter_mut().zip(adj).zip(v) {
-                *d += g * f(a, b, *v);
+                put(d, g * f(a, b, *v) * s);
             }
         }
     }
@@ -177,6 +215,7 @@ pub fn value_block(op: Op, x: Val, y: Val, out: &mut [f64]) {
         Div(..) => map2(out, x, y, |a, b| a / b),
         Neg(_) => map2(out, x, y, |a, _| -a),
         Exp(_) => map2(out, x, y, |a, _| fastmath::exp(a)),
+        ExpMul(..) => map2(out, x, y, |a, b| fastmath::exp(a * b)),
         Log(_) => match x {
             Val::V(a) => ln_block(a, out),
             Val::S(a) => out.fill(a.ln()),
@@ -200,23 +239,28 @@ pub fn value_block(op: Op, x: Val, y: Val, out: &mut [f64]) {
     }
 }
 
-/// dst += adj * d op / d (operand `which`: 0 for x, 1 for y), row by row, given the values `v`.
+/// dst (+)= adj * d op / d (operand `which`: 0 for x, 1 for y) * scale, row by row, given the values
+/// `v` (`Dest`).
 #[inline(always)]
-pub fn accumulate(op: Op, which: usize, x: Val, y: Val, v: &[f64], adj: &[f64], dst: &mut [f64]) {
+#[allow(clippy::too_many_arguments)]
+pub fn accumulate(op: Op, which: usize, x: Val, y: Val, v: &[f64], adj: &[f64], dst: &mut [f64], into: Dest) {
     use Op::*;
     match (op, which) {
-        (Add(..), _) | (Sub(..), 0) => accumulate_with(dst, adj, x, y, v, |_, _, _| 1.0),
-        (Sub(..), _) | (Neg(_), _) => accumulate_with(dst, adj, x, y, v, |_, _, _| -1.0),
-        (Mul(..), 0) => accumulate_with(dst, adj, x, y, v, |_, b, _| b),
-        (Mul(..), _) => accumulate_with(dst, adj, x, y, v, |a, _, _| a),
-        (Div(..), 0) => accumulate_with(dst, adj, x, y, v, |_, b, _| 1.0 / b),
-        (Div(..), _) => accumulate_with(dst, adj, x, y, v, |_, b, v| -v / b),
-        (Exp(_), _) => accumulate_with(dst, adj, x, y, v, |_, _, v| v),
-        (Log(_), _) => accumulate_with(dst, adj, x, y, v, |a, _, _| 1.0 / a),
+        (Add(..), _) | (Sub(..), 0) => accumulate_with(dst, adj, x, y, v, into, |_, _, _| 1.0),
+        (Sub(..), _) | (Neg(_), _) => accumulate_with(dst, adj, x, y, v, into, |_, _, _| -1.0),
+        (Mul(..), 0) => accumulate_with(dst, adj, x, y, v, into, |_, b, _| b),
+        (Mul(..), _) => accumulate_with(dst, adj, x, y, v, into, |a, _, _| a),
+        (Div(..), 0) => accumulate_with(dst, adj, x, y, v, into, |_, b, _| 1.0 / b),
+        (Div(..), _) => accumulate_with(dst, adj, x, y, v, into, |_, b, v| -v / b),
+        (Exp(_), _) => accumulate_with(dst, adj, x, y, v, into, |_, _, v| v),
+        (ExpMul(..), 0) => accumulate_with(dst, adj, x, y, v, into, |_, b, v| b * v),
+        (ExpMul(..), _) => accumulate_with(dst, adj, x, y, v, into, |a, _, v| a * v),
+        (Log(_), _) => accumulate_with(dst, adj, x, y, v, into, |a, _, _| 1.0 / a),
         _ => {
             for (i, (d, g)) in dst.iter_mut().zip(adj).enumerate() {
                 let (px, py) = partials(op, x.at(i), y.at(i), v[i]);
-                *d += g * if which == 0 { px } else { py };
+                let t = g * if which == 0 { px } else { py } * into.scale;
+                *d = if into.assign { t } else { *d + t };
             }
         }
     }

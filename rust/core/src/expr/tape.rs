@@ -1,31 +1,67 @@
 //! Evaluation of a checked expression over a block of rows, with reverse-mode derivatives.
 //!
 //! Nodes are visited in the graph's order (children before parents). Scalar nodes (parameters and
-//! what depends on them only) are computed once per call; data nodes are feature columns computed once
-//! per table (`Tape::features`); vector nodes get a buffer of one value per row. Derivatives run the
-//! graph backwards once, carrying per row the derivative of the prediction with respect to each node
-//! (its adjoint): one backward sweep gives the derivatives with respect to every parameter at once,
-//! which is what makes an expression with many parameters as cheap to fit as one with few.
+//! what depends on them only) are computed once per call, with their derivatives with respect to the
+//! parameters (forward mode: a handful of numbers); data nodes are feature columns computed once per
+//! table (`Tape::features`); vector nodes get a buffer of one value per row. Derivatives run the vector
+//! part of the graph backwards once, carrying per row the derivative of the prediction with respect to
+//! each vector node (its adjoint): one backward sweep gives the derivatives with respect to every
+//! parameter at once, which is what makes an expression with many parameters as cheap to fit as one
+//! with few.
+//!
+//! The backward sweep is planned once, when the tape is built (`Step`), so that it makes as few passes
+//! over the rows as the hand-written laws: an adjoint's first contribution overwrites its buffer (no
+//! buffer is cleared), an operand of a sum used nowhere else shares its parent's adjoint (no copy), a
+//! scalar operand's contribution goes straight into the Jacobian rows of the parameters it depends on
+//! (no per-row adjoint for `alpha`, `-alpha`, `A`, ...), and `exp(a * b)` is one operation, not two.
 
 use std::cell::RefCell;
 
 use super::graph::{Graph, Kind, Op};
-use super::ops::{self, ln_block, Val};
+use super::ops::{self, ln_block, Dest, Val};
 use crate::error::{CoreError, Result};
 use crate::laws::{Features, Space};
+
+/// Where one step of the backward sweep writes.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// The adjoint buffer of a vector operand.
+    Adjoint(usize),
+    /// The Jacobian row of parameter `param`, scaled by the derivative of scalar node `node` with
+    /// respect to it.
+    Jac { param: usize, node: usize },
+}
+
+/// One pass of the backward sweep: the chain rule from vector node `node` into its operand `which`.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    node: usize,
+    which: usize,
+    target: Target,
+    assign: bool,
+}
 
 pub struct Tape {
     nodes: Vec<Op>,
     kinds: Vec<Kind>,
     pos: Vec<usize>,
     out: usize,
+    /// Whether the output depends on the node (nodes fused away, e.g. the product inside
+    /// `exp(a * b)`, do not).
+    live: Vec<bool>,
     /// For each node, its buffer: the feature column of a data node used by the tape, the value
     /// buffer of a vector node (usize::MAX for others).
     slot: Vec<usize>,
     n_slots: usize,
-    /// The adjoint buffer of each node that depends on parameters (usize::MAX for others).
+    /// The adjoint buffer of each live vector node (usize::MAX for others); several nodes may share one.
     adjoint: Vec<usize>,
     n_adjoints: usize,
+    /// The backward sweep, in order.
+    steps: Vec<Step>,
+    /// Per scalar node, the parameters it depends on.
+    deps: Vec<Vec<usize>>,
+    /// Parameters whose Jacobian rows no step writes (the output does not depend on them per row).
+    unwritten: Vec<usize>,
     /// Data nodes that are feature columns, in column order.
     features: Vec<usize>,
     /// Per parameter: whether its public value is e^theta (declared positive).
@@ -39,45 +75,149 @@ thread_local! {
 impl Tape {
     pub fn new(g: &Graph, log_param: Vec<bool>) -> Tape {
         let n = g.nodes.len();
-        let mut used_as_operand = vec![false; n];
-        for (i, op) in g.nodes.iter().enumerate() {
-            if g.kinds[i] != Kind::Data {
-                let (a, b) = op.children();
-                a.into_iter().chain(b).for_each(|c| used_as_operand[c] = true);
+        let kinds = g.kinds.clone();
+        let mut nodes = g.nodes.clone();
+        let operands = |op: Op| {
+            let (a, b) = op.children();
+            a.into_iter().chain(b)
+        };
+        // Uses of each node as an operand of a node that is not data (features are computed apart).
+        let mut uses = vec![0usize; n];
+        for (i, &op) in nodes.iter().enumerate() {
+            if kinds[i] != Kind::Data {
+                operands(op).for_each(|c| uses[c] += 1);
             }
         }
-        used_as_operand[g.out] |= g.kinds[g.out] == Kind::Data;
-        let (mut slot, mut adjoint) = (vec![usize::MAX; n], vec![usize::MAX; n]);
-        let (mut features, mut n_slots, mut n_adjoints) = (Vec::new(), 0, 0);
+        // exp(a * b) as one operation where the product is a vector used only there.
         for i in 0..n {
-            match g.kinds[i] {
+            if let (Kind::Vector, Op::Exp(m)) = (kinds[i], nodes[i]) {
+                if let (Kind::Vector, Op::Mul(a, b), 1) = (kinds[m], nodes[m], uses[m]) {
+                    nodes[i] = Op::ExpMul(a, b);
+                }
+            }
+        }
+        let mut live = vec![false; n];
+        live[g.out] = true;
+        for i in (0..n).rev() {
+            if live[i] && kinds[i] != Kind::Data {
+                operands(nodes[i]).for_each(|c| live[c] = true);
+            }
+        }
+        let mut uses = vec![0usize; n];
+        for (i, &op) in nodes.iter().enumerate() {
+            if live[i] && kinds[i] != Kind::Data {
+                operands(op).for_each(|c| uses[c] += 1);
+            }
+        }
+        let mut used_as_operand = vec![false; n];
+        for (i, op) in nodes.iter().enumerate() {
+            if live[i] && kinds[i] != Kind::Data {
+                operands(*op).for_each(|c| used_as_operand[c] = true);
+            }
+        }
+        used_as_operand[g.out] |= kinds[g.out] == Kind::Data;
+        let (mut slot, mut features, mut n_slots) = (vec![usize::MAX; n], Vec::new(), 0);
+        for i in 0..n {
+            match kinds[i] {
                 Kind::Data if used_as_operand[i] => {
                     slot[i] = features.len();
                     features.push(i);
                 }
-                Kind::Vector => {
+                Kind::Vector if live[i] => {
                     slot[i] = n_slots;
                     n_slots += 1;
                 }
                 _ => {}
             }
-            if g.kinds[i].has_params() {
-                adjoint[i] = n_adjoints;
-                n_adjoints += 1;
+        }
+        let n_params = log_param.len();
+        let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for i in 0..n {
+            if kinds[i] == Kind::Scalar {
+                deps[i] = match nodes[i] {
+                    Op::Param(j) => vec![j],
+                    op => {
+                        let mut d: Vec<usize> = operands(op).flat_map(|c| deps[c].clone()).collect();
+                        d.sort_unstable();
+                        d.dedup();
+                        d
+                    }
+                };
             }
         }
+        // The backward plan: parents before operands. Adjoint buffers are numbered as they are met,
+        // so an operand's buffer always comes after its parent's (the sweep splits the scratch there).
+        let (mut adjoint, mut n_adjoints) = (vec![usize::MAX; n], 0);
+        let (mut written, mut jac_written) = (vec![false; n], vec![false; n_params]);
+        let mut steps = Vec::new();
+        if kinds[g.out] == Kind::Vector {
+            adjoint[g.out] = 0;
+            n_adjoints = 1;
+            written[g.out] = true;
+        }
+        for i in (0..n).rev() {
+            if !(live[i] && kinds[i] == Kind::Vector) {
+                continue;
+            }
+            let (a, b) = nodes[i].children();
+            for (which, c) in [(0, a), (1, b)] {
+                let Some(c) = c else { continue };
+                match kinds[c] {
+                    Kind::Vector => {
+                        let pass_through = matches!((nodes[i], which), (Op::Add(..), _) | (Op::Sub(..), 0));
+                        if pass_through && uses[c] == 1 {
+                            adjoint[c] = adjoint[i];
+                            written[c] = true;
+                            continue;
+                        }
+                        if adjoint[c] == usize::MAX {
+                            adjoint[c] = n_adjoints;
+                            n_adjoints += 1;
+                        }
+                        steps.push(Step { node: i, which, target: Target::Adjoint(adjoint[c]), assign: !written[c] });
+                        written[c] = true;
+                    }
+                    Kind::Scalar => {
+                        for &param in &deps[c] {
+                            steps.push(Step {
+                                node: i,
+                                which,
+                                target: Target::Jac { param, node: c },
+                                assign: !jac_written[param],
+                            });
+                            jac_written[param] = true;
+                        }
+                    }
+                    Kind::Const | Kind::Data => {}
+                }
+            }
+        }
+        let unwritten = if kinds[g.out] == Kind::Scalar {
+            Vec::new()
+        } else {
+            (0..n_params).filter(|&j| !jac_written[j]).collect()
+        };
         Tape {
-            nodes: g.nodes.clone(),
-            kinds: g.kinds.clone(),
+            nodes,
+            kinds,
             pos: g.pos.clone(),
             out: g.out,
+            live,
             slot,
             n_slots,
             adjoint,
             n_adjoints,
+            steps,
+            deps,
+            unwritten,
             features,
             log_param,
         }
+    }
+
+    /// The data node feature column `col` holds.
+    pub fn feature_node(&self, col: usize) -> usize {
+        self.features[col]
     }
 
     pub fn feature_of(&self, node: usize) -> Option<usize> {
@@ -191,19 +331,22 @@ impl Tape {
     ) {
         let len = end - start;
         let n = self.nodes.len();
+        let k = self.log_param.len();
         SCRATCH.with_borrow_mut(|scratch| {
-            let need = n + (self.n_slots + self.n_adjoints + 1) * len;
+            let need = n * (1 + k) + (self.n_slots + self.n_adjoints + 1) * len;
             if scratch.len() < need {
                 scratch.resize(need, 0.0);
             }
             let (scalars, rest) = scratch.split_at_mut(n);
+            let (grads, rest) = rest.split_at_mut(n * k);
             let (values, rest) = rest.split_at_mut(self.n_slots * len);
             let (adjoints, rest) = rest.split_at_mut(self.n_adjoints * len);
             let tmp = &mut rest[..len];
             self.forward(theta, feats, start, len, scalars, values);
             self.output(feats, start, len, scalars, values, pred);
             if let Some(jac) = jac {
-                self.backward(theta, feats, start, len, space, pred, scalars, values, adjoints, jac);
+                self.scalar_gradients(theta, scalars, grads);
+                self.backward(feats, start, len, space, pred, scalars, grads, values, adjoints, tmp, jac);
             }
             if space == Space::Log {
                 tmp.copy_from_slice(pred);
@@ -242,6 +385,9 @@ impl Tape {
         values: &mut [f64],
     ) {
         for (i, &op) in self.nodes.iter().enumerate() {
+            if !self.live[i] {
+                continue;
+            }
             match (self.kinds[i], op) {
                 (Kind::Const, _) => scalars[i] = ops::value(op, 0.0, 0.0),
                 (Kind::Scalar, Op::Param(j)) => {
@@ -276,71 +422,128 @@ impl Tape {
         }
     }
 
-    /// Reverse sweep: `jac[j * len + i]` = d pred_i / d theta_j in `space` (`raw` is the linear-space
-    /// prediction).
+    /// `grads[i * k + j]` = d scalar node i / d theta_j (forward mode; a few numbers per call). A zero
+    /// derivative of an operand stays zero whatever the partial (no 0 * inf = NaN where a term has
+    /// under- or overflowed).
+    fn scalar_gradients(&self, theta: &[f64], scalars: &[f64], grads: &mut [f64]) {
+        let k = theta.len();
+        for (i, &op) in self.nodes.iter().enumerate() {
+            if !(self.live[i] && self.kinds[i] == Kind::Scalar) {
+                continue;
+            }
+            let (done, rest) = grads.split_at_mut(i * k);
+            let g = &mut rest[..k];
+            g.fill(0.0);
+            if let Op::Param(j) = op {
+                g[j] = if self.log_param[j] { scalars[i] } else { 1.0 };
+                continue;
+            }
+            let (a, b) = op.children();
+            let x = a.map_or(0.0, |a| scalars[a]);
+            let y = b.map_or(0.0, |b| scalars[b]);
+            let (px, py) = ops::partials(op, x, y, scalars[i]);
+            for (c, p) in [(a, px), (b, py)] {
+                let Some(c) = c.filter(|&c| self.kinds[c] == Kind::Scalar) else { continue };
+                for &j in &self.deps[c] {
+                    let d = done[c * k + j];
+                    if d != 0.0 {
+                        g[j] += p * d;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reverse sweep (`Step`): `jac[j * len + i]` = d pred_i / d theta_j in `space` (`raw` is the
+    /// linear-space prediction).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn backward(
         &self,
-        theta: &[f64],
         feats: &Features,
         start: usize,
         len: usize,
         space: Space,
         raw: &[f64],
         scalars: &[f64],
+        grads: &[f64],
         values: &[f64],
         adjoints: &mut [f64],
+        seed: &mut [f64],
         jac: &mut [f64],
     ) {
-        adjoints.fill(0.0);
-        jac[..theta.len() * len].fill(0.0);
-        let o = self.adjoint[self.out];
-        let seed = &mut adjoints[o * len..(o + 1) * len];
+        let k = self.log_param.len();
         match space {
             Space::Linear => seed.fill(1.0),
             Space::Log => seed.iter_mut().zip(raw).for_each(|(s, v)| *s = 1.0 / v),
         }
-        for i in (0..self.nodes.len()).rev() {
-            if !self.kinds[i].has_params() {
-                continue;
+        let o = self.out;
+        if self.kinds[o] == Kind::Scalar {
+            for j in 0..k {
+                let d = grads[o * k + j];
+                jac[j * len..(j + 1) * len].iter_mut().zip(seed.iter()).for_each(|(g, s)| *g = s * d);
             }
+            return;
+        }
+        adjoints[..len].copy_from_slice(seed);
+        for &j in &self.unwritten {
+            jac[j * len..(j + 1) * len].fill(0.0);
+        }
+        for step in &self.steps {
+            let i = step.node;
             let op = self.nodes[i];
-            let (lo, hi) = adjoints.split_at_mut(self.adjoint[i] * len);
-            let adj = &hi[..len];
-            if let Op::Param(j) = op {
-                let scale = if self.log_param[j] { scalars[i] } else { 1.0 };
-                jac[j * len..(j + 1) * len].iter_mut().zip(adj).for_each(|(g, a)| *g += a * scale);
-                continue;
-            }
             let (a, b) = op.children();
-            let needs = |c: Option<usize>| c.filter(|&c| self.kinds[c].has_params());
-            let (ga, gb) = (needs(a), needs(b));
-            if ga.is_none() && gb.is_none() {
-                continue;
-            }
-            if self.kinds[i] == Kind::Scalar {
-                let x = a.map_or(0.0, |a| scalars[a]);
-                let y = b.map_or(0.0, |b| scalars[b]);
-                let (px, py) = ops::partials(op, x, y, scalars[i]);
-                for (c, p) in [(ga, px), (gb, py)] {
-                    if let Some(c) = c {
-                        let dst = &mut lo[self.adjoint[c] * len..(self.adjoint[c] + 1) * len];
-                        dst.iter_mut().zip(adj).for_each(|(d, a)| *d += a * p);
-                    }
-                }
-                continue;
-            }
-            // A vector node: the chain rule into each operand's adjoint, row by row.
             let Some(x) = a.map(|a| self.operand(a, feats, start, len, scalars, values)) else { continue };
             let y = b.map_or(x, |b| self.operand(b, feats, start, len, scalars, values));
             let v = &values[self.slot[i] * len..(self.slot[i] + 1) * len];
-            for (which, c) in [(0, ga), (1, gb)] {
-                if let Some(c) = c {
-                    let dst = &mut lo[self.adjoint[c] * len..(self.adjoint[c] + 1) * len];
-                    ops::accumulate(op, which, x, y, v, adj, dst);
+            let from = self.adjoint[i];
+            match step.target {
+                Target::Adjoint(to) => {
+                    let (adj, dst) = two_rows(adjoints, len, from, to);
+                    ops::accumulate(op, step.which, x, y, v, adj, dst, Dest { assign: step.assign, scale: 1.0 });
+                }
+                Target::Jac { param, node } => {
+                    let adj = &adjoints[from * len..(from + 1) * len];
+                    let dst = &mut jac[param * len..(param + 1) * len];
+                    let into = Dest { assign: step.assign, scale: grads[node * k + param] };
+                    ops::accumulate(op, step.which, x, y, v, adj, dst, into);
                 }
             }
         }
+    }
+}
+
+/// Rows `from` (read) and `to` (written) of a buffer of rows of `len` values; they differ.
+#[inline(always)]
+fn two_rows(buf: &mut [f64], len: usize, from: usize, to: usize) -> (&[f64], &mut [f64]) {
+    if from < to {
+        let (lo, hi) = buf.split_at_mut(to * len);
+        (&lo[from * len..(from + 1) * len], &mut hi[..len])
+    } else {
+        let (lo, hi) = buf.split_at_mut(from * len);
+        (&hi[..len], &mut lo[to * len..(to + 1) * len])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::parse::parse;
+
+    #[test]
+    fn the_chinchilla_sweep_is_planned_in_few_passes() {
+        let text = "E + A * N^-alpha + B * D^-beta";
+        let inputs: Vec<String> = ["N", "D"].map(String::from).to_vec();
+        let g =
+            Graph::build(text, &parse(text).unwrap(), &super::super::graph::Names { inputs: &inputs, params: None })
+                .unwrap();
+        let tape = Tape::new(&g, vec![true, true, false, true, false]);
+        // Forward: exp(-alpha log N), A * that, E + ..., the same for D, the sum: 6 vector passes.
+        assert_eq!(tape.n_slots, 6);
+        // Backward: E, A, alpha, B, beta into the Jacobian, and the two exponentials' adjoints; the
+        // sums pass their adjoint through without a copy.
+        assert_eq!(tape.steps.len(), 7);
+        assert_eq!(tape.n_adjoints, 3);
+        assert!(tape.unwritten.is_empty());
     }
 }

@@ -7,10 +7,12 @@
 //!
 //! Written as text, "space=linear,penalty=absolute,over=10,reduction=mean" (keys in any order,
 //! defaults log, huber, delta 1e-3, over 1, under 1, sum), so that a composition crosses the
-//! Python boundary and pickles as one string.
+//! Python boundary and pickles as one string. A penalty of the user's own is an expression in the
+//! residual r, given last as "rho=<expression>" (it may contain commas: `min(r^2, 0.01)`).
 
 use super::objective::huber;
 use crate::error::{CoreError, Result};
+use crate::expr::{penalty, PenaltyExpr};
 use crate::laws::Space;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,6 +25,8 @@ pub enum Penalty {
     Huber(f64),
     /// delta^2 (sqrt(1 + (r / delta)^2) - 1): smooth everywhere, quadratic near zero, linear far out
     PseudoHuber(f64),
+    /// An expression in r (`crate::expr::penalty`).
+    Expr(&'static PenaltyExpr),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,7 +49,11 @@ impl Composition {
         let bad = |what: String| CoreError::invalid("objective", format!("{what} in {text:?} (keys: {KEYS:?})"));
         let (mut space, mut penalty, mut delta, mut over, mut under, mut mean) =
             (Space::Log, "huber", 1e-3, 1.0, 1.0, false);
-        for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (keys, rho) = match text.find("rho=") {
+            Some(i) => (&text[..i], Some(&text[i + 4..])),
+            None => (text, None),
+        };
+        for item in keys.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let (key, value) = item.split_once('=').ok_or_else(|| bad(format!("{item:?} is not key=value")))?;
             let (key, value) = (key.trim(), value.trim());
             let number = || value.parse::<f64>().map_err(|_| bad(format!("{key}={value:?} is not a number")));
@@ -71,12 +79,13 @@ impl Composition {
                 _ => return Err(bad(format!("unknown key {key:?}"))),
             }
         }
-        let penalty = match penalty {
-            "squared" => Penalty::Squared,
-            "absolute" => Penalty::Absolute,
-            "huber" => Penalty::Huber(delta),
-            "pseudo_huber" => Penalty::PseudoHuber(delta),
-            other => {
+        let penalty = match (rho, penalty) {
+            (Some(expr), _) => Penalty::Expr(self::penalty(expr)?),
+            (None, "squared") => Penalty::Squared,
+            (None, "absolute") => Penalty::Absolute,
+            (None, "huber") => Penalty::Huber(delta),
+            (None, "pseudo_huber") => Penalty::PseudoHuber(delta),
+            (None, other) => {
                 return Err(bad(format!("penalty must be squared, absolute, huber or pseudo_huber, got {other:?}")))
             }
         };
@@ -88,14 +97,18 @@ impl Composition {
     /// The text `parse` reads back to this composition.
     pub fn spec(&self) -> String {
         let space = if self.space == Space::Log { "log" } else { "linear" };
-        let penalty = match self.penalty {
-            Penalty::Squared => "squared".to_string(),
-            Penalty::Absolute => "absolute".to_string(),
-            Penalty::Huber(d) => format!("huber,delta={d:e}"),
-            Penalty::PseudoHuber(d) => format!("pseudo_huber,delta={d:e}"),
+        let (penalty, rho) = match self.penalty {
+            Penalty::Squared => ("squared".to_string(), String::new()),
+            Penalty::Absolute => ("absolute".to_string(), String::new()),
+            Penalty::Huber(d) => (format!("huber,delta={d:e}"), String::new()),
+            Penalty::PseudoHuber(d) => (format!("pseudo_huber,delta={d:e}"), String::new()),
+            Penalty::Expr(p) => ("expression".to_string(), format!(",rho={}", p.text)),
         };
         let reduction = if self.mean { "mean" } else { "sum" };
-        format!("space={space},penalty={penalty},over={:e},under={:e},reduction={reduction}", self.over, self.under)
+        format!(
+            "space={space},penalty={penalty},over={:e},under={:e},reduction={reduction}{rho}",
+            self.over, self.under
+        )
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -136,6 +149,7 @@ impl Composition {
                 let s = (1.0 + (r / delta) * (r / delta)).sqrt();
                 (delta * delta * (s - 1.0), r / s)
             }
+            Penalty::Expr(p) => p.eval(r),
         };
         let w = if r > 0.0 { self.over } else { self.under };
         (w * v, w * d)
@@ -156,6 +170,11 @@ mod tests {
         assert_eq!(Composition::parse(&c.spec()).unwrap(), c);
         let h = Composition::parse("penalty=pseudo_huber,delta=0.01").unwrap();
         assert_eq!(Composition::parse(&h.spec()).unwrap(), h);
+        let e = Composition::parse("space=linear,over=2,rho=min(r^2, 0.01)").unwrap();
+        assert_eq!(Composition::parse(&e.spec()).unwrap(), e);
+        let (v, d) = e.rho(0.05);
+        assert!((v - 2.0 * 0.0025).abs() < 1e-15 && (d - 2.0 * 0.1).abs() < 1e-14, "{v} {d}");
+        assert_eq!(e.rho(-0.5), (0.01, 0.0));
         for bad in ["space=cubic", "penalty=huber,delta=0", "over=-1", "colour=red", "over", "over=0,under=0"] {
             assert!(Composition::parse(bad).is_err(), "{bad}");
         }

@@ -67,9 +67,10 @@ impl FitSpec {
         Ok(spec)
     }
 
-    /// The input columns as the law reads them.
+    /// The input columns as the law reads them (a name other than the standard ones is an extra
+    /// column, which a defined law may read).
     pub fn columns(&self) -> Result<Columns<'_>> {
-        let mut c = Columns::default();
+        let mut c = Columns { extra: &self.columns, ..Columns::default() };
         for (name, values) in &self.columns {
             let slot = match name.as_str() {
                 "x" => &mut c.x,
@@ -78,7 +79,7 @@ impl FitSpec {
                 "U" => &mut c.u,
                 "C" => &mut c.c,
                 "M" => &mut c.m,
-                _ => return Err(CoreError::invalid("columns", format!("unknown input column {name:?}"))),
+                _ => continue,
             };
             *slot = Some(values);
         }

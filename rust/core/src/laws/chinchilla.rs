@@ -68,4 +68,7 @@ impl Law for Chinchilla {
     fn centring(&self) -> &[(usize, usize, usize)] {
         &[(1, 3, 0), (2, 4, 1)]
     }
+    fn chinchilla_form(&self) -> Option<[usize; 5]> {
+        Some([0, 1, 2, 3, 4])
+    }
 }

@@ -80,10 +80,13 @@ pub struct Columns<'a> {
     pub c: Option<&'a [f64]>,
     /// Tokens per parameter M = D / N.
     pub m: Option<&'a [f64]>,
+    /// Further columns by their users' names (a defined law may read them, e.g. a learning rate).
+    pub extra: &'a [(String, Vec<f64>)],
 }
 
 impl<'a> Columns<'a> {
-    /// The column `name` ("x", "N", "D", "U", "C", "M"), or an error saying the law needs it.
+    /// The column `name` ("x", "N", "D", "U", "C", "M" or an extra column's name), or an error
+    /// saying the law needs it.
     pub fn require(&self, name: &str, law: &str) -> Result<&'a [f64]> {
         let col = match name {
             "x" => self.x,
@@ -92,7 +95,7 @@ impl<'a> Columns<'a> {
             "U" => self.u,
             "C" => self.c,
             "M" => self.m,
-            _ => None,
+            _ => self.extra.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice()),
         };
         col.ok_or_else(|| CoreError::invalid(name, format!("the {law} law needs the column {name}")))
     }
@@ -143,6 +146,20 @@ pub trait Law: Send + Sync {
 
     fn n_params(&self) -> usize {
         self.params().len()
+    }
+
+    /// For a law of the form `E + A / N^alpha + B / D^beta` with E, A and B fitted as logarithms: the
+    /// positions of (E, A, B, alpha, beta) among its parameters. Such a law has Hoffmann et al.'s
+    /// closed-form allocation and the derived quantities a, b and G, whatever its name (the built-in
+    /// chinchilla law, or a law defined by an expression of that shape).
+    fn chinchilla_form(&self) -> Option<[usize; 5]> {
+        None
+    }
+
+    /// `theta` in chinchilla's order (ln E, ln A, ln B, alpha, beta), for a law of that form.
+    fn as_chinchilla(&self, theta: &[f64]) -> Option<[f64; 5]> {
+        let ix = self.chinchilla_form()?;
+        ix.iter().all(|&i| i < theta.len()).then(|| ix.map(|i| theta[i]))
     }
 
     /// The expression a defined law was built from (`crate::expr`), so it can be rebuilt elsewhere.
