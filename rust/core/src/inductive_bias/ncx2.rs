@@ -135,7 +135,7 @@ pub fn log_pdf_grad(x: f64, k: f64, lam: f64, s: f64) -> (f64, [f64; 3]) {
     // The largest term: the first j whose ratio to the next falls below 1, i.e. the positive root of
     // (j + 1)(k/2 + j) = z.
     let root = ((h0 - 1.0).powi(2) + 4.0 * z).sqrt() / 2.0 - (h0 + 1.0) / 2.0;
-    if !(root <= TOP_MAX) {
+    if root.is_nan() || root > TOP_MAX {
         return FAIL;
     }
     let top = if root > 0.0 { root.ceil() as usize } else { 0 };
@@ -179,7 +179,7 @@ fn walk(
         w *= ratio(j);
         psi += dpsi(j);
         j += dir;
-        if !(w >= 1e-17 * sums[0]) {
+        if w.is_nan() || w < 1e-17 * sums[0] {
             return true;
         }
         sums[0] += w;
