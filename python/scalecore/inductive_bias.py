@@ -20,7 +20,7 @@ from . import _core
 from . import _options as options
 from ._validation import _show, as_float_array, integer, positive_float, real
 from ._validation import n_threads as _n_threads
-from .errors import ExtrapolationWarning, InvalidInputError
+from .errors import ConvergenceWarning, ExtrapolationWarning, InvalidInputError
 from .intervals import seed as _seed
 
 __all__ = ["InductiveBiasResult", "inductive_bias", "ncx2_logcdf"]
@@ -59,7 +59,9 @@ class InductiveBiasResult:
     `bits` and `nats` are -log P(error <= eps) in base 2 and e; `ci` is the bootstrap percentile interval of `bits`
     at `level` (None without resamples) from the bootstrap stream `seed`;
     `params` holds k, lam and scale; `empirical_fraction` is the fraction of
-    sampled errors at or below eps when eps lies inside the sampled range (a cross-check), else None.
+    sampled errors at or below eps when eps lies inside the sampled range (a cross-check), else None. `converged`
+    says whether the fit of all errors converged and `n_failed` counts the bootstrap refits that failed or did not
+    converge (left out of `bootstrap_bits` and `ci`); either raises a `ConvergenceWarning`.
     """
 
     bits: float
@@ -119,6 +121,20 @@ def inductive_bias(
             progress=callback,
         )
     k, lam, scale, log_likelihood, converged, _ = fit
+    if not converged:
+        warnings.warn(
+            f"the non-central chi-squared fit of the {e.size} errors did not converge (k={k:.4g}, lam={lam:.4g}, "
+            f"scale={scale:.4g}); its bits rest on an unconverged optimum",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    if n_failed:
+        warnings.warn(
+            f"{n_failed} of {n_resamples} bootstrap refits failed or did not converge and were left out of the "
+            f"interval (n_failed on the result)",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     lo, hi = float(e.min()), float(e.max())
     inside = lo <= eps_v <= hi
     if eps_v < lo:

@@ -69,8 +69,15 @@ pub fn cumulant_start(x: &[f64]) -> (f64, f64, f64, bool) {
 
 /// Mean negative log-likelihood of the (normalised) sample and its gradient in log parameters, summed
 /// over fixed blocks in parallel and the block sums added in order: the same bits for any thread count.
-fn mean_nll(x: &[f64], theta: &[f64], grad: &mut [f64]) -> f64 {
+///
+/// The largest error has the largest leading mixture index, so where its density cannot be formed in
+/// bounded work (NaN, see `log_pdf_grad`) no sum is attempted: a far line-search trial costs one density evaluation.
+fn mean_nll(x: &[f64], x_max: f64, theta: &[f64], grad: &mut [f64]) -> f64 {
     let (k, lam, s) = (theta[0].exp(), theta[1].exp(), theta[2].exp());
+    if log_pdf_grad(x_max, k, lam, s).0.is_nan() {
+        grad.fill(f64::NAN);
+        return f64::NAN;
+    }
     let blocks = map_blocks(x.len(), BLOCK, |a, b| {
         let mut acc = [0.0; 4];
         for &xi in &x[a..b] {
@@ -98,16 +105,17 @@ fn mean_nll(x: &[f64], theta: &[f64], grad: &mut [f64]) -> f64 {
 /// along the k-lambda ridge; skipping the others keeps a fit to one minimisation in the usual case), and
 /// keep the best.
 fn best_of(x: &[f64], starts: &[[f64; 3]], all: bool) -> Option<(Vec<f64>, f64, bool, usize)> {
+    let x_max = x.iter().fold(0.0, |m: f64, &v| m.max(v));
     let opts = LbfgsOptions { max_iter: 500, ..LbfgsOptions::default() };
     let mut best: Option<(Vec<f64>, f64, bool, usize)> = None;
     for start in starts {
         // The stopping rules of the minimiser are relative to |f|; shifting f to 1 at the start makes
         // them absolute tolerances on the mean log-likelihood (which may be near zero or negative).
-        let f0 = mean_nll(x, start, &mut [0.0; 3]);
+        let f0 = mean_nll(x, x_max, start, &mut [0.0; 3]);
         if !f0.is_finite() || (!all && best.as_ref().is_some_and(|b| f0 >= b.1)) {
             continue;
         }
-        let m = minimize(|th, g| mean_nll(x, th, g) - f0 + 1.0, start, &opts);
+        let m = minimize(|th, g| mean_nll(x, x_max, th, g) - f0 + 1.0, start, &opts);
         let f = m.f + f0 - 1.0;
         if f.is_finite() && best.as_ref().is_none_or(|b| f < b.1) {
             best = Some((m.x, f, m.stop.converged(), m.iterations));

@@ -56,6 +56,7 @@ pub struct InductiveBias {
     pub log_p: f64,
     /// -log2 P(error <= eps) of each successful bootstrap refit, in replicate order.
     pub bits_distribution: Vec<f64>,
+    /// Refits that failed, did not converge or gave non-finite bits (left out of the distribution).
     pub n_failed: usize,
     /// Percentile interval of the bits (None without resamples).
     pub interval: Option<Interval>,
@@ -86,8 +87,11 @@ pub fn inductive_bias(
             control.check()?;
             let mut rng = replicate_rng(seed, i);
             let sample: Vec<f64> = (0..n).map(|_| errors[draw_index(&mut rng, n)]).collect();
+            // A refit that errs or stops short of an optimum counts as failed (n_failed), as do bits
+            // that are not finite.
             let bits = fit_ncx2(&sample, Some(warm))
                 .ok()
+                .filter(|f| f.converged)
                 .map(|f| -ncx2::log_cdf(eps / f.scale, f.k, f.lam) / std::f64::consts::LN_2)
                 .filter(|b| b.is_finite());
             control.advance(1);

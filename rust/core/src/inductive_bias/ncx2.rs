@@ -101,6 +101,17 @@ pub fn log_cdf(x: f64, k: f64, lam: f64) -> f64 {
     log1mexp(ln_s.min(0.0))
 }
 
+/// Largest index of the leading mixture term `log_pdf_grad` sums around. The terms that matter span
+/// about 6.5 sqrt(top) indices on either side of it (posterior weights of variance ~top / 2, cut 40
+/// nats down), so this caps the work per point near 2e4 terms a side. A fit of errors normalised to
+/// mean 1 has s (k + lam) ~ 1 and k + lam <= 4 / CV^2, so the leading index ~ (k + lam) / 2 stays
+/// below the cap for any sample whose coefficient of variation exceeds ~5e-4; larger indices arise
+/// only at trial points of a line search far from the optimum, which the density then rejects.
+const TOP_MAX: f64 = 1e7;
+/// Terms a side beyond which the density gives up (NaN): far more than TOP_MAX needs, and a bound
+/// on the loops whatever the floating-point arithmetic does on the way.
+const MAX_TERMS: usize = 200_000;
+
 /// log of the density of s X at x, with X ~ noncentral chi-squared(k, lam), and its gradient with
 /// respect to (ln k, ln lam, ln s); k, lam, s > 0, x > 0.
 ///
@@ -108,14 +119,26 @@ pub fn log_cdf(x: f64, k: f64, lam: f64) -> f64 {
 /// differ by the factor (lam y / 4) / ((j + 1)(k/2 + j)), so one pair of log-gammas at the largest term
 /// and a product recurrence give the whole sum. Writing E for the average over the posterior weights
 /// t_j / sum t: d/d ln lam = E[j] - lam/2, d/d ln s = (y - k)/2 - E[j], d/d ln k = k/2 (ln(y/2) - E[psi(k/2 + j)]).
+///
+/// Returns NaN (value and gradient) where the sum cannot be formed in bounded work: a non-finite
+/// y or lam y (a line-search trial whose log-scale under- or overflowed), or a leading term beyond
+/// `TOP_MAX`. The minimiser treats NaN as an infinite objective and steps back, so a fit never
+/// waits on such a point (before this guard, lam y = inf made the sums loop for ever).
 pub fn log_pdf_grad(x: f64, k: f64, lam: f64, s: f64) -> (f64, [f64; 3]) {
+    const FAIL: (f64, [f64; 3]) = (f64::NAN, [f64::NAN; 3]);
     let y = x / s;
     let h0 = k / 2.0;
     let z = lam * y / 4.0;
+    if !(y.is_finite() && z.is_finite() && h0.is_finite()) {
+        return FAIL;
+    }
     // The largest term: the first j whose ratio to the next falls below 1, i.e. the positive root of
     // (j + 1)(k/2 + j) = z.
     let root = ((h0 - 1.0).powi(2) + 4.0 * z).sqrt() / 2.0 - (h0 + 1.0) / 2.0;
-    let top = if root > 0.0 && root.is_finite() { root.ceil() as usize } else { 0 };
+    if root.is_nan() || root > TOP_MAX {
+        return FAIL;
+    }
+    let top = if root > 0.0 { root.ceil() as usize } else { 0 };
     let jt = top as f64;
     let ht = h0 + jt;
     let mut ln_top = -lam / 2.0 + (ht - 1.0) * y.ln() - y / 2.0 - ht * std::f64::consts::LN_2 - ln_gamma(ht);
@@ -124,38 +147,46 @@ pub fn log_pdf_grad(x: f64, k: f64, lam: f64, s: f64) -> (f64, [f64; 3]) {
     }
     let psi_top = digamma(ht);
     // Sums of w_j, w_j j and w_j psi(k/2 + j), with w_j = t_j / t_top.
-    let (mut s0, mut s1, mut sp) = (1.0, jt, psi_top);
-    let (mut w, mut psi) = (1.0, psi_top);
-    let mut j = jt;
-    if z > 0.0 {
-        loop {
-            w *= z / ((j + 1.0) * (h0 + j));
-            psi += 1.0 / (h0 + j);
-            j += 1.0;
-            if w < 1e-17 * s0 {
-                break;
-            }
-            s0 += w;
-            s1 += w * j;
-            sp += w * psi;
-        }
-    }
-    let (mut w, mut psi) = (1.0, psi_top);
-    let mut j = jt;
-    while j > 0.0 {
-        j -= 1.0;
-        w *= (j + 1.0) * (h0 + j) / z;
-        psi -= 1.0 / (h0 + j);
-        if w < 1e-17 * s0 {
-            break;
-        }
-        s0 += w;
-        s1 += w * j;
-        sp += w * psi;
+    let mut sums = [1.0, jt, psi_top];
+    let up = z > 0.0 && !walk(&mut sums, jt, psi_top, |j| z / ((j + 1.0) * (h0 + j)), |j| 1.0 / (h0 + j), 1.0);
+    let down = top > 0 && !walk(&mut sums, jt, psi_top, |j| j * (h0 + j - 1.0) / z, |j| -1.0 / (h0 + j - 1.0), -1.0);
+    let [s0, s1, sp] = sums;
+    if up || down || !s0.is_finite() {
+        return FAIL;
     }
     let (ej, epsi) = (s1 / s0, sp / s0);
     let value = ln_top + s0.ln() - s.ln();
     (value, [h0 * ((y / 2.0).ln() - epsi), ej - lam / 2.0, (y - k) / 2.0 - ej])
+}
+
+/// Add to `sums` (of w_j, w_j j, w_j psi_j) the terms on one side of the leading index `jt`, stepping
+/// j by `dir` (+1 or -1, down to j = 0): `ratio(j)` is w_(j+dir) / w_j and `dpsi(j)` is
+/// psi_(j+dir) - psi_j. Stops once a term falls below 1e-17 of the sum (or is NaN); returns whether
+/// it stopped so within `MAX_TERMS` terms.
+fn walk(
+    sums: &mut [f64; 3],
+    jt: f64,
+    psi_top: f64,
+    ratio: impl Fn(f64) -> f64,
+    dpsi: impl Fn(f64) -> f64,
+    dir: f64,
+) -> bool {
+    let (mut w, mut psi, mut j) = (1.0, psi_top, jt);
+    for _ in 0..MAX_TERMS {
+        if dir < 0.0 && j <= 0.0 {
+            return true;
+        }
+        w *= ratio(j);
+        psi += dpsi(j);
+        j += dir;
+        if w.is_nan() || w < 1e-17 * sums[0] {
+            return true;
+        }
+        sums[0] += w;
+        sums[1] += w * j;
+        sums[2] += w * psi;
+    }
+    false
 }
 
 #[cfg(test)]
