@@ -21,6 +21,7 @@ import numpy as np
 
 from . import _core
 from . import intervals as iv
+from ._chunks import worker_threads
 from ._fit_spec import constraints, starts
 from ._progress import progress_callback
 from ._validation import FloatArray, positive_float
@@ -206,8 +207,65 @@ class _FleetPart:
 
 def _fit_chunk(call: _FleetCall, chunk: tuple[int, dict[str, FloatArray], FloatArray, Any, Any, int]) -> _FleetPart:
     first, columns, loss, weights, codes, n_groups = chunk
-    out = _core.fit_fleet(call.law, columns, loss, codes, n_groups, weights=weights, first_group=first, **call.options)
+    options = {**call.options, "n_threads": worker_threads(call.options["n_threads"])}
+    out = _core.fit_fleet(call.law, columns, loss, codes, n_groups, weights=weights, first_group=first, **options)
     return _FleetPart(**{name: np.asarray(getattr(out, name)) for name in (*_PART_FIELDS, "low", "high", "n_failed")})
+
+
+# The options of one fit (the pilot's); the fleet adds its starts and resampling to them.
+_FIT_OPTIONS = ("objective", "delta", "asymmetry", "fixed", "ties", "max_iter", "ftol", "gtol")
+
+
+def _is_dask_frame(table: Any) -> bool:
+    return type(table).__module__.startswith("dask.") and hasattr(table, "to_delayed")
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Which table columns feed the law's inputs, the loss and the weights."""
+
+    law: Law
+    names: dict[str, str | None]
+    loss: str
+    weight: str | None
+
+    def read(self, table: Any) -> tuple[dict[str, FloatArray], FloatArray, FloatArray | None]:
+        present = set(_column_names(table))
+        columns = {}
+        for name in self.law.inputs:
+            given = self.names[name]
+            col = name if given is None else given
+            if given is None and present and col not in present:
+                raise InvalidInputError(
+                    f"{name}: the {self.law.name} law needs the input {name}; pass {name}='<column>'"
+                )
+            columns[name] = np.asarray(_column_of(table, col), dtype=np.float64)
+        loss_values = np.asarray(_column_of(table, self.loss), dtype=np.float64)
+        weights = None if self.weight is None else np.asarray(_column_of(table, self.weight), dtype=np.float64)
+        return columns, loss_values, weights
+
+
+def _start_options(
+    law: Law,
+    init: Any,
+    columns: dict[str, FloatArray],
+    loss: FloatArray,
+    weights: FloatArray | None,
+    codes: Any,
+    n_groups: int,
+    threads: int | None,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """Where every group's fit starts: the shared pilot optima of these rows (`init="shared"`, run on
+    every group given, so pass only the pilot groups' rows when the table lives elsewhere), or `init`'s."""
+    if isinstance(init, str) and init == "shared":
+        fit_options = {k: v for k, v in options.items() if k in _FIT_OPTIONS}
+        shared = _core.fleet_pilot(
+            law.name, columns, loss, codes, n_groups, weights=weights, n_threads=threads, **fit_options
+        )
+        return {"init": "shared", "shared": shared}
+    mode, start_rows = starts(law, init)
+    return {"init": mode, "starts": start_rows}
 
 
 def fit_many(
@@ -264,19 +322,6 @@ def fit_many(
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise InvalidInputError(f"chunk_size: must be a positive integer, got {chunk_size!r}")
     names = {"x": x, "N": N, "D": D, "C": C, "U": U, "M": M}
-    present = set(_column_names(table))
-    columns = {}
-    for name in lw.inputs:
-        given = names[name]
-        col = name if given is None else given
-        if given is None and present and col not in present:
-            raise InvalidInputError(f"{name}: the {lw.name} law needs the input {name}; pass {name}='<column>'")
-        columns[name] = np.asarray(_column_of(table, col), dtype=np.float64)
-    loss_values = np.asarray(_column_of(table, loss), dtype=np.float64)
-    weights = None if weight is None else np.asarray(_column_of(table, weight), dtype=np.float64)
-    codes, key_values = _group_codes(table, by)
-    n_groups = len(key_values[0])
-
     fixed_i, ties_i = constraints(lw, fixed, tie)
     options: dict[str, Any] = dict(
         objective=str(objective),
@@ -289,14 +334,6 @@ def fit_many(
         gtol=positive_float("gtol", gtol),
     )
     threads = check_threads(n_threads)
-    if isinstance(init, str) and init == "shared":
-        shared = _core.fleet_pilot(
-            lw.name, columns, loss_values, codes, n_groups, weights=weights, n_threads=threads, **options
-        )
-        options.update(init="shared", shared=shared)
-    else:
-        mode, start_rows = starts(lw, init)
-        options.update(init=mode, starts=start_rows)
     seed_: int | None = None
     if n_resamples:
         seed_ = iv.seed(seed)
@@ -307,6 +344,14 @@ def fit_many(
             method=iv.method(method),
             level=iv.level(level),
         )
+    if _is_dask_frame(table):
+        from ._fleet_dask import fit_frame
+
+        return fit_frame(table, _Columns(lw, names, loss, weight), by, options, init, seed_, threads)
+    columns, loss_values, weights = _Columns(lw, names, loss, weight).read(table)
+    codes, key_values = _group_codes(table, by)
+    n_groups = len(key_values[0])
+    options.update(_start_options(lw, init, columns, loss_values, weights, codes, n_groups, threads, options))
     if map is None:
         callback, bar = progress_callback(progress, "fit_many")
         try:
