@@ -336,7 +336,7 @@ def test_a_worker_killed_mid_run_costs_a_rerun_not_the_result(client: Any, tmp_p
 
 def test_a_chunk_that_kills_every_worker_raises_a_clear_error(client: Any) -> None:
     runs = sc.datasets.chinchilla_sweep(0)
-    with pytest.raises(ChunkLostError, match=r"chunk 2 of 6 was lost.*no partial result"):
+    with pytest.raises(ChunkLostError, match=r"chunk \d of 6 was lost.*no partial result"):
         sc.bootstrap(runs, n_resamples=40, seed=2, map=killing_map(client, None, kill_at=14), chunk_size=7)
     client.wait_for_workers(2)
 

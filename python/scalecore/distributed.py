@@ -4,7 +4,7 @@ and `sc.KDE.pdf` / `logpdf` accept as ``map=`` (docs/fleets.md).
 
 Those hooks call ``map(functools.partial(chunk_function, prepared, ...), chunks)``: a module-level chunk
 function, the work prepared once (a pickled core handle or a fleet's options) and one small description
-per chunk. The adapters ship the prepared part to the workers once (Dask ``scatter``, Ray ``put``)
+per chunk. The adapters ship the prepared part to the workers once (a Dask task of its own, Ray ``put``)
 instead of once per chunk, run the chunks with retries (a chunk lost with its worker is run again;
 chunks are pure functions of their input, so a rerun gives the same bits), and return the results in
 chunk order, or raise `ChunkLostError`: never a partial result. Dask and Ray are imported only when an
@@ -40,6 +40,10 @@ def _split(fn: Callable[..., Any]) -> tuple[Callable[..., Any], tuple[Any, ...],
     return fn, (), {}
 
 
+def _identity(value: Any) -> Any:
+    return value
+
+
 def _apply(func: Callable[..., Any], threads: int | None, item: Any, *shared: Any, **keywords: Any) -> Any:
     token = TASK_THREADS.set(threads)
     try:
@@ -62,8 +66,8 @@ def _lost(index: int, total: int, how: str, exc: BaseException) -> ChunkLostErro
 
 
 def dask_map(client: Any, *, retries: int = 2, n_threads: int | None = 1) -> MapLike:
-    """A map over a `distributed.Client`: the partial's bound arguments are scattered to every worker
-    once, and each chunk is a task. A chunk that raises is retried up to `retries` times; a chunk whose
+    """A map over a `distributed.Client`: the partial's bound arguments are sent once (one task each,
+    fetched once per worker), and each chunk is a task. A chunk that raises is retried up to `retries` times; a chunk whose
     worker dies is rescheduled by Dask up to its ``distributed.scheduler.allowed-failures`` times (3 by
     default), then `ChunkLostError` is raised. `n_threads`: Rust threads per chunk (see the module)."""
     n_retries = _retries(retries)
@@ -73,7 +77,10 @@ def dask_map(client: Any, *, retries: int = 2, n_threads: int | None = 1) -> Map
         from distributed import KilledWorker
 
         func, shared, keywords = _split(fn)
-        futures_shared = [client.scatter(a, broadcast=True, hash=False) for a in shared]
+        # The shared part travels once, as a task of its own rather than scattered data: the scheduler keeps
+        # it, so if every worker holding it dies it is rebuilt, where scattered data would be lost with them
+        # (and every chunk with it). Each worker fetches it once, from a peer.
+        futures_shared = [client.submit(_identity, a, pure=False) for a in shared]
         futures = [
             client.submit(_apply, func, threads, item, *futures_shared, retries=n_retries, pure=False, **keywords)
             for item in items
