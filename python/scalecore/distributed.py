@@ -67,9 +67,10 @@ def _lost(index: int, total: int, how: str, exc: BaseException) -> ChunkLostErro
 
 def dask_map(client: Any, *, retries: int = 2, n_threads: int | None = 1) -> MapLike:
     """A map over a `distributed.Client`: the partial's bound arguments are sent once (one task each,
-    fetched once per worker), and each chunk is a task. A chunk that raises is retried up to `retries` times; a chunk whose
-    worker dies is rescheduled by Dask up to its ``distributed.scheduler.allowed-failures`` times (3 by
-    default), then `ChunkLostError` is raised. `n_threads`: Rust threads per chunk (see the module)."""
+    fetched once per worker), and each chunk is a task. A chunk that raises is retried up to `retries`
+    times; a chunk whose worker dies is rescheduled by Dask up to its
+    ``distributed.scheduler.allowed-failures`` times (3 by default), then `ChunkLostError` is raised.
+    `n_threads`: Rust threads per chunk (see the module)."""
     n_retries = _retries(retries)
     threads = check_threads(n_threads)
 
