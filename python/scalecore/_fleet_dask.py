@@ -16,15 +16,75 @@ Each partition task runs `n_threads` Rust threads (default 1: one per Dask worke
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _core
+from ._fit_spec import starts as law_starts
 from .errors import InvalidInputError, ScalecoreError
+from .laws import Law
+from .runs import _column_names, _column_of
 
 if TYPE_CHECKING:
-    from .fleet import FitTable, _Columns
+    from ._validation import FloatArray
+
+# The options of one fit (the pilot's); the fleet adds its starts and resampling to them.
+_FIT_OPTIONS = ("objective", "delta", "asymmetry", "fixed", "ties", "max_iter", "ftol", "gtol")
+
+
+def _is_dask_frame(table: Any) -> bool:
+    return type(table).__module__.startswith("dask.") and hasattr(table, "to_delayed")
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Which table columns feed the law's inputs, the loss and the weights."""
+
+    law: Law
+    names: dict[str, str | None]
+    loss: str
+    weight: str | None
+
+    def read(self, table: Any) -> tuple[dict[str, FloatArray], FloatArray, FloatArray | None]:
+        present = set(_column_names(table))
+        columns = {}
+        for name in self.law.inputs:
+            given = self.names[name]
+            col = name if given is None else given
+            if given is None and present and col not in present:
+                raise InvalidInputError(
+                    f"{name}: the {self.law.name} law needs the input {name}; pass {name}='<column>'"
+                )
+            columns[name] = np.asarray(_column_of(table, col), dtype=np.float64)
+        loss_values = np.asarray(_column_of(table, self.loss), dtype=np.float64)
+        weights = None if self.weight is None else np.asarray(_column_of(table, self.weight), dtype=np.float64)
+        return columns, loss_values, weights
+
+
+def _start_options(
+    law: Law,
+    init: Any,
+    columns: dict[str, FloatArray],
+    loss: FloatArray,
+    weights: FloatArray | None,
+    codes: Any,
+    n_groups: int,
+    threads: int | None,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """Where every group's fit starts: the shared pilot optima of these rows (`init="shared"`, run on
+    every group given, so pass only the pilot groups' rows when the table lives elsewhere), or `init`'s."""
+    if isinstance(init, str) and init == "shared":
+        fit_options = {k: v for k, v in options.items() if k in _FIT_OPTIONS}
+        shared = _core.fleet_pilot(
+            law.name, columns, loss, codes, n_groups, weights=weights, n_threads=threads, **fit_options
+        )
+        return {"init": "shared", "shared": shared}
+    mode, start_rows = law_starts(law, init)
+    return {"init": mode, "starts": start_rows}
+
 
 _CODE, _ROW = "__scalecore_group__", "__scalecore_row__"
 
@@ -49,10 +109,9 @@ def _in_order(part: Any) -> Any:
     return part.reset_index().sort_values([_CODE, _ROW], kind="stable")
 
 
-def _fit_partition(columns: _Columns, options: dict[str, Any], law: str, part: Any) -> Any:
+def _fit_partition(columns: _Columns, options: dict[str, Any], fleet: Any, part: Any) -> Any:
     """One partition's groups (a contiguous range of codes) fitted as one chunk of the fleet; None if empty."""
-    from .fleet import _fit_chunk, _FleetCall
-
+    call_type, fit_chunk, _ = fleet
     if len(part) == 0:
         return None
     rows = _in_order(part)
@@ -60,7 +119,7 @@ def _fit_partition(columns: _Columns, options: dict[str, Any], law: str, part: A
     first = int(codes[0])
     cols, loss, weights = columns.read(rows)
     chunk = (first, cols, loss, weights, codes - first, int(codes[-1]) - first + 1)
-    return _fit_chunk(_FleetCall(law, options), chunk)
+    return fit_chunk(call_type(columns.law.name, options), chunk)
 
 
 def fit_frame(
@@ -71,11 +130,12 @@ def fit_frame(
     init: Any,
     seed: int | None,
     threads: int | None,
-) -> FitTable:
+    fleet: tuple[Any, Any, Any],
+) -> Any:
+    """fit_many of a Dask DataFrame; `fleet` is fleet.py's (call type, chunk function, table assembler), passed
+    in so that this module does not import fleet.py (which imports it)."""
     from dask.base import compute
     from dask.delayed import delayed
-
-    from .fleet import _start_options, _table
 
     missing = [b for b in by if b not in ddf.columns]
     if missing:
@@ -100,10 +160,10 @@ def fit_frame(
     call_options = {**options, **starts, "n_threads": 1 if threads is None else threads}
 
     grouped = tagged.set_index(_CODE)
-    tasks = [delayed(_fit_partition)(columns, call_options, columns.law.name, p) for p in grouped.to_delayed()]
+    tasks = [delayed(_fit_partition)(columns, call_options, fleet, p) for p in grouped.to_delayed()]
     parts = [p for p in compute(*tasks) if p is not None]  # type: ignore[no-untyped-call]
     fitted = sum(len(p.objective) for p in parts)
     if fitted != n_groups:  # set_index keeps groups whole; anything else is a bug to report, not a result
         raise ScalecoreError(f"fit_many: {fitted} groups fitted across the partitions, expected {n_groups}")
     key_values = [keys[b].to_numpy() for b in by]
-    return _table(columns.law, by, key_values, parts, {**options, **starts}, seed)
+    return fleet[2](columns.law, by, key_values, parts, {**options, **starts}, seed)

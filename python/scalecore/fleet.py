@@ -22,14 +22,15 @@ import numpy as np
 from . import _core
 from . import intervals as iv
 from ._chunks import worker_threads
-from ._fit_spec import constraints, starts
+from ._fit_spec import constraints
+from ._fleet_dask import _Columns, _is_dask_frame, _start_options, fit_frame
 from ._progress import progress_callback
 from ._validation import FloatArray, positive_float
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
 from .laws import Law
 from .laws import get as get_law
-from .runs import _column_names, _column_of
+from .runs import _column_of
 
 __all__ = ["FLAGS", "FitRow", "FitTable", "fit_many"]
 
@@ -212,62 +213,6 @@ def _fit_chunk(call: _FleetCall, chunk: tuple[int, dict[str, FloatArray], FloatA
     return _FleetPart(**{name: np.asarray(getattr(out, name)) for name in (*_PART_FIELDS, "low", "high", "n_failed")})
 
 
-# The options of one fit (the pilot's); the fleet adds its starts and resampling to them.
-_FIT_OPTIONS = ("objective", "delta", "asymmetry", "fixed", "ties", "max_iter", "ftol", "gtol")
-
-
-def _is_dask_frame(table: Any) -> bool:
-    return type(table).__module__.startswith("dask.") and hasattr(table, "to_delayed")
-
-
-@dataclass(frozen=True)
-class _Columns:
-    """Which table columns feed the law's inputs, the loss and the weights."""
-
-    law: Law
-    names: dict[str, str | None]
-    loss: str
-    weight: str | None
-
-    def read(self, table: Any) -> tuple[dict[str, FloatArray], FloatArray, FloatArray | None]:
-        present = set(_column_names(table))
-        columns = {}
-        for name in self.law.inputs:
-            given = self.names[name]
-            col = name if given is None else given
-            if given is None and present and col not in present:
-                raise InvalidInputError(
-                    f"{name}: the {self.law.name} law needs the input {name}; pass {name}='<column>'"
-                )
-            columns[name] = np.asarray(_column_of(table, col), dtype=np.float64)
-        loss_values = np.asarray(_column_of(table, self.loss), dtype=np.float64)
-        weights = None if self.weight is None else np.asarray(_column_of(table, self.weight), dtype=np.float64)
-        return columns, loss_values, weights
-
-
-def _start_options(
-    law: Law,
-    init: Any,
-    columns: dict[str, FloatArray],
-    loss: FloatArray,
-    weights: FloatArray | None,
-    codes: Any,
-    n_groups: int,
-    threads: int | None,
-    options: dict[str, Any],
-) -> dict[str, Any]:
-    """Where every group's fit starts: the shared pilot optima of these rows (`init="shared"`, run on
-    every group given, so pass only the pilot groups' rows when the table lives elsewhere), or `init`'s."""
-    if isinstance(init, str) and init == "shared":
-        fit_options = {k: v for k, v in options.items() if k in _FIT_OPTIONS}
-        shared = _core.fleet_pilot(
-            law.name, columns, loss, codes, n_groups, weights=weights, n_threads=threads, **fit_options
-        )
-        return {"init": "shared", "shared": shared}
-    mode, start_rows = starts(law, init)
-    return {"init": mode, "starts": start_rows}
-
-
 def fit_many(
     table: Any,
     law: str | Law = "power",
@@ -345,9 +290,17 @@ def fit_many(
             level=iv.level(level),
         )
     if _is_dask_frame(table):
-        from ._fleet_dask import fit_frame
-
-        return fit_frame(table, _Columns(lw, names, loss, weight), by, options, init, seed_, threads)
+        table_of_frame: FitTable = fit_frame(
+            table,
+            _Columns(lw, names, loss, weight),
+            by,
+            options,
+            init,
+            seed_,
+            threads,
+            (_FleetCall, _fit_chunk, _table),
+        )
+        return table_of_frame
     columns, loss_values, weights = _Columns(lw, names, loss, weight).read(table)
     codes, key_values = _group_codes(table, by)
     n_groups = len(key_values[0])
