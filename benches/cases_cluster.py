@@ -29,7 +29,7 @@ def _client() -> Any:
     if "client" not in _CLUSTER:
         import distributed
 
-        cluster = distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None)
+        cluster = distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=":0")
         client = distributed.Client(cluster)
         client.run(lambda: __import__("scalecore"))  # workers import scalecore before any timing
         _CLUSTER.update(client=client, cluster=cluster)

@@ -223,7 +223,7 @@ def client() -> Iterator[Any]:
     # A task whose worker dies is rescheduled once, then the map raises (the kill tests rely on it).
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 1}),
-        distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+        distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as c,
     ):
         yield c
