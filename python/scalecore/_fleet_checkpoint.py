@@ -20,6 +20,7 @@ import numpy as np
 from ._checkpoint import Checkpoint
 from ._validation import FloatArray
 from .fleet import _PART_FIELDS, _chunks, _fit_chunk, _FleetCall, _FleetPart
+from .laws import Law
 
 # A saved group is one row: every per-group field of `_FleetPart`, side by side as float64 (the integer
 # and boolean fields are exact in float64, and `fit_many` casts them back).
@@ -52,7 +53,7 @@ def _unpack(rows: FloatArray, widths: dict[str, int]) -> _FleetPart:
 
 
 def checkpointed_parts(
-    law: str,
+    law: Law,
     options: dict[str, Any],
     n_threads: int | None,
     data: Data,

@@ -1,14 +1,21 @@
 """Running scalecore's `map=` hooks on a cluster: `dask_map(client)` and `ray_map()` turn a Dask client
-or a Ray runtime into the map-like callable that `sc.bootstrap(..., map=)` and `sc.fit_many(..., map=)`
-accept (docs/fleets.md).
+or a Ray runtime into the map-like callable that `sc.bootstrap`, `sc.bootstrap_statistic`, `sc.fit_many`
+and `sc.KDE.pdf` / `logpdf` accept as ``map=`` (docs/fleets.md).
 
 Those hooks call ``map(functools.partial(chunk_function, prepared, ...), chunks)``: a module-level chunk
 function, the work prepared once (a pickled core handle or a fleet's options) and one small description
-per chunk. The adapters ship the prepared part to the workers once (Dask ``scatter``, Ray ``put``)
+per chunk. The adapters ship the prepared part to the workers once (a Dask task of its own, Ray ``put``)
 instead of once per chunk, run the chunks with retries (a chunk lost with its worker is run again;
 chunks are pure functions of their input, so a rerun gives the same bits), and return the results in
-chunk order, or raise: never a partial result. Dask and Ray are imported only when an adapter is made
-(extras ``scalecore[dask]``, ``scalecore[ray]``).
+chunk order, or raise `ChunkLostError`: never a partial result. Dask and Ray are imported only when an
+adapter is made (extras ``scalecore[dask]``, ``scalecore[ray]``).
+
+Nested parallelism: a worker runs one task per worker thread, and each task would by default start
+the core's own pool of one thread per CPU, so a 2-thread worker on 2 cores would run 4 busy threads.
+The adapters therefore run every chunk with ``n_threads`` Rust threads (default 1, one per worker
+thread) unless the call itself names ``n_threads``; ``n_threads=None`` gives the core's default back.
+`sc.fit_many` also takes a Dask DataFrame: it is fitted partition by partition on Dask's workers, with
+every group kept whole in one partition (`fit_many_dask`).
 """
 
 from __future__ import annotations
@@ -17,9 +24,11 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .errors import InvalidInputError
+from ._chunks import TASK_THREADS, worker_threads
+from ._validation import n_threads as check_threads
+from .errors import ChunkLostError, InvalidInputError
 
-__all__ = ["dask_map", "ray_map"]
+__all__ = ["ChunkLostError", "dask_map", "ray_map", "worker_threads"]
 
 MapLike = Callable[[Callable[..., Any], Iterable[Any]], list[Any]]
 
@@ -31,8 +40,16 @@ def _split(fn: Callable[..., Any]) -> tuple[Callable[..., Any], tuple[Any, ...],
     return fn, (), {}
 
 
-def _apply(func: Callable[..., Any], item: Any, *shared: Any, **keywords: Any) -> Any:
-    return func(*shared, item, **keywords)
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _apply(func: Callable[..., Any], threads: int | None, item: Any, *shared: Any, **keywords: Any) -> Any:
+    token = TASK_THREADS.set(threads)
+    try:
+        return func(*shared, item, **keywords)
+    finally:
+        TASK_THREADS.reset(token)
 
 
 def _retries(value: Any) -> int:
@@ -41,35 +58,73 @@ def _retries(value: Any) -> int:
     return value
 
 
-def dask_map(client: Any, *, retries: int = 2) -> MapLike:
-    """A map over a `distributed.Client`: the partial's bound arguments are scattered to every worker
-    once, each chunk is a task retried up to `retries` times if its worker dies."""
+def _lost(index: int, total: int, how: str, exc: BaseException) -> ChunkLostError:
+    return ChunkLostError(
+        f"chunk {index} of {total} was lost: {how} ({type(exc).__name__}: {exc}); no partial result is returned, "
+        "run the call again (the result does not depend on which worker runs a chunk)"
+    )
+
+
+def dask_map(client: Any, *, retries: int = 2, n_threads: int | None = 1) -> MapLike:
+    """A map over a `distributed.Client`: the partial's bound arguments are sent once (one task each,
+    fetched once per worker), and each chunk is a task. A chunk that raises is retried up to `retries`
+    times; a chunk whose worker dies is rescheduled by Dask up to its
+    ``distributed.scheduler.allowed-failures`` times (3 by default), then `ChunkLostError` is raised.
+    `n_threads`: Rust threads per chunk (see the module)."""
     n_retries = _retries(retries)
+    threads = check_threads(n_threads)
 
     def mapper(fn: Callable[..., Any], items: Iterable[Any]) -> list[Any]:
+        from distributed import KilledWorker
+
         func, shared, keywords = _split(fn)
-        futures_shared = [client.scatter(a, broadcast=True, hash=False) for a in shared]
+        # The shared part travels once, as a task of its own rather than scattered data: the scheduler keeps
+        # it, so if every worker holding it dies it is rebuilt, where scattered data would be lost with them
+        # (and every chunk with it). Each worker fetches it once, from a peer.
+        futures_shared = [client.submit(_identity, a, pure=False) for a in shared]
         futures = [
-            client.submit(_apply, func, item, *futures_shared, retries=n_retries, pure=False, **keywords)
+            client.submit(_apply, func, threads, item, *futures_shared, retries=n_retries, pure=False, **keywords)
             for item in items
         ]
-        # gather raises the first failure (after its retries): the caller never sees a partial result.
-        return list(client.gather(futures))
+        try:
+            return list(client.gather(futures))
+        except BaseException as exc:
+            # Nothing else is waited for: the chunks still running are cancelled, not left behind.
+            client.cancel(futures)
+            if isinstance(exc, KilledWorker):
+                keys = [f.key for f in futures]
+                index = keys.index(exc.task) if exc.task in keys else -1
+                raise _lost(index, len(futures), "every worker that ran it died", exc) from exc
+            raise
 
     return mapper
 
 
-def ray_map(*, retries: int = 3) -> MapLike:
+def ray_map(*, retries: int = 3, n_threads: int | None = 1) -> MapLike:
     """A map over the running Ray runtime (``ray.init()`` first): bound arguments put in the object
-    store once, each chunk a task retried up to `retries` times."""
+    store once, each chunk a task retried up to `retries` times (after an exception or a dead worker),
+    then `ChunkLostError`. `n_threads`: Rust threads per chunk (see the module)."""
     import ray
 
     n_retries = _retries(retries)
-    remote = ray.remote(max_retries=n_retries)(_apply)
+    threads = check_threads(n_threads)
+    remote = ray.remote(max_retries=n_retries, retry_exceptions=n_retries > 0)(_apply)
 
     def mapper(fn: Callable[..., Any], items: Iterable[Any]) -> list[Any]:
+        from ray.exceptions import WorkerCrashedError
+
         func, shared, keywords = _split(fn)
         refs = [ray.put(a) for a in shared]
-        return list(ray.get([remote.remote(func, item, *refs, **keywords) for item in items]))
+        tasks = [remote.remote(func, threads, item, *refs, **keywords) for item in items]
+        try:
+            # A chunk's own exception (after its retries) comes back as a RayTaskError that is also an
+            # instance of the original class.
+            return list(ray.get(tasks))
+        except BaseException as exc:
+            for t in tasks:
+                ray.cancel(t)
+            if isinstance(exc, WorkerCrashedError):
+                raise _lost(-1, len(tasks), "its worker died on every try", exc) from exc
+            raise
 
     return mapper

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "ChunkLostError",
     "ConvergenceError",
     "ConvergenceWarning",
     "ExtrapolationWarning",
@@ -23,6 +24,10 @@ class InvalidInputError(ScalecoreError, ValueError):
 
 class ConvergenceError(ScalecoreError, RuntimeError):
     """A numerical procedure did not converge and strict behaviour was requested."""
+
+
+class ChunkLostError(ScalecoreError, RuntimeError):
+    """A chunk of a `map=` run could not be completed (its workers died); no partial result is returned."""
 
 
 class ScalecoreWarning(UserWarning):

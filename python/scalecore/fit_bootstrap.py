@@ -19,6 +19,7 @@ import numpy as np
 from . import _core
 from . import intervals as iv
 from ._checkpoint import Checkpoint
+from ._chunks import worker_threads
 from ._fit_spec import as_runs
 from ._progress import progress_callback
 from ._validation import FloatArray
@@ -36,7 +37,7 @@ SCHEMES: tuple[str, ...] = tuple(_core.SCHEMES)
 def fit_chunk(prepared: Any, n_threads: int | None, chunk: tuple[int, int]) -> tuple[FloatArray, Any]:
     """Refits of replicates chunk[0] .. chunk[0] + chunk[1] of a prepared bootstrap (module level, so that
     `map=` can ship it with the prepared handle; any worker runs it without preparing again)."""
-    theta, failed = prepared.replicates(int(chunk[0]), int(chunk[1]), n_threads=n_threads)
+    theta, failed = prepared.replicates(int(chunk[0]), int(chunk[1]), n_threads=worker_threads(n_threads))
     return np.asarray(theta), np.asarray(failed, dtype=bool)
 
 

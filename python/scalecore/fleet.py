@@ -21,14 +21,16 @@ import numpy as np
 
 from . import _core
 from . import intervals as iv
-from ._fit_spec import constraints, starts
+from ._chunks import worker_threads
+from ._fit_spec import constraints
+from ._fleet_dask import _Columns, _is_dask_frame, _start_options, fit_frame
 from ._progress import progress_callback
 from ._validation import FloatArray, positive_float
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
 from .laws import Law
 from .laws import get as get_law
-from .runs import _column_names, _column_of
+from .runs import _column_of
 
 __all__ = ["FLAGS", "FitRow", "FitTable", "fit_many"]
 
@@ -206,9 +208,8 @@ class _FleetPart:
 
 def _fit_chunk(call: _FleetCall, chunk: tuple[int, dict[str, FloatArray], FloatArray, Any, Any, int]) -> _FleetPart:
     first, columns, loss, weights, codes, n_groups = chunk
-    out = _core.fit_fleet(
-        call.law.name, columns, loss, codes, n_groups, weights=weights, first_group=first, **call.options
-    )
+    options = {**call.options, "n_threads": worker_threads(call.options["n_threads"])}
+    out = _core.fit_fleet(call.law.name, columns, loss, codes, n_groups, weights=weights, first_group=first, **options)
     return _FleetPart(**{name: np.asarray(getattr(out, name)) for name in (*_PART_FIELDS, "low", "high", "n_failed")})
 
 
@@ -270,19 +271,6 @@ def fit_many(
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise InvalidInputError(f"chunk_size: must be a positive integer, got {chunk_size!r}")
     names = {"x": x, "N": N, "D": D, "C": C, "U": U, "M": M}
-    present = set(_column_names(table))
-    columns = {}
-    for name in lw.inputs:
-        given = names.get(name)  # an extra input of a defined law is the column of its name
-        col = name if given is None else given
-        if given is None and present and col not in present:
-            raise InvalidInputError(f"{name}: the {lw.name} law needs the input {name}; pass {name}='<column>'")
-        columns[name] = np.asarray(_column_of(table, col), dtype=np.float64)
-    loss_values = np.asarray(_column_of(table, loss), dtype=np.float64)
-    weights = None if weight is None else np.asarray(_column_of(table, weight), dtype=np.float64)
-    codes, key_values = _group_codes(table, by)
-    n_groups = len(key_values[0])
-
     fixed_i, ties_i = constraints(lw, fixed, tie)
     options: dict[str, Any] = dict(
         objective=str(objective),
@@ -295,14 +283,6 @@ def fit_many(
         gtol=positive_float("gtol", gtol),
     )
     threads = check_threads(n_threads)
-    if isinstance(init, str) and init == "shared":
-        shared = _core.fleet_pilot(
-            lw.name, columns, loss_values, codes, n_groups, weights=weights, n_threads=threads, **options
-        )
-        options.update(init="shared", shared=shared)
-    else:
-        mode, start_rows = starts(lw, init)
-        options.update(init=mode, starts=start_rows)
     seed_: int | None = None
     if n_resamples:
         seed_ = iv.seed(seed)
@@ -313,12 +293,28 @@ def fit_many(
             method=iv.method(method),
             level=iv.level(level),
         )
+    if _is_dask_frame(table):
+        table_of_frame: FitTable = fit_frame(
+            table,
+            _Columns(lw, names, loss, weight),
+            by,
+            options,
+            init,
+            seed_,
+            threads,
+            (_FleetCall, _fit_chunk, _table),
+        )
+        return table_of_frame
+    columns, loss_values, weights = _Columns(lw, names, loss, weight).read(table)
+    codes, key_values = _group_codes(table, by)
+    n_groups = len(key_values[0])
+    options.update(_start_options(lw, init, columns, loss_values, weights, codes, n_groups, threads, options))
     if checkpoint is not None:
         from ._fleet_checkpoint import checkpointed_parts
 
         data = (columns, loss_values, weights, codes, n_groups)
         k = len(lw.param_names)
-        parts = checkpointed_parts(lw.name, options, threads, data, k, chunk_size, checkpoint, map)
+        parts = checkpointed_parts(lw, options, threads, data, k, chunk_size, checkpoint, map)
     elif map is None:
         callback, bar = progress_callback(progress, "fit_many")
         try:

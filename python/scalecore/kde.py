@@ -46,12 +46,13 @@ the public class. Each public query is one call into the core.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from . import _core
+from . import _chunks, _core
 from ._results_io import ResultIO
 from ._shape import _ndim, restore
 from ._validation import FloatArray, as_float_array
@@ -307,17 +308,26 @@ class KDE(ResultIO):
             )
         return as_float_array("x", arr, ndim=2, allow_empty=True), shape
 
-    def pdf(self, x: Any) -> Any:
-        """Density at `x` (1-D: any shape, returned in the same shape; d > 1: shape (m, d) -> (m,))."""
-        q, shape = self._queries(x)
-        return restore(self._handle.density(q, False), shape)
+    def pdf(self, x: Any, *, map: Callable[..., Iterable[Any]] | None = None, chunk_size: int = 100_000) -> Any:
+        """Density at `x` (1-D: any shape, returned in the same shape; d > 1: shape (m, d) -> (m,)).
+        map: a map-like callable (builtins.map, an executor's map, `scalecore.distributed.dask_map(client)`)
+        that evaluates blocks of `chunk_size` queries with this estimator shipped once; the result equals
+        the local one bit for bit."""
+        return self._density(x, False, map, chunk_size)
 
     __call__ = pdf
 
-    def logpdf(self, x: Any) -> Any:
-        """Log density, finite far in the tails where the density underflows (Gaussian, Laplace)."""
+    def logpdf(self, x: Any, *, map: Callable[..., Iterable[Any]] | None = None, chunk_size: int = 100_000) -> Any:
+        """Log density, finite far in the tails where the density underflows (Gaussian, Laplace); `map` and
+        `chunk_size` as for `pdf`."""
+        return self._density(x, True, map, chunk_size)
+
+    def _density(self, x: Any, log: bool, map_: Any, chunk_size: Any) -> Any:
+        size = _chunks.check_map(map_, chunk_size)
         q, shape = self._queries(x)
-        return restore(self._handle.density(q, True), shape)
+        if map_ is None:
+            return restore(self._handle.density(q, log), shape)
+        return restore(_chunks.density(self._handle, q, log, map_, size), shape)
 
     def cdf(self, x: Any) -> Any:
         """P(X <= x) under the estimate (exact sum, accurate in relative terms in the lower tail; 1-D)."""

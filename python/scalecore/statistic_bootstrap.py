@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _core
 from . import intervals as iv
+from ._chunks import check_map, statistic_distribution
 from ._statistic_problem import Problem, prepare_samples
 from ._validation import FloatArray, integer, real
 from ._validation import n_threads as check_threads
@@ -174,6 +175,8 @@ def bootstrap_statistic(
     bootstrap_result: BootstrapStatisticResult | None = None,
     n_threads: int | None = None,
     progress: Any = None,
+    map: Callable[..., Iterable[Any]] | None = None,
+    chunk_size: int = 1000,
 ) -> BootstrapStatisticResult:
     """Bootstrap interval of a statistic of one or more samples (scipy.stats.bootstrap done fast).
 
@@ -193,11 +196,15 @@ def bootstrap_statistic(
     bootstrap_result: an earlier result for the same data and statistic: its distribution is kept and
         `n_resamples` more replicates are added (continuing its streams, so the result equals one longer
         run); `n_resamples=0` only recomputes the interval (another level, method or side).
+    map: a map-like callable (builtins.map, an executor's map, `scalecore.distributed.dask_map(client)`) that
+        runs chunks of `chunk_size` replicates of the problem prepared once here (a callable statistic must
+        pickle); the result equals the local run bit for bit.
     """
     m = iv.method(method)
     lv = iv.level(level)
     alt = _alternative(alternative)
     threads = check_threads(n_threads)
+    size = check_map(map, chunk_size)
     n_res = integer("n_resamples", n_resamples, 0 if bootstrap_result is not None else 1)
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
         raise InvalidInputError(f"axis: must be an integer, got {axis!r}")
@@ -239,7 +246,12 @@ def bootstrap_statistic(
     # An earlier scalecore result is continued on its own streams; anything else starts new ones.
     own = isinstance(bootstrap_result, BootstrapStatisticResult)
     seed_ = bootstrap_result.seed if own and bootstrap_result is not None else iv.seed(seed)
-    fresh = problem.distribution(seed_, prior.shape[1], n_res) if n_res else np.empty((n_q, 0))
+    if not n_res:
+        fresh = np.empty((n_q, 0))
+    elif map is None:
+        fresh = problem.distribution(seed_, prior.shape[1], n_res)
+    else:
+        fresh = statistic_distribution(problem, seed_, prior.shape[1], n_res, map, size)
     dist = np.concatenate([prior, fresh], axis=1)
     if dist.shape[1] < 2:
         raise InvalidInputError(f"n_resamples: the distribution needs at least 2 replicates, has {dist.shape[1]}")

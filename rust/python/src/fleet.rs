@@ -10,7 +10,7 @@ use scalecore_core::bootstrap::{Method, Scheme};
 use scalecore_core::fit::{Init, LbfgsOptions, Objective};
 use scalecore_core::fleet::FLAG_NAMES;
 use scalecore_core::fleet::{
-    fit_fleet as core_fit_fleet, pilot_starts, FleetFits, FleetInit, FleetSpec, Groups, Resampling,
+    fit_fleet as core_fit_fleet, pilot_groups, pilot_starts, FleetFits, FleetInit, FleetSpec, Groups, Resampling,
 };
 
 use crate::convert::{FloatArray, FloatMatrix};
@@ -277,7 +277,14 @@ pub fn fit_fleet<'py>(
     Ok(PyFleetFits { inner })
 }
 
+/// The codes of the pilot groups of a fleet of `n_groups` groups (whose optima become the shared starts).
+#[pyfunction]
+pub fn fleet_pilot_groups(n_groups: usize) -> Vec<usize> {
+    pilot_groups(n_groups)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(fleet_pilot_groups, m)?)?;
     m.add("FLEET_FLAGS", PyTuple::new(m.py(), FLAG_NAMES)?)?;
     m.add_class::<PyFleetFits>()?;
     m.add_function(wrap_pyfunction!(fleet_pilot, m)?)?;

@@ -182,11 +182,24 @@ impl KdeEstimator {
         self.inner.has_grid()
     }
 
-    /// pdf (`log` false) or logpdf at the queries: 1-D a flat array, d > 1 an (m, d) array.
-    fn density<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>, log: bool) -> PyResult<Array<'py>> {
+    /// Whether a density query of `m` points uses the binned grid (`map=` fixes the method of the whole set).
+    fn uses_binned(&self, m: usize) -> bool {
+        self.inner.use_binned(m)
+    }
+
+    /// pdf (`log` false) or logpdf at the queries: 1-D a flat array, d > 1 an (m, d) array. `n_threads`
+    /// overrides the handle's for this call (a `map=` chunk on a worker runs one thread per worker thread).
+    #[pyo3(signature = (x, log, n_threads=None))]
+    fn density<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        log: bool,
+        n_threads: Option<usize>,
+    ) -> PyResult<Array<'py>> {
         let q = self.queries(x)?;
         let work = q.len().saturating_mul(self.inner.n()) / 8;
-        let out = compute(py, work, self.n_threads, |c| self.inner.density(&q, log, c))?;
+        let out = compute(py, work, n_threads.or(self.n_threads), |c| self.inner.density(&q, log, c))?;
         Ok(out.into_pyarray(py))
     }
 

@@ -15,4 +15,4 @@ pub mod starts;
 pub use fits::{fit_fleet, group_seed, FleetFits, FleetSpec, FLAG_NAMES};
 pub use groups::Groups;
 pub use intervals::Resampling;
-pub use starts::{pilot_starts, FleetInit};
+pub use starts::{pilot_groups, pilot_starts, FleetInit};

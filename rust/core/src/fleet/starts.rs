@@ -30,11 +30,17 @@ pub enum FleetInit {
     Shared(Vec<Vec<f64>>),
 }
 
+/// The pilot sample of a fleet of `n` groups: up to `PILOT_GROUPS` codes spread evenly over the group
+/// order. A fleet held elsewhere (a Dask DataFrame) fetches only these groups to compute its starts.
+pub fn pilot_groups(n: usize) -> Vec<usize> {
+    let m = n.min(PILOT_GROUPS);
+    (0..m).map(|i| i * n / m).collect()
+}
+
 /// The distinct optima of the law's full multi-start (`init`, normally `Init::Auto`) on up to
 /// `PILOT_GROUPS` groups spread evenly over `groups`, in pilot order, at most `SHARED_STARTS`.
 pub fn pilot_starts(spec: &FleetSpec, groups: &Groups, init: &Init, control: &Control) -> Result<Vec<Vec<f64>>> {
-    let n = groups.len();
-    let picks: Vec<usize> = (0..n.min(PILOT_GROUPS)).map(|i| i * n / n.min(PILOT_GROUPS)).collect();
+    let picks = pilot_groups(groups.len());
     let optima: Vec<Option<Vec<f64>>> = picks
         .par_iter()
         .map(|&g| {

@@ -249,7 +249,9 @@ impl Estimator {
         self.grid.get().ok_or_else(|| CoreError::invalid("method", "no binned grid"))
     }
 
-    fn use_binned(&self, m: usize) -> bool {
+    /// Whether a density query of `m` points uses the binned grid (`auto` decides by size; public so that
+    /// a caller splitting the queries into blocks can fix the method of the whole set).
+    pub fn use_binned(&self, m: usize) -> bool {
         match self.method {
             _ if self.d > 1 || self.kernel != Kernel::Gaussian => false,
             Method::Exact => false,
