@@ -30,6 +30,7 @@ from .kde import KDE, KDEDiagnostics
 from .objectives import objective
 from .posterior import PosteriorResult, PosteriorWarning, posterior
 from .runs import Runs
+from .statistic_bootstrap import optimal_block_length
 from .suggest import Suggestion, suggest_runs
 
 __all__ = [
@@ -76,6 +77,7 @@ __all__ = [
     "laws",
     "ncx2_logcdf",
     "objective",
+    "optimal_block_length",
     "posterior",
     "regimes",
     "suggest_runs",
