@@ -130,8 +130,14 @@ SPECS: dict[str, Spec] = {
     "sc.bootstrap_statistic": Spec(
         lambda **kw: sc.bootstrap_statistic(progress=False, **kw),
         {"data": SAMPLE, "statistic": "mean", "n_resamples": 200, "seed": 0, "level": 0.9},
-        ["data", "statistic", "n_resamples", "seed", "level", "method", "q", "ddof", "proportiontocut"],
+        ["data", "statistic", "n_resamples", "seed", "level", "method", "q", "ddof", "proportiontocut", "block"],
         lambda r: [r.confidence_interval.low, r.confidence_interval.high, r.standard_error],
+    ),
+    "sc.optimal_block_length": Spec(
+        lambda **kw: sc.optimal_block_length(**kw),
+        {"x": SAMPLE},
+        ["x"],
+        lambda r: list(r),
     ),
     "sc.allocate": Spec(
         lambda **kw: sc.allocate(kw.pop("source"), **kw),

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .objectives import objective
     from .posterior import PosteriorResult, PosteriorWarning, posterior
     from .runs import Runs
+    from .statistic_bootstrap import optimal_block_length
     from .suggest import Suggestion, suggest_runs
 
 # Public name -> the module it is imported from (relative, as in an import statement); None: the name is a submodule.
@@ -87,6 +88,7 @@ _LAZY: dict[str, str | None] = {
     "laws": None,
     "ncx2_logcdf": ".inductive_bias",
     "objective": ".objectives",
+    "optimal_block_length": ".statistic_bootstrap",
     "posterior": ".posterior",
     "regimes": None,
     "suggest_runs": ".suggest",
@@ -137,6 +139,7 @@ __all__ = [
     "laws",
     "ncx2_logcdf",
     "objective",
+    "optimal_block_length",
     "posterior",
     "regimes",
     "suggest_runs",

@@ -7,6 +7,7 @@ from numpy.typing import NDArray
 
 __version__: str
 __all__ = [
+    "BLOCKS",
     "DERIVED",
     "FLEET_FLAGS",
     "INIT_MODES",
@@ -69,6 +70,7 @@ __all__ = [
     "ncx2_fit",
     "ncx2_logcdf",
     "objective_value_grad",
+    "optimal_block_length",
     "posterior_ensemble",
     "posterior_laplace",
     "predict_draws",
@@ -90,6 +92,7 @@ FLEET_FLAGS: tuple[str, ...]
 WILD_WEIGHTS: tuple[str, ...]
 INTERVAL_METHODS: tuple[str, ...]
 STATISTICS: tuple[str, ...]
+BLOCKS: tuple[str, ...]
 DERIVED: tuple[str, ...]
 STOP_REASONS: tuple[str, ...]
 LAWS: dict[str, tuple[tuple[str, ...], tuple[bool, ...], tuple[str, ...], int]]
@@ -585,6 +588,8 @@ def bootstrap_statistic(
     ddof: float = 0.0,
     proportiontocut: float = 0.1,
     paired: bool = False,
+    block: str | None = None,
+    block_length: float = 1.0,
     seed: int = 0,
     first: int = 0,
     count: int = 9999,
@@ -593,8 +598,16 @@ def bootstrap_statistic(
     progress: Callable[[int, int], Any] | None = None,
 ) -> StatisticBootstrap: ...
 def bootstrap_indices(
-    sizes: list[int], *, paired: bool = False, seed: int = 0, first: int = 0, count: int = 1
+    sizes: list[int],
+    *,
+    paired: bool = False,
+    block: str | None = None,
+    block_length: float = 1.0,
+    seed: int = 0,
+    first: int = 0,
+    count: int = 1,
 ) -> list[NDArray[np.uint32]]: ...
+def optimal_block_length(x: Any) -> tuple[float, float]: ...
 def bootstrap_interval(
     distribution: Any,
     theta_hat: float,

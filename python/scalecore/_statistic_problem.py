@@ -80,6 +80,8 @@ class Problem:
         options: dict[str, float],
         n_threads: int | None,
         progress: Any,
+        block: str | None = None,
+        block_length: float = 1.0,
     ) -> None:
         self.samples = samples
         self.statistic = statistic
@@ -87,6 +89,9 @@ class Problem:
         self.vectorized = vectorized
         self.batch = batch
         self.options = options
+        # How replicate indices are drawn (the core's `Resampling`): independently, or in blocks.
+        self.block = block
+        self.block_length = block_length
         self.n_threads = n_threads
         self.progress = progress
         self.batch_shape: tuple[int, ...] = samples[0].shape[:-1]
@@ -136,6 +141,8 @@ class Problem:
                 ddof=self.options["ddof"],
                 proportiontocut=self.options["proportiontocut"],
                 paired=self.paired,
+                block=self.block,
+                block_length=self.block_length,
                 seed=seed,
                 first=first,
                 count=count,
@@ -168,7 +175,15 @@ class Problem:
         out = np.empty((int(np.prod(self.out_shape, dtype=np.int64)), count))
         for start in range(0, count, step):
             rows = min(step, count - start)
-            idx = _core.bootstrap_indices(self.sizes, paired=self.paired, seed=seed, first=first + start, count=rows)
+            idx = _core.bootstrap_indices(
+                self.sizes,
+                paired=self.paired,
+                block=self.block,
+                block_length=self.block_length,
+                seed=seed,
+                first=first + start,
+                count=rows,
+            )
             args = [s[..., idx[0 if self.paired else j]] for j, s in enumerate(self.samples)]
             out[:, start : start + rows] = self._evaluate(args, rows)
         return out

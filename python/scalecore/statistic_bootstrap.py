@@ -7,7 +7,9 @@ resamples the built-ins draw (the core exports their indices). `axis=` bootstrap
 problems at once, sharing each replicate's indices across the batch. Intervals: percentile, basic or BCa
 with scipy's exact BCa formula, two-sided or one-sided, computed for the whole batch in one core call.
 Replicate i draws from a stream determined by (seed, i) only, so extending a result with
-`bootstrap_result=` continues its streams: the extension equals one longer run.
+`bootstrap_result=` continues its streams: the extension equals one longer run. Dependent data (a series
+in time order) are resampled in moving, circular or stationary blocks, with Politis & White's automatic
+block length by default.
 """
 
 from __future__ import annotations
@@ -24,21 +26,24 @@ from . import _core
 from . import intervals as iv
 from ._chunks import check_map, statistic_distribution
 from ._statistic_problem import Problem, prepare_samples
-from ._validation import FloatArray, integer, real
+from ._validation import FloatArray, as_float_array, integer, real
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError, ScalecoreWarning
 
 __all__ = [
     "ALTERNATIVES",
+    "BLOCKS",
     "STATISTICS",
     "BatchInterval",
     "BootstrapStatisticResult",
     "DegenerateDataWarning",
     "bootstrap_statistic",
+    "optimal_block_length",
 ]
 
-# The built-in statistics, owned by the core (`Statistic::parse`).
+# The built-in statistics and the kinds of block, owned by the core (`Statistic::parse`, `Resampling::parse`).
 STATISTICS: tuple[str, ...] = tuple(_core.STATISTICS)
+BLOCKS: tuple[str, ...] = tuple(_core.BLOCKS)
 ALTERNATIVES: tuple[str, ...] = ("two-sided", "less", "greater")
 _DEGENERATE = (
     "The BCa confidence interval cannot be calculated. This problem is known to occur when the distribution "
@@ -56,6 +61,36 @@ class BatchInterval(NamedTuple):
 
     low: FloatArray
     high: FloatArray
+
+
+def optimal_block_length(x: Any) -> tuple[float, float]:
+    """Politis & White's (2004; corrected by Patton, Politis & White 2009) automatic block lengths of a
+    series in time order: (mean block length for the stationary bootstrap, block length for circular or
+    moving blocks), each at least 1; 1 for a series without serial dependence."""
+    # The shape is checked here; the length and finiteness by the core.
+    return _core.optimal_block_length(as_float_array("x", x, finite=False))
+
+
+def _block_length(samples: list[FloatArray], block: str, value: Any) -> float:
+    """The block length to use: the user's, or the median over every sample and problem of Politis &
+    White's length for this kind of block (fixed blocks need a whole number: rounded up)."""
+    if value is not None:
+        return real("block_length", value)
+    rows = [row for s in samples for row in np.asarray(s, dtype=np.float64).reshape(-1, s.shape[-1])]
+    try:
+        lengths = [optimal_block_length(row)[0 if block == "stationary" else 1] for row in rows]
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"block_length: cannot be chosen from the data ({exc}); pass one") from None
+    length = float(np.median(lengths))
+    return length if block == "stationary" else float(np.ceil(length))
+
+
+def _check_method(method: str, block: str | None) -> None:
+    if method == "bca" and block is not None:
+        raise InvalidInputError(
+            f"method: BCa's acceleration comes from a leave-one-out jackknife, which assumes independent "
+            f"observations; with block={block!r} use method='percentile' or 'basic'"
+        )
 
 
 def _alternative(value: Any) -> str:
@@ -101,6 +136,8 @@ class BootstrapStatisticResult:
     seed: int = 0
     jackknife: tuple[FloatArray, ...] = field(default=(), repr=False)
     alternative: str = "two-sided"
+    block: str | None = None
+    block_length: float = 1.0
     # The data and statistic, kept to compute the jackknife on demand and to extend the result.
     problem: Problem | None = field(default=None, repr=False, compare=False)
 
@@ -124,6 +161,7 @@ class BootstrapStatisticResult:
         """The interval at another level, by another method or on another side, from the same distribution.
         BCa on a result computed without it evaluates the jackknife now (the data are kept)."""
         m = self.method if method is None else iv.method(method)
+        _check_method(m, self.block)
         jack = list(self.jackknife)
         if m == "bca" and not jack:
             if self.problem is None:
@@ -167,6 +205,8 @@ def bootstrap_statistic(
     axis: int = 0,
     seed: Any = None,
     paired: bool = False,
+    block: str | None = None,
+    block_length: float | None = None,
     q: float = 0.5,
     ddof: float = 0.0,
     proportiontocut: float = 0.1,
@@ -192,6 +232,11 @@ def bootstrap_statistic(
     method: "percentile", "basic" or "bca" (scipy's formula exactly); `alternative` "two-sided", "less"
         (interval (-inf, high]) or "greater". BCa undefined for a problem (constant data) gives that problem
         a NaN interval and a DegenerateDataWarning.
+    block: None (observations resampled independently) or, for dependent data in time order along `axis`,
+        "moving" (Kunsch 1989), "circular" (Politis & Romano 1992) or "stationary" (geometric block lengths,
+        Politis & Romano 1994) blocks; `block_length` is the (mean) block length, by default Politis &
+        White's automatic choice (the median over samples and problems). Blocks need method "percentile"
+        or "basic": BCa's jackknife assumes independent observations.
     seed: None, an integer, a numpy Generator or RandomState.
     bootstrap_result: an earlier result for the same data and statistic: its distribution is kept and
         `n_resamples` more replicates are added (continuing its streams, so the result equals one longer
@@ -218,8 +263,20 @@ def bootstrap_statistic(
         vec = _vectorized(vectorized, statistic)
     else:
         raise InvalidInputError(f"statistic: must be one of {list(STATISTICS)} or a callable, got {statistic!r}")
+    samples = prepare_samples(data, int(axis))
+    own = isinstance(bootstrap_result, BootstrapStatisticResult)
+    if own and bootstrap_result is not None:
+        # A continued result keeps its own way of drawing replicates, as it keeps its streams.
+        block, length = bootstrap_result.block, bootstrap_result.block_length
+    elif block is not None and block not in BLOCKS:
+        raise InvalidInputError(f"block: must be None or one of {list(BLOCKS)}, got {block!r}")
+    elif block is None and block_length is not None:
+        raise InvalidInputError(f"block_length: {block_length!r} given without block= (the kind of block)")
+    else:
+        length = 1.0 if block is None else _block_length(samples, block, block_length)
+    _check_method(m, block)
     problem = Problem(
-        prepare_samples(data, int(axis)),
+        samples,
         statistic,
         paired=bool(paired),
         vectorized=vec,
@@ -231,6 +288,8 @@ def bootstrap_statistic(
         },
         n_threads=threads,
         progress=progress,
+        block=block,
+        block_length=length,
     )
     estimate = problem.estimate()
     n_q = len(estimate)
@@ -244,7 +303,6 @@ def bootstrap_statistic(
             )
         prior = old.reshape(n_q, -1)
     # An earlier scalecore result is continued on its own streams; anything else starts new ones.
-    own = isinstance(bootstrap_result, BootstrapStatisticResult)
     seed_ = bootstrap_result.seed if own and bootstrap_result is not None else iv.seed(seed)
     if not n_res:
         fresh = np.empty((n_q, 0))
@@ -252,7 +310,8 @@ def bootstrap_statistic(
         fresh = problem.distribution(seed_, prior.shape[1], n_res)
     else:
         fresh = statistic_distribution(problem, seed_, prior.shape[1], n_res, map, size)
-    dist = np.concatenate([prior, fresh], axis=1)
+    # Concatenating copies the whole distribution: only done when an earlier one is continued.
+    dist = np.concatenate([prior, fresh], axis=1) if prior.shape[1] else fresh
     if dist.shape[1] < 2:
         raise InvalidInputError(f"n_resamples: the distribution needs at least 2 replicates, has {dist.shape[1]}")
     jack: list[FloatArray] = []
@@ -275,5 +334,7 @@ def bootstrap_statistic(
         seed=seed_,
         jackknife=tuple(j.reshape((*shape, -1)) for j in jack),
         alternative=alt,
+        block=block,
+        block_length=length,
         problem=problem,
     )

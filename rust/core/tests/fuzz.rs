@@ -12,7 +12,7 @@ mod fuzz_driver;
 use fuzz_driver::{column, fuzz, length, number, positive};
 use rand::Rng;
 use scalecore_core::bootstrap::statistics::distribution;
-use scalecore_core::bootstrap::Statistic;
+use scalecore_core::bootstrap::{Resampling, Statistic};
 use scalecore_core::bounds::{BoundSpec, KINDS};
 use scalecore_core::control::Control;
 use scalecore_core::fit::{Fit, FitSpec, Init, LbfgsOptions, Objective};
@@ -136,7 +136,11 @@ fn fuzz_statistic_bootstrap() {
         let b = column(rng, m, 1.0);
         let samples: Vec<&[f64]> = if rng.random_bool(0.5) { vec![&a] } else { vec![&a, &b] };
         let count = rng.random_range(0..50);
-        let _ = distribution(stat, &samples, rng.random_bool(0.5), rng.random(), 0, count, &Control::new());
+        let blocks = [None, Some("moving"), Some("circular"), Some("stationary"), Some("other")];
+        let Ok(scheme) = Resampling::parse(blocks[rng.random_range(0..blocks.len())], number(rng)) else {
+            return Ok(());
+        };
+        let _ = distribution(stat, &samples, rng.random_bool(0.5), scheme, rng.random(), 0, count, &Control::new());
         Ok(())
     });
 }

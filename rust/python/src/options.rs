@@ -8,7 +8,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
-use scalecore_core::bootstrap::{Derived, Method, Scheme, Statistic, WildWeights};
+use scalecore_core::bootstrap::{Derived, Method, Resampling, Scheme, Statistic, WildWeights};
 use scalecore_core::fit::{Init, Objective, Stop};
 use scalecore_core::laws::{self, Transform};
 
@@ -22,6 +22,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("WILD_WEIGHTS", PyTuple::new(py, WildWeights::NAMES)?)?;
     m.add("INTERVAL_METHODS", PyTuple::new(py, Method::NAMES)?)?;
     m.add("STATISTICS", PyTuple::new(py, Statistic::NAMES)?)?;
+    m.add("BLOCKS", PyTuple::new(py, Resampling::NAMES)?)?;
     m.add("DERIVED", PyTuple::new(py, Derived::NAMES)?)?;
     m.add("STOP_REASONS", PyTuple::new(py, Stop::ALL.map(|s| s.name()))?)?;
     let table = PyDict::new(py);

@@ -7,7 +7,7 @@ use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use scalecore_core::bootstrap::batch::{self, Batch};
-use scalecore_core::bootstrap::{self as core, Method, Statistic};
+use scalecore_core::bootstrap::{self as core, blocks, Method, Resampling, Statistic};
 
 use crate::convert::{FloatArray, FloatMatrix};
 use crate::errors::{invalid, to_py};
@@ -96,8 +96,8 @@ impl StatisticBootstrap {
 /// of a batch (each sample a problems x n_j matrix, problem p in row p; replicate i's indices shared by the
 /// batch), its value on each problem and (with `jackknife=True`) the leave-one-out values.
 #[pyfunction]
-#[pyo3(signature = (samples, statistic_name, *, q=0.5, ddof=0.0, proportiontocut=0.1, paired=false, seed=0,
-    first=0, count=9999, jackknife=true, n_threads=None, progress=None))]
+#[pyo3(signature = (samples, statistic_name, *, q=0.5, ddof=0.0, proportiontocut=0.1, paired=false, block=None,
+    block_length=1.0, seed=0, first=0, count=9999, jackknife=true, n_threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn bootstrap_statistic(
     py: Python<'_>,
@@ -107,6 +107,8 @@ pub fn bootstrap_statistic(
     ddof: f64,
     proportiontocut: f64,
     paired: bool,
+    block: Option<&str>,
+    block_length: f64,
     seed: u64,
     first: u64,
     count: usize,
@@ -115,6 +117,7 @@ pub fn bootstrap_statistic(
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<StatisticBootstrap> {
     let stat = Statistic::parse(statistic_name, q, ddof, proportiontocut).map_err(to_py)?;
+    let scheme = Resampling::parse(block, block_length).map_err(to_py)?;
     let arrays: Vec<FloatMatrix> = samples.iter().map(|s| FloatMatrix::extract("data", s)).collect::<PyResult<_>>()?;
     let problems = arrays.first().map_or(0, |m| m.shape().0);
     if arrays.iter().any(|m| m.shape().0 != problems) {
@@ -130,9 +133,9 @@ pub fn bootstrap_statistic(
     let (distribution, estimate, jack) = run(py, n_threads, progress.as_ref(), |control| {
         // One problem streams its replicates without storing indices; a batch shares them.
         let dist = if problems == 1 {
-            core::statistics::distribution(stat, &slices, paired, seed, first, count, control)?
+            core::statistics::distribution(stat, &slices, paired, scheme, seed, first, count, control)?
         } else {
-            batch::distribution(stat, b, paired, seed, first, count, control)?
+            batch::distribution(stat, b, paired, scheme, seed, first, count, control)?
         };
         let jack = if jackknife { batch::jackknife(stat, b, paired) } else { Vec::new() };
         Ok((dist, batch::estimates(stat, b), jack))
@@ -144,17 +147,21 @@ pub fn bootstrap_statistic(
 /// The resampling indices of replicates `first..first + count` for samples of the given sizes, one
 /// (count x n_j) array per sample (one array when paired): the resamples the built-in statistics use.
 #[pyfunction]
-#[pyo3(signature = (sizes, *, paired=false, seed=0, first=0, count=1))]
+#[pyo3(signature = (sizes, *, paired=false, block=None, block_length=1.0, seed=0, first=0, count=1))]
+#[allow(clippy::too_many_arguments)]
 pub fn bootstrap_indices<'py>(
     py: Python<'py>,
     sizes: Vec<usize>,
     paired: bool,
+    block: Option<&str>,
+    block_length: f64,
     seed: u64,
     first: u64,
     count: usize,
 ) -> PyResult<Vec<Bound<'py, PyArray2<u32>>>> {
-    let sets =
-        detached(py, || core::statistics::resample_indices(&sizes, paired, seed, first, count))?.map_err(to_py)?;
+    let scheme = Resampling::parse(block, block_length).map_err(to_py)?;
+    let sets = detached(py, || core::statistics::resample_indices(&sizes, paired, scheme, seed, first, count))?
+        .map_err(to_py)?;
     let widths: Vec<usize> = if paired { vec![sizes[0]] } else { sizes.clone() };
     sets.into_iter()
         .zip(widths)
@@ -163,6 +170,15 @@ pub fn bootstrap_indices<'py>(
             Ok(a.into_pyarray(py))
         })
         .collect()
+}
+
+/// Politis & White's automatic block lengths of a series: (stationary bootstrap mean length, circular or
+/// moving block length).
+#[pyfunction]
+pub fn optimal_block_length(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<(f64, f64)> {
+    let x = FloatArray::extract("x", x)?;
+    let values = x.as_slice();
+    detached(py, || blocks::optimal_block_length(values))?.map_err(to_py)
 }
 
 /// A two-sided interval and the quantities behind it (BCa's levels, z0 and acceleration; NaN otherwise).
@@ -294,6 +310,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bootstrap_statistic, m)?)?;
     m.add_function(wrap_pyfunction!(bootstrap_interval_batch, m)?)?;
     m.add_function(wrap_pyfunction!(bootstrap_indices, m)?)?;
+    m.add_function(wrap_pyfunction!(optimal_block_length, m)?)?;
     m.add_function(wrap_pyfunction!(bootstrap_interval, m)?)?;
     m.add_function(wrap_pyfunction!(bootstrap_intervals, m)?)?;
     Ok(())

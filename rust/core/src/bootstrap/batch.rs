@@ -11,8 +11,9 @@
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 
+use super::blocks::Resampling;
 use super::intervals::{interval_at_tail, Method};
-use super::rng::{draw_index, replicate_rng};
+use super::rng::replicate_rng;
 use super::statistics::Statistic;
 use crate::control::Control;
 use crate::error::{CoreError, Result};
@@ -57,21 +58,24 @@ impl<'a> Batch<'a> {
 
 /// Bootstrap distributions of `stat` for every problem of `batch` over replicates `first..first + count`:
 /// a row-major (problems x count) matrix.
+#[allow(clippy::too_many_arguments)]
 pub fn distribution(
     stat: Statistic,
     batch: Batch<'_>,
     paired: bool,
+    scheme: Resampling,
     seed: u64,
     first: u64,
     count: usize,
     control: &Control,
 ) -> Result<Vec<f64>> {
     let paired = batch.validate(stat, paired)?;
+    batch.sizes.iter().try_for_each(|&n| scheme.check(n))?;
     // nalgebra multiplies through matrixmultiply's blocked kernels only beyond 5 rows and columns; below that
     // its loop sums in another order, so small batches keep the gather path (their cost is small anyway).
     let large = batch.problems > 5 && batch.sizes.iter().all(|&n| n > 5);
     if large && matches!(stat, Statistic::Mean | Statistic::MeanDifference) {
-        return linear_distribution(stat, batch, paired, seed, first, count, control);
+        return linear_distribution(stat, batch, paired, scheme, seed, first, count, control);
     }
     let sets: &[usize] = if paired { &batch.sizes[..1] } else { batch.sizes };
     let problems: Vec<Vec<&[f64]>> = (0..batch.problems).map(|p| batch.problem(p)).collect();
@@ -86,8 +90,7 @@ pub fn distribution(
                 }
                 let mut rng = replicate_rng(seed, first + i as u64);
                 for (set, &n) in idx.iter_mut().zip(sets) {
-                    set.clear();
-                    set.extend((0..n).map(|_| draw_index(&mut rng, n) as u32));
+                    scheme.draw(&mut rng, n, set);
                 }
                 let out = problems.iter().map(|s| stat.of_indices(s, idx, buf)).collect();
                 control.advance(1);
@@ -114,10 +117,12 @@ const CHUNK: usize = 256;
 /// The counts come from the very draws `statistics::distribution` makes; the sums are taken in another
 /// order, so a problem's values equal its stand-alone ones to rounding (a few ulps), not to the bit. Each
 /// value depends on its own replicate's draws only, so the result does not depend on threads or chunks.
+#[allow(clippy::too_many_arguments)]
 fn linear_distribution(
     stat: Statistic,
     batch: Batch<'_>,
     paired: bool,
+    scheme: Resampling,
     seed: u64,
     first: u64,
     count: usize,
@@ -139,11 +144,13 @@ fn linear_distribution(
             if control.is_cancelled() {
                 return DMatrix::zeros(p, stop - start);
             }
+            let mut set = Vec::new();
             for i in start..stop {
                 let mut rng = replicate_rng(seed, first + i as u64);
                 for (m, &n) in counts.iter_mut().zip(sets) {
-                    for _ in 0..n {
-                        m[(draw_index(&mut rng, n), i - start)] += 1.0;
+                    scheme.draw(&mut rng, n, &mut set);
+                    for &j in &set {
+                        m[(j as usize, i - start)] += 1.0;
                     }
                 }
             }
@@ -276,12 +283,12 @@ mod tests {
             let ys = if paired { &y[..] } else { &y[..m * problems] };
             let samples: Vec<&[f64]> = if two { vec![&x, ys] } else { vec![&x] };
             let batch = Batch { samples: &samples, sizes: &sizes, problems };
-            let all = distribution(stat, batch, paired, 7, 3, 25, &control).unwrap();
+            let all = distribution(stat, batch, paired, Resampling::Iid, 7, 3, 25, &control).unwrap();
             let est = estimates(stat, batch);
             let jack = jackknife(stat, batch, paired);
             for p in 0..problems {
                 let alone = batch.problem(p);
-                let d = statistics::distribution(stat, &alone, paired, 7, 3, 25, &control).unwrap();
+                let d = statistics::distribution(stat, &alone, paired, Resampling::Iid, 7, 3, 25, &control).unwrap();
                 for (a, b) in all[p * 25..(p + 1) * 25].iter().zip(&d) {
                     // Means are matrix products in a batch: equal to rounding; the others to the bit.
                     let tol = if matches!(stat, Statistic::Mean | Statistic::MeanDifference) { 1e-13 } else { 0.0 };
@@ -302,11 +309,12 @@ mod tests {
         let x = data(40 * 7, 4);
         let samples: Vec<&[f64]> = vec![&x];
         let b = Batch { samples: &samples, sizes: &[40], problems: 7 };
-        let whole = distribution(Statistic::Mean, b, false, 5, 0, 600, &control).unwrap();
-        let head = distribution(Statistic::Mean, b, false, 5, 0, 300, &control).unwrap();
-        let tail = distribution(Statistic::Mean, b, false, 5, 300, 300, &control).unwrap();
+        let whole = distribution(Statistic::Mean, b, false, Resampling::Iid, 5, 0, 600, &control).unwrap();
+        let head = distribution(Statistic::Mean, b, false, Resampling::Iid, 5, 0, 300, &control).unwrap();
+        let tail = distribution(Statistic::Mean, b, false, Resampling::Iid, 5, 300, 300, &control).unwrap();
         let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-        let single = pool.install(|| distribution(Statistic::Mean, b, false, 5, 0, 600, &control).unwrap());
+        let single =
+            pool.install(|| distribution(Statistic::Mean, b, false, Resampling::Iid, 5, 0, 600, &control).unwrap());
         assert_eq!(single, whole);
         for p in 0..7 {
             assert_eq!(&whole[p * 600..p * 600 + 300], &head[p * 300..(p + 1) * 300]);

@@ -11,10 +11,13 @@
 //! - `whitening`: coordinates in which a warm refit's first L-BFGS step is the Newton step.
 //! - `statistics`: built-in statistics streamed one resample at a time; `sample_statistics` computes them
 //!   from values, `jackknife` gives their leave-one-out values in O(n) or O(n log n).
+//! - `blocks`: independent draws or moving, circular and stationary blocks for dependent data, and
+//!   Politis & White's automatic block length.
 //! - `batch`: batches of independent statistic problems sharing each replicate's indices (`axis=`).
 //! - `intervals`: percentile, basic and BCa intervals as scipy.stats.bootstrap computes them.
 
 pub mod batch;
+pub mod blocks;
 pub mod derived;
 pub mod intervals;
 mod jackknife;
@@ -27,6 +30,7 @@ pub mod schemes;
 pub mod statistics;
 pub mod whitening;
 
+pub use blocks::Resampling;
 pub use derived::Derived;
 pub use intervals::{interval, Interval, Method};
 pub use preparation::Prepared;

@@ -12,6 +12,22 @@ pub(crate) fn variance(x: &[f64], ddof: f64) -> f64 {
     x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() as f64 - ddof)
 }
 
+/// The sum of resampled values in four interleaved partial sums, added as (s0 + s1) + (s2 + s3): one running
+/// sum is a chain of dependent additions that waits for each add, four chains overlap. The streamed
+/// resample and the resample given by exported indices both sum through this, so they agree to the bit.
+pub(crate) fn resampled_sum(mut values: impl Iterator<Item = f64>) -> f64 {
+    let mut s = [0.0f64; 4];
+    'draws: loop {
+        for lane in &mut s {
+            match values.next() {
+                Some(v) => *lane += v,
+                None => break 'draws,
+            }
+        }
+    }
+    (s[0] + s[1]) + (s[2] + s[3])
+}
+
 /// numpy's linear interpolation between a and b, written as numpy writes it (so values agree to the bit).
 pub(crate) fn lerp(a: f64, b: f64, t: f64) -> f64 {
     let diff = b - a;

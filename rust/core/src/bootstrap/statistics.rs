@@ -8,9 +8,12 @@
 
 use rayon::prelude::*;
 
+use super::blocks::Resampling;
 use super::jackknife::{loo_correlations, loo_means, loo_quantiles, loo_trimmed_means, loo_variances};
 use super::rng::{draw_index, replicate_rng};
-use super::sample_statistics::{correlation, mean, quantile_select, trim_count, trimmed_mean_select, variance};
+use super::sample_statistics::{
+    correlation, mean, quantile_select, resampled_sum, trim_count, trimmed_mean_select, variance,
+};
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 
@@ -152,7 +155,7 @@ impl Statistic {
         match self {
             Statistic::Mean => {
                 let x = samples[0];
-                (0..x.len()).map(|_| x[draw_index(rng, x.len())]).sum::<f64>() / x.len() as f64
+                resampled_sum((0..x.len()).map(|_| x[draw_index(rng, x.len())])) / x.len() as f64
             }
             Statistic::MeanDifference => {
                 let (x, y) = (samples[0], samples[1]);
@@ -165,8 +168,8 @@ impl Statistic {
                     }
                     (sx - sy) / x.len() as f64
                 } else {
-                    let sx: f64 = (0..x.len()).map(|_| x[draw_index(rng, x.len())]).sum();
-                    let sy: f64 = (0..y.len()).map(|_| y[draw_index(rng, y.len())]).sum();
+                    let sx = resampled_sum((0..x.len()).map(|_| x[draw_index(rng, x.len())]));
+                    let sy = resampled_sum((0..y.len()).map(|_| y[draw_index(rng, y.len())]));
                     sx / x.len() as f64 - sy / y.len() as f64
                 }
             }
@@ -197,7 +200,7 @@ impl Statistic {
     pub(crate) fn of_indices(self, samples: &[&[f64]], idx: &[Vec<u32>], buf: &mut Vec<f64>) -> f64 {
         let at = |x: &[f64], j: u32| x[j as usize];
         match self {
-            Statistic::Mean => idx[0].iter().map(|&j| at(samples[0], j)).sum::<f64>() / idx[0].len() as f64,
+            Statistic::Mean => resampled_sum(idx[0].iter().map(|&j| at(samples[0], j))) / idx[0].len() as f64,
             Statistic::MeanDifference if idx.len() == 1 => {
                 let (mut sx, mut sy) = (0.0, 0.0);
                 for &j in &idx[0] {
@@ -207,8 +210,8 @@ impl Statistic {
                 (sx - sy) / idx[0].len() as f64
             }
             Statistic::MeanDifference => {
-                let sx: f64 = idx[0].iter().map(|&j| at(samples[0], j)).sum();
-                let sy: f64 = idx[1].iter().map(|&j| at(samples[1], j)).sum();
+                let sx = resampled_sum(idx[0].iter().map(|&j| at(samples[0], j)));
+                let sy = resampled_sum(idx[1].iter().map(|&j| at(samples[1], j)));
                 sx / idx[0].len() as f64 - sy / idx[1].len() as f64
             }
             Statistic::Correlation => {
@@ -250,29 +253,44 @@ impl Statistic {
     }
 }
 
-/// The bootstrap distribution of `stat` over replicates `first..first + count`.
+/// The bootstrap distribution of `stat` over replicates `first..first + count`, each drawn by `scheme`.
+#[allow(clippy::too_many_arguments)]
 pub fn distribution(
     stat: Statistic,
     samples: &[&[f64]],
     paired: bool,
+    scheme: Resampling,
     seed: u64,
     first: u64,
     count: usize,
     control: &Control,
 ) -> Result<Vec<f64>> {
     let paired = stat.validate(samples, paired)?;
+    let sets: Vec<usize> = if paired { vec![samples[0].len()] } else { samples.iter().map(|s| s.len()).collect() };
+    sets.iter().try_for_each(|&n| scheme.check(n))?;
     control.set_total(count);
     let out: Vec<f64> = (0..count)
         .into_par_iter()
-        .map_init(Vec::new, |buf, i| {
-            if control.is_cancelled() {
-                return f64::NAN;
-            }
-            let mut rng = replicate_rng(seed, first + i as u64);
-            let v = stat.resample(samples, paired, &mut rng, buf);
-            control.advance(1);
-            v
-        })
+        .map_init(
+            || (Vec::new(), vec![Vec::new(); sets.len()]),
+            |(buf, idx), i| {
+                if control.is_cancelled() {
+                    return f64::NAN;
+                }
+                let mut rng = replicate_rng(seed, first + i as u64);
+                // Independent draws stream without storing indices; blocks are drawn as index sets.
+                let v = if scheme.is_blocked() {
+                    for (set, &n) in idx.iter_mut().zip(&sets) {
+                        scheme.draw(&mut rng, n, set);
+                    }
+                    stat.of_indices(samples, idx, buf)
+                } else {
+                    stat.resample(samples, paired, &mut rng, buf)
+                };
+                control.advance(1);
+                v
+            },
+        )
         .collect();
     control.check()?;
     Ok(out)
@@ -280,7 +298,14 @@ pub fn distribution(
 
 /// The resampling indices of replicates `first..first + count`: per sample a row-major
 /// (count x n_j) array (one array for all samples when paired), as `distribution` draws them.
-pub fn resample_indices(sizes: &[usize], paired: bool, seed: u64, first: u64, count: usize) -> Result<Vec<Vec<u32>>> {
+pub fn resample_indices(
+    sizes: &[usize],
+    paired: bool,
+    scheme: Resampling,
+    seed: u64,
+    first: u64,
+    count: usize,
+) -> Result<Vec<Vec<u32>>> {
     if sizes.is_empty() || sizes.iter().any(|&n| n == 0 || n > u32::MAX as usize) {
         return Err(CoreError::invalid("data", format!("sample sizes must be between 1 and 2^32, got {sizes:?}")));
     }
@@ -288,11 +313,18 @@ pub fn resample_indices(sizes: &[usize], paired: bool, seed: u64, first: u64, co
         return Err(CoreError::invalid("data", "paired samples must have equal lengths"));
     }
     let sets: &[usize] = if paired { &sizes[..1] } else { sizes };
+    sets.iter().try_for_each(|&n| scheme.check(n))?;
     let rows: Vec<Vec<Vec<u32>>> = (0..count)
         .into_par_iter()
         .map(|i| {
             let mut rng = replicate_rng(seed, first + i as u64);
-            sets.iter().map(|&n| (0..n).map(|_| draw_index(&mut rng, n) as u32).collect()).collect()
+            sets.iter()
+                .map(|&n| {
+                    let mut set = Vec::with_capacity(n);
+                    scheme.draw(&mut rng, n, &mut set);
+                    set
+                })
+                .collect()
         })
         .collect();
     Ok((0..sets.len()).map(|j| rows.iter().flat_map(|r| r[j].iter().copied()).collect()).collect())
@@ -332,11 +364,12 @@ mod tests {
     fn distribution_is_independent_of_chunking_and_threads() {
         let x = data(500, 5);
         let control = Control::new();
-        let whole = distribution(Statistic::Median, &[&x], false, 9, 0, 40, &control).unwrap();
-        let head = distribution(Statistic::Median, &[&x], false, 9, 0, 15, &control).unwrap();
-        let tail = distribution(Statistic::Median, &[&x], false, 9, 15, 25, &control).unwrap();
+        let whole = distribution(Statistic::Median, &[&x], false, Resampling::Iid, 9, 0, 40, &control).unwrap();
+        let head = distribution(Statistic::Median, &[&x], false, Resampling::Iid, 9, 0, 15, &control).unwrap();
+        let tail = distribution(Statistic::Median, &[&x], false, Resampling::Iid, 9, 15, 25, &control).unwrap();
         let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-        let single = pool.install(|| distribution(Statistic::Median, &[&x], false, 9, 0, 40, &control).unwrap());
+        let single = pool
+            .install(|| distribution(Statistic::Median, &[&x], false, Resampling::Iid, 9, 0, 40, &control).unwrap());
         assert_eq!([head, tail].concat(), whole);
         assert_eq!(single, whole);
     }
@@ -345,11 +378,34 @@ mod tests {
     fn streamed_mean_equals_mean_of_exported_indices() {
         let x = data(300, 6);
         let control = Control::new();
-        let d = distribution(Statistic::Mean, &[&x], false, 3, 10, 5, &control).unwrap();
-        let idx = resample_indices(&[300], false, 3, 10, 5).unwrap();
+        let d = distribution(Statistic::Mean, &[&x], false, Resampling::Iid, 3, 10, 5, &control).unwrap();
+        let idx = resample_indices(&[300], false, Resampling::Iid, 3, 10, 5).unwrap();
         for (r, v) in d.iter().enumerate() {
-            let m = idx[0][r * 300..(r + 1) * 300].iter().map(|&i| x[i as usize]).sum::<f64>() / 300.0;
+            let m = resampled_sum(idx[0][r * 300..(r + 1) * 300].iter().map(|&i| x[i as usize])) / 300.0;
             assert_eq!(*v, m);
+        }
+    }
+
+    #[test]
+    fn blocked_statistics_equal_the_statistic_of_exported_indices() {
+        let x = data(200, 8);
+        let y = data(200, 9);
+        let control = Control::new();
+        let schemes = [
+            Resampling::Moving { length: 9 },
+            Resampling::Circular { length: 5 },
+            Resampling::Stationary { mean_length: 6.5 },
+        ];
+        for scheme in schemes {
+            for (stat, samples) in [(Statistic::Mean, vec![&x[..]]), (Statistic::MeanDifference, vec![&x[..], &y[..]])]
+            {
+                let d = distribution(stat, &samples, false, scheme, 4, 2, 6, &control).unwrap();
+                let idx = resample_indices(&[200; 2][..samples.len()], false, scheme, 4, 2, 6).unwrap();
+                for (r, v) in d.iter().enumerate() {
+                    let rows: Vec<Vec<u32>> = idx.iter().map(|set| set[r * 200..(r + 1) * 200].to_vec()).collect();
+                    assert_eq!(*v, stat.of_indices(&samples, &rows, &mut Vec::new()), "{scheme:?} {stat:?}");
+                }
+            }
         }
     }
 
