@@ -26,6 +26,7 @@ from .fit import FitResult, fit
 from .fleet import FitTable, fit_many
 from .inductive_bias import InductiveBiasResult, inductive_bias, ncx2_logcdf
 from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
+from .joint import JointBootstrap, JointFit
 from .kde import KDE, KDEDiagnostics
 from .objectives import objective
 from .posterior import PosteriorResult, PosteriorWarning, posterior
@@ -50,6 +51,8 @@ __all__ = [
     "InductiveBiasResult",
     "InvalidInputError",
     "IsoflopResult",
+    "JointBootstrap",
+    "JointFit",
     "KDEDiagnostics",
     "PosteriorResult",
     "PosteriorWarning",
