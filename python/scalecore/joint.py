@@ -40,7 +40,8 @@ from .runs import Runs, _column_names, _column_of
 __all__ = ["JointBootstrap", "JointFit", "fit_joint"]
 
 
-@dataclass(frozen=True)
+# eq=False: parameters are arrays, so equality is identity (compare `to_dict()` for values).
+@dataclass(frozen=True, eq=False)
 class JointFit(ResultIO):
     """A joint fit: ``params[name]`` holds the parameter's value in each group (in the order of ``groups``;
     a shared parameter has one value repeated), ``shared_params`` the shared values, ``group_objectives``
@@ -166,7 +167,7 @@ class JointFit(ResultIO):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class JointBootstrap(ResultIO):
     """Replicates of a joint fit: ``samples[i, g, j]`` is parameter j of group g in replicate i (NaN where the
     refit failed; ``n_failed`` counts them)."""
@@ -284,9 +285,8 @@ def fit_joint(
     Other options as for `sc.fit` (``init`` is each group's own multi-start)."""
     if group is None:
         raise InvalidInputError("group: a joint fit needs group labels (a column name or one label per run)")
-    named = isinstance(group, str) and isinstance(runs, Mapping)
-    source = {k: v for k, v in runs.items() if k != group} if named else runs
-    r = as_runs(source)
+    # A table's other columns (the labels among them) are not Runs columns: take the Runs columns only.
+    r = Runs.from_frame(runs) if isinstance(runs, Mapping) else as_runs(runs)
     labels = _labels(runs, r, group)
     try:
         keys, codes = np.unique(labels, return_inverse=True)
