@@ -178,7 +178,12 @@ impl PyJointFit {
 
     fn __repr__(&self) -> String {
         let s = &self.inner.spec;
-        format!("<scalecore._core.JointFit of {} to {} groups, {} runs>", s.base.law.name(), s.n_groups, s.base.n_runs())
+        format!(
+            "<scalecore._core.JointFit of {} to {} groups, {} runs>",
+            s.base.law.name(),
+            s.n_groups,
+            s.base.n_runs()
+        )
     }
 }
 
@@ -226,7 +231,11 @@ pub fn joint_fit<'py>(
 
 /// Rebuild a `JointFit` from `JointFit.__reduce__`'s state, without refitting.
 #[pyfunction]
-pub fn joint_fit_from_state(py: Python<'_>, spec: &Bound<'_, PyTuple>, outcome: &Bound<'_, PyTuple>) -> PyResult<PyJointFit> {
+pub fn joint_fit_from_state(
+    py: Python<'_>,
+    spec: &Bound<'_, PyTuple>,
+    outcome: &Bound<'_, PyTuple>,
+) -> PyResult<PyJointFit> {
     let bad = |e: PyErr| invalid("state", format!("not the state of a pickled joint fit ({e})"));
     let data = spec.get_item(0)?;
     crate::expr::restore_definition(py, data.cast()?, 5)?;
@@ -299,7 +308,8 @@ pub fn joint_objective_value_grad<'py>(
     let weights = weights.map(|w| FloatArray::extract("weights", w).map(|a| a.as_slice().to_vec())).transpose()?;
     let thetas = rows("thetas", thetas)?;
     let (f, g) = detached(py, || {
-        let base = FitSpec::new(law, columns, loss, weights, objective, vec![], vec![], Init::Auto, LbfgsOptions::default())?;
+        let base =
+            FitSpec::new(law, columns, loss, weights, objective, vec![], vec![], Init::Auto, LbfgsOptions::default())?;
         joint_value_grad(&JointSpec::new(base, &groups, &shared)?, &thetas)
     })?
     .map_err(to_py)?;

@@ -62,7 +62,10 @@ impl JointSpec {
             members[g].push(i);
         }
         if let Some(g) = members.iter().position(Vec::is_empty) {
-            return Err(CoreError::invalid("group", format!("codes must run 0..{} without a gap; none is {g}", members.len())));
+            return Err(CoreError::invalid(
+                "group",
+                format!("codes must run 0..{} without a gap; none is {g}", members.len()),
+            ));
         }
         let mut sorted = shared.to_vec();
         sorted.sort_unstable();
@@ -70,7 +73,13 @@ impl JointSpec {
         if sorted.len() != shared.len() {
             return Err(CoreError::invalid("shared", format!("names a parameter twice: {shared:?}")));
         }
-        let spec = JointSpec { base, groups: groups.iter().map(|&c| c as usize).collect(), n_groups: members.len(), shared: sorted, members };
+        let spec = JointSpec {
+            base,
+            groups: groups.iter().map(|&c| c as usize).collect(),
+            n_groups: members.len(),
+            shared: sorted,
+            members,
+        };
         let layout = spec.layout()?;
         let names: Vec<&str> = spec.base.law.params().iter().map(|p| p.name).collect();
         let own: Vec<&str> = layout.own.iter().map(|&z| names[layout.map.free_names_index()[z]]).collect();
@@ -245,7 +254,15 @@ impl JointFit {
             let mut pred = vec![0.0; idx.len()];
             for (b, chunk) in pred.chunks_mut(1024).enumerate() {
                 let start = b * 1024;
-                law.predict_block(&self.outcome.thetas[g], &sub, start, start + chunk.len(), Space::Linear, chunk, None);
+                law.predict_block(
+                    &self.outcome.thetas[g],
+                    &sub,
+                    start,
+                    start + chunk.len(),
+                    Space::Linear,
+                    chunk,
+                    None,
+                );
             }
             idx.iter().zip(pred).for_each(|(&i, p)| out[i] = p);
         }

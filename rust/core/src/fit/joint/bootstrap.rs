@@ -28,13 +28,24 @@ pub struct JointReplicates {
 }
 
 /// `n_resamples` stratified replicates, numbered from `first` (chunks of one bootstrap).
-pub fn joint_bootstrap(fit: &JointFit, n_resamples: usize, seed: u64, first: u64, control: &Control) -> Result<JointReplicates> {
+pub fn joint_bootstrap(
+    fit: &JointFit,
+    n_resamples: usize,
+    seed: u64,
+    first: u64,
+    control: &Control,
+) -> Result<JointReplicates> {
     if n_resamples == 0 {
         return Err(CoreError::invalid("n_resamples", "must be at least 1, got 0"));
     }
     let spec = &fit.spec;
     let k = spec.base.law.n_params();
-    crate::memory::ensure_allocatable("n_resamples", n_resamples, n_resamples.saturating_mul(spec.n_groups * k + 1), 8)?;
+    crate::memory::ensure_allocatable(
+        "n_resamples",
+        n_resamples,
+        n_resamples.saturating_mul(spec.n_groups * k + 1),
+        8,
+    )?;
     let parts = spec.group_specs()?;
     let problems = parts.iter().map(FitSpec::problem).collect::<Result<Vec<_>>>()?;
     let jp = JointProblem::new(problems, spec.layout()?, &spec.shared);
@@ -71,7 +82,8 @@ pub fn joint_bootstrap(fit: &JointFit, n_resamples: usize, seed: u64, first: u64
             if !stop.converged() {
                 return (vec![f64::NAN; thetas.len() * k], true);
             }
-            let public = thetas.iter().flat_map(|t| t.iter().zip(params).map(|(&v, p)| p.transform.to_public(v))).collect();
+            let public =
+                thetas.iter().flat_map(|t| t.iter().zip(params).map(|(&v, p)| p.transform.to_public(v))).collect();
             (public, false)
         })
         .collect();

@@ -107,7 +107,9 @@ impl<'a> JointProblem<'a> {
     pub fn plain(problems: Vec<Problem<'a>>, layout: Layout) -> JointProblem<'a> {
         let shears = problems
             .iter()
-            .map(|p| Fitter { problem: p, map: layout.map.clone(), lbfgs: LbfgsOptions::default() }.shear().without(|_| true))
+            .map(|p| {
+                Fitter { problem: p, map: layout.map.clone(), lbfgs: LbfgsOptions::default() }.shear().without(|_| true)
+            })
             .collect();
         JointProblem { problems, layout, shears }
     }
@@ -165,7 +167,8 @@ impl<'a> JointProblem<'a> {
     pub fn value_grad(&self, u: &[f64], g_u: &mut [f64]) -> f64 {
         let l = &self.layout;
         let (k, n_free) = (l.map.n_full(), l.map.n_free());
-        let (mut z, mut theta, mut g_theta, mut g_z) = (vec![0.0; n_free], vec![0.0; k], vec![0.0; k], vec![0.0; n_free]);
+        let (mut z, mut theta, mut g_theta, mut g_z) =
+            (vec![0.0; n_free], vec![0.0; k], vec![0.0; k], vec![0.0; n_free]);
         g_u.iter_mut().for_each(|v| *v = 0.0);
         let mut total = 0.0;
         for (g, problem) in self.problems.iter().enumerate() {

@@ -84,7 +84,9 @@ pub(super) fn joint_starts(spec: &JointSpec, jp: &JointProblem, control: &Contro
         candidates.extend(largest.iter().take(OWN_SHARED_STARTS).map(|&g| with_shared(&alone[g])));
     }
     let mut seen = std::collections::HashSet::new();
-    candidates.retain(|u| u.iter().all(|v| v.is_finite()) && seen.insert(u.iter().map(|v| v.to_bits()).collect::<Vec<u64>>()));
+    candidates.retain(|u| {
+        u.iter().all(|v| v.is_finite()) && seen.insert(u.iter().map(|v| v.to_bits()).collect::<Vec<u64>>())
+    });
     control.set_total(control.done() + candidates.len());
     Ok(candidates)
 }
