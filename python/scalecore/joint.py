@@ -94,6 +94,8 @@ class JointFit(ResultIO):
             columns = {name: getattr(runs, name) for name in self.law_.inputs}
         given = {k: v for k, v in columns.items() if v is not None}
         labels = np.asarray(group, dtype=object)
+        if labels.size == 0:
+            raise InvalidInputError("group: is empty; give one label, or one per point")
         flat, shape = broadcast(given, positive=True)
         try:
             full = np.broadcast_shapes(labels.shape, shape)
