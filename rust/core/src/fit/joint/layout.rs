@@ -40,13 +40,13 @@ impl Layout {
                 is_shared[z] = true;
             }
         }
-        for p in 0..k {
+        for (p, name) in names.iter().enumerate() {
             if let Some(z) = map.free_slot(p) {
                 if is_shared[z] != shared.contains(&p) {
                     let other = if is_shared[z] { "shared" } else { "not shared" };
                     return Err(CoreError::invalid(
                         "shared",
-                        format!("{} is tied to a parameter that is {other}: share both or neither", names[p]),
+                        format!("{name} is tied to a parameter that is {other}: share both or neither"),
                     ));
                 }
             }

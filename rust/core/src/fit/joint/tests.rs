@@ -64,13 +64,13 @@ fn gradient_matches_central_differences() {
     let mut g = vec![0.0; u.len()];
     jp.value_grad(&u, &mut g);
     let mut scratch = vec![0.0; u.len()];
-    for j in 0..u.len() {
+    for (j, &gj) in g.iter().enumerate() {
         let h = 1e-6;
         let (mut up, mut um) = (u.clone(), u.clone());
         up[j] += h;
         um[j] -= h;
         let fd = (jp.value_grad(&up, &mut scratch) - jp.value_grad(&um, &mut scratch)) / (2.0 * h);
-        assert!((fd - g[j]).abs() <= 1e-5 * (1.0 + g[j].abs()), "coordinate {j}: {fd} vs {}", g[j]);
+        assert!((fd - gj).abs() <= 1e-5 * (1.0 + gj.abs()), "coordinate {j}: {fd} vs {gj}");
     }
 }
 
