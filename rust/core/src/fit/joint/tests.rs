@@ -3,7 +3,10 @@ use crate::fit::{Fit, Init, LbfgsOptions, Objective};
 
 /// Chinchilla runs of `groups` groups with exponents 0.34 and 0.28 common to all and per-group E,
 /// A, B; `per_group` runs each, 1 % multiplicative deterministic wiggle when `noisy`.
-fn runs(groups: usize, per_group: usize, noisy: bool) -> (Vec<(String, Vec<f64>)>, Vec<f64>, Vec<i64>) {
+/// Input columns by name, losses and group codes.
+type Table = (Vec<(String, Vec<f64>)>, Vec<f64>, Vec<i64>);
+
+fn runs(groups: usize, per_group: usize, noisy: bool) -> Table {
     let (mut n, mut d, mut loss, mut codes) = (vec![], vec![], vec![], vec![]);
     for g in 0..groups {
         let (e, a, b) = (1.6 + 0.1 * g as f64, 400.0 * (1.0 + 0.3 * g as f64), 410.0 / (1.0 + 0.2 * g as f64));
