@@ -63,6 +63,8 @@ SWEEP = _sweep()
 SAMPLE = np.random.default_rng(1).normal(size=200)
 CHINCHILLA = dict(sc.datasets.HOFFMANN_PARAMS)
 FIT = sc.fit(RUNS)
+JOINT_TABLE = {"N": RUNS.N, "D": RUNS.D, "loss": RUNS.loss, "g": np.arange(24) % 4}
+JOINT = sc.fit(JOINT_TABLE, group="g", shared=["alpha", "beta"])
 
 
 def numbers(value: Any) -> list[float]:
@@ -126,6 +128,22 @@ SPECS: dict[str, Spec] = {
         {"n_resamples": 8, "seed": 0, "scheme": "pairs", "level": 0.9, "chunk_size": 250, "map": None},
         ["n_resamples", "seed", "scheme", "level", "chunk_size", "map", "robust", "checkpoint"],
         lambda r: list(r.samples.values()),
+    ),
+    "sc.fit (joint)": Spec(
+        lambda **kw: sc.fit(JOINT_TABLE, **kw),
+        {"law": "chinchilla", "group": "g", "shared": ["alpha", "beta"], "fixed": None, "tie": None},
+        ["law", "group", "shared", "fixed", "tie", "weights", "init", "n_threads"],
+        lambda r: [r.objective, *r.shared_params.values()],
+        aliases={"fixed": ("fixed", "params", "shared"), "tie": ("tie", "shared")},
+    ),
+    "sc.JointFit.predict": Spec(
+        lambda **kw: JOINT.predict(**kw), {"group": 1, "N": 1e9, "D": 1e10}, ["group", "N", "D"]
+    ),
+    "sc.bootstrap (joint)": Spec(
+        lambda **kw: sc.bootstrap(JOINT, progress=False, **kw),
+        {"n_resamples": 8, "seed": 0, "level": 0.9},
+        ["n_resamples", "seed", "level", "n_threads", "scheme", "map"],
+        lambda r: r.samples[np.isfinite(r.samples)],
     ),
     "sc.bootstrap_statistic": Spec(
         lambda **kw: sc.bootstrap_statistic(progress=False, **kw),
@@ -335,6 +353,8 @@ COVERED_BY: dict[str, str] = {
     "sc.Suggestion": "sc.suggest_runs",
     "sc.laws.DefinedLaw": "sc.laws.define",
     "sc.BootstrapResult": "sc.bootstrap",
+    "sc.JointFit": "sc.fit (joint)",
+    "sc.JointBootstrap": "sc.bootstrap (joint)",
     "sc.FrontierResult": "sc.efficient_frontier",
     "sc.InductiveBiasResult": "sc.inductive_bias",
     "sc.KDEDiagnostics": "sc.KDE",

@@ -71,9 +71,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str
 
 # Callables whose hostile cases still find faults (see the issue 14 note): each is a strict expected
 # failure, so the test turns red when a fix lands and the entry must go.
-OPEN: dict[str, str] = {
-    "sc.KDE.evaluate": "x = 1e308: cdf is 1.0000000000000007 (the weights rounded sum; clamp to [0, 1] in the core)",
-}
+OPEN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .fleet import FitTable, fit_many
     from .inductive_bias import InductiveBiasResult, inductive_bias, ncx2_logcdf
     from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
+    from .joint import JointBootstrap, JointFit
     from .kde import KDE, KDEDiagnostics
     from .objectives import objective
     from .posterior import PosteriorResult, PosteriorWarning, posterior
@@ -56,6 +57,8 @@ _LAZY: dict[str, str | None] = {
     "DroppedBudgetWarning": ".errors",
     "ExtrapolationWarning": ".errors",
     "FitResult": ".fit",
+    "JointBootstrap": ".joint",
+    "JointFit": ".joint",
     "FitTable": ".fleet",
     "FrontierResult": ".isoflop",
     "IdentifiabilityWarning": ".errors",
@@ -113,6 +116,8 @@ __all__ = [
     "InductiveBiasResult",
     "InvalidInputError",
     "IsoflopResult",
+    "JointBootstrap",
+    "JointFit",
     "KDEDiagnostics",
     "PosteriorResult",
     "PosteriorWarning",

@@ -30,6 +30,7 @@ __all__ = [
     "Frontier",
     "IsoflopBootstrap",
     "IsoflopFit",
+    "JointFit",
     "KdeEstimator",
     "LawAllocation",
     "PluggableBound",
@@ -61,6 +62,9 @@ __all__ = [
     "intrinsic_dimension",
     "isoflop_bootstrap",
     "isoflop_fit",
+    "joint_fit",
+    "joint_fit_from_state",
+    "joint_objective_value_grad",
     "law_box",
     "law_definition",
     "law_info",
@@ -184,6 +188,84 @@ def fit_law(
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
 ) -> Fit: ...
+
+# --- joint fits (rust/python/src/joint.rs) ---------------------------------------------------------
+
+@final
+class JointFit:
+    @property
+    def law(self) -> str: ...
+    @property
+    def thetas(self) -> NDArray[np.float64]: ...
+    @property
+    def objective(self) -> float: ...
+    @property
+    def group_objectives(self) -> NDArray[np.float64]: ...
+    @property
+    def objective_name(self) -> str: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def stop(self) -> str: ...
+    @property
+    def iterations(self) -> int: ...
+    @property
+    def n_starts(self) -> int: ...
+    @property
+    def n_at_best(self) -> int: ...
+    @property
+    def start_objectives(self) -> NDArray[np.float64]: ...
+    @property
+    def sizes(self) -> list[int]: ...
+    @property
+    def shared(self) -> list[int]: ...
+    def predict(self, codes: list[int], columns: dict[str, Any]) -> NDArray[np.float64]: ...
+    def bootstrap(
+        self,
+        n_resamples: int,
+        seed: int,
+        *,
+        first: int = 0,
+        n_threads: int | None = None,
+        progress: Callable[[int, int], Any] | None = None,
+    ) -> tuple[NDArray[np.float64], list[bool]]: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+
+def joint_fit(
+    law: str,
+    columns: dict[str, Any],
+    loss: Any,
+    groups: list[int],
+    shared: list[int],
+    *,
+    weights: Any | None = None,
+    objective: str = "huber_log",
+    delta: float = 1e-3,
+    asymmetry: float = 2.0,
+    init: str = "auto",
+    starts: Any | None = None,
+    fixed: list[tuple[int, float]] = ...,
+    ties: list[tuple[int, int]] = ...,
+    max_iter: int = 1000,
+    ftol: float = 1e-13,
+    gtol: float = 1e-10,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> JointFit: ...
+def joint_fit_from_state(spec: tuple[Any, ...], outcome: tuple[Any, ...]) -> JointFit: ...
+def joint_objective_value_grad(
+    law: str,
+    columns: dict[str, Any],
+    loss: Any,
+    groups: list[int],
+    shared: list[int],
+    thetas: Any,
+    *,
+    weights: Any | None = None,
+    objective: str = "huber_log",
+    delta: float = 1e-3,
+    asymmetry: float = 2.0,
+) -> tuple[float, NDArray[np.float64]]: ...
 
 @final
 class FleetFits:

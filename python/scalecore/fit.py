@@ -7,7 +7,7 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from .errors import ConvergenceError, ConvergenceWarning, IdentifiabilityWarning
 from .laws import Law
 from .laws import get as get_law
 from .runs import Runs
+
+if TYPE_CHECKING:
+    from .joint import JointFit
 
 __all__ = ["OBJECTIVES", "FitResult", "as_runs", "fit"]
 
@@ -178,10 +181,58 @@ class FitResult(ResultIO):
         )
 
 
+@overload
+def fit(
+    runs: Any,
+    law: str | Law = ...,
+    *,
+    group: None = None,
+    shared: None = None,
+    objective: str = ...,
+    delta: float = ...,
+    asymmetry: float = ...,
+    init: Any = ...,
+    fixed: Mapping[str, float] | None = ...,
+    tie: Iterable[Sequence[str]] | None = ...,
+    weights: Any = ...,
+    max_iter: int = ...,
+    ftol: float = ...,
+    gtol: float = ...,
+    strict: bool = ...,
+    n_threads: int | None = ...,
+    progress: Any = ...,
+) -> FitResult: ...
+
+
+@overload
+def fit(
+    runs: Any,
+    law: str | Law = ...,
+    *,
+    group: Any,
+    shared: Iterable[str] | str | None = ...,
+    objective: str = ...,
+    delta: float = ...,
+    asymmetry: float = ...,
+    init: Any = ...,
+    fixed: Mapping[str, float] | None = ...,
+    tie: Iterable[Sequence[str]] | None = ...,
+    weights: Any = ...,
+    max_iter: int = ...,
+    ftol: float = ...,
+    gtol: float = ...,
+    strict: bool = ...,
+    n_threads: int | None = ...,
+    progress: Any = ...,
+) -> JointFit: ...
+
+
 def fit(
     runs: Any,
     law: str | Law = "chinchilla",
     *,
+    group: Any = None,
+    shared: Iterable[str] | str | None = None,
     objective: str = "huber_log",
     delta: float = 1e-3,
     asymmetry: float = 2.0,
@@ -195,7 +246,7 @@ def fit(
     strict: bool = False,
     n_threads: int | None = None,
     progress: Any = None,
-) -> FitResult:
+) -> FitResult | JointFit:
     """Fit `law` to `runs` by multi-start L-BFGS with analytic gradients.
 
     objective: "huber_log" (Huber loss with threshold `delta` on log residuals, summed: Hoffmann et al.),
@@ -211,7 +262,17 @@ def fit(
     Convergence is tested relative to the objective's own size (`ftol`, `gtol`), so summing or averaging
     the loss does not change where the fit stops. A best start that did not converge gives a
     ConvergenceWarning and ``converged=False``, or ConvergenceError with ``strict=True``.
+    group, shared: one law per group (a column name or one label per run) with the parameters named in
+    `shared` common to all groups -> `scalecore.joint.JointFit` (docs/joint_fits.md).
     """
+    if group is not None or shared is not None:
+        from .joint import fit_joint
+
+        return fit_joint(
+            runs, law, group=group, shared=shared, objective=objective, delta=delta, asymmetry=asymmetry,
+            init=init, fixed=fixed, tie=tie, weights=weights, max_iter=max_iter, ftol=ftol, gtol=gtol,
+            strict=strict, n_threads=n_threads, progress=progress,
+        )  # fmt: skip
     r = as_runs(runs)
     lw = get_law(law)
     max_iter = integer("max_iter", max_iter)

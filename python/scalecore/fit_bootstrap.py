@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import pickle
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from ._validation import n_threads as check_threads
 from .bootstrap_result import DERIVED, BootstrapAllocation, BootstrapResult
 from .errors import InvalidInputError
 from .fit import fit
+from .joint import JointBootstrap, JointFit
 from .laws import Law
 
 __all__ = ["DERIVED", "SCHEMES", "BootstrapAllocation", "BootstrapResult", "bootstrap"]
@@ -39,6 +40,49 @@ def fit_chunk(prepared: Any, n_threads: int | None, chunk: tuple[int, int]) -> t
     `map=` can ship it with the prepared handle; any worker runs it without preparing again)."""
     theta, failed = prepared.replicates(int(chunk[0]), int(chunk[1]), n_threads=worker_threads(n_threads))
     return np.asarray(theta), np.asarray(failed, dtype=bool)
+
+
+@overload
+def bootstrap(
+    runs: JointFit,
+    law: str | Law = ...,
+    *,
+    n_resamples: int = ...,
+    seed: Any = ...,
+    level: float = ...,
+    n_threads: int | None = ...,
+    progress: Any = ...,
+) -> JointBootstrap: ...
+
+
+@overload
+def bootstrap(
+    runs: Any,
+    law: str | Law = ...,
+    *,
+    n_resamples: int = ...,
+    seed: Any = ...,
+    scheme: str = ...,
+    robust: bool = ...,
+    level: float = ...,
+    wild_weights: str = ...,
+    group: Any = ...,
+    objective: str = ...,
+    delta: float = ...,
+    asymmetry: float = ...,
+    init: Any = ...,
+    fixed: Mapping[str, float] | None = ...,
+    tie: Iterable[Sequence[str]] | None = ...,
+    weights: Any = ...,
+    max_iter: int = ...,
+    ftol: float = ...,
+    gtol: float = ...,
+    n_threads: int | None = ...,
+    progress: Any = ...,
+    map: Callable[..., Iterable[Any]] | None = ...,
+    chunk_size: int = ...,
+    checkpoint: Any = ...,
+) -> BootstrapResult: ...
 
 
 def bootstrap(
@@ -67,7 +111,7 @@ def bootstrap(
     map: Callable[..., Iterable[Any]] | None = None,
     chunk_size: int = 250,
     checkpoint: Any = None,
-) -> BootstrapResult:
+) -> BootstrapResult | JointBootstrap:
     """Bootstrap a fit of `law` to `runs`: `n_resamples` full refits of resampled data.
 
     scheme: "pairs" (resample runs), "cluster" (resample whole groups: `group=` labels or the runs'
@@ -88,6 +132,12 @@ def bootstrap(
     seed) resumes from it. An interrupted (Ctrl-C, crash, killed job) and resumed run gives exactly the
     result of an uninterrupted one; `n_resamples` may grow between runs.
     """
+    if isinstance(runs, JointFit):
+        # A joint fit is bootstrapped by group (stratified pairs), from its own handle.
+        others = {"scheme": scheme != "pairs", "robust": robust is not False, "map": map is not None}
+        for name in (k for k, given in {**others, "checkpoint": checkpoint is not None}.items() if given):
+            raise InvalidInputError(f"{name}: not available for a joint fit (bootstrapped by group, in one call)")
+        return runs.bootstrap(n_resamples, seed=seed, level=level, n_threads=n_threads, progress=progress)
     n_res = iv.n_resamples(n_resamples)
     seed_ = iv.seed(seed)
     if not isinstance(robust, bool):

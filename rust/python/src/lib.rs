@@ -13,6 +13,7 @@ mod fit;
 mod fleet;
 mod inductive_bias;
 mod isoflop;
+mod joint;
 mod kde;
 mod options;
 mod posterior;
@@ -35,6 +36,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bounds::register(m)?;
     inductive_bias::register(m)?;
     isoflop::register(m)?;
+    joint::register(m)?;
     kde::register(m)?;
     regimes::register(m)?;
     variance::register(m)?;

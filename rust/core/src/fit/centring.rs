@@ -12,6 +12,7 @@ use super::Fitter;
 /// The law's centring (see `Law::centring`) for this data set: (coef, exponent, mean of the feature).
 /// It is a linear change of coordinates, so it moves no optimum; only the optimiser's path changes.
 /// A coefficient that is fixed or tied keeps its own coordinate.
+#[derive(Clone)]
 pub(super) struct Shear(Vec<(usize, usize, f64)>);
 
 impl Shear {
@@ -28,6 +29,11 @@ impl Shear {
         for &(c, e, m) in &self.0 {
             t[c] += m * t[e];
         }
+    }
+    /// This centring without the terms whose coefficient `drop` names: a joint fit's shared
+    /// coefficient is one value for several data sets, each with its own feature mean.
+    pub(super) fn without(self, drop: impl Fn(usize) -> bool) -> Shear {
+        Shear(self.0.into_iter().filter(|&(c, _, _)| !drop(c)).collect())
     }
     /// A gradient in law coordinates to the optimiser's, in place.
     pub(super) fn pull(&self, g: &mut [f64]) {

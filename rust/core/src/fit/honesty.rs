@@ -8,7 +8,7 @@
 //! did not underflow, and the gradient is small relative to the objective.
 
 use super::{Fitter, Minimum, Stop};
-use crate::laws::Transform;
+use crate::laws::{ParamSpec, Transform};
 
 /// A stop on a small step or objective change must also pass a descent probe: no step of relative size
 /// 1e-7 or 1e-4 along any coordinate may lower the objective by more than this fraction of itself. (A
@@ -26,43 +26,61 @@ impl Fitter<'_, '_> {
         }
         let shear = self.shear();
         let theta = self.to_theta(&m.x, &shear);
-        let params = self.problem.law.params();
-        let public_finite = theta.iter().zip(params).all(|(&t, p)| match p.transform {
-            Transform::Log => t.exp().is_finite() && t.exp() > 0.0,
-            Transform::Identity => t.is_finite(),
-        });
+        let public_finite = public_finite(self.problem.law.params(), &theta);
         let residuals = self.problem.residuals(&theta);
-        if !public_finite || !m.f.is_finite() || residuals.iter().any(|r| !r.is_finite()) {
-            return Stop::NonFiniteResult;
-        }
-        // Below the smallest normal double the sum has lost its relative precision: it is zero or a
-        // few units of 5e-324 although residuals are not zero.
-        if m.f.abs() < f64::MIN_POSITIVE && residuals.iter().any(|&r| r != 0.0) {
-            return Stop::Underflow;
-        }
-        if m.stop != Stop::Gradient && self.descent_nearby(&m.x, m.f, &shear) {
-            return Stop::Stall;
-        }
-        m.stop
+        judge(m, public_finite, &residuals, self.objective_in_z(self.problem, &shear))
     }
+}
 
-    /// Whether a small step along some optimiser coordinate from `z` lowers the objective `f` by more
-    /// than `STALL_GAIN` of itself.
-    fn descent_nearby(&self, z: &[f64], f: f64, shear: &super::Shear) -> bool {
-        let mut fg = self.objective_in_z(self.problem, shear);
-        let mut g = vec![0.0; z.len()];
-        let mut probe = z.to_vec();
-        for j in 0..z.len() {
-            for scale in [1e-7, 1e-4] {
-                for sign in [-1.0, 1.0] {
-                    probe[j] = z[j] + sign * scale * z[j].abs().max(1.0);
-                    if fg(&probe, &mut g) < f - STALL_GAIN * f.abs() {
-                        return true;
-                    }
+/// Whether the parameters as the user sees them (coefficients exponentiated) are finite numbers.
+pub(super) fn public_finite(params: &[ParamSpec], theta: &[f64]) -> bool {
+    theta.iter().zip(params).all(|(&t, p)| match p.transform {
+        Transform::Log => t.exp().is_finite() && t.exp() > 0.0,
+        Transform::Identity => t.is_finite(),
+    })
+}
+
+/// The checks above for a converged-looking minimum `m` of the objective `fg` (in the optimiser's
+/// coordinates), given whether its parameters are finite and its residuals: the one rule of every fit
+/// (single, per group and joint).
+pub(super) fn judge(
+    m: &Minimum,
+    public_finite: bool,
+    residuals: &[f64],
+    fg: impl FnMut(&[f64], &mut [f64]) -> f64,
+) -> Stop {
+    if !m.stop.converged() {
+        return m.stop;
+    }
+    if !public_finite || !m.f.is_finite() || residuals.iter().any(|r| !r.is_finite()) {
+        return Stop::NonFiniteResult;
+    }
+    // Below the smallest normal double the sum has lost its relative precision: it is zero or a
+    // few units of 5e-324 although residuals are not zero.
+    if m.f.abs() < f64::MIN_POSITIVE && residuals.iter().any(|&r| r != 0.0) {
+        return Stop::Underflow;
+    }
+    if m.stop != Stop::Gradient && descent_nearby(fg, &m.x, m.f) {
+        return Stop::Stall;
+    }
+    m.stop
+}
+
+/// Whether a small step along some optimiser coordinate from `z` lowers the objective `f` by more
+/// than `STALL_GAIN` of itself.
+fn descent_nearby(mut fg: impl FnMut(&[f64], &mut [f64]) -> f64, z: &[f64], f: f64) -> bool {
+    let mut g = vec![0.0; z.len()];
+    let mut probe = z.to_vec();
+    for j in 0..z.len() {
+        for scale in [1e-7, 1e-4] {
+            for sign in [-1.0, 1.0] {
+                probe[j] = z[j] + sign * scale * z[j].abs().max(1.0);
+                if fg(&probe, &mut g) < f - STALL_GAIN * f.abs() {
+                    return true;
                 }
             }
-            probe[j] = z[j];
         }
-        false
+        probe[j] = z[j];
     }
+    false
 }

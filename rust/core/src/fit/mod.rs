@@ -12,6 +12,7 @@
 mod centring;
 pub mod composed;
 mod honesty;
+pub mod joint;
 pub mod lbfgs;
 pub mod objective;
 pub mod params;
