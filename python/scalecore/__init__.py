@@ -29,6 +29,7 @@ from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
 from .kde import KDE, KDEDiagnostics
 from .objectives import objective
 from .posterior import PosteriorResult, PosteriorWarning, posterior
+from .profile import ProfileResult, profile
 from .runs import Runs
 from .suggest import Suggestion, suggest_runs
 
@@ -53,6 +54,7 @@ __all__ = [
     "KDEDiagnostics",
     "PosteriorResult",
     "PosteriorWarning",
+    "ProfileResult",
     "Rolling",
     "Runs",
     "ScalecoreError",
@@ -77,6 +79,7 @@ __all__ = [
     "ncx2_logcdf",
     "objective",
     "posterior",
+    "profile",
     "regimes",
     "suggest_runs",
     "variance",

@@ -16,6 +16,7 @@ mod isoflop;
 mod kde;
 mod options;
 mod posterior;
+mod profile;
 mod regimes;
 mod run;
 mod statistic;
@@ -39,5 +40,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     regimes::register(m)?;
     variance::register(m)?;
     posterior::register(m)?;
+    profile::register(m)?;
     Ok(())
 }
