@@ -139,7 +139,7 @@ def _exchange(
             for c in np.flatnonzero(cost <= room):
                 if c in chosen:
                     continue
-                v = _variance(info, j_new[others + [int(c)]], grad, sigma2)
+                v = _variance(info, j_new[[*others, int(c)]], grad, sigma2)
                 if v < var * (1 - 1e-9):
                     chosen[pos], var, swapped = int(c), v, True
         if not swapped:

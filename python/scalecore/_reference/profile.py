@@ -35,7 +35,7 @@ def profile_interval(
     theta_hat: FloatArray,
     q: Callable[[FloatArray], float],
     level: float = 0.95,
-    max_steps: int = 60,
+    max_steps: int = 40,
 ) -> tuple[float, float, float]:
     """(estimate, lower, upper) in internal units; `theta_hat` the least-squares optimum in log space."""
     n = len(loss)
@@ -44,8 +44,12 @@ def profile_interval(
         v = log_density(t, law, columns, loss)
         return math.exp(-2.0 * v / n) if np.isfinite(v) else 1e300
 
-    best = optimize.minimize(lambda t: math.log(ssr(t)), theta_hat, method="Nelder-Mead",
-                             options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000})
+    best = optimize.minimize(
+        lambda t: math.log(ssr(t)),
+        theta_hat,
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000},
+    )
     theta0 = best.x if ssr(best.x) < ssr(theta_hat) else np.asarray(theta_hat, dtype=float)
     s_min = ssr(theta0)
     crit = float(stats.chi2.ppf(level, 1))
@@ -68,11 +72,11 @@ def profile_interval(
     ends = []
     for sign in (-1.0, 1.0):
         prev, start, end = est, theta0, math.copysign(math.inf, sign)
-        for step in range(1, max_steps + 1):
-            psi = est + sign * 0.5 * se * step
+        for step in range(max_steps):
+            psi = est + sign * 0.5 * se * 1.3**step
             dev, x = deviance(psi, start)
             if dev > crit:
-                end = optimize.brentq(lambda p: deviance(p, start)[0] - crit, prev, psi, xtol=1e-10)
+                end = optimize.brentq(lambda p, s0=start: deviance(p, s0)[0] - crit, prev, psi, xtol=1e-10)
                 break
             prev, start = psi, x
         ends.append(end)

@@ -73,7 +73,13 @@ impl<'a> Profile<'a> {
 
     /// SSR at theta(u, psi) into the returned value, residuals into `r` and the Jacobian in u
     /// (column-major n x m) into `ju` when asked.
-    fn ssr_at(&self, map: &dyn Fn(&[f64], &mut [f64], &mut [f64]), u: &[f64], r: &mut [f64], ju: Option<&mut DMatrix<f64>>) -> f64 {
+    fn ssr_at(
+        &self,
+        map: &dyn Fn(&[f64], &mut [f64], &mut [f64]),
+        u: &[f64],
+        r: &mut [f64],
+        ju: Option<&mut DMatrix<f64>>,
+    ) -> f64 {
         let (n, k, m) = (self.post.n_runs(), self.post.n_params(), u.len());
         let (mut theta, mut dth) = (vec![0.0; k], vec![0.0; k * m]);
         map(u, &mut theta, &mut dth);
@@ -150,6 +156,12 @@ impl<'a> Profile<'a> {
             return Err(CoreError::invalid("level", format!("must be in (0, 1), got {level}")));
         }
         let critical = ChiSquared::new(1.0).map_err(|e| CoreError::invalid("level", e.to_string()))?.inverse_cdf(level);
+        if !(critical.is_finite() && critical > 0.0) {
+            return Err(CoreError::invalid(
+                "level",
+                format!("{level} has no usable chi-squared quantile (critical deviance {critical})"),
+            ));
+        }
         let (theta, ssr) = self.optimum(start)?;
         let estimate = q.value(&theta);
         if !estimate.is_finite() {
@@ -193,7 +205,8 @@ impl<'a> Profile<'a> {
                 // doubling and at least a quarter more of the distance walked.
                 let walked = (psi - estimate).abs();
                 let aim = if dev > 0.0 { walked * (critical / dev).sqrt() - walked } else { 2.0 * step };
-                step = aim.clamp(0.25 * step, 2.0 * step).max(1e-12 * (1.0 + psi.abs()));
+                // max/min rather than clamp: a NaN aim (never expected) must not panic.
+                step = aim.max(0.25 * step).min(2.0 * step).max(1e-12 * (1.0 + psi.abs()));
                 (psi_in, u_in, dev_in) = (psi, u, dev);
             }
             ends[side] = end;
@@ -217,7 +230,8 @@ mod tests {
         let law = laws::get("power").unwrap();
         let x: Vec<f64> = (0..30).map(|i| 10f64.powf(1.0 + 0.1 * i as f64)).collect();
         let mut rng = replicate_rng(9, 0);
-        let y: Vec<f64> = x.iter().map(|v| 1e-9 + 3.0 * v.powf(-0.3) * (0.03 * standard_normal(&mut rng)).exp()).collect();
+        let y: Vec<f64> =
+            x.iter().map(|v| 1e-9 + 3.0 * v.powf(-0.3) * (0.03 * standard_normal(&mut rng)).exp()).collect();
         let prof = Profile::new(law.as_ref(), &Columns { x: Some(&x), ..Columns::default() }, &y).unwrap();
         // Profile alpha; ln E starts at -20.7, where its gradient is ~1e-9 and the refits leave it.
         let out = prof.interval(&Quantity::Param(2), &[-20.7, 3f64.ln(), 0.3], 0.95).unwrap();

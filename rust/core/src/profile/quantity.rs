@@ -44,12 +44,15 @@ impl Quantity {
         }
         match (name, compute) {
             ("a", _) => Ok(Quantity::Exponent),
-            ("N_opt", Some(c)) if c.is_finite() && c > 0.0 && f.is_finite() && f > 0.0 => {
+            ("N_opt", Some(c)) if (c / f).ln().is_finite() && f.is_finite() && f > 0.0 => {
                 Ok(Quantity::LnNOpt { ln_budget: (c / f).ln() })
             }
             ("N_opt", Some(c)) => Err(CoreError::invalid(
                 "compute",
-                format!("N_opt needs a finite positive budget and FLOPs per parameter-token, got {c} and {f}"),
+                format!(
+                    "N_opt needs a finite positive budget C and FLOPs per parameter-token f with C / f finite and \
+                     positive, got {c} and {f}"
+                ),
             )),
             ("N_opt", None) => Err(CoreError::invalid("compute", "N_opt needs the budget C (compute=...)")),
             _ => {
