@@ -224,6 +224,8 @@ SPECS: dict[str, Spec] = {
         {"runs": RUNS, "law": "chinchilla", "quantity": "N_opt", "compute": 1e24},
         ["runs", "law", "quantity", "compute", "level", "flops_per_param_token"],
         lambda r: [r.estimate],
+        # the core checks the budget in units of parameter-tokens, C / f, and names the budget
+        aliases={"flops_per_param_token": ("flops_per_param_token", "compute")},
     ),
     "sc.suggest_runs": Spec(
         lambda **kw: sc.suggest_runs(FIT, **kw),
