@@ -25,6 +25,9 @@ use crate::numeric::root::{brentq, Tolerance};
 use crate::posterior::{LogPosterior, Prior};
 pub use quantity::Quantity;
 
+/// theta(u, psi) and d theta / d u for one value of the quantity (see `Quantity::theta`).
+type Reparam<'m> = dyn Fn(&[f64], &mut [f64], &mut [f64]) + 'm;
+
 /// Steps of the outward walk per side before the end is reported unbounded.
 const MAX_STEPS: usize = 80;
 
@@ -73,13 +76,7 @@ impl<'a> Profile<'a> {
 
     /// SSR at theta(u, psi) into the returned value, residuals into `r` and the Jacobian in u
     /// (column-major n x m) into `ju` when asked.
-    fn ssr_at(
-        &self,
-        map: &dyn Fn(&[f64], &mut [f64], &mut [f64]),
-        u: &[f64],
-        r: &mut [f64],
-        ju: Option<&mut DMatrix<f64>>,
-    ) -> f64 {
+    fn ssr_at(&self, map: &Reparam, u: &[f64], r: &mut [f64], ju: Option<&mut DMatrix<f64>>) -> f64 {
         let (n, k, m) = (self.post.n_runs(), self.post.n_params(), u.len());
         let (mut theta, mut dth) = (vec![0.0; k], vec![0.0; k * m]);
         map(u, &mut theta, &mut dth);
@@ -197,7 +194,7 @@ impl<'a> Profile<'a> {
                         deviance(s) - critical
                     };
                     let tol = Tolerance { xtol: 1e-10 * (1.0 + psi.abs()), rtol: 1e-12, max_iter: 100 };
-                    let root = brentq(&f, psi_in, psi, dev_in - critical, dev - critical, tol);
+                    let root = brentq(f, psi_in, psi, dev_in - critical, dev - critical, tol);
                     end = root.unwrap_or(psi);
                     break;
                 }
