@@ -243,6 +243,14 @@ SPECS: dict[str, Spec] = {
         ["runs", "law", "prior", "method", "n_draws", "seed", "level", "n_threads"],
         lambda r: [r.mean(p) for p in ("E", "alpha")],
     ),
+    "sc.profile": Spec(
+        lambda **kw: sc.profile(kw.pop("runs"), warn=False, **kw),
+        {"runs": RUNS, "law": "chinchilla", "quantity": "N_opt", "compute": 1e24},
+        ["runs", "law", "quantity", "compute", "level", "flops_per_param_token"],
+        lambda r: [r.estimate],
+        # the core checks the budget in units of parameter-tokens, C / f, and names the budget
+        aliases={"flops_per_param_token": ("flops_per_param_token", "compute")},
+    ),
     "sc.suggest_runs": Spec(
         lambda **kw: sc.suggest_runs(FIT, **kw),
         {"candidates": {"N": [1e9, 3e9, 1e10], "D": [2e10, 6e10, 2e11]}, "k": 2, "compute": 1e24},
@@ -347,6 +355,7 @@ COVERED_BY: dict[str, str] = {
     "sc.Allocation": "sc.allocate",
     "sc.BacktestResult": "sc.backtest",
     "sc.BacktestTable": "sc.backtest_table",
+    "sc.ProfileResult": "sc.profile",
     "sc.FitTable": "sc.fit_many",
     "sc.PosteriorResult": "sc.posterior",
     "sc.Rolling": "sc.backtest",

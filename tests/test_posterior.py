@@ -103,9 +103,23 @@ def test_allocation_intervals_from_the_posterior() -> None:
 
 def test_to_arviz_when_installed() -> None:
     az = pytest.importorskip("arviz")
-    post = sc.posterior(power_runs(3), "power", method="mcmc", n_draws=2000, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sc.PosteriorWarning)  # a short run: the export, not the mixing, is tested
+        post = sc.posterior(power_runs(3), "power", method="mcmc", n_draws=8000, n_chains=2, n_walkers=32, seed=1)
     idata = post.to_arviz()
-    assert isinstance(idata, az.InferenceData) or hasattr(idata, "posterior")
+    assert isinstance(idata, az.InferenceData)
+    assert set(idata.groups()) >= {"posterior", "sample_stats"}
+    steps = post.draws.shape[1]
+    for name in ("E", "A", "alpha"):
+        var = idata.posterior[name]
+        assert var.dims == ("chain", "draw") and var.shape == (64, steps)
+        np.testing.assert_array_equal(var.values.reshape(-1), post.samples[name])
+    assert idata.sample_stats["lp"].shape == (64, steps)
+    assert float(az.summary(idata, var_names=["alpha"], round_to="none")["mean"].iloc[0]) == pytest.approx(
+        post.mean("alpha")
+    )
+    laplace = sc.posterior(power_runs(3), "power", n_draws=500, seed=1).to_arviz()
+    assert laplace.posterior["alpha"].shape == (1, 500) and "sample_stats" not in laplace.groups()
 
 
 def test_bad_input_names_the_argument() -> None:

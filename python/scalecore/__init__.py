@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .kde import KDE, KDEDiagnostics
     from .objectives import objective
     from .posterior import PosteriorResult, PosteriorWarning, posterior
+    from .profile import ProfileResult, profile
     from .runs import Runs
     from .statistic_bootstrap import optimal_block_length
     from .suggest import Suggestion, suggest_runs
@@ -68,6 +69,7 @@ _LAZY: dict[str, str | None] = {
     "KDEDiagnostics": ".kde",
     "PosteriorResult": ".posterior",
     "PosteriorWarning": ".posterior",
+    "ProfileResult": ".profile",
     "Rolling": ".backtest",
     "Runs": ".runs",
     "ScalecoreError": ".errors",
@@ -93,6 +95,7 @@ _LAZY: dict[str, str | None] = {
     "objective": ".objectives",
     "optimal_block_length": ".statistic_bootstrap",
     "posterior": ".posterior",
+    "profile": ".profile",
     "regimes": None,
     "suggest_runs": ".suggest",
     "variance": None,
@@ -121,6 +124,7 @@ __all__ = [
     "KDEDiagnostics",
     "PosteriorResult",
     "PosteriorWarning",
+    "ProfileResult",
     "Rolling",
     "Runs",
     "ScalecoreError",
@@ -146,6 +150,7 @@ __all__ = [
     "objective",
     "optimal_block_length",
     "posterior",
+    "profile",
     "regimes",
     "suggest_runs",
     "variance",

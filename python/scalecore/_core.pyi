@@ -80,6 +80,7 @@ __all__ = [
     "predict_draws",
     "prepare_bootstrap",
     "prepared_bootstrap_from_state",
+    "profile_likelihood",
     "rate_distortion_bound",
     "rate_distortion_sample_complexity",
     "variance_item_bootstrap",
@@ -887,6 +888,19 @@ def intrinsic_dimension(
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
 ) -> tuple[float, int]: ...
+
+# --- profile likelihood (rust/python/src/profile.rs) ------------------------------------------------
+def profile_likelihood(
+    law: str,
+    columns: dict[str, Any],
+    loss: Any,
+    theta: list[float],
+    quantity: str,
+    *,
+    compute: float | None = None,
+    flops_per_param_token: float = 6.0,
+    level: float = 0.95,
+) -> tuple[float, float, float, float, NDArray[np.float64], float, NDArray[np.float64], int]: ...
 
 # --- posterior (rust/python/src/posterior.rs) -------------------------------------------------------
 def posterior_laplace(

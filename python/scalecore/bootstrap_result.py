@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _core
 from . import intervals as iv
+from ._coverage import warn_if_poor
 from ._results_io import ResultIO
 from ._shape import flat, restore
 from ._validation import FloatArray, positive_float
@@ -266,6 +267,8 @@ class BootstrapResult(ResultIO):
         leave-one-run-out, or leave-one-group-out for the cluster scheme; computed once, in parallel)."""
         lv = self.level if level is None else iv.level(level)
         m = iv.method(method)
+        if isinstance(quantity, str) and self.scheme == "pairs" and m == "percentile":
+            warn_if_poor("bootstrap", self.law, quantity, self.fit.n_runs, stacklevel=2)
         est, samples = self.distribution(quantity, **kwargs)
         jack = None
         if m == "bca":
@@ -300,6 +303,8 @@ class BootstrapResult(ResultIO):
         one core call. The fields take the budgets' shape (a scalar budget: NumPy scalars and (2,) intervals)."""
         c, shape = flat("compute", compute)
         lv = self.level if level is None else iv.level(level)
+        if self.scheme == "pairs" and method == "percentile":
+            warn_if_poor("bootstrap", self.law, "N_opt", self.fit.n_runs, stacklevel=2)
         m = iv.method(method)
         k = len(self.param_names)
         jack = self.jackknife_theta() if m == "bca" else np.empty((0, k))

@@ -26,6 +26,7 @@ import numpy as np
 
 from . import _core
 from . import intervals as iv
+from ._coverage import warn_if_poor
 from ._fit_spec import as_runs
 from ._validation import FloatArray, as_float_array, positive_float
 from ._validation import n_threads as check_threads
@@ -113,6 +114,7 @@ class PosteriorResult:
     rhat: dict[str, float] = field(default_factory=dict)
     ess: dict[str, float] = field(default_factory=dict)
     acceptance: FloatArray = field(default_factory=lambda: np.empty(0), repr=False)
+    log_density: FloatArray = field(default_factory=lambda: np.empty(0), repr=False)
 
     @property
     def samples(self) -> dict[str, FloatArray]:
@@ -130,8 +132,10 @@ class PosteriorResult:
         return float(np.std(self._values(name), ddof=1))
 
     def ci(self, name: str, level: float | None = None) -> iv.ConfidenceInterval:
-        """Equal-tailed credible interval of a parameter."""
+        """Equal-tailed credible interval of a parameter (a CoverageWarning when the coverage study measured
+        poor frequentist coverage for it at this many runs)."""
         lv = self.level if level is None else iv.level(level)
+        warn_if_poor(self.method, self.law, name, self.fit.n_runs, stacklevel=2)
         lo, hi = np.quantile(self._values(name), [(1 - lv) / 2, (1 + lv) / 2])
         return iv.ConfidenceInterval(float(lo), float(hi))
 
@@ -147,6 +151,7 @@ class PosteriorResult:
         """Compute-optimal N, D, D/N and loss per budget at the mode, with posterior credible intervals
         (every draw and budget in one core call)."""
         c = as_float_array("compute", compute, positive=True)
+        warn_if_poor(self.method, self.law, "N_opt", self.fit.n_runs, stacklevel=2)
         lw = get_law(self.law)
         lv = self.level if level is None else iv.level(level)
         k = len(lw.param_names)
@@ -176,12 +181,15 @@ class PosteriorResult:
         )
 
     def to_arviz(self) -> Any:
-        """The draws as an ArviZ ``InferenceData`` (needs arviz)."""
+        """The draws as an ArviZ ``InferenceData`` (needs arviz): a posterior group of public parameter values
+        with dims (chain, draw), each walker a chain for MCMC; for MCMC also sample stats ``lp`` (the log
+        posterior density, up to its constant, of every draw)."""
         try:
             import arviz as az
         except ImportError:
             raise ImportError("to_arviz needs arviz (pip install arviz)") from None
-        return az.from_dict(posterior={n: v for n, v in _public(get_law(self.law), self.draws).items()})
+        stats = {"lp": self.log_density} if self.log_density.size else None
+        return az.from_dict(posterior=_public(get_law(self.law), self.draws), sample_stats=stats)
 
     def __repr__(self) -> str:
         names = get_law(self.law).param_names
@@ -286,7 +294,7 @@ def posterior(
 
     callback, bar = progress_callback(progress, "posterior")
     try:
-        draws, _, acceptance = _core.posterior_ensemble(
+        draws, log_density, acceptance = _core.posterior_ensemble(
             lw.name,
             lw.columns(columns),
             r.loss,
@@ -319,6 +327,7 @@ def posterior(
         rhat=dict(zip(lw.param_names, map(float, rhat))),
         ess=dict(zip(lw.param_names, map(float, ess))),
         acceptance=np.asarray(acceptance),
+        log_density=np.asarray(log_density),
     )
     worst = max(result.rhat.values(), default=math.nan)
     if not worst < _RHAT_LIMIT:

@@ -7,7 +7,10 @@ grad(g)^T F^-1 grad(g). A new run with Jacobian row j adds j j^T / sigma^2, a ra
 variance after adding it is known before it is trained. `suggest_runs` adds, greedily, the affordable
 candidate that lowers that variance most until `k` runs are chosen or the compute budget is spent
 (sequential optimal design for a nonlinear model at its current estimate: Atkinson, Donev & Tobias
-2007, "Optimum Experimental Designs, with SAS", ch. 17). Jacobians and the target's gradient come from
+2007, "Optimum Experimental Designs, with SAS", ch. 17), then improves the batch as a whole by Fedorov's
+(1972, "Theory of Optimal Experiments") exchange: each chosen run is swapped for the affordable candidate
+that lowers the variance after all k runs most, until no swap helps (greedy choices are made one at a
+time; the first run chosen can be a poor partner for the later ones). Jacobians and the target's gradient come from
 central differences of the core's predictions and derived quantities under 2k perturbed parameter
 vectors, in one call each. See docs/suggest.md.
 """
@@ -37,6 +40,9 @@ __all__ = ["Suggestion", "suggest_runs"]
 # Targets evaluated through the core's derived quantities at a compute budget; positive, so their
 # intervals are taken on the log scale (symmetric in ratio, never below zero).
 _AT_COMPUTE = ("N_opt", "D_opt", "loss_opt", "tokens_per_param")
+
+# Exchange passes over the batch after the greedy choice (each pass tries every swap; few are ever needed).
+_EXCHANGE_PASSES = 10
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,39 @@ def _target_values(law: Law, target: str, thetas: FloatArray, compute: float | N
             law.name, target, thetas, compute=None if compute is None else float(compute), flops_per_param_token=f
         )
     )
+
+
+def _variance(info: FloatArray, rows: FloatArray, grad: FloatArray, sigma2: float) -> float:
+    """Delta-method variance of the target after adding runs with Jacobian `rows`."""
+    cov = np.linalg.pinv(info + rows.T @ rows / sigma2, hermitian=True)
+    return float(grad @ cov @ grad)
+
+
+def _exchange(
+    chosen: list[int],
+    info: FloatArray,
+    j_new: FloatArray,
+    grad: FloatArray,
+    sigma2: float,
+    cost: FloatArray,
+    limit: float,
+    var: float,
+) -> float:
+    """Fedorov exchange on `chosen` (in place) within the budget; returns the variance after the batch."""
+    for _ in range(_EXCHANGE_PASSES):
+        swapped = False
+        for pos in range(len(chosen)):
+            others = chosen[:pos] + chosen[pos + 1 :]
+            room = limit - float(cost[others].sum())
+            for c in np.flatnonzero(cost <= room):
+                if c in chosen:
+                    continue
+                v = _variance(info, j_new[[*others, int(c)]], grad, sigma2)
+                if v < var * (1 - 1e-9):
+                    chosen[pos], var, swapped = int(c), v, True
+        if not swapped:
+            break
+    return var
 
 
 def suggest_runs(
@@ -199,6 +238,8 @@ def suggest_runs(
         spent += float(cost[best])
         var = var - float(gain[best])
         cov = cov - np.outer(sj[best], sj[best]) / (sigma2 + float(sj[best] @ j_new[best]))
+
+    var = _exchange(chosen, info, j_new, grad, sigma2, cost, limit, var)
 
     z = NormalDist().inv_cdf((1 + lv) / 2)
     centre = float(gv[0])

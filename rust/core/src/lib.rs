@@ -20,6 +20,7 @@ pub mod memory;
 pub mod numeric;
 pub mod parallel;
 pub mod posterior;
+pub mod profile;
 pub mod regimes;
 pub mod variance;
 

@@ -17,6 +17,7 @@ mod joint;
 mod kde;
 mod options;
 mod posterior;
+mod profile;
 mod regimes;
 mod run;
 mod statistic;
@@ -41,5 +42,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     regimes::register(m)?;
     variance::register(m)?;
     posterior::register(m)?;
+    profile::register(m)?;
     Ok(())
 }

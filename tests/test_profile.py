@@ -1,0 +1,133 @@
+"""Profile-likelihood intervals: against a pure-SciPy reference (SLSQP with the quantity as an equality
+constraint, brentq on the deviance) on random problems, nesting across levels, the coverage warning and bad
+input."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import scalecore as sc
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scalecore import _coverage
+from scalecore._reference import profile as ref
+
+
+def power_runs(seed: int, n: int, noise: float = 0.02) -> tuple[sc.Runs, dict[str, float]]:
+    rng = np.random.default_rng(seed)
+    p = {"E": float(rng.uniform(1.0, 3.0)), "A": float(rng.uniform(5.0, 50.0)), "alpha": float(rng.uniform(0.2, 0.5))}
+    x = np.geomspace(1e4, 1e8, n)
+    y = (p["E"] + p["A"] * x ** -p["alpha"]) * np.exp(noise * rng.standard_normal(n))
+    return sc.Runs(x=x, loss=y), p
+
+
+def chinchilla_runs(seed: int, n: int = 30, noise: float = 0.02) -> sc.Runs:
+    rng = np.random.default_rng(seed)
+    N = 10 ** rng.uniform(7.0, 9.5, n)
+    D = N * 10 ** rng.uniform(0.0, 2.0, n)
+    clean = 1.69 + 406.4 / N**0.34 + 410.7 / D**0.28
+    return sc.Runs(N=N, D=D, loss=clean * np.exp(noise * rng.standard_normal(n)))
+
+
+def reference(runs: sc.Runs, law: str, quantity: str, compute: float | None = None) -> tuple[float, float, float]:
+    lw = sc.laws.get(law)
+    columns = {name: getattr(runs, name) for name in lw.inputs if runs.has(name)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sc.ScalecoreWarning)
+        start = lw.to_internal(sc.fit(runs, law, objective="lsq_log").params)
+    q = ref.quantity_fn(quantity, lw.param_names, compute)
+    return ref.profile_interval(law, columns, runs.loss, start, q)
+
+
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 2**31), n=st.integers(8, 14), name=st.sampled_from(["alpha", "E", "A"]))
+def test_power_law_intervals_match_the_scipy_reference(seed: int, n: int, name: str) -> None:
+    runs, _ = power_runs(seed, n, noise=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sc.ScalecoreWarning)
+        got = sc.profile(runs, "power", name)
+    est, lo, hi = reference(runs, "power", name)
+    log = name != "alpha"
+    conv = math.exp if log else float
+    assert got.estimate == pytest.approx(conv(est), rel=1e-5, abs=1e-7)
+    for mine, theirs in zip(got.ci, (lo, hi), strict=True):
+        if math.isinf(theirs):
+            assert not math.isfinite(mine) or mine == 0.0
+        else:
+            # the ends agree to a small fraction of the interval's width in internal units
+            width = hi - lo if math.isfinite(hi - lo) else 1.0
+            assert (math.log(mine) if log else mine) == pytest.approx(theirs, abs=2e-3 * width)
+
+
+@pytest.mark.parametrize("quantity", ["a", "N_opt", "beta"])
+def test_chinchilla_quantities_match_the_scipy_reference(quantity: str) -> None:
+    runs = chinchilla_runs(3)
+    compute = 1e24 if quantity == "N_opt" else None
+    got = sc.profile(runs, "chinchilla", quantity, compute=compute)
+    est, lo, hi = reference(runs, "chinchilla", quantity, compute)
+    log = quantity == "N_opt"
+    to_internal = math.log if log else float
+    assert to_internal(got.estimate) == pytest.approx(est, abs=1e-5)
+    assert got.bounded
+    for mine, theirs in zip(got.ci, (lo, hi), strict=True):
+        assert to_internal(mine) == pytest.approx(theirs, abs=2e-3 * (hi - lo))
+
+
+def test_n_opt_estimate_is_the_fits_allocation_and_levels_nest() -> None:
+    runs = chinchilla_runs(5)
+    p95 = sc.profile(runs, "chinchilla", "N_opt", compute=1e23)
+    p99 = sc.profile(runs, "chinchilla", "N_opt", compute=1e23, level=0.99)
+    lsq = sc.fit(runs, "chinchilla", objective="lsq_log")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sc.ExtrapolationWarning)
+        n_opt = float(lsq.allocate(1e23).N)
+    assert p95.estimate == pytest.approx(n_opt, rel=1e-6)
+    assert p99.ci.low < p95.ci.low < p95.estimate < p95.ci.high < p99.ci.high
+    assert p95.critical == pytest.approx(3.841458820694124)
+    # the deviance along the path is zero at the estimate and crosses the critical value at the ends
+    dev = np.interp(p95.estimate, p95.path[:, 0], p95.path[:, 1])
+    assert dev == pytest.approx(0.0, abs=1e-9)
+    assert p95.path[:, 1].max() > p95.critical
+
+
+def test_an_unidentified_end_is_reported_open() -> None:
+    # Three decades of x and an exponent so small that E and A trade off: alpha's upper end never crosses.
+    x = np.geomspace(1e2, 1e3, 6)
+    y = (1.0 + 5.0 * x**-0.05) * np.exp(0.03 * np.random.default_rng(0).standard_normal(6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sc.ScalecoreWarning)
+        got = sc.profile(sc.Runs(x=x, loss=y), "power", "E")
+    assert not got.bounded
+
+
+def test_the_coverage_warning_reads_the_one_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(_coverage.COVERAGE, ("power", "alpha"), {5: {"profile": 0.80, "laplace": 0.93}})
+    runs, _ = power_runs(1, 7)
+    with pytest.warns(_coverage.CoverageWarning, match="80%.*laplace interval covered 93%"):
+        sc.profile(runs, "power", "alpha")
+    assert _coverage.recommended("power", "alpha", 7) == "laplace"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", _coverage.CoverageWarning)
+        sc.profile(runs, "power", "alpha", warn=False)
+        sc.profile(runs, "power", "E")  # not studied: no warning
+
+
+def test_bad_input_names_the_argument() -> None:
+    runs, _ = power_runs(2, 8)
+    with pytest.raises(sc.InvalidInputError, match="quantity"):
+        sc.profile(runs, "power", "gamma")
+    with pytest.raises(sc.InvalidInputError, match="quantity"):
+        sc.profile(runs, "power", "N_opt", compute=1e24)
+    with pytest.raises(sc.InvalidInputError, match="compute"):
+        sc.profile(chinchilla_runs(0), "chinchilla", "N_opt")
+    with pytest.raises(sc.InvalidInputError, match="compute"):
+        sc.profile(chinchilla_runs(0), "chinchilla", "N_opt", compute=-1.0)
+    with pytest.raises(sc.InvalidInputError, match="runs"):
+        sc.profile(runs.subset(np.arange(3)), "power", "alpha")
+    with pytest.raises(sc.InvalidInputError, match="level"):
+        sc.profile(runs, "power", "alpha", level=1.5)
+    with pytest.raises(sc.InvalidInputError, match="loss"):
+        sc.profile({"x": [1.0, 2.0, 3.0, 4.0, 5.0], "loss": [1.0, np.nan, 1.0, 1.0, 1.0]}, "power")
