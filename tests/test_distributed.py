@@ -113,7 +113,7 @@ def test_every_chunk_function_accepts_any_array_layout(layout: str) -> None:
     seen: list[Any] = []
     sc.fit_many(curves(6), "power", by="task", x="step", n_threads=1, map=_recording(seen), chunk_size=3)
     call, chunk = seen[0]
-    from scalecore.fleet import _fit_chunk
+    from scalecore._fleet_chunks import _fit_chunk
 
     a, b = _fit_chunk(call, chunk), _fit_chunk(call, relayout(chunk, change))
     for name in ("theta", "objective", "flags"):

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from ._checkpoint import Checkpoint
+from ._fleet_chunks import _PART_FIELDS, _chunks, _fit_chunk, _FleetCall, _FleetPart
 from ._validation import FloatArray
-from .fleet import _PART_FIELDS, _chunks, _fit_chunk, _FleetCall, _FleetPart
 from .laws import Law
 
 # A saved group is one row: every per-group field of `_FleetPart`, side by side as float64 (the integer

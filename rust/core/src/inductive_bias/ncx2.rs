@@ -89,7 +89,8 @@ pub fn log_cdf(x: f64, k: f64, lam: f64) -> f64 {
     let lower = |j: usize| ln_pq(k / 2.0 + j as f64, half).0;
     let upper = |j: usize| ln_pq(k / 2.0 + j as f64, half).1;
     if lam == 0.0 {
-        return lower(0);
+        // A probability's log is at most 0; the series' rounding can put it an ulp above.
+        return lower(0).min(0.0);
     }
     let start = mu.floor() as usize;
     let ln_f = ln_sum_unimodal(start, |j| ln_poisson(j, mu) + lower(j));
