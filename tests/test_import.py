@@ -111,3 +111,15 @@ def test_names_are_the_objects_their_modules_define() -> None:
     assert sc.InvalidInputError is InvalidInputError
     assert sc.bounds.PowerLaw is PowerLaw
     assert issubclass(sc.InvalidInputError, ValueError)
+
+
+@pytest.mark.parametrize("package", ["scalecore", "scalecore.bounds", "scalecore.compat"])
+def test_lazy_packages_pickle_by_name(package: str) -> None:
+    # A Dask or Ray task that uses `sc` in a closure ships the module: it must pickle as the plain module would.
+    import pickle
+
+    cloudpickle = pytest.importorskip("cloudpickle")
+    module = importlib.import_module(package)
+    assert pickle.loads(pickle.dumps(module)) is module
+    task = cloudpickle.loads(cloudpickle.dumps(lambda: sc.KDE([0.0, 1.0, 2.5]).pdf(1.0)))
+    assert float(task()) > 0

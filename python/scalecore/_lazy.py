@@ -29,6 +29,11 @@ class _LazyPackage(types.ModuleType):
             return
         super().__setattr__(name, value)
 
+    def __reduce__(self) -> tuple[Callable[[str], types.ModuleType], tuple[str]]:
+        # Pickled by name, as pickle and cloudpickle treat plain modules: a closure that uses `sc` (a Dask or
+        # Ray task, say) must travel, and picklers dispatch on the exact module type, which this is not.
+        return importlib.import_module, (self.__name__,)
+
 
 def attach(
     package: str, names: Mapping[str, str | None], public: list[str]
