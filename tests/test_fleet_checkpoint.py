@@ -3,18 +3,14 @@ killed mid-way (SIGKILL) and resumed gives the uninterrupted fleet bit for bit."
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import scalecore as sc
+from _kill import kill_after_first_checkpoint
 
 SETUP = textwrap.dedent(
     """
@@ -55,18 +51,7 @@ def test_resume_after_a_kill_equals_the_uninterrupted_fleet(tmp_path: Path) -> N
         print("finished")
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while not path.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        time.sleep(0.6)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        _, err = proc.communicate(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, err[-2000:]
-    with np.load(path) as saved:
-        completed = len(saved["theta"])
+    completed = kill_after_first_checkpoint(child, path, wait=0.6)
     assert 0 < completed < 40 and completed % 5 == 0, completed
 
     resumed = sc.fit_many(table(), "power", chunk_size=5, checkpoint=path, **OPTIONS)

@@ -3,17 +3,13 @@ replicates as it goes; a run killed mid-way and resumed gives the uninterrupted 
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scalecore as sc
+from _kill import kill_after_first_checkpoint
 
 SETUP = textwrap.dedent(
     """
@@ -52,18 +48,7 @@ def test_resume_after_a_kill_equals_the_uninterrupted_run(tmp_path: Path) -> Non
         print("finished")
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while not path.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        time.sleep(0.5)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        _, err = proc.communicate(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, err[-2000:]
-    with np.load(path) as saved:
-        completed = len(saved["theta"])
+    completed = kill_after_first_checkpoint(child, path, wait=0.5)
     assert 0 < completed < 60, completed
 
     resumed = sc.bootstrap(runs(), n_resamples=60, seed=9, chunk_size=5, checkpoint=path, progress=False)
