@@ -7,6 +7,10 @@ learning curves without scalecore (docs/fleets.md).
   curve_fit's (at least as good, to 1e-9 relative). Target: under 20 s, 20x the loop.
 - 10,000 curves x 1,000 pairs-bootstrap resamples (percentile intervals); the baseline refits 3 curves'
   resamples with curve_fit (from the full-data optimum) and is scaled. Target: under 60 s.
+- Joint fits per key (`group=`, `shared=["alpha"]`): 1,000 tasks x 3 architectures x 15 points, one exponent
+  per task. The baseline is the NumPy/SciPy reference joint fit (`scalecore._reference.joint.fit_joint`:
+  every group fitted alone from the reference grid, then the joint objective by L-BFGS-B) looped over 10
+  tasks spread over the fleet and scaled; on those the joint objective of fit_many must be as low (1e-6).
 Peak memory (the process's maximum resident set so far) is recorded in the notes.
 """
 
@@ -141,5 +145,55 @@ def _bootstrap_cases(quick: bool) -> list[Case]:
     ]
 
 
+def _joint_fleet(n_keys: int, n_points: int = 15, seed: int = 2) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    steps = np.geomspace(100, 1e5, n_points)
+    task = np.repeat(np.arange(n_keys), 3 * n_points)
+    arch = np.tile(np.repeat(np.arange(3), n_points), n_keys)
+    x = np.tile(steps, 3 * n_keys)
+    e, a = rng.uniform(0.8, 2.0, (n_keys, 3)), rng.uniform(5.0, 40.0, (n_keys, 3))
+    alpha = rng.uniform(0.25, 0.6, n_keys)
+    loss = (e[task, arch] + a[task, arch] * x ** -alpha[task]) * np.exp(0.01 * rng.standard_normal(x.size))
+    return {"task": task, "arch": arch, "step": x, "loss": loss}
+
+
+def _joint_cases(quick: bool) -> list[Case]:
+    from scalecore._reference import joint as ref
+
+    n = 100 if quick else 1000
+    data = _joint_fleet(n)
+    sample = np.linspace(0, n - 1, 10).astype(int)
+
+    def ours() -> Any:
+        return sc.fit_many(data, "power", by="task", x="step", group="arch", shared=["alpha"], progress=False)
+
+    def loop() -> Any:
+        out = {}
+        for t in sample:
+            rows = data["task"] == t
+            cols = {"x": data["step"][rows]}
+            out[int(t)] = ref.fit_joint("power", cols, data["loss"][rows], data["arch"][rows], [2])
+        return out
+
+    def check(table: Any, theirs: dict[int, dict[str, Any]]) -> tuple[bool, str]:
+        worse = sum(table.objective[t] > r["objective"] * (1 + 1e-6) for t, r in theirs.items())
+        ok = worse == 0 and bool(table.converged.all())
+        return ok, (
+            f"{worse}/{len(theirs)} sampled keys worse than the reference's joint objective; "
+            f"{int(table.converged.sum())}/{n} converged; peak RSS {_peak_mb():.0f} MB;"
+        )
+
+    return [
+        Case(
+            f"fit_many joint: {n:,} tasks x 3 groups x 15 points, shared alpha",
+            ours,
+            [("scipy reference joint fit (10, scaled)", loop)],
+            check,
+            target="as good as the reference, faster",
+            baseline_scale=n / len(sample),
+        )
+    ]
+
+
 def cases(quick: bool) -> list[Case]:
-    return _fit_cases(quick) + _bootstrap_cases(quick)
+    return _fit_cases(quick) + _bootstrap_cases(quick) + _joint_cases(quick)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
         ScalecoreWarning,
     )
     from .fit import FitResult, fit
-    from .fleet import FitTable, fit_many
+    from .fleet import FitTable, JointFitTable, fit_many
     from .inductive_bias import InductiveBiasResult, inductive_bias, ncx2_logcdf
     from .isoflop import FrontierResult, IsoflopResult, efficient_frontier, isoflop
     from .joint import JointBootstrap, JointFit
@@ -61,6 +61,7 @@ _LAZY: dict[str, str | None] = {
     "JointBootstrap": ".joint",
     "JointFit": ".joint",
     "FitTable": ".fleet",
+    "JointFitTable": ".fleet",
     "FrontierResult": ".isoflop",
     "IdentifiabilityWarning": ".errors",
     "InductiveBiasResult": ".inductive_bias",
@@ -121,6 +122,7 @@ __all__ = [
     "IsoflopResult",
     "JointBootstrap",
     "JointFit",
+    "JointFitTable",
     "KDEDiagnostics",
     "PosteriorResult",
     "PosteriorWarning",

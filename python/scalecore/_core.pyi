@@ -31,6 +31,7 @@ __all__ = [
     "IsoflopBootstrap",
     "IsoflopFit",
     "JointFit",
+    "JointFleetFits",
     "KdeEstimator",
     "LawAllocation",
     "PluggableBound",
@@ -54,6 +55,7 @@ __all__ = [
     "efficient_frontier",
     "fit_fleet",
     "fit_from_state",
+    "fit_joint_fleet",
     "fit_law",
     "fleet_pilot",
     "fleet_pilot_groups",
@@ -345,6 +347,69 @@ def fit_fleet(
     n_threads: int | None = None,
     progress: Callable[[int, int], Any] | None = None,
 ) -> FleetFits: ...
+
+class JointFleetFits:
+    @property
+    def n_groups(self) -> NDArray[np.uint64]: ...
+    @property
+    def theta(self) -> NDArray[np.float64]: ...
+    @property
+    def group_objective(self) -> NDArray[np.float64]: ...
+    @property
+    def group_n_runs(self) -> NDArray[np.uint64]: ...
+    @property
+    def low(self) -> NDArray[np.float64]: ...
+    @property
+    def high(self) -> NDArray[np.float64]: ...
+    @property
+    def objective(self) -> NDArray[np.float64]: ...
+    @property
+    def converged(self) -> NDArray[np.bool_]: ...
+    @property
+    def iterations(self) -> NDArray[np.uint64]: ...
+    @property
+    def n_starts(self) -> NDArray[np.uint64]: ...
+    @property
+    def n_at_best(self) -> NDArray[np.uint64]: ...
+    @property
+    def n_runs(self) -> NDArray[np.uint64]: ...
+    @property
+    def flags(self) -> NDArray[np.uint32]: ...
+    @property
+    def n_failed(self) -> NDArray[np.uint64]: ...
+    @property
+    def key_seed(self) -> NDArray[np.uint64]: ...
+    def __len__(self) -> int: ...
+
+def fit_joint_fleet(
+    law: str,
+    columns: dict[str, Any],
+    loss: Any,
+    keys: Any,
+    n_keys: int,
+    subgroups: Any,
+    shared: list[int],
+    *,
+    weights: Any | None = None,
+    objective: str = "huber_log",
+    delta: float = 1e-3,
+    asymmetry: float = 2.0,
+    init: str = "auto",
+    starts: Any | None = None,
+    fixed: list[tuple[int, float]] = ...,
+    ties: list[tuple[int, int]] = ...,
+    max_iter: int = 1000,
+    ftol: float = 1e-13,
+    gtol: float = 1e-10,
+    first_key: int = 0,
+    n_resamples: int = 0,
+    seed: int = 0,
+    scheme: str = "pairs",
+    method: str = "percentile",
+    level: float = 0.95,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> JointFleetFits: ...
 def fit_from_state(spec: tuple[Any, ...], outcome: tuple[Any, ...]) -> Fit: ...
 def law_predict(name: str, theta: list[float], columns: dict[str, Any]) -> NDArray[np.float64]: ...
 def objective_value_grad(

@@ -22,17 +22,17 @@ import numpy as np
 from . import _core
 from . import intervals as iv
 from ._fit_spec import constraints
-from ._fleet_chunks import _chunks, _fit_chunk, _FleetCall
+from ._fleet_chunks import _chunks, _fit_chunk, _FleetCall, _group_codes
 from ._fleet_dask import _Columns, _is_dask_frame, _start_options, fit_frame
+from ._fleet_joint import JointFitTable, fit_many_joint
 from ._progress import progress_callback
 from ._validation import FloatArray, positive_float
 from ._validation import n_threads as check_threads
 from .errors import InvalidInputError
 from .laws import Law
 from .laws import get as get_law
-from .runs import _column_of
 
-__all__ = ["FLAGS", "FitRow", "FitTable", "fit_many"]
+__all__ = ["FLAGS", "FitRow", "FitTable", "JointFitTable", "fit_many"]
 
 # Per-group flags, owned by the core (bit i of `FitTable.flags` is FLAGS[i]).
 FLAGS: tuple[str, ...] = tuple(_core.FLEET_FLAGS)
@@ -161,24 +161,6 @@ class FitTable:
         )
 
 
-def _group_codes(table: Any, by: list[str]) -> tuple[np.ndarray[Any, Any], list[np.ndarray[Any, Any]]]:
-    """Each row's group code (0..G, groups in sorted key order) and each key's value per group."""
-    codes: np.ndarray[Any, Any] | None = None
-    uniques: list[np.ndarray[Any, Any]] = []
-    inverses: list[np.ndarray[Any, Any]] = []
-    for b in by:
-        u, inv = np.unique(np.asarray(_column_of(table, b)), return_inverse=True)
-        uniques.append(u)
-        inverses.append(inv.reshape(-1))
-    if len(by) == 1:
-        return inverses[0].astype(np.int64), uniques
-    dims = tuple(len(u) for u in uniques)
-    combined = np.ravel_multi_index(tuple(inverses), dims)
-    present, codes = np.unique(combined, return_inverse=True)
-    parts = np.unravel_index(present, dims)
-    return codes.reshape(-1).astype(np.int64), [u[p] for u, p in zip(uniques, parts, strict=True)]
-
-
 def fit_many(
     table: Any,
     law: str | Law = "power",
@@ -192,10 +174,12 @@ def fit_many(
     U: str | None = None,
     M: str | None = None,
     weight: str | None = None,
+    group: str | None = None,
+    shared: Iterable[str] | str | None = None,
     objective: str = "huber_log",
     delta: float = 1e-3,
     asymmetry: float = 2.0,
-    init: Any = "shared",
+    init: Any = None,
     fixed: Mapping[str, float] | None = None,
     tie: Iterable[Sequence[str]] | None = None,
     max_iter: int = 1000,
@@ -211,15 +195,19 @@ def fit_many(
     map: Callable[..., Iterable[Any]] | None = None,
     chunk_size: int = 10_000,
     checkpoint: Any = None,
-) -> FitTable:
+) -> FitTable | JointFitTable:
     """One fit of `law` per group of `table` (a dict of arrays, pandas, polars or pyarrow table):
     ``fit_many(df, law="power", by="task", x="step", loss="loss")``.
 
     by: the column(s) whose values define a group. x, N, D, C, U, M, weight: the table's columns for the
     law's inputs (each defaults to the column of that name when the law needs it). objective, delta,
     asymmetry, fixed, tie, max_iter, ftol, gtol: as for `sc.fit`, applied to every group.
-    init: "shared" (the law's multi-start on a pilot sample of groups, whose optima every group
-    screens, polishing the best) or any `sc.fit` init, run on every group.
+    init: "shared" (the default: the law's multi-start on a pilot sample of groups, whose optima every
+    group screens, polishing the best) or any `sc.fit` init, run on every group.
+    group, shared: a joint fit per `by` key (-> `JointFitTable`): the key's rows split by the `group` column
+    into groups with the parameters named in `shared` common to them, exactly ``sc.fit(rows, group=,
+    shared=)`` of each key (docs/joint_fits.md); init then defaults to "auto", each group's own
+    multi-start; with n_resamples, each key's bootstrap is stratified by group ("percentile" or "basic").
     n_resamples: with B > 0, per-group bootstrap intervals (`scheme`, `level`, `method` "percentile",
     "basic" or "bca"), deterministic per (seed, group, replicate).
     map: a map-like callable (builtins.map, an executor's map, `scalecore.distributed.dask_map(client)`)
@@ -259,6 +247,19 @@ def fit_many(
             method=iv.method(method),
             level=iv.level(level),
         )
+    if group is not None or shared is not None:
+        return fit_many_joint(
+            table,
+            _Columns(lw, names, loss, weight),
+            (by, group, shared),
+            options,
+            init,
+            threads,
+            progress,
+            (map, chunk_size, checkpoint),
+            seed_,
+        )
+    init = "shared" if init is None else init
     if _is_dask_frame(table):
         table_of_frame: FitTable = fit_frame(
             table,

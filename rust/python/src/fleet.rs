@@ -18,33 +18,33 @@ use crate::errors::{invalid, to_py};
 use crate::run::run;
 
 /// Group codes (one per row, in 0..n_groups) from any integer array.
-struct Codes<'py>(PyReadonlyArray1<'py, i64>);
+pub(crate) struct Codes<'py>(PyReadonlyArray1<'py, i64>);
 
 impl<'py> Codes<'py> {
-    fn extract(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+    pub(crate) fn extract(name: &str, obj: &Bound<'py, PyAny>) -> PyResult<Self> {
         let arr = obj
             .py()
             .import("numpy")?
             .call_method1("require", (obj, "int64", "CA"))
-            .map_err(|e| invalid("groups", format!("cannot be read as integer group codes: {e}")))?;
-        let arr: PyReadonlyArray1<'py, i64> = arr.extract().map_err(|_| invalid("groups", "must be a 1-D array"))?;
-        arr.as_slice().map_err(|_| invalid("groups", "must be a contiguous array"))?;
+            .map_err(|e| invalid(name, format!("cannot be read as integer group codes: {e}")))?;
+        let arr: PyReadonlyArray1<'py, i64> = arr.extract().map_err(|_| invalid(name, "must be a 1-D array"))?;
+        arr.as_slice().map_err(|_| invalid(name, "must be a contiguous array"))?;
         Ok(Codes(arr))
     }
-    fn as_slice(&self) -> &[i64] {
+    pub(crate) fn as_slice(&self) -> &[i64] {
         self.0.as_slice().unwrap_or(&[])
     }
 }
 
 /// The table's columns and the options shared by every group's fit, borrowed from Python.
-struct Table<'py> {
+pub(crate) struct Table<'py> {
     columns: Vec<(String, FloatArray<'py>)>,
     loss: FloatArray<'py>,
     weights: Option<FloatArray<'py>>,
 }
 
 impl<'py> Table<'py> {
-    fn extract(
+    pub(crate) fn extract(
         columns: &Bound<'py, PyDict>,
         loss: &Bound<'py, PyAny>,
         weights: Option<&Bound<'py, PyAny>>,
@@ -60,7 +60,7 @@ impl<'py> Table<'py> {
         Ok(Table { columns: cols, loss, weights })
     }
 
-    fn spec<'s>(&'s self, law: &'s str, options: &Options, init: FleetInit) -> FleetSpec<'s> {
+    pub(crate) fn spec<'s>(&'s self, law: &'s str, options: &Options, init: FleetInit) -> FleetSpec<'s> {
         FleetSpec {
             law,
             columns: self.columns.iter().map(|(n, a)| (n.clone(), a.as_slice())).collect(),
@@ -75,20 +75,20 @@ impl<'py> Table<'py> {
     }
 }
 
-struct Options {
+pub(crate) struct Options {
     objective: Objective,
     fixed: Vec<(usize, f64)>,
     ties: Vec<(usize, usize)>,
     lbfgs: LbfgsOptions,
 }
 
-fn rows_of(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<f64>>> {
+pub(crate) fn rows_of(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<f64>>> {
     let m = FloatMatrix::extract(name, obj)?;
     let (_, cols) = m.shape();
     Ok(if cols == 0 { Vec::new() } else { m.as_slice().chunks(cols).map(<[f64]>::to_vec).collect() })
 }
 
-fn matrix<'py>(py: Python<'py>, flat: Vec<f64>, k: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
+pub(crate) fn matrix<'py>(py: Python<'py>, flat: Vec<f64>, k: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let n = flat.len().checked_div(k).unwrap_or(0);
     Ok(Array2::from_shape_vec((n, k), flat).map_err(|e| invalid("rows", e.to_string()))?.into_pyarray(py))
 }
@@ -158,7 +158,7 @@ impl PyFleetFits {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn options(
+pub(crate) fn options(
     objective: &str,
     delta: f64,
     asymmetry: f64,
@@ -202,7 +202,7 @@ pub fn fleet_pilot<'py>(
     let opts = options(objective, delta, asymmetry, fixed, ties, max_iter, ftol, gtol)?;
     let init = Init::parse(init, starts.map(|s| rows_of("init", s)).transpose()?).map_err(to_py)?;
     let table = Table::extract(columns, loss, weights)?;
-    let codes = Codes::extract(groups)?;
+    let codes = Codes::extract("groups", groups)?;
     let spec = table.spec(law, &opts, FleetInit::Each(init.clone()));
     let codes = codes.as_slice();
     let (k, starts) = run(py, n_threads, None, |control| {
@@ -267,7 +267,7 @@ pub fn fit_fleet<'py>(
         Some(Resampling { n_resamples, seed, scheme, method, level })
     };
     let table = Table::extract(columns, loss, weights)?;
-    let codes = Codes::extract(groups)?;
+    let codes = Codes::extract("groups", groups)?;
     let spec = table.spec(law, &opts, init);
     let codes = codes.as_slice();
     let inner = run(py, n_threads, progress.as_ref(), |control| {

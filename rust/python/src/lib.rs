@@ -11,6 +11,7 @@ mod errors;
 mod expr;
 mod fit;
 mod fleet;
+mod fleet_joint;
 mod inductive_bias;
 mod isoflop;
 mod joint;
@@ -31,6 +32,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     options::register(m)?;
     fit::register(m)?;
     fleet::register(m)?;
+    fleet_joint::register(m)?;
     expr::register(m)?;
     allocation::register(m)?;
     bootstrap::register(m)?;
