@@ -348,6 +348,7 @@ def fit_fleet(
     progress: Callable[[int, int], Any] | None = None,
 ) -> FleetFits: ...
 
+@final
 class JointFleetFits:
     @property
     def n_groups(self) -> NDArray[np.uint64]: ...

@@ -87,7 +87,9 @@ pub fn fit_joint_fleet(
         return Err(CoreError::invalid("init", "a joint fleet starts every group from its own fit, not shared starts"));
     }
     let n = spec.loss.len();
-    for (name, col) in spec.columns.iter().map(|(name, col)| (name.as_str(), col.len())).chain([("group", subgroups.len())]) {
+    for (name, col) in
+        spec.columns.iter().map(|(name, col)| (name.as_str(), col.len())).chain([("group", subgroups.len())])
+    {
         if col != n {
             return Err(CoreError::invalid(name, format!("has {col} rows but loss has {n}")));
         }
@@ -143,7 +145,9 @@ pub fn fit_joint_fleet(
 /// An error of key `key` says which key (its index in the caller's sorted key order).
 fn in_key(e: CoreError, key: u64) -> CoreError {
     match e {
-        CoreError::InvalidInput { name, reason } => CoreError::InvalidInput { name, reason: format!("{reason} (key {key})") },
+        CoreError::InvalidInput { name, reason } => {
+            CoreError::InvalidInput { name, reason: format!("{reason} (key {key})") }
+        }
         other => other,
     }
 }
@@ -162,7 +166,10 @@ fn group_sizes(codes: &[i64]) -> Result<Vec<usize>> {
         sizes[g] += 1;
     }
     if let Some(g) = sizes.iter().position(|&s| s == 0) {
-        return Err(CoreError::invalid("group", format!("codes must run 0..{} without a gap; none is {g}", sizes.len())));
+        return Err(CoreError::invalid(
+            "group",
+            format!("codes must run 0..{} without a gap; none is {g}", sizes.len()),
+        ));
     }
     Ok(sizes)
 }
@@ -200,7 +207,9 @@ fn fit_key(
             key_seed,
         }
     };
-    let FleetInit::Each(init) = &spec.init else { return Err(CoreError::invalid("init", "needs a single fit's starts")) };
+    let FleetInit::Each(init) = &spec.init else {
+        return Err(CoreError::invalid("init", "needs a single fit's starts"));
+    };
     // "runs" (fewer runs than the pooled law's free parameters) and "group" (a group with fewer runs
     // than its own free parameters, or too few for the joint parameters) are the two size rules of a
     // joint fit; any other refusal is the caller's input and stops the fleet.
@@ -315,7 +324,8 @@ mod tests {
         let s = spec(&x, &loss);
         let pool = |n: usize| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
         let one = pool(1).install(|| fit_joint_fleet(&s, &groups, &subs, &[2], 0, Some(&r), &Control::new()).unwrap());
-        let three = pool(3).install(|| fit_joint_fleet(&s, &groups, &subs, &[2], 0, Some(&r), &Control::new()).unwrap());
+        let three =
+            pool(3).install(|| fit_joint_fleet(&s, &groups, &subs, &[2], 0, Some(&r), &Control::new()).unwrap());
         assert_eq!(one, three);
         assert_eq!(one.n_groups, vec![3; 4]);
         for key in 0..4 {
