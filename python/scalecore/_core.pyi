@@ -878,6 +878,21 @@ def inductive_bias(
     tuple[float, float, float, float, bool, int], float, NDArray[np.float64], int, tuple[float, float] | None
 ]: ...
 
+# --- training curves (rust/python/src/curves.rs) ------------------------------------------------------
+
+def check_curves(offsets: list[int], step: Any, lr: Any | None, names: list[str]) -> None: ...
+def schedule_areas(
+    offsets: list[int],
+    step: Any,
+    lr: Any,
+    names: list[str],
+    anneal_from: list[float],
+    decay: float,
+    *,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+
 # --- regimes (rust/python/src/regimes.rs) ----------------------------------------------------------
 
 def intrinsic_dimension(
