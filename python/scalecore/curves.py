@@ -24,6 +24,7 @@ from ._validation import n_threads as _n_threads
 from .errors import InvalidInputError
 from .laws import DefinedLaw, define
 from .runs import Runs, _column_of
+from .schedules import schedule
 
 __all__ = ["Curves", "from_table", "predict_curve", "schedule", "tissue_law"]
 
@@ -150,7 +151,7 @@ class Curves:
 
     def __repr__(self) -> str:
         cols = ", ".join(k for k, v in self._cols.items() if v is not None)
-        return f"Curves({self.n_curves} curves, {len(self)} checkpoints; columns run, {cols})"
+        return f"Curves({self.n_curves} curves, {len(self)} checkpoints; columns run, step, loss, {cols})"
 
     def _curve_index(self) -> np.ndarray[Any, np.dtype[np.int64]]:
         return np.repeat(np.arange(self.n_curves), np.diff(self.offsets))
@@ -360,44 +361,6 @@ def from_table(
     names = {"run": run, "step": step, "loss": loss, "lr": lr, "tokens": tokens, "N": N, "seed": seed}
     cols = {k: None if v is None else _column_of(table, v) for k, v in names.items()}
     return Curves(**cols)
-
-
-def schedule(
-    kind: str,
-    n_steps: int,
-    *,
-    peak: float,
-    warmup: int = 0,
-    final: float = 0.0,
-    decay_steps: int | None = None,
-) -> FloatArray:
-    """A learning-rate schedule at steps 1..n_steps: "constant", "cosine" (from `peak` to `final` after
-    the warm-up) or "wsd" (warmup-stable-decay: `peak` until the last `decay_steps`, then linear to
-    `final`), each after a linear warm-up of `warmup` steps from 0."""
-    one_of("kind", kind, ["constant", "cosine", "wsd"])
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
-        raise InvalidInputError(f"n_steps: must be a positive integer, got {n_steps!r}")
-    if isinstance(warmup, bool) or not isinstance(warmup, (int, np.integer)) or not 0 <= warmup < n_steps:
-        raise InvalidInputError(f"warmup: must be an integer in [0, n_steps), got {warmup!r}")
-    peak_v, final_v = real("peak", peak), real("final", final)
-    if not (np.isfinite(peak_v) and peak_v > 0 and np.isfinite(final_v) and 0 <= final_v <= peak_v):
-        raise InvalidInputError(f"peak, final: need 0 <= final <= peak, peak > 0, got {peak!r}, {final!r}")
-    t = np.arange(1, n_steps + 1, dtype=np.float64)
-    after = np.clip((t - warmup) / max(n_steps - warmup, 1), 0.0, 1.0)
-    if kind == "constant":
-        lr = np.full(n_steps, peak_v)
-    elif kind == "cosine":
-        lr = final_v + 0.5 * (peak_v - final_v) * (1 + np.cos(np.pi * after))
-    else:
-        k = (n_steps - warmup) // 5 if decay_steps is None else decay_steps
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 < k <= n_steps - warmup:
-            raise InvalidInputError(f"decay_steps: must be an integer in [1, n_steps - warmup], got {decay_steps!r}")
-        start = n_steps - k
-        lr = np.where(t <= start, peak_v, peak_v + (final_v - peak_v) * (t - start) / k)
-    if warmup:
-        lr = np.where(t <= warmup, peak_v * (t / warmup), lr)
-    out: FloatArray = lr
-    return out
 
 
 def tissue_law(name: str = "tissue", *, model_size: bool = False) -> DefinedLaw:
