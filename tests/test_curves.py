@@ -242,3 +242,22 @@ def test_inputs_are_not_modified() -> None:
     with pytest.raises(sc.InvalidInputError):
         Curves(run=run, step=step, loss=loss)
     assert np.array_equal(step, snapshot[0]) and np.array_equal(loss, snapshot[1]) and (run == snapshot[2]).all()
+
+
+def test_an_over_estimate_penalty_fits_the_envelope_of_a_learning_rate_sweep() -> None:
+    # Three runs per size that differ in learning rate; the best (the envelope) follows the planted law.
+    step = np.tile(np.arange(100.0, 5100.0, 100.0), 3)
+    penalty = np.repeat([1.0, 1.03, 1.08], 50)  # the two worse learning rates, in the order of the runs
+    run = np.repeat(["lr-best", "lr-high", "lr-low"], 50)
+    envelope_loss = 2.0 + 6.0 * step**-0.35
+    curves = Curves(run=run, step=step, loss=envelope_loss * penalty, N=np.full(150, 1e8))
+    env = curves.envelope()
+    np.testing.assert_array_equal(env.loss, envelope_loss[:50])
+    by_envelope = sc.fit(env, law="power", objective="lsq_log")
+    # Every checkpoint, over-estimates weighted 10x (more than the number of worse runs): the same law.
+    penalised = sc.fit(curves.to_runs(), law="power", objective=sc.objective("log", "huber", delta=1e-4, over=10.0))
+    plain = sc.fit(curves.to_runs(), law="power", objective="lsq_log")
+    for p, v in {"E": 2.0, "A": 6.0, "alpha": 0.35}.items():
+        assert by_envelope.params[p] == pytest.approx(v, rel=1e-4)
+        assert penalised.params[p] == pytest.approx(v, rel=1e-3)
+    assert plain.params["E"] > 2.02  # through the middle of the sweep, not along its best runs
