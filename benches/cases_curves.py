@@ -52,6 +52,6 @@ def cases(quick: bool) -> list[Case]:
             baselines=[("reference NumPy/SciPy per curve", reference)],
             check=check,
             baseline_scale=n_curves / sample,
-            target="well under 1 s on 2 cores",
+            target="< 1 s on 2 cores (quiet)",
         )
     ]
