@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from . import _lazy
 
 if TYPE_CHECKING:
-    from . import bounds, datasets, flops, laws, regimes, variance
+    from . import bounds, curves, datasets, flops, laws, regimes, variance
     from ._core import __version__
     from .allocation import Allocation, allocate, compute_for_loss
     from .backtest import BacktestResult, BacktestTable, Rolling, backtest, backtest_table
@@ -84,6 +84,7 @@ _LAZY: dict[str, str | None] = {
     "bootstrap_statistic": ".bootstrap",
     "bounds": None,
     "compute_for_loss": ".allocation",
+    "curves": None,
     "datasets": None,
     "efficient_frontier": ".isoflop",
     "fit": ".fit",
@@ -140,6 +141,7 @@ __all__ = [
     "bootstrap_statistic",
     "bounds",
     "compute_for_loss",
+    "curves",
     "datasets",
     "efficient_frontier",
     "fit",

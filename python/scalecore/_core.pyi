@@ -47,6 +47,7 @@ __all__ = [
     "bootstrap_intervals",
     "bootstrap_statistic",
     "bound_kinds",
+    "check_curves",
     "check_level",
     "compute_for_loss_law",
     "define_law",
@@ -85,6 +86,7 @@ __all__ = [
     "profile_likelihood",
     "rate_distortion_bound",
     "rate_distortion_sample_complexity",
+    "schedule_areas",
     "variance_item_bootstrap",
     "variance_kendall_rows",
     "variance_kendall_tau_b",
@@ -943,6 +945,21 @@ def inductive_bias(
 ) -> tuple[
     tuple[float, float, float, float, bool, int], float, NDArray[np.float64], int, tuple[float, float] | None
 ]: ...
+
+# --- training curves (rust/python/src/curves.rs) ------------------------------------------------------
+
+def check_curves(offsets: list[int], step: Any, lr: Any | None, names: list[str]) -> None: ...
+def schedule_areas(
+    offsets: list[int],
+    step: Any,
+    lr: Any,
+    names: list[str],
+    anneal_from: list[float],
+    decay: float,
+    *,
+    n_threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 
 # --- regimes (rust/python/src/regimes.rs) ----------------------------------------------------------
 

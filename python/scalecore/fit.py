@@ -20,7 +20,7 @@ from ._validation import FloatArray, as_float_array, integer, positive_float, re
 from ._validation import n_threads as check_threads
 from .allocation import allocate
 from .errors import ConvergenceError, ConvergenceWarning, IdentifiabilityWarning
-from .laws import Law
+from .laws import DefinedLaw, Law
 from .laws import get as get_law
 from .runs import Runs
 
@@ -83,7 +83,8 @@ class FitResult(ResultIO):
         if runs is not None:
             columns = {name: getattr(runs, name) for name in self.law_.inputs}
         given = {k: v for k, v in columns.items() if v is not None}
-        flat, shape = broadcast(given, positive=True)
+        # A defined law checks its own domain (S2 of a training curve is 0 under a constant schedule).
+        flat, shape = broadcast(given, positive=not isinstance(self.law_, DefinedLaw))
         if self.handle is not None:
             return restore(self.handle.predict(self.law_.columns(flat)), shape)
         if self.theta.size:

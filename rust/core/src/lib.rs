@@ -7,6 +7,7 @@ pub mod allocation;
 pub mod bootstrap;
 pub mod bounds;
 pub mod control;
+pub mod curves;
 pub mod error;
 pub mod expr;
 pub mod fastmath;

@@ -7,6 +7,7 @@ mod bootstrap;
 mod bounds;
 mod callback;
 mod convert;
+mod curves;
 mod errors;
 mod expr;
 mod fit;
@@ -39,6 +40,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bounds::register(m)?;
     inductive_bias::register(m)?;
     isoflop::register(m)?;
+    curves::register(m)?;
     joint::register(m)?;
     kde::register(m)?;
     regimes::register(m)?;
