@@ -46,12 +46,10 @@ def radial_mass(kernel: str, d: int) -> float:
     sphere = 2 * math.pi ** (d / 2) / math.gamma(d / 2)
     upper = math.inf if kernel in ("gaussian", "laplace") else 1.0
     radial, _ = quad(lambda r: float(shape(kernel, np.array(r))) * r ** (d - 1), 0, upper, epsabs=0, epsrel=1e-13)
-    return sphere * radial
+    return float(sphere * radial)
 
 
-def pdf_radial(
-    x: FloatArray, H: FloatArray, q: FloatArray, kernel: str, w: FloatArray | None = None
-) -> FloatArray:
+def pdf_radial(x: FloatArray, H: FloatArray, q: FloatArray, kernel: str, w: FloatArray | None = None) -> FloatArray:
     """sum_j w_j k(|L^-1 (q - x_j)| / a) / (a^d c_d det L), H = L L^T, rows are points."""
     n, d = x.shape
     ww = np.full(n, 1.0 / n) if w is None else np.asarray(w, dtype=np.float64) / np.sum(w)

@@ -84,7 +84,10 @@ impl Estimator {
         });
         let n_eff = w.as_ref().map_or(n as f64, |w| 1.0 / w.iter().map(|v| v * v).sum::<f64>());
         if spec.method == Method::Binned && d > 2 {
-            return Err(CoreError::invalid("method", format!("'binned' is available for d <= 2, got d={d}; use 'exact'")));
+            return Err(CoreError::invalid(
+                "method",
+                format!("'binned' is available for d <= 2, got d={d}; use 'exact'"),
+            ));
         }
         if !(1e-12..=0.1).contains(&spec.tolerance) {
             return Err(CoreError::invalid("tolerance", format!("must be in [1e-12, 0.1], got {}", spec.tolerance)));

@@ -8,9 +8,9 @@
 //! grid value is the exact kernel sum up to rounding: there is no binning error at all.
 //!
 //! A global polynomial in the grid index would cancel catastrophically (index^9 for tricube). The grid is
-//! therefore cut into blocks of about one kernel radius, and each block keeps its coefficients in its own
+//! therefore cut into blocks of two kernel radii, and each block keeps its coefficients in its own
 //! coordinate tau = (i - centre) / R (R the kernel radius in grid steps): every expansion point
-//! v0 = (centre - p) / R lies within 1.5 of 0, so coefficients stay of the order of the kernel's peak. The
+//! v0 = (centre - p) / R lies within 2 of 0, so coefficients stay within 2^9 of the kernel's peak. The
 //! running sum restarts at each block. An integer count of covering samples, kept alongside, makes the
 //! value exactly 0 where no sample reaches (rounding would otherwise leave +-1e-16 there).
 //!
@@ -26,6 +26,8 @@ use crate::parallel::map_blocks;
 /// Samples per scatter block: fixed, so that the difference arrays are summed in the same order for any
 /// thread count.
 const POINT_BLOCK: usize = 1 << 15;
+/// Distance (in grid steps) from a support end within which a grid point is tested as the exact sum tests it.
+const NEAR: f64 = 1e-6;
 /// Upper bound on the scatter blocks' difference arrays together (doubles).
 const SCATTER_MEMORY: usize = 1 << 24;
 
@@ -69,7 +71,9 @@ pub fn supports(kernel: Kernel) -> bool {
     shape(kernel).is_some()
 }
 
-/// Whether `g` is equispaced to within rounding (np.linspace's points are).
+/// Whether `g` is equispaced to within 1e-7 steps (np.linspace's points are, unless their offset exceeds
+/// about 1e8 steps), so that a sample's grid interval found from its position is off only within
+/// `NEAR` steps of an end, where the exact test decides.
 pub fn is_equispaced(g: &[f64]) -> bool {
     let m = g.len();
     if m < 2 {
@@ -78,7 +82,7 @@ pub fn is_equispaced(g: &[f64]) -> bool {
     let step = (g[m - 1] - g[0]) / (m - 1) as f64;
     step > 0.0
         && step.is_finite()
-        && g.iter().enumerate().all(|(i, &v)| (v - (g[0] + i as f64 * step)).abs() <= 1e-9 * step + 4e-16 * v.abs())
+        && g.iter().enumerate().all(|(i, &v)| (v - (g[0] + i as f64 * step)).abs() <= 1e-7 * step)
 }
 
 /// Coefficients of P(v0 + tau) in powers of tau (Taylor shift by synthetic division).
@@ -116,8 +120,11 @@ pub fn compact_grid(
     let k = if cosine { 2 } else { sh.left.len() };
     let a = kernel.scale();
     let (g0, step) = (g[0], (g[m - 1] - g[0]) / (m - 1) as f64);
-    let radius = a * h / step;
-    let block = (radius.ceil() as usize).clamp(1, m);
+    let (inv_step, radius) = (1.0 / step, a * h / step);
+    let inv_radius = 1.0 / radius;
+    // Blocks of two kernel radii: a sample touches two blocks on average, and every expansion point
+    // |v0| <= 2, so coefficients grow at most 2^9 over the kernel's peak (tricube).
+    let block = ((2.0 * radius).ceil() as usize).clamp(1, m);
     let inv_h = 1.0 / h;
     let r = a * h;
     // Exactly the exact sum's test (window, then pdf's |u| <= 1).
@@ -135,7 +142,7 @@ pub fn compact_grid(
             while b * block <= to {
                 let (bs, be) = (b * block, ((b + 1) * block).min(m));
                 let centre = bs as f64 + 0.5 * (be - bs - 1) as f64;
-                let v0 = (centre - p) / radius;
+                let v0 = (centre - p) * inv_radius;
                 if cosine {
                     let (sn, cs) = (std::f64::consts::FRAC_PI_2 * v0).sin_cos();
                     (c[0], c[1]) = (cs, sn);
@@ -159,21 +166,26 @@ pub fn compact_grid(
             if wt == 0.0 {
                 continue;
             }
-            let p = (xv - g0) / step;
-            // The candidate range from the positions, then corrected by the exact test on the grid values.
-            let mut lo = (p - radius).ceil().max(0.0).min(m as f64) as usize;
-            let mut hi = ((p + radius).floor().min(m as f64 - 1.0).max(-1.0) + 1.0) as usize; // exclusive
-            while lo > 0 && inside(lo - 1, xv) {
-                lo -= 1;
+            let p = (xv - g0) * inv_step;
+            // The range from the position; near an end, the exact test on the grid values decides.
+            let (from, to) = (p - radius, p + radius);
+            let mut lo = from.ceil().max(0.0).min(m as f64) as usize;
+            let mut hi = (to.floor().min(m as f64 - 1.0).max(-1.0) + 1.0) as usize; // exclusive
+            if (from - from.round()).abs() < NEAR {
+                while lo > 0 && inside(lo - 1, xv) {
+                    lo -= 1;
+                }
+                while lo < hi && !inside(lo, xv) {
+                    lo += 1;
+                }
             }
-            while lo < hi && !inside(lo, xv) {
-                lo += 1;
-            }
-            while hi < m && inside(hi, xv) {
-                hi += 1;
-            }
-            while hi > lo && !inside(hi - 1, xv) {
-                hi -= 1;
+            if (to - to.round()).abs() < NEAR {
+                while hi < m && inside(hi, xv) {
+                    hi += 1;
+                }
+                while hi > lo && !inside(hi - 1, xv) {
+                    hi -= 1;
+                }
             }
             if lo >= hi {
                 continue;
@@ -219,7 +231,7 @@ pub fn compact_grid(
         }
         let bs = i - i % block;
         let be = (bs + block).min(m);
-        let tau = (i as f64 - (bs as f64 + 0.5 * (be - bs - 1) as f64)) / radius;
+        let tau = (i as f64 - (bs as f64 + 0.5 * (be - bs - 1) as f64)) * inv_radius;
         let value = if cosine {
             let (sn, cs) = (std::f64::consts::FRAC_PI_2 * tau).sin_cos();
             run[0] * cs - run[1] * sn

@@ -23,7 +23,7 @@ use crate::kde::radial::{log_norm, whitened_norm};
 use crate::parallel::map_blocks;
 
 /// Grid rows per parallel block: fixed, so every value is summed in the same order for any thread count.
-const ROWS: usize = 8;
+const ROWS: usize = 32;
 
 /// The density of the weighted sample `x` (n x 2 row-major; `w` None: equal weights) at the grid points
 /// (gx[i], gy[k]), returned row-major (index i * gy.len() + k). `chol` is H's lower Cholesky factor
@@ -161,8 +161,11 @@ mod tests {
             let kernel = Kernel::from_name(name).unwrap();
             for chol in [[0.4, 0.0, 0.0, 0.4], [0.5, 0.0, 0.2, 0.3], [0.3, 0.0, 0.0, 0.7]] {
                 let got = tensor_grid_2d(&x, Some(&w), &chol, kernel, &gx, &gy, 1e-9, &c).unwrap();
-                let want: Vec<f64> =
-                    gx.iter().flat_map(|&a| gy.iter().map(move |&b| [a, b])).map(|q| brute(&x, &w, &chol, kernel, q)).collect();
+                let want: Vec<f64> = gx
+                    .iter()
+                    .flat_map(|&a| gy.iter().map(move |&b| [a, b]))
+                    .map(|q| brute(&x, &w, &chol, kernel, q))
+                    .collect();
                 let peak = want.iter().cloned().fold(0.0, f64::max);
                 for (g, v) in got.iter().zip(&want) {
                     if *v > 1e-3 * peak {
