@@ -48,7 +48,9 @@ def test_every_kernel_equals_kdepys_exact_sum_on_its_grid(ours: Any, kernel: str
     x1, y1 = ours(kernel, bw=bw).fit(data, weights)()
     x2, y2 = KDEpy.NaiveKDE(kernel, bw=bw).fit(data, weights)()
     np.testing.assert_allclose(x1, x2, rtol=1e-13, atol=1e-12)
-    np.testing.assert_allclose(y1, y2, rtol=1e-10, atol=1e-15)
+    # FFTKDE's grid sums carry their polynomial coefficients in block coordinates: rounding of about 1e-13 of
+    # the peak (tricube's ninth powers) where a support ends on a grid point.
+    np.testing.assert_allclose(y1, y2, rtol=1e-10, atol=1e-15 if ours is compat.NaiveKDE else 1e-12 * y2.max())
 
 
 @pytest.mark.parametrize(
