@@ -2,7 +2,8 @@
 
 One estimator, f(x) = sum_i w_i K_h(x - x_i) with normalised weights w_i, evaluated either exactly (a windowed
 sum over the sorted sample, log-sum-exp for ``logpdf``) or, for the Gaussian kernel in 1-D, by moment binning,
-FFT convolution and cubic Hermite interpolation to a requested relative tolerance.
+FFT convolution and cubic Hermite interpolation to a requested relative tolerance. On grids (``grid``) the
+compact kernels in 1-D are summed exactly by difference arrays of their polynomial pieces, in O(n + grid).
 
 Bandwidth means the kernel's standard deviation (as in KDEpy and scikit-learn's Gaussian), for every kernel.
 The rules are named by their formula, because libraries give the same name to different formulas
@@ -35,7 +36,8 @@ converts the diffusion time with the data range although t was found on a grid p
 shrinks further, scale-dependently, below. ``"isj_botev"`` scales by the grid range as Botev et al.'s own code
 does (scale-equivariant: isj_botev(a x) = a isj_botev(x)); prefer it when the data's units are arbitrary.
 
-In d > 1 dimensions the kernel is Gaussian with a bandwidth matrix H (its covariance): ``"scott"`` and
+In d > 1 dimensions the kernel is radial in the whitened difference, k(|L^-1 (x - x_i)| / a) with H = L L^T
+(KDEpy's Euclidean-norm kernels; for the Gaussian H is the kernel's covariance): ``"scott"`` and
 ``"normal_reference"`` give H = c^2 Cov with c = n^(-1/(d+4)) and (4 / ((d + 2) n))^(1/(d+4)) (scipy's
 'scott' and 'silverman'); a float h gives H = h^2 I; a d x d symmetric positive definite matrix is H itself.
 
@@ -158,15 +160,17 @@ class KDE(ResultIO):
         A rule from the table in the module docstring, the kernel standard deviation, or (d > 1) the
         bandwidth matrix.
     kernel : str
-        One of gaussian, epanechnikov, biweight, triweight, tophat, cosine, laplace (d > 1: gaussian only).
+        One of gaussian, epanechnikov, biweight, triweight, tophat, cosine, laplace, tri, tricube (any d; in
+        d > 1 ``mode`` needs the gaussian).
     weights : array_like, optional
         Non-negative per-sample weights (not all zero); normalised internally. ``n_eff`` = (sum w)^2 / sum w^2
         replaces n in the rules. Equal weights are the same as none, for every rule.
     method : "auto", "exact" or "binned"
-        ``exact`` is the windowed direct sum; ``binned`` (1-D Gaussian only) is accurate to ``tolerance``
-        (relative, wherever the density exceeds 1e-3 of its maximum; below 1e-10 of the maximum and outside
-        the data range +- 12 bandwidths it falls back to the exact sum). ``auto`` uses binned for large
-        problems when it applies. cdf, sf, quantile and the diagnostics are always exact.
+        ``exact`` is the windowed direct sum; ``binned`` (d <= 2; pointwise, the 1-D Gaussian only) is accurate
+        to ``tolerance`` (relative, wherever the density exceeds 1e-3 of its maximum; below 1e-10 of the maximum
+        and outside the data range +- 12 bandwidths it falls back to the exact sum). ``auto`` uses binned for
+        large problems when it applies. Unless ``exact``, ``grid`` sums compact kernels exactly on the grid.
+        cdf, sf, quantile and the diagnostics are always exact.
     tolerance : float
         Relative accuracy target of the binned method (default 1e-6), in [1e-12, 0.1].
     n_threads : int, optional

@@ -1,14 +1,17 @@
 """`FFTKDE` and `NaiveKDE` with KDEpy's interface: `KDE(kernel, bw, norm).fit(data, weights).evaluate(grid)`,
 returning (grid, density) on KDEpy's automatic grid or the density on a grid given (docs/methods.md section 4).
 
-Both evaluate with scalecore's estimator: `NaiveKDE` exactly (a windowed sum over the sorted sample), `FFTKDE`
-exactly too except for large 1-D Gaussian problems, which it bins to a relative error of 1e-9; either accepts
-any grid, equidistant or not. Bandwidths mean the kernel's
-standard deviation, as in KDEpy; KDEpy's rules map to scalecore's: 'silverman' = "normal_reference_robust",
-'scott' = "scott_robust", 'ISJ' = "isj" (KDEpy's rules ignore weights; scalecore's weigh the data, and equal
-weights change nothing). Like KDEpy, the returned density has the machine epsilon added. Deliberate
-differences: in d > 1 only the Gaussian kernel with the Euclidean norm is available (KDEpy's other kernels
-under p-norms are not), and per-point bandwidth arrays are refused.
+Both evaluate with scalecore's estimator. `NaiveKDE` sums exactly at every point. `FFTKDE` on its automatic
+grid (or a grid given as a number of points) uses the exact grid sums of the core: difference arrays of the
+kernel's polynomial pieces for the compact kernels in 1-D, and a row-by-row scatter over each sample's support
+in 2-D; the 1-D Gaussian is binned to a relative error of 1e-9 on large problems, and the Gaussian and Laplace
+kernels' far terms are dropped below 1e-9 relative in 2-D. KDEpy's FFTKDE bins linearly and errs by 1e-4 and
+more. Either accepts any grid, equidistant or not (a grid of points is summed pointwise). Bandwidths mean the
+kernel's standard deviation, as in KDEpy, and in d > 1 the kernels are KDEpy's radial kernels with the
+Euclidean norm. KDEpy's rules map to scalecore's: 'silverman' = "normal_reference_robust", 'scott' =
+"scott_robust", 'ISJ' = "isj" (KDEpy's rules ignore weights; scalecore's weigh the data, and equal weights
+change nothing). Like KDEpy, the returned density has the machine epsilon added. Deliberate differences: in
+d > 1 only the Euclidean norm (norm=2) is available, and per-point bandwidth arrays are refused.
 """
 
 from __future__ import annotations
@@ -75,8 +78,9 @@ def _as_2d(values: Any) -> Any:
     return np.asarray_chkfinite(a, dtype=float)
 
 
-def _autogrid(data: Any, boundary_abs: float, num_points: Any) -> Any:
-    """KDEpy's automatic grid: each axis extended by max(5 % of its range, the kernel's support)."""
+def _autogrid(data: Any, boundary_abs: float, num_points: Any) -> tuple[Any, list[Any]]:
+    """KDEpy's automatic grid, each axis extended by max(5 % of its range, the kernel's support): the grid
+    points (meshgrid order "ij") and the axes."""
     dims = data.shape[1]
     if num_points is None:
         num_points = [int(np.power(1024, 1 / dims))] * dims
@@ -89,7 +93,7 @@ def _autogrid(data: Any, boundary_abs: float, num_points: Any) -> Any:
         pad = max(0.05 * (hi - lo), boundary_abs)
         axes.append(np.linspace(lo - pad, hi + pad, num=int(points)))
     mesh = np.meshgrid(*axes, indexing="ij")
-    return np.column_stack([m.ravel() for m in mesh])
+    return np.column_stack([m.ravel() for m in mesh]), axes
 
 
 class NaiveKDE:
@@ -127,8 +131,8 @@ class NaiveKDE:
             if len(self.weights) != d.shape[0]:
                 raise ValueError("Number of data obs must match weights")
         dims = d.shape[1]
-        if dims > 1 and (_KERNELS[self.kernel_name] != "gaussian" or self.norm != 2):
-            raise ValueError("in d > 1 dimensions only the gaussian kernel with norm=2 is available")
+        if dims > 1 and self.norm != 2:
+            raise ValueError("in d > 1 dimensions only the Euclidean norm (norm=2) is available")
         samples = np.ascontiguousarray(d[:, 0] if dims == 1 else d)
         bw = self.bw_method
         spec: Any
@@ -152,11 +156,16 @@ class NaiveKDE:
         if not hasattr(self, "data"):
             raise ValueError("Must call fit before evaluating.")
         user = not (grid_points is None or isinstance(grid_points, (numbers.Integral, tuple)))
-        grid = _as_2d(grid_points) if user else _autogrid(self.data, _support(self.kernel_name, self.bw), grid_points)
-        if not grid.shape[0] > 0:
-            raise ValueError("Grid must contain at least one data point.")
-        q = np.ascontiguousarray(grid[:, 0] if grid.shape[1] == 1 else grid)
-        values = np.asarray(self._estimator.density(q, False)) + np.finfo(float).eps
+        if user:
+            grid = _as_2d(grid_points)
+            if not grid.shape[0] > 0:
+                raise ValueError("Grid must contain at least one data point.")
+            q = np.ascontiguousarray(grid[:, 0] if grid.shape[1] == 1 else grid)
+            density = self._estimator.density(q, False)
+        else:
+            grid, axes = _autogrid(self.data, _support(self.kernel_name, self.bw), grid_points)
+            density = self._estimator.density_grid(axes)
+        values = np.asarray(density) + np.finfo(float).eps
         if user:
             return values
         return (grid.ravel() if grid.shape[1] == 1 else grid), values
@@ -165,8 +174,9 @@ class NaiveKDE:
 
 
 class FFTKDE(NaiveKDE):
-    """KDEpy's FFTKDE interface: exact sums, or for large 1-D Gaussian problems scalecore's binned FFT
-    evaluation to a relative error of 1e-9 (KDEpy's linear binning errs by about 1e-3)."""
+    """KDEpy's FFTKDE interface: exact grid sums (the unbounded kernels' far terms dropped below 1e-9
+    relative), or for large 1-D Gaussian problems scalecore's binned FFT evaluation to a relative error of
+    1e-9 (KDEpy's linear binning errs by about 1e-4 and more)."""
 
     _method = "auto"
     _tolerance = 1e-9

@@ -203,6 +203,15 @@ impl KdeEstimator {
         Ok(out.into_pyarray(py))
     }
 
+    /// Density on the tensor grid of `axes` (one ascending axis per dimension), flat in "ij" order.
+    fn density_grid<'py>(&self, py: Python<'py>, axes: Vec<Bound<'py, PyAny>>) -> PyResult<Array<'py>> {
+        let axes = axes.iter().map(|a| FloatArray::extract("grid", a)).collect::<PyResult<Vec<_>>>()?;
+        let slices: Vec<&[f64]> = axes.iter().map(|a| a.as_slice()).collect();
+        let points = slices.iter().fold(1usize, |p, a| p.saturating_mul(a.len()));
+        let work = points.saturating_mul(self.inner.n()) / 64;
+        Ok(compute(py, work, self.n_threads, |c| self.inner.tensor_grid(&slices, c))?.into_pyarray(py))
+    }
+
     /// cdf (`upper` false) or sf, exact (1-D).
     fn tail<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>, upper: bool) -> PyResult<Array<'py>> {
         let q = FloatArray::extract("x", x)?;

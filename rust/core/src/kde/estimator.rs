@@ -11,6 +11,7 @@ use crate::kde::binned::{self, GaussianGrid};
 use crate::kde::exact::{evaluate_1d, sort_sample, Quantity, Sorted};
 use crate::kde::kernels::Kernel;
 use crate::kde::multivariate::gaussian_nd;
+use crate::kde::radial::radial_nd;
 use crate::kde::rules::{pairwise_sum, rule_bandwidth, Rule, RuleData};
 use crate::kde::spec::{check_weights, cholesky};
 pub use crate::kde::spec::{BandwidthSpec, Method, Spec, METHOD_NAMES};
@@ -82,19 +83,10 @@ impl Estimator {
             w.iter().map(|v| v / total).collect()
         });
         let n_eff = w.as_ref().map_or(n as f64, |w| 1.0 / w.iter().map(|v| v * v).sum::<f64>());
-        if d > 1 && spec.kernel != Kernel::Gaussian {
-            return Err(CoreError::invalid(
-                "kernel",
-                format!("multivariate data support the gaussian kernel only, got '{}'", spec.kernel.name()),
-            ));
-        }
-        if spec.method == Method::Binned && (d > 1 || spec.kernel != Kernel::Gaussian) {
+        if spec.method == Method::Binned && d > 2 {
             return Err(CoreError::invalid(
                 "method",
-                format!(
-                    "'binned' is available for 1-D data with the gaussian kernel, got d={d}, kernel='{}'; use 'exact'",
-                    spec.kernel.name()
-                ),
+                format!("'binned' is available for d <= 2, got d={d}; use 'exact'"),
             ));
         }
         if !(1e-12..=0.1).contains(&spec.tolerance) {
@@ -209,6 +201,14 @@ impl Estimator {
     pub fn bandwidth_matrix(&self) -> &[f64] {
         &self.matrix
     }
+    /// d > 1: the bandwidth matrix's lower Cholesky factor (row-major).
+    pub(crate) fn chol(&self) -> &[f64] {
+        &self.chol
+    }
+    /// The normalised weights (None: equal weights).
+    pub(crate) fn normalised_weights(&self) -> Option<&[f64]> {
+        self.w.as_deref()
+    }
     pub fn is_sorted(&self) -> bool {
         self.sorted.get().is_some()
     }
@@ -288,6 +288,10 @@ impl Estimator {
                 return Err(CoreError::invalid("x", format!("expected points of dimension {}", self.d)));
             }
             let w = self.weights();
+            if self.kernel != Kernel::Gaussian {
+                let (logf, _, _) = radial_nd(&self.x, &w, &self.chol, self.d, self.kernel, q, control)?;
+                return Ok(logf.into_iter().map(|v| if log { v } else { v.exp() }).collect());
+            }
             let (logsum, _, _) = gaussian_nd(&self.x, &w, &self.chol, self.d, q, control)?;
             return Ok(logsum
                 .into_iter()
@@ -343,7 +347,7 @@ impl Estimator {
             return Err(CoreError::invalid(name, format!("need a finite range lo < hi, got {a}, {b}")));
         }
         let x = linspace(a, b, n);
-        let f = self.density(&x, false, control)?;
+        let f = self.tensor_grid(&[&x], control)?;
         Ok((x, f))
     }
 
@@ -351,7 +355,11 @@ impl Estimator {
     pub fn diagnostics(&self, q: &[f64], control: &Control) -> Result<(Vec<f64>, Vec<f64>)> {
         if self.d > 1 {
             let w = self.weights();
-            let (_, n_eff, share) = gaussian_nd(&self.x, &w, &self.chol, self.d, q, control)?;
+            let (_, n_eff, share) = if self.kernel == Kernel::Gaussian {
+                gaussian_nd(&self.x, &w, &self.chol, self.d, q, control)?
+            } else {
+                radial_nd(&self.x, &w, &self.chol, self.d, self.kernel, q, control)?
+            };
             return Ok((n_eff, share));
         }
         diagnostics::diagnostics_1d(&self.sorted()?, self.h, self.kernel, q)

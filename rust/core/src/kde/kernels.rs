@@ -146,6 +146,68 @@ impl Kernel {
     }
 }
 
+impl Kernel {
+    /// The radial scale `a` of the kernel's shape (the density is `k(|z| / a)` up to normalisation): the
+    /// support half-width of a compact kernel, 1 for the Gaussian, 1/sqrt(2) for the Laplace kernel.
+    pub fn scale(self) -> f64 {
+        match self {
+            Kernel::Gaussian => 1.0,
+            Kernel::Laplace => std::f64::consts::FRAC_1_SQRT_2,
+            _ => self.support().unwrap_or(1.0),
+        }
+    }
+
+    /// The kernel's shape k(t) at the scaled distance t = |z| / a >= 0, unnormalised (k(0) = 1); compact
+    /// shapes are 0 beyond t = 1 (t = 1 itself included, as in `pdf`).
+    #[inline(always)]
+    pub fn profile(self, t: f64) -> f64 {
+        if t > 1.0 && !matches!(self, Kernel::Gaussian | Kernel::Laplace) {
+            return 0.0;
+        }
+        match self {
+            Kernel::Gaussian => (-0.5 * t * t).exp(),
+            Kernel::Laplace => (-t).exp(),
+            Kernel::Epanechnikov => 1.0 - t * t,
+            Kernel::Biweight => (1.0 - t * t).powi(2),
+            Kernel::Triweight => (1.0 - t * t).powi(3),
+            Kernel::Tophat => 1.0,
+            Kernel::Cosine => (std::f64::consts::FRAC_PI_2 * t).cos(),
+            Kernel::Tri => 1.0 - t,
+            Kernel::Tricube => (1.0 - t * t * t).powi(3),
+        }
+    }
+
+    /// ln c_d, c_d the integral of k(|u|) over R^d: the radial kernel in d dimensions is
+    /// k(|z| / a) / (a^d c_d). These are KDEpy's normalisations (Odland, KDEpy 1.1, `kernel_funcs.py`): the
+    /// volume of the unit ball times the radial integral of each shape; in d = 1 they give `pdf`.
+    pub fn log_radial_mass(self, d: usize) -> f64 {
+        use statrs::function::gamma::ln_gamma;
+        let n = d as f64;
+        let ln_ball = 0.5 * n * std::f64::consts::PI.ln() - ln_gamma(0.5 * n + 1.0);
+        let factor = match self {
+            Kernel::Gaussian => return 0.5 * n * std::f64::consts::TAU.ln(),
+            Kernel::Laplace => return ln_gamma(n) + n.ln() + ln_ball,
+            Kernel::Tophat => 1.0,
+            Kernel::Epanechnikov => 2.0 / (n + 2.0),
+            Kernel::Biweight => 8.0 / ((n + 2.0) * (n + 4.0)),
+            Kernel::Triweight => 48.0 / ((n + 2.0) * (n + 4.0) * (n + 6.0)),
+            Kernel::Tri => 1.0 / (n + 1.0),
+            Kernel::Tricube => 162.0 / ((n + 3.0) * (n + 6.0) * (n + 9.0)),
+            // n times the integral of t^(n-1) cos(pi t / 2) on [0, 1], by the recursion for the sine and
+            // cosine moments (integration by parts).
+            Kernel::Cosine => {
+                let c = 2.0 / std::f64::consts::PI;
+                let (mut is, mut ic) = (c, c);
+                for i in 1..d {
+                    (ic, is) = (c * (1.0 - i as f64 * is), c * i as f64 * ic);
+                }
+                n * ic
+            }
+        };
+        factor.ln() + ln_ball
+    }
+}
+
 /// Tricube mass on [-1, v - 1] (v in [0, 1]): 70/81 times the integral of w^3 (3 - 3w + w^2)^3 from 0 to v,
 /// the kernel written in w = 1 + t.
 fn tricube_left(v: f64) -> f64 {
@@ -176,8 +238,36 @@ mod tests {
                 let num = (k.cdf(z + 1e-5) - k.cdf(z - 1e-5)) / 2e-5;
                 assert!((num - k.pdf(z)).abs() < 1e-5, "{name} cdf' at {z}: {num} vs {}", k.pdf(z));
             }
+            // The radial normalisation in d = 1 is the 1-D density's.
+            let a = k.scale();
+            for z in [0.0, 0.3, -1.1, 2.0] {
+                let radial = k.profile(f64::abs(z) / a) / (a * k.log_radial_mass(1).exp());
+                assert!((radial - k.pdf(z)).abs() < 1e-14, "{name} radial at {z}: {radial} vs {}", k.pdf(z));
+            }
             assert!((k.cdf(-50.0)).abs() < 1e-300 || k.support().is_none());
             assert!((k.cdf(50.0) - 1.0).abs() < 1e-15);
+        }
+    }
+
+    #[test]
+    fn radial_kernels_integrate_to_one_in_two_and_three_dimensions() {
+        for name in KERNEL_NAMES {
+            let k = Kernel::from_name(name).unwrap();
+            let a = k.scale();
+            for d in [2usize, 3] {
+                // The integral over R^d of k(|u| / a) / (a^d c_d) in polar form: S_{d-1} r^(d-1) dr.
+                let sphere = if d == 2 { std::f64::consts::TAU } else { 4.0 * std::f64::consts::PI };
+                let (hi, m) = (60.0, 600_000);
+                let dr = hi / m as f64;
+                let mass: f64 = (0..m)
+                    .map(|i| {
+                        let r = (i as f64 + 0.5) * dr;
+                        sphere * r.powi(d as i32 - 1) * k.profile(r / a) * dr
+                    })
+                    .sum::<f64>()
+                    / (a.powi(d as i32) * k.log_radial_mass(d).exp());
+                assert!((mass - 1.0).abs() < 1e-4, "{name} d={d}: mass {mass}");
+            }
         }
     }
 }

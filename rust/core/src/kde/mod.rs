@@ -1,17 +1,22 @@
 //! Kernel density estimation (docs/methods.md section 4): kernels, bandwidth rules, the exact windowed sum,
-//! the binned FFT method, the Biroli-Mezard diagnostics, and the `Estimator` that owns them all.
+//! the binned FFT method, exact sums on grids (`grid_1d`, `grid_2d`, `tensor`), radial kernels in d > 1,
+//! the Biroli-Mezard diagnostics, and the `Estimator` that owns them all.
 
 pub mod bandwidth;
 pub mod binned;
 pub mod diagnostics;
 pub mod estimator;
 pub mod exact;
+pub mod grid_1d;
+pub mod grid_2d;
 pub mod kernels;
 pub mod multivariate;
 pub mod queries;
+pub mod radial;
 pub mod rules;
 mod search;
 pub mod spec;
+mod tensor;
 
 pub use estimator::{BandwidthSpec, Estimator, Method, Spec, METHOD_NAMES};
 pub use exact::{sort_sample, Quantity, Sorted};

@@ -8,6 +8,7 @@ use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::kde::estimator::Estimator;
 use crate::kde::exact::{evaluate_one, Quantity};
+use crate::kde::kernels::Kernel;
 use crate::kde::rules::quantile as sample_quantile;
 use crate::kde::search::golden_max;
 use crate::numeric::root::{brentq, Tolerance};
@@ -92,6 +93,12 @@ impl Estimator {
     }
 
     fn mode_nd(&self, control: &Control) -> Result<Vec<f64>> {
+        if self.kernel() != Kernel::Gaussian {
+            return Err(CoreError::invalid(
+                "kernel",
+                format!("mode in d > 1 uses Gaussian mean shift; got kernel '{}'", self.kernel().name()),
+            ));
+        }
         let (d, n, x) = (self.d(), self.n(), self.samples());
         let stride = if n <= MODE_STARTS { 1 } else { (n / MODE_STARTS).max(1) };
         let candidates: Vec<f64> = x.chunks_exact(d).step_by(stride).flatten().copied().collect();
