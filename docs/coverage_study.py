@@ -12,8 +12,9 @@ likelihood assumes, at 1 % in loss, about the seed-to-seed scatter of the final 
 Each data set gets four intervals: the pairs bootstrap (percentile, `sc.bootstrap(..., objective="lsq_log")`),
 the profile likelihood with the small-sample F calibration (`sc.profile`, the default) and with Wilks'
 chi-squared one (`sc.profile(..., small_sample=False)`, "profile_chi2"), and the Laplace posterior
-(`sc.posterior(method="laplace")`, flat priors over the law's box). Results are appended to a JSON-lines file as they come, so that an interrupted run resumes
-and a method can be added later; `--table` prints the coverage table and the `COVERAGE` literal that
+(`sc.posterior(method="laplace")`, flat priors over the law's box). Results are appended to a JSON-lines
+file as they come, so that an interrupted run resumes and a method can be added later; `--table` prints the
+coverage table (with each figure's Monte Carlo standard error) and the `COVERAGE` literal that
 `python/scalecore/_coverage.py` holds.
 
     nice -n 19 python docs/coverage_study.py --out coverage.jsonl          # simulate (hours on a shared machine)
@@ -151,11 +152,11 @@ def simulate_all(path: Path, methods: list[str], n_sets: int, cases: list[Case])
 def table(path: Path) -> dict[str, dict[str, float]]:
     """Coverage per case and method with its Monte Carlo standard error sqrt(p (1 - p) / sets); an interval
     the method could not give (e.g. N_opt undefined for some draws, a negative exponent) counts as not
-    covering and is also counted apart."""
+    covering and is also counted apart, as is an interval with an open end (one the data did not bound)."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     cover: dict[str, dict[str, float]] = {}
-    print("| law, runs | quantity | interval | data sets | coverage | MC s.e. | failed | median width / truth |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| law, runs | quantity | interval | data sets | coverage | MC s.e. | failed | open | median width / truth |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for case in CASES:
         t = truth(case)
         cover[case.key] = {}
@@ -166,6 +167,8 @@ def table(path: Path) -> dict[str, dict[str, float]]:
             lo = np.array([r["lo"] for r in mine], dtype=float)
             hi = np.array([r["hi"] for r in mine], dtype=float)
             failed = np.isnan(lo) | np.isnan(hi)
+            # an end the data did not bound: infinite, or 0 for a positive quantity
+            open_end = ~failed & (np.isinf(lo) | np.isinf(hi) | (lo == 0.0))
             hit = (lo <= t) & (t <= hi)
             with np.errstate(invalid="ignore"):
                 width = np.median((hi - lo)[~failed] / t) if (~failed).any() else math.nan
@@ -173,7 +176,7 @@ def table(path: Path) -> dict[str, dict[str, float]]:
             se = math.sqrt(hit.mean() * (1.0 - hit.mean()) / len(mine))
             print(
                 f"| {case.law}, {case.n_runs} | {case.quantity} | {method} | {len(mine)} | {hit.mean():.1%} | "
-                f"{se:.1%} | {failed.sum()} | {width:.3g} |"
+                f"{se:.1%} | {failed.sum()} | {open_end.sum()} | {width:.3g} |"
             )
     print("\nCOVERAGE =", json.dumps(cover, indent=4))
     return cover
