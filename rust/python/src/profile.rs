@@ -41,8 +41,8 @@ pub fn profile_likelihood<'py>(
     let q = Quantity::parse(law.as_ref(), quantity, compute, flops_per_param_token).map_err(to_py)?;
     let (law_ref, y) = (law.as_ref(), loss.as_slice());
     let calibration = if small_sample { Calibration::SmallSample } else { Calibration::LargeSample };
-    let out = detached(py, || Profile::new(law_ref, &cols, y)?.interval(&q, &theta, level, calibration))?
-        .map_err(to_py)?;
+    let out =
+        detached(py, || Profile::new(law_ref, &cols, y)?.interval(&q, &theta, level, calibration))?.map_err(to_py)?;
     let points = out.path.len();
     let flat: Vec<f64> = out.path.iter().flat_map(|&(p, d)| [p, d]).collect();
     let path = Array2::from_shape_vec((points, 2), flat).map_err(|e| invalid("path", e.to_string()))?;
