@@ -9,10 +9,12 @@ likelihood assumes, at 1 % in loss, about the seed-to-seed scatter of the final 
 - a power law with a constant, L = E + A x^-alpha (E = 2, A = 20, alpha = 0.3), on 5 and 10 runs log-spaced over
   x = 1e6..1e9; the quantity is the exponent alpha.
 
-Each data set gets three intervals: the pairs bootstrap (percentile, `sc.bootstrap(..., objective="lsq_log")`),
-the profile likelihood (`sc.profile`) and the Laplace posterior (`sc.posterior(method="laplace")`, flat priors
-over the law's box). Results are appended to a JSON-lines file as they come, so that an interrupted run resumes
-and a method can be added later; `--table` prints the coverage table and the `COVERAGE` literal that
+Each data set gets four intervals: the pairs bootstrap (percentile, `sc.bootstrap(..., objective="lsq_log")`),
+the profile likelihood with the small-sample F calibration (`sc.profile`, the default) and with Wilks'
+chi-squared one (`sc.profile(..., small_sample=False)`, "profile_chi2"), and the Laplace posterior
+(`sc.posterior(method="laplace")`, flat priors over the law's box). Results are appended to a JSON-lines
+file as they come, so that an interrupted run resumes and a method can be added later; `--table` prints the
+coverage table (with each figure's Monte Carlo standard error) and the `COVERAGE` literal that
 `python/scalecore/_coverage.py` holds.
 
     nice -n 19 python docs/coverage_study.py --out coverage.jsonl          # simulate (hours on a shared machine)
@@ -37,7 +39,7 @@ LEVEL = 0.95
 COMPUTE = 1e24
 CHINCHILLA = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
 POWER = {"E": 2.0, "A": 20.0, "alpha": 0.3}
-METHODS = ("bootstrap", "profile", "laplace")
+METHODS = ("bootstrap", "profile", "profile_chi2", "laplace")
 
 
 @dataclass(frozen=True)
@@ -91,10 +93,14 @@ def bootstrap_ci(case: Case, runs: sc.Runs, seed: int) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def profile_ci(case: Case, runs: sc.Runs, seed: int) -> tuple[float, float]:
-    extra = {"compute": COMPUTE} if case.quantity == "N_opt" else {}
-    lo, hi = sc.profile(runs, case.law, case.quantity, level=LEVEL, **extra).ci
+def profile_ci(case: Case, runs: sc.Runs, seed: int, small_sample: bool = True) -> tuple[float, float]:
+    compute = COMPUTE if case.quantity == "N_opt" else None
+    lo, hi = sc.profile(runs, case.law, case.quantity, compute=compute, level=LEVEL, small_sample=small_sample).ci
     return float(lo), float(hi)
+
+
+def profile_chi2_ci(case: Case, runs: sc.Runs, seed: int) -> tuple[float, float]:
+    return profile_ci(case, runs, seed, small_sample=False)
 
 
 def laplace_ci(case: Case, runs: sc.Runs, seed: int) -> tuple[float, float]:
@@ -109,6 +115,7 @@ def laplace_ci(case: Case, runs: sc.Runs, seed: int) -> tuple[float, float]:
 INTERVALS: dict[str, Callable[[Case, sc.Runs, int], tuple[float, float]]] = {
     "bootstrap": bootstrap_ci,
     "profile": profile_ci,
+    "profile_chi2": profile_chi2_ci,
     "laplace": laplace_ci,
 }
 
@@ -143,12 +150,13 @@ def simulate_all(path: Path, methods: list[str], n_sets: int, cases: list[Case])
 
 
 def table(path: Path) -> dict[str, dict[str, float]]:
-    """Coverage per case and method; an interval the method could not give (e.g. N_opt undefined for some
-    draws, a negative exponent) counts as not covering and is also counted apart."""
+    """Coverage per case and method with its Monte Carlo standard error sqrt(p (1 - p) / sets); an interval
+    the method could not give (e.g. N_opt undefined for some draws, a negative exponent) counts as not
+    covering and is also counted apart, as is an interval with an open end (one the data did not bound)."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     cover: dict[str, dict[str, float]] = {}
-    print("| law, runs | quantity | interval | data sets | coverage | failed | median width / truth |")
-    print("|---|---|---|---|---|---|---|")
+    print("| law, runs | quantity | interval | data sets | coverage | MC s.e. | failed | open | median width / truth |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for case in CASES:
         t = truth(case)
         cover[case.key] = {}
@@ -159,13 +167,16 @@ def table(path: Path) -> dict[str, dict[str, float]]:
             lo = np.array([r["lo"] for r in mine], dtype=float)
             hi = np.array([r["hi"] for r in mine], dtype=float)
             failed = np.isnan(lo) | np.isnan(hi)
+            # an end the data did not bound: infinite, or 0 for a positive quantity
+            open_end = ~failed & (np.isinf(lo) | np.isinf(hi) | (lo == 0.0))
             hit = (lo <= t) & (t <= hi)
             with np.errstate(invalid="ignore"):
                 width = np.median((hi - lo)[~failed] / t) if (~failed).any() else math.nan
             cover[case.key][method] = round(float(hit.mean()), 3)
+            se = math.sqrt(hit.mean() * (1.0 - hit.mean()) / len(mine))
             print(
                 f"| {case.law}, {case.n_runs} | {case.quantity} | {method} | {len(mine)} | {hit.mean():.1%} | "
-                f"{failed.sum()} | {width:.3g} |"
+                f"{se:.1%} | {failed.sum()} | {open_end.sum()} | {width:.3g} |"
             )
     print("\nCOVERAGE =", json.dumps(cover, indent=4))
     return cover

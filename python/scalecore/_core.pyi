@@ -984,6 +984,7 @@ def profile_likelihood(
     compute: float | None = None,
     flops_per_param_token: float = 6.0,
     level: float = 0.95,
+    small_sample: bool = True,
 ) -> tuple[float, float, float, float, NDArray[np.float64], float, NDArray[np.float64], int]: ...
 
 # --- posterior (rust/python/src/posterior.rs) -------------------------------------------------------

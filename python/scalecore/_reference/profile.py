@@ -36,8 +36,10 @@ def profile_interval(
     q: Callable[[FloatArray], float],
     level: float = 0.95,
     max_steps: int = 40,
+    small_sample: bool = True,
 ) -> tuple[float, float, float]:
-    """(estimate, lower, upper) in internal units; `theta_hat` the least-squares optimum in log space."""
+    """(estimate, lower, upper) in internal units; `theta_hat` the least-squares optimum in log space. The
+    critical deviance is n ln(1 + F_{1,n-k}(level) / (n - k)) with `small_sample`, else chi2_1(level)."""
     n = len(loss)
 
     def ssr(t: FloatArray) -> float:
@@ -52,7 +54,8 @@ def profile_interval(
     )
     theta0 = best.x if ssr(best.x) < ssr(theta_hat) else np.asarray(theta_hat, dtype=float)
     s_min = ssr(theta0)
-    crit = float(stats.chi2.ppf(level, 1))
+    dof = n - len(theta_hat)
+    crit = float(n * math.log1p(stats.f.ppf(level, 1, dof) / dof) if small_sample else stats.chi2.ppf(level, 1))
     est = q(theta0)
 
     def deviance(psi: float, start: FloatArray) -> tuple[float, FloatArray]:

@@ -5,8 +5,12 @@
 //! Gaussian noise of unknown scale sigma. Profiling sigma out leaves -2 log L = n ln SSR(theta) + const,
 //! SSR the sum of squared log residuals, so the deviance of a value psi of a quantity is
 //! D(psi) = n ln(min_{theta: q(theta) = psi} SSR(theta) / min_theta SSR(theta)), and the interval at level
-//! 1 - alpha is {psi : D(psi) <= chi2_1(1 - alpha)} (Wilks 1938), which with few runs is usually far
-//! better calibrated than a Wald interval from the curvature at the optimum.
+//! 1 - alpha is {psi : D(psi) <= critical}. Wilks' (1938) large-sample critical value is chi2_1(1 - alpha);
+//! with few runs it is too small, because sigma is estimated from n - k residual degrees of freedom. The
+//! small-sample critical value n ln(1 + F_{1,n-k}(1 - alpha) / (n - k)) is the one that makes the interval
+//! exact when the law is linear in its parameters (then (SSR_psi - SSR) / (SSR / (n - k)) is F_{1,n-k}):
+//! the profile-t interval of Bates & Watts (1988, "Nonlinear Regression Analysis and Its Applications",
+//! 6.1) and Seber & Wild (1989, "Nonlinear Regression", 5.4); docs/intervals.md shows its coverage.
 //!
 //! Each constrained minimum is a Levenberg-Marquardt refit in the free coordinates of `quantity`'s
 //! reparametrisation, warm-started from the previous point of the path; each side walks outward from
@@ -17,7 +21,7 @@ mod lm;
 pub mod quantity;
 
 use nalgebra::DMatrix;
-use statrs::distribution::{ChiSquared, ContinuousCDF};
+use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor};
 
 use crate::error::{CoreError, Result};
 use crate::laws::{Columns, Law};
@@ -38,7 +42,7 @@ pub struct ProfileInterval {
     /// Ends in the same units; an end the deviance never crosses is `Quantity::open_end`.
     pub lower: f64,
     pub upper: f64,
-    /// chi2_1 quantile the deviance is compared with.
+    /// The critical deviance (see `Calibration`).
     pub critical: f64,
     /// The unconstrained optimum (internal coordinates) and its SSR.
     pub theta: Vec<f64>,
@@ -47,6 +51,55 @@ pub struct ProfileInterval {
     pub path: Vec<(f64, f64)>,
     /// Constrained refits done.
     pub n_refits: usize,
+}
+
+/// Which critical value the deviance is compared with (module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Calibration {
+    /// Wilks' chi2_1(level): right as the number of runs grows, too narrow with few.
+    LargeSample,
+    /// n ln(1 + F_{1,n-k}(level) / (n - k)): exact for a law linear in its parameters; tends to chi2_1(level)
+    /// as n grows.
+    SmallSample,
+}
+
+impl Calibration {
+    /// The critical deviance at `level` for `n` runs and `k` parameters (n > k is checked by `Profile::new`).
+    pub fn critical(self, level: f64, n: usize, k: usize) -> Result<f64> {
+        if !(level > 0.0 && level < 1.0) {
+            return Err(CoreError::invalid("level", format!("must be in (0, 1), got {level}")));
+        }
+        let critical = match self {
+            Calibration::LargeSample => {
+                ChiSquared::new(1.0).map_err(|e| CoreError::invalid("level", e.to_string()))?.inverse_cdf(level)
+            }
+            Calibration::SmallSample => {
+                let dof = n.saturating_sub(k) as f64;
+                let f = FisherSnedecor::new(1.0, dof).map_err(|e| CoreError::invalid("runs", e.to_string()))?;
+                n as f64 * (f_quantile(&f, level) / dof).ln_1p()
+            }
+        };
+        if !(critical.is_finite() && critical > 0.0) {
+            return Err(CoreError::invalid(
+                "level",
+                format!("{level} has no usable quantile with {n} runs (critical deviance {critical})"),
+            ));
+        }
+        Ok(critical)
+    }
+}
+
+/// The `level` quantile of F_{1,m}. statrs's inverse (through the inverse incomplete beta function) loses
+/// digits as m grows (5e-4 relative at m = 1e6), so it is polished by Brent's method on the CDF, which
+/// stays accurate; the bracket starts at chi2_1's quantile, which F_{1,m}'s exceeds for every m (a t
+/// variable is more dispersed than a normal one).
+fn f_quantile(f: &FisherSnedecor, level: f64) -> f64 {
+    let guess = f.inverse_cdf(level);
+    let Ok(chi2) = ChiSquared::new(1.0) else { return guess };
+    let lo = chi2.inverse_cdf(level);
+    let hi = 2.0 * guess.max(lo);
+    let g = |x: f64| f.cdf(x) - level;
+    brentq(g, lo, hi, g(lo), g(hi), Tolerance::SCIPY).unwrap_or(guess)
 }
 
 /// The data of a profile: the law's log residuals and their Jacobian.
@@ -147,18 +200,16 @@ impl<'a> Profile<'a> {
         (var.is_finite() && var > 0.0).then(|| var.sqrt())
     }
 
-    /// The profile-likelihood interval of `q` at `level`, from the least-squares optimum polished from `start`.
-    pub fn interval(&self, q: &Quantity, start: &[f64], level: f64) -> Result<ProfileInterval> {
-        if !(level > 0.0 && level < 1.0) {
-            return Err(CoreError::invalid("level", format!("must be in (0, 1), got {level}")));
-        }
-        let critical = ChiSquared::new(1.0).map_err(|e| CoreError::invalid("level", e.to_string()))?.inverse_cdf(level);
-        if !(critical.is_finite() && critical > 0.0) {
-            return Err(CoreError::invalid(
-                "level",
-                format!("{level} has no usable chi-squared quantile (critical deviance {critical})"),
-            ));
-        }
+    /// The profile-likelihood interval of `q` at `level` with the critical value of `calibration`, from the
+    /// least-squares optimum polished from `start`.
+    pub fn interval(
+        &self,
+        q: &Quantity,
+        start: &[f64],
+        level: f64,
+        calibration: Calibration,
+    ) -> Result<ProfileInterval> {
+        let critical = calibration.critical(level, self.post.n_runs(), self.post.n_params())?;
         let (theta, ssr) = self.optimum(start)?;
         let estimate = q.value(&theta);
         if !estimate.is_finite() {
@@ -220,6 +271,27 @@ mod tests {
     use crate::numeric::rng::{replicate_rng, standard_normal};
 
     #[test]
+    fn the_small_sample_critical_value_is_the_squared_t_quantile_and_tends_to_chi_squared() {
+        // F_{1,m}(level) = t_m((1 + level) / 2)^2, computed here through Student's t, a different statrs path.
+        use statrs::distribution::StudentsT;
+        for (n, k) in [(5, 3), (10, 5), (12, 3), (100, 5)] {
+            let m = (n - k) as f64;
+            let t = StudentsT::new(0.0, 1.0, m).unwrap().inverse_cdf(0.975);
+            let want = n as f64 * (t * t / m).ln_1p();
+            let got = Calibration::SmallSample.critical(0.95, n, k).unwrap();
+            assert!((got - want).abs() < 1e-9 * want, "{n} {k}: {got} vs {want}");
+            assert!(got > Calibration::LargeSample.critical(0.95, n, k).unwrap());
+        }
+        // Many residual degrees of freedom, where statrs's F inverse alone is off in the fourth digit;
+        // values from scipy: n * log1p(stats.f.ppf(0.95, 1, n - 5) / (n - 5)).
+        for (n, want) in [(10_000, 3.843572774757693), (100_000, 3.8416701124407915), (1_000_000, 3.841479948832748)] {
+            let got = Calibration::SmallSample.critical(0.95, n, 5).unwrap();
+            assert!((got - want).abs() < 1e-9 * want, "{n}: {got} vs {want}");
+        }
+        assert!(Calibration::SmallSample.critical(1.0, 10, 5).is_err());
+    }
+
+    #[test]
     fn a_floor_the_data_do_not_have_is_reported_not_hidden() {
         // A power law with a constant fitted to pure power-law data (E planted at 1e-9, 3 % log noise): the
         // least-squares optimum puts E at 0, ln E at -inf, so there is no finite optimum to profile around.
@@ -243,7 +315,7 @@ mod tests {
             lx.iter().zip(&ly).map(|(a, b)| (my + slope * (a - mx) - b) * (-(my + slope * (a - mx))).exp()).sum();
         assert!(pull > 0.0, "this draw has an interior optimum in E: {pull}");
         let prof = Profile::new(law.as_ref(), &Columns { x: Some(&x), ..Columns::default() }, &y).unwrap();
-        let out = prof.interval(&Quantity::Param(2), &[-20.7, 3f64.ln(), 0.3], 0.95);
+        let out = prof.interval(&Quantity::Param(2), &[-20.7, 3f64.ln(), 0.3], 0.95, Calibration::SmallSample);
         assert!(matches!(out, Err(CoreError::Convergence(_))), "{out:?}");
     }
 }
