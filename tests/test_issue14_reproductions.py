@@ -51,7 +51,11 @@ ISOLATED: list[tuple[str, str, float]] = [
         "refused(lambda: sc.bootstrap_statistic(np.arange(10.0), n_resamples=10**12), 'n_resamples')",
         120,
     ),
-    ("abort: bootstrap(n_resamples=10**12)", "refused(lambda: sc.bootstrap(runs, n_resamples=10**12), 'n_resamples')", 120),
+    (
+        "abort: bootstrap(n_resamples=10**12)",
+        "refused(lambda: sc.bootstrap(runs, n_resamples=10**12), 'n_resamples')",
+        120,
+    ),
     ("abort: isoflop(n_resamples=10**12)", "refused(lambda: sc.isoflop(runs, n_resamples=10**12), 'n_resamples')", 120),
     (
         "abort: linear_regression_information(n_mc=10**12)",
@@ -246,15 +250,12 @@ def _() -> None:
     np.testing.assert_allclose(k.logpdf([0.0]), gaussian_logpdf(X200, 1e200, 0.0), rtol=1e-12)
 
 
-@reproduction("KDE(x).grid(10, cut=1e308): finite or refused naming cut")
+@reproduction("KDE(x).grid(10, cut=1e308): a finite grid and its density, not all NaN")
 def _() -> None:
     k = sc.KDE(X200)
-    try:
-        xs, density = k.grid(10, cut=1e308)
-    except sc.InvalidInputError as e:
-        assert "cut" in str(e)
-        return
-    assert np.isfinite(xs).all() and np.isfinite(density).all() and (density >= 0).all()
+    xs, density = k.grid(10, cut=1e308)
+    assert np.isfinite(xs).all() and (np.diff(xs) > 0).all(), xs
+    np.testing.assert_array_equal(density, k.pdf(xs))
 
 
 # Silent NaN / inf: law predictions.
@@ -302,13 +303,9 @@ def teacher_reference(d: float, kappa: float, B: float, p: float, T: float) -> f
     return float(np.min(misspecification + estimation))
 
 
-@reproduction("bounds.allocate(InverseLog(1, 2, 0.5), [1e308]): finite or refused naming compute")
+@reproduction("bounds.allocate(InverseLog(1, 2, 0.5), [1e308]): the finite optimum, not NaN")
 def _() -> None:
-    try:
-        out = sc.bounds.allocate(sc.bounds.InverseLog(1, 2, 0.5), [1e308])
-    except sc.InvalidInputError as e:
-        assert "compute" in str(e)
-        return
+    out = sc.bounds.allocate(sc.bounds.InverseLog(1, 2, 0.5), [1e308])
     for field in ("p", "T", "value", "local_exponent"):
         assert np.isfinite(getattr(out, field)).all(), (field, getattr(out, field))
     # p T = C, and the first-order condition p^2 (b0 + b1 + b1 ln p) = a C holds (in logarithms).
@@ -317,19 +314,10 @@ def _() -> None:
     np.testing.assert_allclose(2 * np.log(p) + np.log(2 + 0.5 + 0.5 * np.log(p)), np.log(1e308), rtol=1e-9)
 
 
-@reproduction("FiniteTeacher(8, 100, B=5e-324) and DirichletProcessTeacher(K=5e-324): a number or refused")
+@reproduction("FiniteTeacher(8, 100, B=5e-324) and DirichletProcessTeacher(K=5e-324): refused by name, not NaN")
 def _() -> None:
-    for make, argument in (
-        (lambda: sc.bounds.FiniteTeacher(8, 100, B=5e-324), "B"),
-        (lambda: sc.bounds.DirichletProcessTeacher(8, K=5e-324, B=1.0), "K"),
-    ):
-        try:
-            bound = make()
-            value = np.asarray(bound.evaluate(1e4, 1e6))
-        except sc.InvalidInputError as e:
-            assert argument in str(e)
-            continue
-        assert np.isfinite(value).all() and (value > 0).all(), value
+    refuses("B", lambda: sc.bounds.FiniteTeacher(8, 100, B=5e-324))
+    refuses("K", lambda: sc.bounds.DirichletProcessTeacher(8, K=5e-324, B=1.0))
 
 
 @reproduction("FiniteTeacher(8, 100, 1).evaluate(1e308, 1e308): the tiny true value, not inf")
@@ -371,7 +359,9 @@ def _() -> None:
     tiny, ordinary = quiet(sc.fit, runs, delta=1e-300), quiet(sc.fit, runs)
     law = sc.laws.get("chinchilla")
     theta = law.to_internal(ordinary.params).tolist()
-    at_ordinary, _ = _core.objective_value_grad("chinchilla", theta, {"N": runs.N, "D": runs.D}, runs.loss, delta=1e-300)
+    at_ordinary, _ = _core.objective_value_grad(
+        "chinchilla", theta, {"N": runs.N, "D": runs.D}, runs.loss, delta=1e-300
+    )
     assert tiny.objective <= at_ordinary * (1 + 1e-9)
     assert not tiny.converged or honest(tiny)
 
@@ -481,7 +471,13 @@ def _() -> None:
         ["fit", "{dir}/latin1.csv"],
         ["fit", "{dir}/text.parquet"],
         ["kde", "{dir}/words.csv", "--column", "x"],
-        ["allocate", "--params", '{{"E": "a", "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}}', "--compute", "1e24"],
+        [
+            "allocate",
+            "--params",
+            '{{"E": "a", "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}}',
+            "--compute",
+            "1e24",
+        ],
         ["demo", "--bootstrap", "-5"],
     ],
     ids=["CSV not UTF-8", "Parquet that is text", "kde non-numeric cell", "allocate --params string", "demo -5"],
