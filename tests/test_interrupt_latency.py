@@ -106,42 +106,43 @@ def latency(name: str) -> float:
     """Seconds from SIGINT to the caught KeyboardInterrupt for `CALLS[name]`."""
     prep, call = CALLS[name]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    child = subprocess.Popen(
+    # The context closes the child's pipes (left open, they fail the test under pytest's ResourceWarning check).
+    with subprocess.Popen(
         [sys.executable, "-c", _child(prep, call)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-    )
-    try:
-        assert child.stdout is not None
-        line = child.stdout.readline()
-        assert line.strip() == "ready", f"{name}: the child failed before the call: {line}{child.stderr.read()}"
-        time.sleep(RUN_FOR)
-        sent = time.monotonic()
-        child.send_signal(signal.SIGINT)
-        what, _, when = child.stdout.readline().partition(" ")
-        assert what == "interrupted", f"{name}: the call {what or 'died'} before the interrupt: {child.stderr.read()}"
-        return float(when) - sent
-    finally:
-        child.kill()
-        child.wait()
+    ) as child:
+        try:
+            assert child.stdout is not None and child.stderr is not None
+            line = child.stdout.readline()
+            assert line.strip() == "ready", f"{name}: the child failed before the call: {line}{child.stderr.read()}"
+            time.sleep(RUN_FOR)
+            sent = time.monotonic()
+            child.send_signal(signal.SIGINT)
+            what, _, when = child.stdout.readline().partition(" ")
+            assert what == "interrupted", (
+                f"{name}: the call {what or 'died'} before the interrupt: {child.stderr.read()}"
+            )
+            return float(when) - sent
+        finally:
+            child.kill()
 
 
 # Calls over the limit (measured under load, 2 cores shared with 8 builds), to be fixed by smaller chunks of
-# work between the core's cancellation checks; not strict, since the latency also depends on the load.
+# work between the core's cancellation checks; not strict (an unexpected pass is no failure), since the latency
+# also depends on the load.
 SLOW: dict[str, str] = {
-    "bootstrap": "2.2 s: a chunk of refits between checks",
     "intrinsic_dimension": "0.83 s: a chunk of neighbour queries between checks",
     "variance item bootstrap": "12.7 s: no check inside the item bootstrap",
-    "isoflop bootstrap": "113 s: no check inside the isoflop bootstrap",
     "suggest_runs": "the call ends within a second at this size; a larger candidate set is needed",
 }
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.xfail(reason=SLOW[n])) if n in SLOW else n for n in CALLS]
+    "name", [pytest.param(n, marks=pytest.mark.xfail(reason=SLOW[n], strict=False)) if n in SLOW else n for n in CALLS]
 )
 def test_interrupt_latency(name: str) -> None:
     seconds = latency(name)

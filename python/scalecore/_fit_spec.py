@@ -39,7 +39,9 @@ def starts(law: Law, init: Any) -> tuple[str, FloatArray | None]:
         missing = [p for p in law.param_names if p not in init]
         if missing:
             raise InvalidInputError(f"init: a start needs every parameter; missing {missing}")
-        axes = [np.atleast_1d(np.asarray(init[p], dtype=np.float64)) for p in law.param_names]
+        # Read like any other array of numbers (a string or None is an input error naming init), the range
+        # of each value is the law's rule (`to_internal`).
+        axes = [as_float_array(f"init: {p}", init[p], finite=False) for p in law.param_names]
         rows = [law.to_internal(dict(zip(law.param_names, combo))) for combo in itertools.product(*axes)]
         return "starts", np.ascontiguousarray(rows, dtype=np.float64)
     arr = as_float_array("init", init, ndim=2)

@@ -161,7 +161,7 @@ def _source(source: Any, law: str | None) -> _Source:
     """
     if isinstance(source, Mapping):
         name = get_law(law or "chinchilla").name
-        return _Source(name, {k: float(v) for k, v in source.items()}, {}, None)
+        return _Source(name, {k: real(f"params: {k}", v) for k, v in source.items()}, {}, None)
     name_of = getattr(source, "law", None)
     samples = getattr(source, "samples", None)
     if isinstance(samples, Mapping) and isinstance(name_of, str):

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..allocation import Allocation
 from ..datasets import chinchilla_sweep
-from ..errors import ExtrapolationWarning
+from ..errors import ExtrapolationWarning, InvalidInputError
 from ..fit_bootstrap import bootstrap
 from ._common import add_columns, read_runs, save_figure
 from .allocate import print_allocation
@@ -49,7 +49,9 @@ def run(args: argparse.Namespace) -> int:
         runs = chinchilla_sweep(seed=args.seed)
         print(f"data: scalecore.datasets.chinchilla_sweep(seed={args.seed}), simulated from Hoffmann et al.'s law")
         print(f"      {runs!r}")
-    n_boot = max(int(args.bootstrap), 0)
+    if args.bootstrap < 0:
+        raise InvalidInputError(f"--bootstrap: must be a number of refits, 0 or more, got {args.bootstrap}")
+    n_boot = int(args.bootstrap)
     t0 = time.perf_counter()
     boot = bootstrap(runs, "chinchilla", n_resamples=max(n_boot, 1), seed=args.seed, init=args.init, progress=False)
     print()

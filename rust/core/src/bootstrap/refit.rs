@@ -16,7 +16,9 @@
 //!
 //! A refit that stops without converging, or at a non-finite objective, is counted as failed and
 //! reported, never silently dropped. Cancellation (Ctrl-C) is checked inside every objective
-//! evaluation, so a stop request ends the work within one evaluation per thread.
+//! evaluation and before every replicate; the replicate loop short-circuits on it (rayon's collect into
+//! a `Result` stops handing out replicates after the first error), so a stop request ends the work
+//! within one evaluation per thread instead of after a pass over every replicate not yet run.
 
 use rayon::prelude::*;
 
@@ -233,19 +235,18 @@ impl FitBootstrap<'_, '_> {
         control: &Control,
     ) -> Result<Refits> {
         control.set_total(count);
-        let out: Vec<(Vec<f64>, f64, bool)> = (0..count)
+        let out = (0..count)
             .into_par_iter()
             .map(|i| {
-                if control.is_cancelled() {
-                    return (Vec::new(), f64::NAN, false);
-                }
+                control.check()?;
                 let mut rng = replicate_rng(seed, first + i as u64);
                 let rep = self.resampler.replicate(self.problem, &mut rng);
                 let r = self.refit(&rep, prep, control);
                 control.advance(1);
-                r
+                Ok(r)
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
+        // A refit cut short by the stop request looks like a failed one: it must not be returned as such.
         control.check()?;
         Ok(collect(out, self.map.n_full()))
     }
@@ -254,18 +255,16 @@ impl FitBootstrap<'_, '_> {
     /// i's group; one run per group is the leave-one-out jackknife).
     pub fn jackknife(&self, prep: &Prepared, groups: &[usize], n_groups: usize, control: &Control) -> Result<Refits> {
         control.set_total(n_groups);
-        let out: Vec<(Vec<f64>, f64, bool)> = (0..n_groups)
+        let out = (0..n_groups)
             .into_par_iter()
             .map(|g| {
-                if control.is_cancelled() {
-                    return (Vec::new(), f64::NAN, false);
-                }
+                control.check()?;
                 let rep = self.resampler.leave_out(self.problem, groups, g);
                 let r = self.refit(&rep, prep, control);
                 control.advance(1);
-                r
+                Ok(r)
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         control.check()?;
         Ok(collect(out, self.map.n_full()))
     }

@@ -184,12 +184,13 @@ impl IsoflopBootstrap {
     }
 }
 
-/// One bootstrap replicate: a, ln k and each budget's (ln N_opt, loss at it).
-type Replicate = (f64, f64, Vec<(f64, f64)>);
-
 /// Bootstrap of both stages: replicate r resamples each budget's runs with replacement (as many as it
 /// has; a run drawn k times weighs k times its own weight), drawing from the replicate stream
 /// `numeric::rng::replicate_rng(seed, r)`, so replicates are identical for any thread count or split.
+///
+/// Each replicate writes one row of a preallocated table (a, ln k, then each budget's ln N_opt and loss)
+/// and checks for cancellation first: a stop request ends the loop at once, without visiting (and
+/// allocating for) the replicates not yet run.
 pub fn isoflop_bootstrap(
     sweep: &Sweep,
     opts: &Options,
@@ -202,38 +203,18 @@ pub fn isoflop_bootstrap(
     let rows = rows_by_budget(sweep)?;
     let runs = gather(sweep, &rows, &run_weights(sweep, weights)?);
     let nb = rows.len();
-    // Each replicate keeps an exponent, an intercept and per budget an optimum and its loss, twice
-    // over while the replicates are gathered into columns.
-    crate::memory::ensure_allocatable("n_resamples", n_resamples, n_resamples, 2 * 8 * (2 + 2 * nb))?;
+    let width = 2 + 2 * nb;
+    // The table of rows, then the same numbers again as columns.
+    crate::memory::ensure_allocatable("n_resamples", n_resamples, n_resamples, 2 * 8 * width)?;
     control.set_total(n_resamples);
-    let reps: Vec<Replicate> = (0..n_resamples)
-        .into_par_iter()
-        .map(|r| {
-            if control.is_cancelled() {
-                return (f64::NAN, f64::NAN, vec![(f64::NAN, f64::NAN); nb]);
-            }
-            let mut rng = replicate_rng(seed, r as u64);
-            // Resampling counts times the given weights, per budget (the draws in the order of the runs).
-            let w: Vec<Vec<f64>> = runs
-                .iter()
-                .map(|b| {
-                    let mut w = vec![0.0; b.w.len()];
-                    for _ in 0..b.w.len() {
-                        let j = rng.random_range(0..b.w.len());
-                        w[j] += b.w[j];
-                    }
-                    w
-                })
-                .collect();
-            let minima = fit_all(&runs, Some(&w), opts);
-            let failed = minima.iter().any(|m| m.is_err());
-            let (a, k) = if failed { (f64::NAN, f64::NAN) } else { exponent_of(sweep.ln_c, &minima) };
-            let per: Vec<(f64, f64)> = minima.iter().map(|m| m.unwrap_or((f64::NAN, f64::NAN))).collect();
-            control.advance(1);
-            (a, k, per)
-        })
-        .collect();
-    control.check()?;
+    // Zeroed memory comes from the operating system untouched; every row is overwritten by its replicate.
+    let mut table = vec![0.0; n_resamples * width];
+    table.par_chunks_mut(width).enumerate().try_for_each(|(r, row)| {
+        control.check()?;
+        replicate(sweep.ln_c, &runs, opts, seed, r as u64, row);
+        control.advance(1);
+        Ok::<(), CoreError>(())
+    })?;
     let mut out = IsoflopBootstrap {
         exponent: Vec::with_capacity(n_resamples),
         intercept: Vec::with_capacity(n_resamples),
@@ -241,16 +222,40 @@ pub fn isoflop_bootstrap(
         loss_opt: Vec::with_capacity(n_resamples * nb),
         n_failed: 0,
     };
-    for (a, k, per) in reps {
-        out.n_failed += usize::from(!a.is_finite());
-        out.exponent.push(a);
-        out.intercept.push(k);
-        for (x, l) in per {
-            out.ln_n_opt.push(x);
-            out.loss_opt.push(l);
+    for row in table.chunks_exact(width) {
+        out.n_failed += usize::from(!row[0].is_finite());
+        out.exponent.push(row[0]);
+        out.intercept.push(row[1]);
+        for pair in row[2..].chunks_exact(2) {
+            out.ln_n_opt.push(pair[0]);
+            out.loss_opt.push(pair[1]);
         }
     }
     Ok(out)
+}
+
+/// Replicate `r` into `row`: a and ln k (NaN unless every budget kept its minimum), then each budget's
+/// ln N_opt and loss at it (NaN where refused).
+fn replicate(ln_c: &[f64], runs: &[BudgetRuns], opts: &Options, seed: u64, r: u64, row: &mut [f64]) {
+    let mut rng = replicate_rng(seed, r);
+    // Resampling counts times the given weights, per budget (the draws in the order of the runs).
+    let w: Vec<Vec<f64>> = runs
+        .iter()
+        .map(|b| {
+            let mut w = vec![0.0; b.w.len()];
+            for _ in 0..b.w.len() {
+                let j = rng.random_range(0..b.w.len());
+                w[j] += b.w[j];
+            }
+            w
+        })
+        .collect();
+    let minima = fit_all(runs, Some(&w), opts);
+    let failed = minima.iter().any(|m| m.is_err());
+    (row[0], row[1]) = if failed { (f64::NAN, f64::NAN) } else { exponent_of(ln_c, &minima) };
+    for (m, pair) in minima.iter().zip(row[2..].chunks_exact_mut(2)) {
+        (pair[0], pair[1]) = m.unwrap_or((f64::NAN, f64::NAN));
+    }
 }
 
 #[cfg(test)]
