@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import pickle
+import time
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -72,6 +74,49 @@ def test_logcdf_stays_finite_and_exact_where_scipy_underflows(x: float, k: float
 def test_logcdf_matches_mpmath(x: float, k: float, lam: float) -> None:
     exact = mp_logcdf(x, k, lam)
     assert sc.ncx2_logcdf(x, k, lam) == pytest.approx(exact, rel=1e-8, abs=1e-15)
+
+
+def mp_logcdf_huge_k(x: float, k: float, lam: float) -> float:
+    """`mp_logcdf` for shapes near 1e10, where mpmath's incomplete gamma needs ~1e6 series terms: P(k/2, x/2)
+    once (as the prefactor times 1F1(1; a + 1; y)), then P(a + j, y) = P(a + j - 1, y) - y^(a+j-1) e^-y / Gamma(a + j)
+    in 60-digit arithmetic for the few Poisson terms a small lam needs."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(60):
+        a, y, mu = mpmath.mpf(k) / 2, mpmath.mpf(x) / 2, mpmath.mpf(lam) / 2
+
+        def prefactor(s: Any) -> Any:
+            return mpmath.exp(s * mpmath.log(y) - y - mpmath.loggamma(s + 1))
+
+        p = prefactor(a) * mpmath.hyp1f1(1, a + 1, y, maxterms=10**7)
+        total, j = mpmath.mpf(0), 0
+        while True:
+            term = mpmath.exp(-mu + j * mpmath.log(mu) - mpmath.loggamma(j + 1)) * p
+            total += term
+            if j > mu and term < total * mpmath.mpf(10) ** -40:
+                return float(mpmath.log(total))
+            p -= prefactor(a + j)
+            j += 1
+
+
+@pytest.mark.parametrize("z", [-6.0, 0.4])
+def test_logcdf_at_a_huge_number_of_degrees_of_freedom_matches_mpmath(z: float) -> None:
+    # Beyond k ~ 1e10 the series near the mean used to stop at 1e5 terms, short of its ~1e6: Temme's uniform
+    # expansion (Temme 1979) serves there.
+    k, lam = 2e10, 3.0
+    x = k + lam + z * math.sqrt(2 * (k + 2 * lam))
+    assert sc.ncx2_logcdf(x, k, lam) == pytest.approx(mp_logcdf_huge_k(x, k, lam), rel=1e-8)
+
+
+@pytest.mark.parametrize("z", [-8.0, -3.0, 0.0, 1.5])
+def test_logcdf_at_a_huge_lam_is_fast_and_matches_scipy(z: float) -> None:
+    # lam = 1e8 took 45 s when each of the ~1.3e5 mixture terms was evaluated afresh; the recurrences take
+    # milliseconds (a generous bound here, for a loaded machine).
+    k, lam = 5.0, 1e8
+    x = k + lam + z * math.sqrt(2 * (k + 2 * lam))
+    started = time.perf_counter()
+    ours = sc.ncx2_logcdf(x, k, lam)
+    assert time.perf_counter() - started < 5.0
+    assert ours == pytest.approx(float(stats.ncx2.logcdf(x, k, lam)), rel=1e-10)
 
 
 def test_logcdf_follows_numpy_conventions() -> None:

@@ -22,7 +22,8 @@ pub fn ncx2_logcdf<'py>(
     let (x, k) = (FloatArray::extract("x", x)?, FloatArray::extract("k", k)?);
     let (lam, scale) = (FloatArray::extract("lam", lam)?, FloatArray::extract("scale", scale)?);
     let (xs, ks, ls, ss) = (x.as_slice(), k.as_slice(), lam.as_slice(), scale.as_slice());
-    let out = detached(py, || core::ncx2_log_cdf_many(xs, ks, ls, ss))?.map_err(to_py)?;
+    // Through `run`, not `detached`: one element with a large lam can take seconds, and Ctrl-C must stop it.
+    let out = run(py, None, None, |control| core::ncx2_log_cdf_many(xs, ks, ls, ss, control))?;
     Ok(out.into_pyarray(py))
 }
 

@@ -25,6 +25,10 @@ pub use fit::{fit_ncx2, Ncx2Fit};
 
 /// log P(s X <= x) for X ~ chi2'(k, lam), checked: k > 0, lam >= 0 and s > 0 finite, x not NaN.
 pub fn ncx2_log_cdf(x: f64, k: f64, lam: f64, scale: f64) -> Result<f64> {
+    ncx2_log_cdf_checked(x, k, lam, scale, &Control::new())
+}
+
+fn ncx2_log_cdf_checked(x: f64, k: f64, lam: f64, scale: f64, control: &Control) -> Result<f64> {
     let check = |name: &str, v: f64, ok: bool, what: &str| {
         if ok {
             Ok(())
@@ -36,16 +40,29 @@ pub fn ncx2_log_cdf(x: f64, k: f64, lam: f64, scale: f64) -> Result<f64> {
     check("k", k, k.is_finite() && k > 0.0, "finite and positive")?;
     check("lam", lam, lam.is_finite() && lam >= 0.0, "finite and non-negative")?;
     check("scale", scale, scale.is_finite() && scale > 0.0, "finite and positive")?;
-    Ok(ncx2::log_cdf(x / scale, k, lam))
+    let v = ncx2::log_cdf_until(x / scale, k, lam, &|| control.is_cancelled());
+    control.check()?; // a NaN from a cancelled sum never reaches the caller
+    Ok(v)
 }
 
-/// Element-wise `ncx2_log_cdf` over equal-length slices, in parallel (each element is independent).
-pub fn ncx2_log_cdf_many(x: &[f64], k: &[f64], lam: &[f64], scale: &[f64]) -> Result<Vec<f64>> {
+/// Element-wise `ncx2_log_cdf` over equal-length slices, in parallel (each element is independent),
+/// stopping with `Interrupted` soon after `control` is cancelled (a single element with lam near 1e12
+/// sums 1e7 terms).
+pub fn ncx2_log_cdf_many(x: &[f64], k: &[f64], lam: &[f64], scale: &[f64], control: &Control) -> Result<Vec<f64>> {
     let n = x.len();
     if [k.len(), lam.len(), scale.len()].iter().any(|&m| m != n) {
         return Err(CoreError::invalid("x", "x, k, lam and scale must have the same length"));
     }
-    (0..n).into_par_iter().with_min_len(64).map(|i| ncx2_log_cdf(x[i], k[i], lam[i], scale[i])).collect()
+    control.set_total(n);
+    (0..n)
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|i| {
+            let v = ncx2_log_cdf_checked(x[i], k[i], lam[i], scale[i], control)?;
+            control.advance(1);
+            Ok(v)
+        })
+        .collect()
 }
 
 /// The inductive bias at one target error, with its bootstrap distribution.

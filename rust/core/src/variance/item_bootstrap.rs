@@ -15,6 +15,9 @@ use crate::bootstrap::rng::{draw_index, replicate_rng};
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 
+/// Item draws between cancellation checks inside one replicate (about a millisecond of work).
+const CHECK_EVERY: usize = 1 << 16;
+
 /// Per column: the mean over items, the bootstrap distribution of that mean, a percentile interval,
 /// the bootstrap standard error and the two-sided bootstrap p-value of a zero mean.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,27 +46,27 @@ pub fn column_means(
         return Err(CoreError::invalid("n_resamples", "must be at least 1, got 0"));
     }
     control.set_total(n_resamples);
-    let rows: Vec<Vec<f64>> = (0..n_resamples)
-        .into_par_iter()
-        .map(|b| {
-            let mut sums = vec![0.0; n_columns];
-            if control.is_cancelled() {
-                return sums;
+    // Each replicate writes its own row of a preallocated matrix and checks for cancellation first, so a
+    // cancelled run stops within one replicate per thread (rayon's `try_for_each` stops handing out rows).
+    let mut means = vec![0.0; n_resamples * n_columns];
+    means.par_chunks_mut(n_columns).enumerate().try_for_each(|(b, sums)| {
+        control.check()?;
+        let mut rng = replicate_rng(seed, b as u64);
+        for drawn in 0..n_items {
+            // A replicate of millions of items is itself long: check again every CHECK_EVERY draws.
+            if drawn % CHECK_EVERY == CHECK_EVERY - 1 {
+                control.check()?;
             }
-            let mut rng = replicate_rng(seed, b as u64);
-            for _ in 0..n_items {
-                let i = draw_index(&mut rng, n_items);
-                for (s, v) in sums.iter_mut().zip(&scores[i * n_columns..(i + 1) * n_columns]) {
-                    *s += v;
-                }
+            let i = draw_index(&mut rng, n_items);
+            for (s, v) in sums.iter_mut().zip(&scores[i * n_columns..(i + 1) * n_columns]) {
+                *s += v;
             }
-            sums.iter_mut().for_each(|s| *s /= n_items as f64);
-            control.advance(1);
-            sums
-        })
-        .collect();
-    control.check()?;
-    Ok(rows.concat())
+        }
+        sums.iter_mut().for_each(|s| *s /= n_items as f64);
+        control.advance(1);
+        Ok(())
+    })?;
+    Ok(means)
 }
 
 /// Item bootstrap of every column's mean with percentile intervals at `level`.
@@ -159,6 +162,14 @@ mod tests {
         let shifted: Vec<f64> = s.chunks(3).flat_map(|r| [r[0], r[0] + 0.25]).collect();
         let d = column_means(&shifted, 2, 50, 4, &Control::new()).unwrap();
         assert!(d.chunks(2).all(|r| (r[1] - r[0] - 0.25).abs() < 1e-12));
+    }
+
+    #[test]
+    fn a_cancelled_run_stops_with_interrupted() {
+        let control = Control::new();
+        control.cancel();
+        let err = column_means(&scores(), 3, 1_000_000, 0, &control).unwrap_err();
+        assert!(matches!(err, CoreError::Interrupted), "{err:?}");
     }
 
     #[test]
