@@ -46,6 +46,7 @@ the public class. Each public query is one call into the core.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,7 +58,7 @@ from ._results_io import ResultIO
 from ._shape import _ndim, restore
 from ._validation import FloatArray, as_float_array
 from ._validation import n_threads as check_threads
-from .errors import InvalidInputError
+from .errors import BandwidthWarning, InvalidInputError
 
 __all__ = ["BANDWIDTH_RULES", "KDE", "KERNELS", "METHODS", "KDEDiagnostics"]
 
@@ -129,12 +130,31 @@ def _samples(samples: Any) -> FloatArray:
     return x
 
 
-def _bandwidth(bandwidth: Any) -> str | float | FloatArray:
+def _bandwidth(bandwidth: Any) -> str | float | FloatArray | list[str | float]:
     if isinstance(bandwidth, str):
         return bandwidth
-    if _ndim("bandwidth", bandwidth) == 2:
+    if isinstance(bandwidth, (list, tuple)) and any(isinstance(b, str) for b in bandwidth):
+        # per dimension, rule names and values mixed: each entry as it is (the core names a bad one)
+        return [b if isinstance(b, str) else _number(f"bandwidth[{j}]", b) for j, b in enumerate(bandwidth)]
+    ndim = _ndim("bandwidth", bandwidth)
+    if ndim == 2:
         return as_float_array("bandwidth", bandwidth, ndim=2, finite=False)
+    if ndim == 1:
+        return [float(b) for b in as_float_array("bandwidth", bandwidth, ndim=1, finite=False)]
     return _number("bandwidth", bandwidth)
+
+
+def _bounds(bounds: Any) -> tuple[float, float] | None:
+    """(lo, hi) with None for an open end, as two floats (infinite where open)."""
+    if bounds is None:
+        return None
+    if isinstance(bounds, (str, bytes)) or not hasattr(bounds, "__len__") or len(bounds) != 2:
+        raise InvalidInputError(f"bounds: expected a pair (lo, hi), either may be None, got {bounds!r:.60}")
+    lo, hi = bounds
+    return (
+        -np.inf if lo is None else _number("bounds", lo),
+        np.inf if hi is None else _number("bounds", hi),
+    )
 
 
 def _flat_queries(name: str, x: Any) -> tuple[FloatArray, tuple[int, ...]]:
@@ -154,9 +174,13 @@ class KDE(ResultIO):
     ----------
     samples : array_like, shape (n,) or (n, d)
         Data, one row per sample (note: scipy's gaussian_kde takes (d, n)).
-    bandwidth : str, float or (d, d) array
+    bandwidth : str, float, sequence of d entries or (d, d) array
         A rule from the table in the module docstring, the kernel standard deviation, or (d > 1) the
-        bandwidth matrix.
+        bandwidth matrix. A sequence gives each dimension its own kernel standard deviation, each a number
+        or a 1-D rule applied to that margin (``[0.3, "isj"]``): H = diag(h_1^2, ..., h_d^2). In d > 1 a
+        rule other than "scott" and "normal_reference" is applied to each margin the same way. An ISJ
+        bandwidth whose fixed-point equation has no root falls back to "normal_reference_robust" with a
+        `BandwidthWarning` that names the reason.
     kernel : str
         One of gaussian, epanechnikov, biweight, triweight, tophat, cosine, laplace (d > 1: gaussian only).
     weights : array_like, optional
@@ -171,6 +195,10 @@ class KDE(ResultIO):
         Relative accuracy target of the binned method (default 1e-6), in [1e-12, 0.1].
     n_threads : int, optional
         Threads for the heavy calls (default: SCALECORE_NUM_THREADS or all cores); results do not depend on it.
+    bounds : (lo, hi), optional
+        Support of the density (1-D), either end None for a half-line: ``(0, None)``, ``(0, 1)``. The estimate
+        is reflected at the bounds (Silverman 1986, section 2.10), so pdf, logpdf, cdf and sf integrate to 1
+        on them and are 0 outside; quantile, mode and grid stay inside. ``hdi`` is not available with bounds.
     """
 
     def __init__(
@@ -182,6 +210,7 @@ class KDE(ResultIO):
         method: str = "auto",
         tolerance: float = 1e-6,
         n_threads: int | None = None,
+        bounds: Any = None,
     ) -> None:
         x = _samples(samples)
         w = None if weights is None else _as_array("weights", weights)
@@ -193,7 +222,10 @@ class KDE(ResultIO):
             _text("method", method),
             _number("tolerance", tolerance),
             check_threads(n_threads),
+            bounds=_bounds(bounds),
         )
+        for note in self._handle.bandwidth_notes:
+            warnings.warn(note, BandwidthWarning, stacklevel=2)
         self._d: int = self._handle.d
         # The rule's name when the bandwidth came from a rule and was reloaded as a number (see `load`), and the
         # weights as given (normalising the normalised weights again could move them by an ulp on reload).
@@ -237,6 +269,11 @@ class KDE(ResultIO):
         return self._rule or self._handle.rule
 
     @property
+    def bounds(self) -> tuple[float, float] | None:
+        """The support (lo, hi), infinite where open; None when unbounded."""
+        return self._handle.bounds
+
+    @property
     def bandwidth_matrix(self) -> FloatArray:
         return self._handle.bandwidth_matrix
 
@@ -268,6 +305,7 @@ class KDE(ResultIO):
             "tolerance": h.tolerance,
             "n_threads": h.n_threads,
             "rule": self.rule,
+            "bounds": h.bounds,
         }
 
     def __getstate__(self) -> dict[str, Any]:
@@ -379,7 +417,8 @@ class KDE(ResultIO):
         h = self._handle
         bw = f"{h.h:.6g}" if self._d == 1 else f"matrix {self._d}x{self._d}"
         weighted = f", n_eff={h.n_eff:.6g}" if h.weighted else ""
+        bounds = "" if h.bounds is None else f", bounds={h.bounds}"
         return (
             f"KDE(n={h.n}{weighted}, d={self._d}, kernel={h.kernel!r}, bandwidth={bw} ({self.rule}), "
-            f"method={h.method!r})"
+            f"method={h.method!r}{bounds})"
         )

@@ -3,11 +3,13 @@
 
 pub mod bandwidth;
 pub mod binned;
+pub mod boundary;
 pub mod diagnostics;
 pub mod estimator;
 pub mod exact;
 pub mod kernels;
 pub mod multivariate;
+pub mod per_dimension;
 pub mod queries;
 pub mod rules;
 mod search;
@@ -17,3 +19,4 @@ pub use estimator::{BandwidthSpec, Estimator, Method, Spec, METHOD_NAMES};
 pub use exact::{sort_sample, Quantity, Sorted};
 pub use kernels::{Kernel, KERNEL_NAMES};
 pub use rules::{Rule, RULE_NAMES};
+pub use spec::DimBandwidth;
