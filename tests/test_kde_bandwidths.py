@@ -144,7 +144,9 @@ def test_isj_with_a_root_does_not_warn() -> None:
     weight=st.floats(1e-6, 1e6),
     rule=st.sampled_from(BANDWIDTH_RULES),
 )
-def test_equal_weights_never_change_a_rule_in_any_dimension(n: int, d: int, seed: int, weight: float, rule: str) -> None:
+def test_equal_weights_never_change_a_rule_in_any_dimension(
+    n: int, d: int, seed: int, weight: float, rule: str
+) -> None:
     x = np.round(_points(n, d, seed), 1)  # ties
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sc.BandwidthWarning)
@@ -156,9 +158,10 @@ def test_equal_weights_never_change_a_rule_in_any_dimension(n: int, d: int, seed
             return
         assert np.array_equal(sc.KDE(x, bandwidth=rule, weights=np.full(n, weight)).bandwidth_matrix, plain)
         per_dim = [rule] * d
-        assert np.array_equal(sc.KDE(x, bandwidth=per_dim, weights=np.full(n, weight)).bandwidth_matrix, (
-            sc.KDE(x, bandwidth=per_dim).bandwidth_matrix
-        ))
+        assert np.array_equal(
+            sc.KDE(x, bandwidth=per_dim, weights=np.full(n, weight)).bandwidth_matrix,
+            (sc.KDE(x, bandwidth=per_dim).bandwidth_matrix),
+        )
 
 
 # --- bad input ------------------------------------------------------------------------------------------

@@ -37,7 +37,9 @@ does (scale-equivariant: isj_botev(a x) = a isj_botev(x)); prefer it when the da
 
 In d > 1 dimensions the kernel is Gaussian with a bandwidth matrix H (its covariance): ``"scott"`` and
 ``"normal_reference"`` give H = c^2 Cov with c = n^(-1/(d+4)) and (4 / ((d + 2) n))^(1/(d+4)) (scipy's
-'scott' and 'silverman'); a float h gives H = h^2 I; a d x d symmetric positive definite matrix is H itself.
+'scott' and 'silverman'); a float h gives H = h^2 I; a d x d symmetric positive definite matrix is H itself;
+a sequence of d entries (values or rule names) gives H = diag(h_1^2, ..., h_d^2), each rule applied to its
+margin, and any other rule name is applied to every margin that way ("isj": ISJ per margin, docs/kde.md).
 
 The estimator itself (sample, weights, bandwidth rules, method choice, sorted sample, binned grid, every query)
 lives in the Rust core as one `_core.KdeEstimator`; this module validates arguments, shapes results and keeps

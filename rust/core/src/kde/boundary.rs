@@ -249,7 +249,9 @@ mod tests {
         let c = Control::new();
         for name in KERNEL_NAMES {
             let k = Kernel::from_name(name).unwrap();
-            for (lo, hi, h) in [(0.0, 1.0, 0.2), (0.0, 1.0, 3.0), (0.0, f64::INFINITY, 0.3), (f64::NEG_INFINITY, 1.0, 0.3)] {
+            for (lo, hi, h) in
+                [(0.0, 1.0, 0.2), (0.0, 1.0, 3.0), (0.0, f64::INFINITY, 0.3), (f64::NEG_INFINITY, 1.0, 0.3)]
+            {
                 let e = bounded(&x, h, k, lo, hi);
                 let ends = e.tail(&[lo.max(-1e3), hi.min(1e3)], false, &c).unwrap();
                 assert!(ends[0].abs() < 1e-12 && (ends[1] - 1.0).abs() < 1e-12, "{name} {lo} {hi} {h}: {ends:?}");

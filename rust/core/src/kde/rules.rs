@@ -70,7 +70,8 @@ impl Rule {
         RULE_NAMES[Rule::ALL.iter().position(|&r| r == self).unwrap_or(0)]
     }
 
-    /// Rules defined for d > 1 (scipy's 'scott' and 'silverman' bandwidth matrices).
+    /// Rules with a d-dimensional form (scipy's 'scott' and 'silverman' bandwidth matrices); in d > 1 the
+    /// others are applied to each margin (`per_dimension`).
     pub fn multivariate(self) -> bool {
         matches!(self, Rule::Scott | Rule::NormalReference)
     }
