@@ -56,8 +56,11 @@ from typing import Any
 import numpy as np
 
 from . import _chunks, _core
+from ._kde_args import bandwidth_arg as _bandwidth
+from ._kde_args import bounds_arg as _bounds
+from ._kde_args import number as _number
 from ._results_io import ResultIO
-from ._shape import _ndim, restore
+from ._shape import restore
 from ._validation import FloatArray, as_float_array
 from ._validation import n_threads as check_threads
 from .errors import BandwidthWarning, InvalidInputError
@@ -98,15 +101,6 @@ def _text(name: str, value: Any) -> str:
     return value
 
 
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, (str, bytes, complex)):
-        raise InvalidInputError(f"{name}: must be a real number, got {value!r:.60}")
-    try:
-        return float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise InvalidInputError(f"{name}: must be a number, got {value!r:.60}") from None
-
-
 def _as_array(name: str, value: Any) -> FloatArray:
     """`value` as a float64 array without a copy: the core copies what it keeps (so nothing the caller passed
     in is modified or aliased) and checks finiteness and signs."""
@@ -130,33 +124,6 @@ def _samples(samples: Any) -> FloatArray:
     if x.size == 0:
         raise InvalidInputError("samples: is empty")
     return x
-
-
-def _bandwidth(bandwidth: Any) -> str | float | FloatArray | list[str | float]:
-    if isinstance(bandwidth, str):
-        return bandwidth
-    if isinstance(bandwidth, (list, tuple)) and any(isinstance(b, str) for b in bandwidth):
-        # per dimension, rule names and values mixed: each entry as it is (the core names a bad one)
-        return [b if isinstance(b, str) else _number(f"bandwidth[{j}]", b) for j, b in enumerate(bandwidth)]
-    ndim = _ndim("bandwidth", bandwidth)
-    if ndim == 2:
-        return as_float_array("bandwidth", bandwidth, ndim=2, finite=False)
-    if ndim == 1:
-        return [float(b) for b in as_float_array("bandwidth", bandwidth, ndim=1, finite=False)]
-    return _number("bandwidth", bandwidth)
-
-
-def _bounds(bounds: Any) -> tuple[float, float] | None:
-    """(lo, hi) with None for an open end, as two floats (infinite where open)."""
-    if bounds is None:
-        return None
-    if isinstance(bounds, (str, bytes)) or not hasattr(bounds, "__len__") or len(bounds) != 2:
-        raise InvalidInputError(f"bounds: expected a pair (lo, hi), either may be None, got {bounds!r:.60}")
-    lo, hi = bounds
-    return (
-        -np.inf if lo is None else _number("bounds", lo),
-        np.inf if hi is None else _number("bounds", hi),
-    )
 
 
 def _flat_queries(name: str, x: Any) -> tuple[FloatArray, tuple[int, ...]]:
