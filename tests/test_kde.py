@@ -457,7 +457,7 @@ def test_weights_n_eff_and_zero_weights() -> None:
         ({"samples": [1.0, 2.0], "method": "fast"}, "method"),
         ({"samples": [1.0, 2.0], "tolerance": 0.0}, "tolerance"),
         ({"samples": [[1.0, 2.0, 0.0], [2.0, 1.0, 3.0], [0.0, 0.0, 1.0]], "method": "binned"}, "d <= 2"),
-        ({"samples": [[1.0, 2.0], [2.0, 1.0], [0.0, 0.0]], "bandwidth": "isj"}, "1-D only"),
+        ({"samples": [[1.0, 2.0], [2.0, 2.0], [0.0, 2.0]], "bandwidth": "isj"}, "dimension 1: the data-driven"),
         ({"samples": [[1.0, 2.0], [2.0, 1.0]], "bandwidth": [[1.0, 2.0], [2.0, 1.0]]}, "positive definite"),
         ({"samples": np.zeros((2, 2, 2))}, "samples"),
     ],

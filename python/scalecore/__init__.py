@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .backtest import BacktestResult, BacktestTable, Rolling, backtest, backtest_table
     from .bootstrap import BootstrapResult, BootstrapStatisticResult, bootstrap, bootstrap_statistic
     from .errors import (
+        BandwidthWarning,
         ConvergenceError,
         ConvergenceWarning,
         DroppedBudgetWarning,
@@ -53,6 +54,7 @@ _LAZY: dict[str, str | None] = {
     "BacktestTable": ".backtest",
     "BootstrapResult": ".bootstrap",
     "BootstrapStatisticResult": ".bootstrap",
+    "BandwidthWarning": ".errors",
     "ConvergenceError": ".errors",
     "ConvergenceWarning": ".errors",
     "DroppedBudgetWarning": ".errors",
@@ -108,6 +110,7 @@ __all__ = [
     "Allocation",
     "BacktestResult",
     "BacktestTable",
+    "BandwidthWarning",
     "BootstrapResult",
     "BootstrapStatisticResult",
     "ConvergenceError",

@@ -604,14 +604,19 @@ class KdeEstimator:
     def __new__(
         cls,
         samples: NDArray[np.float64],
-        bandwidth: str | float | NDArray[np.float64],
+        bandwidth: str | float | NDArray[np.float64] | list[str | float],
         kernel: str,
         weights: NDArray[np.float64] | None,
         method: str,
         tolerance: float,
         n_threads: int | None = None,
         rule: str | None = None,
+        bounds: tuple[float, float] | None = None,
     ) -> KdeEstimator: ...
+    @property
+    def bandwidth_notes(self) -> list[str]: ...
+    @property
+    def bounds(self) -> tuple[float, float] | None: ...
     @property
     def d(self) -> int: ...
     @property

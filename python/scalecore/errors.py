@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "BandwidthWarning",
     "ChunkLostError",
     "ConvergenceError",
     "ConvergenceWarning",
@@ -36,6 +37,10 @@ class ScalecoreWarning(UserWarning):
 
 class ConvergenceWarning(ScalecoreWarning):
     """A fit returned without meeting its convergence criteria."""
+
+
+class BandwidthWarning(ScalecoreWarning):
+    """A bandwidth rule could not be computed on these data and another was used (the message says which)."""
 
 
 class ExtrapolationWarning(ScalecoreWarning):

@@ -39,7 +39,9 @@ does (scale-equivariant: isj_botev(a x) = a isj_botev(x)); prefer it when the da
 In d > 1 dimensions the kernel is radial in the whitened difference, k(|L^-1 (x - x_i)| / a) with H = L L^T
 (KDEpy's Euclidean-norm kernels; for the Gaussian H is the kernel's covariance): ``"scott"`` and
 ``"normal_reference"`` give H = c^2 Cov with c = n^(-1/(d+4)) and (4 / ((d + 2) n))^(1/(d+4)) (scipy's
-'scott' and 'silverman'); a float h gives H = h^2 I; a d x d symmetric positive definite matrix is H itself.
+'scott' and 'silverman'); a float h gives H = h^2 I; a d x d symmetric positive definite matrix is H itself;
+a sequence of d entries (values or rule names) gives H = diag(h_1^2, ..., h_d^2), each rule applied to its
+margin, and any other rule name is applied to every margin that way ("isj": ISJ per margin, docs/kde.md).
 
 The estimator itself (sample, weights, bandwidth rules, method choice, sorted sample, binned grid, every query)
 lives in the Rust core as one `_core.KdeEstimator`; this module validates arguments, shapes results and keeps
@@ -48,6 +50,7 @@ the public class. Each public query is one call into the core.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,11 +58,14 @@ from typing import Any
 import numpy as np
 
 from . import _chunks, _core
+from ._kde_args import bandwidth_arg as _bandwidth
+from ._kde_args import bounds_arg as _bounds
+from ._kde_args import number as _number
 from ._results_io import ResultIO
-from ._shape import _ndim, restore
+from ._shape import restore
 from ._validation import FloatArray, as_float_array
 from ._validation import n_threads as check_threads
-from .errors import InvalidInputError
+from .errors import BandwidthWarning, InvalidInputError
 
 __all__ = ["BANDWIDTH_RULES", "KDE", "KERNELS", "METHODS", "KDEDiagnostics"]
 
@@ -97,15 +103,6 @@ def _text(name: str, value: Any) -> str:
     return value
 
 
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, (str, bytes, complex)):
-        raise InvalidInputError(f"{name}: must be a real number, got {value!r:.60}")
-    try:
-        return float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise InvalidInputError(f"{name}: must be a number, got {value!r:.60}") from None
-
-
 def _as_array(name: str, value: Any) -> FloatArray:
     """`value` as a float64 array without a copy: the core copies what it keeps (so nothing the caller passed
     in is modified or aliased) and checks finiteness and signs."""
@@ -131,14 +128,6 @@ def _samples(samples: Any) -> FloatArray:
     return x
 
 
-def _bandwidth(bandwidth: Any) -> str | float | FloatArray:
-    if isinstance(bandwidth, str):
-        return bandwidth
-    if _ndim("bandwidth", bandwidth) == 2:
-        return as_float_array("bandwidth", bandwidth, ndim=2, finite=False)
-    return _number("bandwidth", bandwidth)
-
-
 def _flat_queries(name: str, x: Any) -> tuple[FloatArray, tuple[int, ...]]:
     try:
         if np.iscomplexobj(x):
@@ -156,9 +145,13 @@ class KDE(ResultIO):
     ----------
     samples : array_like, shape (n,) or (n, d)
         Data, one row per sample (note: scipy's gaussian_kde takes (d, n)).
-    bandwidth : str, float or (d, d) array
+    bandwidth : str, float, sequence of d entries or (d, d) array
         A rule from the table in the module docstring, the kernel standard deviation, or (d > 1) the
-        bandwidth matrix.
+        bandwidth matrix. A sequence gives each dimension its own kernel standard deviation, each a number
+        or a 1-D rule applied to that margin (``[0.3, "isj"]``): H = diag(h_1^2, ..., h_d^2). In d > 1 a
+        rule other than "scott" and "normal_reference" is applied to each margin the same way. An ISJ
+        bandwidth whose fixed-point equation has no root falls back to "normal_reference_robust" with a
+        `BandwidthWarning` that names the reason.
     kernel : str
         One of gaussian, epanechnikov, biweight, triweight, tophat, cosine, laplace, tri, tricube (any d; in
         d > 1 ``mode`` needs the gaussian).
@@ -175,6 +168,10 @@ class KDE(ResultIO):
         Relative accuracy target of the binned method (default 1e-6), in [1e-12, 0.1].
     n_threads : int, optional
         Threads for the heavy calls (default: SCALECORE_NUM_THREADS or all cores); results do not depend on it.
+    bounds : (lo, hi), optional
+        Support of the density (1-D), either end None for a half-line: ``(0, None)``, ``(0, 1)``. The estimate
+        is reflected at the bounds (Silverman 1986, section 2.10), so pdf, logpdf, cdf and sf integrate to 1
+        on them and are 0 outside; quantile, mode and grid stay inside. ``hdi`` is not available with bounds.
     """
 
     def __init__(
@@ -186,6 +183,7 @@ class KDE(ResultIO):
         method: str = "auto",
         tolerance: float = 1e-6,
         n_threads: int | None = None,
+        bounds: Any = None,
     ) -> None:
         x = _samples(samples)
         w = None if weights is None else _as_array("weights", weights)
@@ -197,7 +195,10 @@ class KDE(ResultIO):
             _text("method", method),
             _number("tolerance", tolerance),
             check_threads(n_threads),
+            bounds=_bounds(bounds),
         )
+        for note in self._handle.bandwidth_notes:
+            warnings.warn(note, BandwidthWarning, stacklevel=2)
         self._d: int = self._handle.d
         # The rule's name when the bandwidth came from a rule and was reloaded as a number (see `load`), and the
         # weights as given (normalising the normalised weights again could move them by an ulp on reload).
@@ -241,6 +242,11 @@ class KDE(ResultIO):
         return self._rule or self._handle.rule
 
     @property
+    def bounds(self) -> tuple[float, float] | None:
+        """The support (lo, hi), infinite where open; None when unbounded."""
+        return self._handle.bounds
+
+    @property
     def bandwidth_matrix(self) -> FloatArray:
         return self._handle.bandwidth_matrix
 
@@ -272,6 +278,7 @@ class KDE(ResultIO):
             "tolerance": h.tolerance,
             "n_threads": h.n_threads,
             "rule": self.rule,
+            "bounds": h.bounds,
         }
 
     def __getstate__(self) -> dict[str, Any]:
@@ -383,7 +390,8 @@ class KDE(ResultIO):
         h = self._handle
         bw = f"{h.h:.6g}" if self._d == 1 else f"matrix {self._d}x{self._d}"
         weighted = f", n_eff={h.n_eff:.6g}" if h.weighted else ""
+        bounds = "" if h.bounds is None else f", bounds={h.bounds}"
         return (
             f"KDE(n={h.n}{weighted}, d={self._d}, kernel={h.kernel!r}, bandwidth={bw} ({self.rule}), "
-            f"method={h.method!r})"
+            f"method={h.method!r}{bounds})"
         )

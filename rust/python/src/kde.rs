@@ -5,10 +5,10 @@
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
-use pyo3::types::{PyString, PyTuple};
+use pyo3::types::{PyList, PyString, PyTuple};
 use scalecore_core::control::Control;
 use scalecore_core::kde::{
-    BandwidthSpec, Estimator, Kernel, Method, Rule, Spec, KERNEL_NAMES, METHOD_NAMES, RULE_NAMES,
+    BandwidthSpec, DimBandwidth, Estimator, Kernel, Method, Rule, Spec, KERNEL_NAMES, METHOD_NAMES, RULE_NAMES,
 };
 
 use crate::convert::{FloatArray, FloatMatrix};
@@ -52,6 +52,22 @@ fn read_bandwidth(obj: &Bound<'_, PyAny>, label: Option<Rule>) -> PyResult<Bandw
     if let Ok(h) = obj.extract::<f64>() {
         return Ok(BandwidthSpec::Value { h, label });
     }
+    // A list: one entry per dimension, each a rule name or a value.
+    if let Ok(list) = obj.cast::<PyList>() {
+        let parts = list
+            .iter()
+            .enumerate()
+            .map(|(j, item)| {
+                if let Ok(name) = item.cast::<PyString>() {
+                    return Ok(DimBandwidth::Rule(Rule::from_name(name.to_str()?).map_err(to_py)?));
+                }
+                item.extract::<f64>().map(DimBandwidth::Value).map_err(|_| {
+                    invalid(&format!("bandwidth[{j}]"), format!("must be a rule name or a number, got {item}"))
+                })
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        return Ok(BandwidthSpec::PerDimension(parts));
+    }
     let m = FloatMatrix::extract("bandwidth", obj)?;
     Ok(BandwidthSpec::Matrix { h: m.as_slice().to_vec(), label })
 }
@@ -74,7 +90,7 @@ impl KdeEstimator {
     /// `bandwidth`: a rule name, the kernel standard deviation or (d > 1) the bandwidth matrix. `rule` labels
     /// a bandwidth value that an earlier estimator computed with that rule (used when unpickling).
     #[new]
-    #[pyo3(signature = (samples, bandwidth, kernel, weights, method, tolerance, n_threads=None, rule=None))]
+    #[pyo3(signature = (samples, bandwidth, kernel, weights, method, tolerance, n_threads=None, rule=None, bounds=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -86,6 +102,7 @@ impl KdeEstimator {
         tolerance: f64,
         n_threads: Option<usize>,
         rule: Option<&str>,
+        bounds: Option<(f64, f64)>,
     ) -> PyResult<Self> {
         let (x, d) = read_samples(samples)?;
         let w = weights.map(|w| FloatArray::extract("weights", w)).transpose()?;
@@ -102,10 +119,17 @@ impl KdeEstimator {
         };
         // Only the leave-one-out rule is heavy (O(n^2) sums per scan point); the rest run inline.
         let heavy = matches!(spec.bandwidth, BandwidthSpec::Rule(Rule::LooMl));
+        let build = |control: &Control| {
+            let est = Estimator::new(spec, control)?;
+            match bounds {
+                Some((lo, hi)) => est.with_bounds(lo, hi, control),
+                None => Ok(est),
+            }
+        };
         let inner = if heavy {
-            run(py, n_threads, None, |control| Estimator::new(spec, control))?
+            run(py, n_threads, None, build)?
         } else {
-            detached(py, || Estimator::new(spec, &Control::new()))?.map_err(to_py)?
+            detached(py, || build(&Control::new()))?.map_err(to_py)?
         };
         Ok(KdeEstimator { inner, n_threads })
     }
@@ -142,6 +166,16 @@ impl KdeEstimator {
     #[getter]
     fn rule(&self) -> &'static str {
         self.inner.rule().map_or("user", Rule::name)
+    }
+    /// Why a bandwidth rule fell back to another (one message each; the caller warns).
+    #[getter]
+    fn bandwidth_notes(&self) -> Vec<String> {
+        self.inner.notes().to_vec()
+    }
+    /// The support's bounds (lo, hi), infinite where open; None when unbounded.
+    #[getter]
+    fn bounds(&self) -> Option<(f64, f64)> {
+        self.inner.bounds()
     }
     /// Whether the weights differ (equal weights are no weights).
     #[getter]
@@ -284,6 +318,7 @@ impl KdeEstimator {
             e.tolerance(),
             self.n_threads,
             e.rule().map(Rule::name),
+            e.bounds(),
         )
             .into_pyobject(py)?;
         Ok((py.get_type::<KdeEstimator>().into_any(), args))

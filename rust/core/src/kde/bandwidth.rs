@@ -105,7 +105,9 @@ pub fn isj(x: &[f64], w: Option<&[f64]>, variant: IsjVariant) -> Result<f64> {
     let mut tol = 10e-12 + 0.01 * (n_clamped - 50.0) / 1000.0;
     let t = loop {
         if tol >= 1.0 {
-            return Err(CoreError::Convergence("ISJ: the fixed-point equation has no root; too few data".into()));
+            return Err(CoreError::Convergence(
+                "the ISJ fixed-point equation has no root (too few or too strongly clustered data)".into(),
+            ));
         }
         let (f0, f1) = (g(0.0), g(tol));
         if f0 * f1 <= 0.0 {

@@ -8,12 +8,14 @@ use std::sync::OnceLock;
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::kde::binned::{self, GaussianGrid};
+use crate::kde::boundary::Reflection;
 use crate::kde::exact::{evaluate_1d, sort_sample, Quantity, Sorted};
 use crate::kde::kernels::Kernel;
 use crate::kde::multivariate::gaussian_nd;
 use crate::kde::radial::radial_nd;
+use crate::kde::per_dimension::{diagonal, per_dimension};
 use crate::kde::rules::{pairwise_sum, rule_bandwidth, Rule, RuleData};
-use crate::kde::spec::{check_weights, cholesky};
+use crate::kde::spec::{check_weights, cholesky, DimBandwidth};
 pub use crate::kde::spec::{BandwidthSpec, Method, Spec, METHOD_NAMES};
 use crate::kde::{bandwidth, diagnostics};
 
@@ -49,6 +51,10 @@ pub struct Estimator {
     hi: f64,
     sorted: OnceLock<(Vec<f64>, Vec<f64>)>,
     grid: OnceLock<GaussianGrid>,
+    /// Why a rule fell back to another (shown as warnings).
+    notes: Vec<String>,
+    /// Bounded support (1-D): the estimate reflected at the bounds.
+    reflection: Option<Box<Reflection>>,
 }
 
 impl Estimator {
@@ -112,7 +118,10 @@ impl Estimator {
             hi,
             sorted: OnceLock::new(),
             grid: OnceLock::new(),
+            notes: Vec::new(),
+            reflection: None,
         };
+        let mut notes = Vec::new();
         let (h, matrix) = match spec.bandwidth {
             BandwidthSpec::Rule(rule) => {
                 let found = {
@@ -120,7 +129,8 @@ impl Estimator {
                     let needs_sorted =
                         d == 1 && !matches!(rule, Rule::Scott | Rule::NormalReference | Rule::Isj | Rule::IsjBotev);
                     let sorted = if needs_sorted { Some(est.sorted()?) } else { None };
-                    rule_bandwidth(rule, &RuleData { x: &est.x, d, w: est.w.as_deref(), n_eff, sorted }, control)?
+                    let data = RuleData { x: &est.x, d, w: est.w.as_deref(), n_eff, sorted };
+                    rule_bandwidth(rule, &data, control, &mut notes)?
                 };
                 est.rule = Some(rule);
                 found
@@ -148,8 +158,19 @@ impl Estimator {
                 est.rule = label;
                 (h[0].sqrt(), h)
             }
+            BandwidthSpec::PerDimension(parts) => {
+                let data = RuleData { x: &est.x, d, w: est.w.as_deref(), n_eff, sorted: None };
+                let h = per_dimension(&parts, &data, control, &mut notes)?;
+                // Labelled with the rule when every dimension used the same one.
+                est.rule = match parts.first() {
+                    Some(&DimBandwidth::Rule(r)) if parts.iter().all(|p| *p == DimBandwidth::Rule(r)) => Some(r),
+                    _ => None,
+                };
+                (h[0], diagonal(&h))
+            }
         };
         est.h = h;
+        est.notes = notes;
         if d > 1 {
             est.chol = cholesky(&matrix, d)?;
             let log_det_half: f64 = (0..d).map(|i| est.chol[i * d + i].ln()).sum();
@@ -209,6 +230,29 @@ impl Estimator {
     pub(crate) fn normalised_weights(&self) -> Option<&[f64]> {
         self.w.as_deref()
     }
+    /// Why a bandwidth rule fell back to another, one message per fallback.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+    /// The bounds of the support (1-D), infinite where open; None when unbounded.
+    pub fn bounds(&self) -> Option<(f64, f64)> {
+        self.reflection.as_ref().map(|r| r.bounds())
+    }
+    pub(crate) fn reflection(&self) -> Option<&Reflection> {
+        self.reflection.as_deref()
+    }
+
+    /// The same estimate with support [lo, hi] (either end infinite for a half-line): reflected at the
+    /// bounds, so that it integrates to 1 on them and is 0 outside (`boundary`). (-inf, inf) is no bound.
+    pub fn with_bounds(mut self, lo: f64, hi: f64, control: &Control) -> Result<Self> {
+        if lo == f64::NEG_INFINITY && hi == f64::INFINITY {
+            return Ok(self);
+        }
+        self.require_1d("bounds")?;
+        self.reflection = Some(Box::new(Reflection::new(&self, lo, hi, control)?));
+        Ok(self)
+    }
+
     pub fn is_sorted(&self) -> bool {
         self.sorted.get().is_some()
     }
@@ -252,6 +296,9 @@ impl Estimator {
     /// Whether a density query of `m` points uses the binned grid (`auto` decides by size; public so that
     /// a caller splitting the queries into blocks can fix the method of the whole set).
     pub fn use_binned(&self, m: usize) -> bool {
+        if let Some(r) = self.reflection() {
+            return r.images().use_binned(m);
+        }
         match self.method {
             _ if self.d > 1 || self.kernel != Kernel::Gaussian => false,
             Method::Exact => false,
@@ -283,6 +330,9 @@ impl Estimator {
 
     /// pdf or logpdf at the queries (1-D: any shape flattened; d > 1: m x d row-major).
     pub fn density(&self, q: &[f64], log: bool, control: &Control) -> Result<Vec<f64>> {
+        if let Some(r) = self.reflection() {
+            return r.density(q, log, control);
+        }
         if self.d > 1 {
             if q.len() % self.d != 0 {
                 return Err(CoreError::invalid("x", format!("expected points of dimension {}", self.d)));
@@ -319,6 +369,9 @@ impl Estimator {
     /// cdf (`upper` false) or sf (`upper` true), exact (1-D).
     pub fn tail(&self, q: &[f64], upper: bool, control: &Control) -> Result<Vec<f64>> {
         self.require_1d(if upper { "sf" } else { "cdf" })?;
+        if let Some(r) = self.reflection() {
+            return r.tail(q, upper, control);
+        }
         self.exact(q, if upper { Quantity::Sf } else { Quantity::Cdf }, control)
     }
 
@@ -339,8 +392,9 @@ impl Estimator {
         if !(cut.is_finite() && cut > 0.0) {
             return Err(CoreError::invalid("cut", format!("must be a positive finite number, got {cut}")));
         }
-        let a = lo.unwrap_or(self.lo - cut * self.h);
-        let b = hi.unwrap_or(self.hi + cut * self.h);
+        let (lo_b, hi_b) = self.bounds().unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+        let a = lo.unwrap_or((self.lo - cut * self.h).max(lo_b));
+        let b = hi.unwrap_or((self.hi + cut * self.h).min(hi_b));
         // The span must be finite too: linspace's step (b - a) / (n - 1) of an infinite span is NaN.
         if !(a.is_finite() && b.is_finite() && a < b && (b - a).is_finite()) {
             let name = if lo.is_none() || hi.is_none() { "cut" } else { "lo, hi" };
@@ -353,6 +407,9 @@ impl Estimator {
 
     /// Biroli-Mezard diagnostics per query: (effective number of contributing points, largest share).
     pub fn diagnostics(&self, q: &[f64], control: &Control) -> Result<(Vec<f64>, Vec<f64>)> {
+        if let Some(r) = self.reflection() {
+            return r.images().diagnostics(q, control);
+        }
         if self.d > 1 {
             let w = self.weights();
             let (_, n_eff, share) = if self.kernel == Kernel::Gaussian {

@@ -4,6 +4,7 @@
 
 pub mod bandwidth;
 pub mod binned;
+pub mod boundary;
 pub mod diagnostics;
 pub mod estimator;
 pub mod exact;
@@ -11,6 +12,7 @@ pub mod grid_1d;
 pub mod grid_2d;
 pub mod kernels;
 pub mod multivariate;
+pub mod per_dimension;
 pub mod queries;
 pub mod radial;
 pub mod rules;
@@ -22,3 +24,4 @@ pub use estimator::{BandwidthSpec, Estimator, Method, Spec, METHOD_NAMES};
 pub use exact::{sort_sample, Quantity, Sorted};
 pub use kernels::{Kernel, KERNEL_NAMES};
 pub use rules::{Rule, RULE_NAMES};
+pub use spec::DimBandwidth;

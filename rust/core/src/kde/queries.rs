@@ -32,6 +32,9 @@ impl Estimator {
         if let Some(bad) = probs.iter().find(|&&p| !(p > 0.0 && p < 1.0)) {
             return Err(CoreError::invalid("p", format!("probabilities must lie strictly between 0 and 1, got {bad}")));
         }
+        if let Some(r) = self.reflection() {
+            return r.quantile(probs, control);
+        }
         let s = self.sorted()?;
         let (h, kernel) = (self.h(), self.kernel());
         let (lo0, hi0) = self.data_range();
@@ -82,6 +85,9 @@ impl Estimator {
     pub fn mode(&self, control: &Control) -> Result<Vec<f64>> {
         if self.d() > 1 {
             return self.mode_nd(control);
+        }
+        if let Some(r) = self.reflection() {
+            return Ok(vec![r.mode(MODE_GRID, control)?]);
         }
         let (x, f) = self.grid(MODE_GRID, None, None, 3.0, control)?;
         let k = (0..f.len()).fold(0, |b, i| if f[i] > f[b] { i } else { b });
@@ -150,6 +156,9 @@ impl Estimator {
     /// crosses it.
     pub fn hdi(&self, level: f64, control: &Control) -> Result<Vec<f64>> {
         self.require_1d("hdi")?;
+        if self.reflection().is_some() {
+            return Err(CoreError::invalid("hdi", "not available for an estimate with bounds"));
+        }
         if !(level > 0.0 && level < 1.0) {
             return Err(CoreError::invalid("level", format!("must lie strictly between 0 and 1, got {level}")));
         }

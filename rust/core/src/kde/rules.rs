@@ -10,7 +10,9 @@ use nalgebra::{DMatrix, SymmetricEigen};
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::kde::bandwidth::{isj, loo_ml, IsjVariant};
-use crate::kde::exact::Sorted;
+use crate::kde::exact::{sort_sample, Sorted};
+use crate::kde::per_dimension::{diagonal, per_dimension};
+use crate::kde::spec::DimBandwidth;
 
 /// Interquartile range of the standard normal.
 const IQR_NORMAL: f64 = 1.348_979_500_392_163_4;
@@ -68,7 +70,8 @@ impl Rule {
         RULE_NAMES[Rule::ALL.iter().position(|&r| r == self).unwrap_or(0)]
     }
 
-    /// Rules defined for d > 1 (scipy's 'scott' and 'silverman' bandwidth matrices).
+    /// Rules with a d-dimensional form (scipy's 'scott' and 'silverman' bandwidth matrices); in d > 1 the
+    /// others are applied to each margin (`per_dimension`).
     pub fn multivariate(self) -> bool {
         matches!(self, Rule::Scott | Rule::NormalReference)
     }
@@ -216,14 +219,19 @@ fn robust_scale(s: &Sorted, weighted: bool, sigma: f64) -> f64 {
     }
 }
 
-/// The bandwidth matrix (d x d, row-major; 1-D: [h^2]) of `rule`, and for 1-D the bandwidth h itself.
-pub fn rule_bandwidth(rule: Rule, data: &RuleData, control: &Control) -> Result<(f64, Vec<f64>)> {
+/// The bandwidth matrix (d x d, row-major; 1-D: [h^2]) of `rule`, and h itself (d > 1: sqrt(H_00)). In
+/// d > 1 the rules without a multivariate form are applied to each margin (a diagonal H). A rule that had to
+/// fall back to another says why in `notes` (shown to the user as a warning).
+pub fn rule_bandwidth(
+    rule: Rule,
+    data: &RuleData,
+    control: &Control,
+    notes: &mut Vec<String>,
+) -> Result<(f64, Vec<f64>)> {
     let (d, n) = (data.d, data.n_eff);
     if d > 1 && !rule.multivariate() {
-        return Err(CoreError::invalid(
-            "bandwidth",
-            format!("rule '{rule}' is 1-D only; for d > 1 use one of ['scott', 'normal_reference'], a float or a bandwidth matrix"),
-        ));
+        let h = per_dimension(&vec![DimBandwidth::Rule(rule); d], data, control, notes)?;
+        return Ok((h[0], diagonal(&h)));
     }
     let rows = data.x.len() / d;
     let distinct = distinct_among_weighted(data);
@@ -278,7 +286,19 @@ pub fn rule_bandwidth(rule: Rule, data: &RuleData, control: &Control) -> Result<
         Rule::RuleOfThumb => 0.9 * robust_scale(&sorted()?, weighted, sigma()) * n.powf(-0.2),
         Rule::Isj | Rule::IsjBotev => {
             let variant = if rule == Rule::Isj { IsjVariant::KdePy } else { IsjVariant::Botev };
-            isj(data.x, data.w, variant)?
+            match isj(data.x, data.w, variant) {
+                Ok(h) => h,
+                // No root of the fixed-point equation (few or strongly clustered data): KDEpy raises here;
+                // the normal-reference rule with the robust scale (KDEpy's 'silverman') is always defined.
+                Err(CoreError::Convergence(reason)) => {
+                    let (xs, ws) = sort_sample(data.x, data.w)?;
+                    let s = Sorted { x: &xs, w: &ws };
+                    let h = (4.0f64 / 3.0).powf(0.2) * robust_scale(&s, weighted, sigma()) * n.powf(-0.2);
+                    notes.push(format!("bandwidth '{rule}': {reason}; used 'normal_reference_robust' = {h}"));
+                    h
+                }
+                Err(e) => return Err(e),
+            }
         }
         _ => {
             // loo_ml: searched from 1/50 to 3 times the normal-reference bandwidth

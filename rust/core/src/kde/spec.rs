@@ -46,6 +46,16 @@ pub enum BandwidthSpec {
     Value { h: f64, label: Option<Rule> },
     /// The bandwidth matrix H (d x d, row-major), d > 1.
     Matrix { h: Vec<f64>, label: Option<Rule> },
+    /// One kernel standard deviation per dimension, each a value or a rule applied to that margin:
+    /// H = diag(h_1^2, ..., h_d^2).
+    PerDimension(Vec<DimBandwidth>),
+}
+
+/// One dimension's entry of `BandwidthSpec::PerDimension`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DimBandwidth {
+    Rule(Rule),
+    Value(f64),
 }
 
 /// Everything the estimator is built from.

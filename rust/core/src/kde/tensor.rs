@@ -30,7 +30,8 @@ impl Estimator {
                 .filter(|&t| t <= MAX_POINTS)
                 .ok_or_else(|| CoreError::invalid("grid", format!("has more than {MAX_POINTS} points")))?;
         }
-        if self.method() != Method::Exact {
+        // A bounded estimate adds its mirror images in `density`; the grid sums here know only the sample.
+        if self.method() != Method::Exact && self.reflection().is_none() {
             let (x, w, kernel) = (self.samples(), self.normalised_weights(), self.kernel());
             if d == 1 && grid_1d::supports(kernel) && grid_1d::is_equispaced(axes[0]) {
                 return grid_1d::compact_grid(x, w, self.h(), kernel, axes[0], control);
