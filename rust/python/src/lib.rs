@@ -5,6 +5,7 @@
 mod allocation;
 mod bootstrap;
 mod bounds;
+mod callable;
 mod callback;
 mod convert;
 mod errors;
@@ -32,6 +33,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     fit::register(m)?;
     fleet::register(m)?;
     expr::register(m)?;
+    callable::register(m)?;
     allocation::register(m)?;
     bootstrap::register(m)?;
     bounds::register(m)?;
