@@ -26,9 +26,7 @@ def chinchilla_fn(p: dict[str, float], c: dict[str, np.ndarray]) -> np.ndarray:
 
 def chinchilla_grad(p: dict[str, float], c: dict[str, np.ndarray]) -> np.ndarray:
     tn, td = c["N"] ** -p["alpha"], c["D"] ** -p["beta"]
-    return np.stack(
-        [np.ones_like(tn), tn, td, -p["A"] * tn * np.log(c["N"]), -p["B"] * td * np.log(c["D"])]
-    )
+    return np.stack([np.ones_like(tn), tn, td, -p["A"] * tn * np.log(c["N"]), -p["B"] * td * np.log(c["D"])])
 
 
 def define_fn(name: str, **kwargs: Any) -> sc.laws.DefinedLaw:
@@ -125,7 +123,7 @@ def test_errors_in_the_function_are_named() -> None:
         raise ZeroDivisionError("no such luck")
 
     law = sc.laws.define("chin_raises", fn=raises, params=PARAMS, inputs=["N", "D"], positive=POSITIVE)
-    with pytest.raises(sc.InvalidInputError, match="chin_raises.*ZeroDivisionError: no such luck") as info:
+    with pytest.raises(sc.InvalidInputError, match=r"chin_raises.*ZeroDivisionError: no such luck") as info:
         sc.fit(runs, law)
     assert isinstance(info.value.__cause__, ZeroDivisionError)
     with pytest.raises(sc.InvalidInputError, match="chin_raises"):
@@ -135,7 +133,7 @@ def test_errors_in_the_function_are_named() -> None:
     short = sc.laws.define(
         "chin_short", fn=lambda p, c: np.ones(3), params=PARAMS, inputs=["N", "D"], positive=POSITIVE
     )
-    with pytest.raises(sc.InvalidInputError, match="chin_short.*one prediction per row"):
+    with pytest.raises(sc.InvalidInputError, match=r"chin_short.*one prediction per row"):
         sc.fit(runs, short)
     # After a failure the next call works (the failure belongs to the call that met it).
     assert np.isfinite(sc.fit(runs, define_fn("chin_after_failure")).objective)
@@ -166,3 +164,33 @@ def test_errors_in_the_function_are_named() -> None:
 def test_bad_callable_definitions_are_refused(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(sc.InvalidInputError, match=match):
         sc.laws.define("chin_bad_fn", **kwargs)
+
+
+def test_a_local_function_travels_by_value_with_cloudpickle(tmp_path: Path) -> None:
+    """What `map=` on Dask or Ray does: cloudpickle ships a fit whose law is a local lambda by value,
+    and a fresh process (which never defined the law) predicts the same bit for bit."""
+    import subprocess
+    import sys
+
+    cloudpickle = pytest.importorskip("cloudpickle", reason="cloudpickle is not installed ([test] extra)")
+    rng = np.random.default_rng(8)
+    runs = chinchilla_runs(rng, planted_chinchilla(rng), 40, noise=0.01)
+    scale = 1.0
+    law = sc.laws.define(
+        "chin_local",
+        fn=lambda p, c: scale * (p["E"] + p["A"] * c["N"] ** -p["alpha"] + p["B"] * c["D"] ** -p["beta"]),
+        params=PARAMS,
+        inputs=["N", "D"],
+        positive=POSITIVE,
+    )
+    fit = sc.fit(runs, law, init=sc.fit(runs, "chinchilla").params)
+    with pytest.raises((pickle.PicklingError, AttributeError)):
+        pickle.dumps(fit)  # by reference: a lambda has no importable name
+    path = tmp_path / "fit.pkl"
+    path.write_bytes(cloudpickle.dumps(fit))
+    code = (
+        "import pickle, sys, numpy as np; fit = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        "print(repr(float(fit.predict(N=np.array([1e9]), D=np.array([2e10]))[0])))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    assert float(out.stdout) == float(fit.predict(N=np.array([1e9]), D=np.array([2e10]))[0])

@@ -174,6 +174,9 @@ pub fn host(law: &dyn Law) -> Option<&PyCallable> {
 
 type Bounds = Vec<(String, f64, f64)>;
 type Grid = Vec<(String, Vec<f64>)>;
+/// The arguments of `define_fn_law` as a pickle carries them.
+type FnState<'py> =
+    (String, Bound<'py, PyAny>, Option<Bound<'py, PyAny>>, Vec<String>, Vec<String>, Bounds, Vec<String>, Grid);
 
 /// Check and register the law `name` computed by `fn(params, columns)` (and its gradient
 /// `grad(params, columns)` with respect to the public parameters, shape (parameters, rows), when
@@ -221,16 +224,7 @@ pub fn restore(py: Python<'_>, item: &Bound<'_, PyTuple>) -> PyResult<()> {
             return Ok(());
         }
     }
-    let (name, func, grad, params, positive, bounds, inputs, grid): (
-        String,
-        Bound<'_, PyAny>,
-        Option<Bound<'_, PyAny>>,
-        Vec<String>,
-        Vec<String>,
-        Bounds,
-        Vec<String>,
-        Grid,
-    ) = item.extract()?;
+    let (name, func, grad, params, positive, bounds, inputs, grid): FnState<'_> = item.extract()?;
     define_fn_law(py, name, func, grad, params, positive, bounds, inputs, grid)?;
     Ok(())
 }
