@@ -194,3 +194,14 @@ def test_a_local_function_travels_by_value_with_cloudpickle(tmp_path: Path) -> N
     )
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
     assert float(out.stdout) == float(fit.predict(N=np.array([1e9]), D=np.array([2e10]))[0])
+
+
+def test_a_callable_law_backtests_like_its_expression() -> None:
+    rng = np.random.default_rng(9)
+    runs = chinchilla_runs(rng, planted_chinchilla(rng), 60, noise=0.01)
+    start = sc.fit(runs, "chinchilla").params
+    ours = sc.backtest(runs, define_fn("chin_backtest_fn"), split="N", init=start)
+    theirs = sc.backtest(
+        runs, sc.laws.define("chin_backtest_expr", CHINCHILLA, params=PARAMS, positive=POSITIVE), split="N", init=start
+    )
+    np.testing.assert_allclose(ours.predictions, theirs.predictions, rtol=1e-6)
