@@ -133,7 +133,8 @@ mod tests {
             };
             ExprLaw::new(def).unwrap().chinchilla_form()
         };
-        assert_eq!(form("E + A * N^-alpha + B / D^beta", &["E", "A", "B"]), Some([0, 1, 2, 3, 4]));
+        // Parameters in order of appearance: E, A, alpha, B, beta.
+        assert_eq!(form("E + A * N^-alpha + B / D^beta", &["E", "A", "B"]), Some([0, 1, 3, 2, 4]));
         // Parameters in order of appearance: B, beta, L0, A, a.
         assert_eq!(form("B / D^beta + (L0 + A * N^(-a))", &["B", "L0", "A"]), Some([2, 3, 0, 4, 1]));
         assert_eq!(form("E + A * exp(-alpha * log(N)) + B * D^-beta", &["E", "A", "B"]), Some([0, 1, 3, 2, 4]));
