@@ -50,6 +50,7 @@ __all__ = [
     "check_curves",
     "check_level",
     "compute_for_loss_law",
+    "define_fn_law",
     "define_law",
     "defined_laws",
     "derived_quantity",
@@ -131,7 +132,32 @@ def define_law(
 ) -> _LawInfo: ...
 def law_info(name: str) -> _LawInfo: ...
 def defined_laws() -> list[str]: ...
-def law_definition(name: str) -> _Definition | None: ...
+def law_definition(name: str) -> _Definition | _FnDefinition | None: ...
+
+# --- laws given as Python functions (rust/python/src/callable.rs) -----------------------------------
+
+_FnDefinition = tuple[
+    str,
+    Any,
+    Any,
+    list[str],
+    list[str],
+    list[tuple[str, float, float]],
+    list[str],
+    list[tuple[str, list[float]]],
+]
+
+def define_fn_law(
+    name: str,
+    func: Any,
+    grad: Any,
+    *,
+    params: list[str],
+    positive: list[str],
+    bounds: list[tuple[str, float, float]],
+    inputs: list[str],
+    grid: list[tuple[str, list[float]]],
+) -> _LawInfo: ...
 
 # --- laws and fitting (rust/python/src/fit.rs) -----------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,10 +82,15 @@ _LAWS: dict[str, Law] = {
 _BUILT_IN = tuple(_LAWS)
 
 
+LawFunction = Callable[[dict[str, float], dict[str, FloatArray]], Any]
+
+
 @dataclass(frozen=True, repr=False)
 class DefinedLaw(Law):
-    """A law given by an expression (`define`). It pickles as its definition: unpickling defines it
-    again, so a worker process can fit it."""
+    """A law given by an expression or a Python function (`define`). It pickles as its definition:
+    unpickling defines it again, so a worker process can fit it. A function is pickled by the pickler
+    at hand: by reference with `pickle` (it must be importable by name on the worker), by value with
+    cloudpickle (what Dask and Ray use for ``map=``, so a lambda or a local function travels too)."""
 
     expr: str = ""
     positive: tuple[str, ...] = ()
@@ -93,8 +98,15 @@ class DefinedLaw(Law):
     declared_inputs: tuple[str, ...] | None = None
     declared_params: tuple[str, ...] | None = None
     grid: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    fn: LawFunction | None = None
+    grad: LawFunction | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
+        if self.fn is not None:
+            return (
+                _redefine_fn,
+                (self.name, self.fn, self.grad, self.param_names, self.positive, self.bounds, self.inputs, self.grid),
+            )
         return (
             _redefine,
             (
@@ -109,7 +121,8 @@ class DefinedLaw(Law):
         )
 
     def __repr__(self) -> str:
-        return f"DefinedLaw({self.name!r}, {self.expr!r}, params={self.param_names}, inputs={self.inputs})"
+        form = self.expr if self.fn is None else f"fn={getattr(self.fn, '__qualname__', self.fn)}"
+        return f"DefinedLaw({self.name!r}, {form!r}, params={self.param_names}, inputs={self.inputs})"
 
 
 def _redefine(
@@ -128,6 +141,28 @@ def _redefine(
         bounds={p: (lo, hi) for p, lo, hi in bounds},
         inputs=inputs,
         params=params,
+        grid={p: list(v) for p, v in grid},
+    )
+
+
+def _redefine_fn(
+    name: str,
+    fn: LawFunction,
+    grad: LawFunction | None,
+    params: Iterable[str],
+    positive: Iterable[str],
+    bounds: Iterable[tuple[str, float, float]],
+    inputs: Iterable[str],
+    grid: Iterable[tuple[str, Iterable[float]]],
+) -> DefinedLaw:
+    return define(
+        name,
+        fn=fn,
+        grad=grad,
+        params=params,
+        positive=positive,
+        bounds={p: (lo, hi) for p, lo, hi in bounds},
+        inputs=inputs,
         grid={p: list(v) for p, v in grid},
     )
 
@@ -161,15 +196,18 @@ def _range(param: str, pair: Any) -> tuple[float, float]:
 
 def define(
     name: str,
-    expr: str,
+    expr: str | None = None,
     *,
+    fn: LawFunction | None = None,
+    grad: LawFunction | None = None,
     positive: Iterable[str] = (),
     bounds: Mapping[str, tuple[float, float]] | None = None,
     inputs: Iterable[str] | None = None,
     params: Iterable[str] | None = None,
     grid: Mapping[str, Any] | None = None,
 ) -> DefinedLaw:
-    """A law given by an expression, usable wherever a law name is (fit, bootstrap, predict, allocate).
+    """A law given by an expression (or a Python function), usable wherever a law name is (fit,
+    bootstrap, predict, allocate, fit_many, backtest).
 
     ``sc.laws.define("mine", "E + A * N^-alpha + B * D^-beta", positive=["E", "A", "B"],
     bounds={"alpha": (0, 2), "beta": (0, 2)})``
@@ -186,10 +224,24 @@ def define(
         (default (1e-2, 1e4) for positive parameters, (0, 1) for the others). Not a constraint.
     grid: {param: values}: start values of a parameter instead of values spread over its range;
         ``init="hoffmann"`` then runs every start of the grid, ``init="auto"`` screens it.
+    fn: instead of ``expr``, for a form an expression cannot say: ``fn(params, columns)`` returns the
+        predicted loss of each row, ``params`` a dict {name: value} (public values), ``columns`` a
+        dict {input name: array of a block of rows}. ``params`` and ``inputs`` must then be given.
+        The core calls it (holding the GIL) for blocks of rows, so it is much slower than an
+        expression but gets the same optimiser, grids, bootstrap and allocation. An exception in it
+        stops the call with an InvalidInputError naming the law (the exception as its cause);
+        return NaN or inf where the law is undefined, as an expression gives.
+    grad: with ``fn``, ``grad(params, columns)`` returns the derivatives of the predictions with
+        respect to the public parameters, shape (parameters, rows); without it the core takes central
+        differences (2 more calls of ``fn`` per parameter).
     Defining a name again replaces the earlier law for new fits; built-in names cannot be defined.
     """
-    if not isinstance(name, str) or not isinstance(expr, str):
-        raise InvalidInputError(f"name, expr: must be strings, got {name!r}, {expr!r}")
+    if not isinstance(name, str):
+        raise InvalidInputError(f"name: must be a string, got {name!r}")
+    if (expr is None) == (fn is None):
+        raise InvalidInputError(f"expr, fn: give exactly one of an expression and a function, got {expr!r}, {fn!r}")
+    if expr is not None and not isinstance(expr, str):
+        raise InvalidInputError(f"expr: must be a string, got {expr!r}")
     pos = _names("positive", positive)
     bnd = tuple((p, *_range(p, pair)) for p, pair in _pairs("bounds", bounds))
     ins = None if inputs is None else _names("inputs", inputs)
@@ -197,6 +249,11 @@ def define(
     grd = tuple(
         (str(p), tuple(as_float_array(f"grid[{p!r}]", vals, ndim=1).tolist())) for p, vals in _pairs("grid", grid)
     )
+    if fn is not None:
+        return _define_fn(name, fn, grad, pos, bnd, ins, pars, grd)
+    if grad is not None:
+        raise InvalidInputError("grad: only a law given by fn= takes a gradient function")
+    assert expr is not None
     p, lg, i, g = _core.define_law(
         name,
         expr,
@@ -223,6 +280,46 @@ def define(
     return law
 
 
+def _define_fn(
+    name: str,
+    fn: LawFunction,
+    grad: LawFunction | None,
+    pos: tuple[str, ...],
+    bnd: tuple[tuple[str, float, float], ...],
+    ins: tuple[str, ...] | None,
+    pars: tuple[str, ...] | None,
+    grd: tuple[tuple[str, tuple[float, ...]], ...],
+) -> DefinedLaw:
+    if pars is None or ins is None:
+        raise InvalidInputError(f"params, inputs: a law given by fn= needs both named, got {pars!r}, {ins!r}")
+    p, lg, i, g = _core.define_fn_law(
+        name,
+        fn,
+        grad,
+        params=list(pars),
+        positive=list(pos),
+        bounds=list(bnd),
+        inputs=list(ins),
+        grid=[(q, list(v)) for q, v in grd],
+    )
+    law = DefinedLaw(
+        name=name,
+        param_names=tuple(p),
+        log_params=tuple(lg),
+        inputs=tuple(i),
+        n_grid=int(g),
+        positive=pos,
+        bounds=bnd,
+        declared_inputs=ins,
+        declared_params=pars,
+        grid=grd,
+        fn=fn,
+        grad=grad,
+    )
+    _LAWS[name] = law
+    return law
+
+
 def names() -> list[str]:
     """Names of the built-in laws."""
     return list(_BUILT_IN)
@@ -241,7 +338,9 @@ def get(name: str | Law) -> Law:
     if law is None and isinstance(name, str) and name in _core.defined_laws():
         # Defined in the core by an unpickled fit: describe it from its definition there.
         state = _core.law_definition(name)
-        if state is not None:
+        if state is not None and len(state) == 8:
+            law = _redefine_fn(*state)
+        elif state is not None:
             n, expr, params, positive, bounds, inputs, grid = state
             law = _redefine(
                 n,

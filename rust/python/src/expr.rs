@@ -1,18 +1,20 @@
 //! Bindings of laws defined by expressions: `define_law` registers one in the core (which parses and
 //! checks it), `law_info` describes any law by name, and the definition travels inside a pickled fit
 //! (`definition_state`, `restore_definition`) so that a worker process rebuilds the law before the fit.
+//! A law given as a Python function (`callable`) travels the same way, its function pickled by the
+//! pickler at hand (by reference with `pickle`, by value with cloudpickle).
 
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use scalecore_core::expr::{self, Definition, ExprLaw};
+use scalecore_core::expr::{self, Definition};
 use scalecore_core::laws::{self, Law, Transform};
 
 use crate::errors::to_py;
 
 /// (parameter names, which are fitted as logarithms, input columns, default grid size) of a law.
-type LawInfo = (Vec<&'static str>, Vec<bool>, Vec<&'static str>, usize);
+pub type LawInfo = (Vec<&'static str>, Vec<bool>, Vec<&'static str>, usize);
 
-fn info(law: &dyn Law) -> LawInfo {
+pub fn info(law: &dyn Law) -> LawInfo {
     let params = law.params();
     (
         params.iter().map(|p| p.name).collect(),
@@ -61,11 +63,12 @@ pub fn defined_laws() -> Vec<String> {
     expr::defined_names()
 }
 
-/// The definition of a defined law, as the arguments of `define_law`; None for a built-in law.
+/// The definition of a defined law, as the arguments of `define_law` (an expression) or of
+/// `define_fn_law` (a function); None for a built-in law.
 #[pyfunction]
-pub fn law_definition(name: &str) -> PyResult<Option<State>> {
+pub fn law_definition<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
     let law = laws::get(name).map_err(to_py)?;
-    Ok(law.definition().map(state))
+    definition_state(py, law.as_ref())
 }
 
 fn state(d: &Definition) -> State {
@@ -82,6 +85,9 @@ fn state(d: &Definition) -> State {
 
 /// The definition of `law` for a pickle (None for a built-in law).
 pub fn definition_state<'py>(py: Python<'py>, law: &dyn Law) -> PyResult<Bound<'py, PyAny>> {
+    if let Some(host) = crate::callable::host(law) {
+        return Ok(host.state(py).into_any());
+    }
     match law.definition() {
         Some(d) => Ok(state(d).into_pyobject(py)?.into_any()),
         None => Ok(py.None().into_bound(py)),
@@ -97,10 +103,14 @@ pub fn restore_definition(py: Python<'_>, data: &Bound<'_, PyTuple>, index: usiz
     if item.is_none() {
         return Ok(());
     }
+    // A function's definition has 8 items, an expression's 7.
+    if item.len()? == 8 {
+        return crate::callable::restore(py, item.cast()?);
+    }
     let (name, expr, params, positive, bounds, inputs, grid): State = item.extract()?;
     let def = Definition { name, expr, params, positive, bounds, inputs, grid };
     // The same definition may already be registered (the process that pickled it): keep that one.
-    if expr::lookup(&def.name).is_some_and(|l| *ExprLaw::definition(&l) == def) {
+    if expr::lookup(&def.name).is_some_and(|l| l.definition() == Some(&def)) {
         return Ok(());
     }
     py.detach(|| expr::define(def)).map_err(to_py)?;

@@ -181,7 +181,8 @@ impl PyFit {
         let cols = args.columns()?;
         let law = self.inner.spec.law.as_ref();
         let theta = &self.inner.outcome.theta;
-        let out = light(py, || predict(law, theta, &cols)).map_err(to_py)?;
+        crate::callable::clear();
+        let out = crate::callable::checked(light(py, || predict(law, theta, &cols)).map_err(to_py))?;
         Ok(out.into_pyarray(py))
     }
 
@@ -346,7 +347,8 @@ pub fn law_predict<'py>(
     let args = ColumnArgs::extract(columns)?;
     let cols = args.columns()?;
     let law_ref = law.as_ref();
-    let out = light(py, || predict(law_ref, &theta, &cols)).map_err(to_py)?;
+    crate::callable::clear();
+    let out = crate::callable::checked(light(py, || predict(law_ref, &theta, &cols)).map_err(to_py))?;
     Ok(out.into_pyarray(py))
 }
 

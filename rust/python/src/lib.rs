@@ -5,6 +5,7 @@
 mod allocation;
 mod bootstrap;
 mod bounds;
+mod callable;
 mod callback;
 mod convert;
 mod curves;
@@ -35,6 +36,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     fleet::register(m)?;
     fleet_joint::register(m)?;
     expr::register(m)?;
+    callable::register(m)?;
     allocation::register(m)?;
     bootstrap::register(m)?;
     bounds::register(m)?;

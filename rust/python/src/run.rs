@@ -86,7 +86,8 @@ where
     F: FnOnce() -> T + Send,
 {
     let pool = pool(None)?;
-    Ok(py.detach(|| pool.install(work)))
+    crate::callable::clear();
+    crate::callable::checked(Ok(py.detach(|| pool.install(work))))
 }
 
 /// Run `work` off the GIL. `progress`, if given, is called as `progress(done, total)` from the calling
@@ -98,7 +99,8 @@ where
 {
     let pool = pool(n_threads)?;
     let control = Control::new();
-    std::thread::scope(|scope| {
+    crate::callable::clear();
+    let out = std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel::<()>();
         // A Mutex makes the receiver shareable with the GIL-free closure; only this thread locks it.
         let rx = Mutex::new(rx);
@@ -118,6 +120,10 @@ where
             });
             if finished {
                 break;
+            }
+            // A law given as a Python function raised: stop the work (`checked` reports why).
+            if crate::callable::failed() {
+                control.cancel();
             }
             let interrupted = py
                 .check_signals()
@@ -140,5 +146,6 @@ where
                 "internal error in scalecore's core (a bug: please report it with the input that caused it)",
             )),
         }
-    })
+    });
+    crate::callable::checked(out)
 }

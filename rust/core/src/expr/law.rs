@@ -1,24 +1,21 @@
 //! A law defined by an expression: the `Law` the fit engine, the bootstrap and the allocation
-//! queries use, built from a `Definition` and kept in a process-wide registry by name.
+//! queries use, built from a `Definition` and kept in the process-wide registry (`registry`) by name.
 //!
 //! Parameters declared positive are fitted as their logarithms, like the coefficients of the
 //! built-in laws. Terms `A * x^-alpha` (or `A / x^alpha`) with A positive and x data are recognised
 //! and centred (`Law::centring`) as the built-in laws' are.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, LazyLock, Mutex, RwLock};
-
-use super::graph::{Graph, Names, Op, FUNCTIONS};
+use super::graph::{Graph, Names, FUNCTIONS};
 use super::parse::{error_at, parse};
+use super::registry::{intern, intern_list, is_identifier};
+use super::start::{param_specs, start_grid};
+use super::structure::{chinchilla_form, power_terms};
 use super::tape::Tape;
 use crate::error::{CoreError, Result};
-use crate::laws::{self, cartesian_grid, Columns, Features, Law, ParamSpec, Space, Transform};
+use crate::laws::{Columns, Features, Law, ParamSpec, Space, Transform};
 
 /// The standard input columns an expression can read (`Columns`); a definition may name extra ones.
 pub const INPUTS: [&str; 6] = ["x", "N", "D", "U", "C", "M"];
-
-/// Start grids generated from the bounds stay near this many starts in all.
-const GRID_TARGET: f64 = 1024.0;
 
 /// A law as the user wrote it: everything needed to rebuild it (e.g. on another process).
 #[derive(Debug, Clone, PartialEq)]
@@ -51,39 +48,6 @@ pub struct ExprLaw {
     chinchilla: Option<[usize; 5]>,
 }
 
-/// Names of parameters and laws live as long as the process (the `Law` trait hands them out as
-/// `&'static str`, like the built-in laws' literals); interning keeps one copy of each distinct name,
-/// so redefining a law any number of times does not grow memory.
-fn intern(s: &str) -> &'static str {
-    static INTERNED: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
-    let mut set = INTERNED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(&v) = set.get(s) {
-        return v;
-    }
-    let v: &'static str = Box::leak(s.to_string().into_boxed_str());
-    set.insert(v);
-    v
-}
-
-fn intern_list(names: &[&str]) -> &'static [&'static str] {
-    static LISTS: LazyLock<Mutex<HashMap<Vec<&'static str>, &'static [&'static str]>>> =
-        LazyLock::new(|| Mutex::new(HashMap::new()));
-    let key: Vec<&'static str> = names.iter().map(|n| intern(n)).collect();
-    let mut map = LISTS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(&v) = map.get(&key) {
-        return v;
-    }
-    let v: &'static [&'static str] = Box::leak(key.clone().into_boxed_slice());
-    map.insert(key, v);
-    v
-}
-
-fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 impl ExprLaw {
     pub fn new(def: Definition) -> Result<ExprLaw> {
         if !is_identifier(&def.name) {
@@ -106,7 +70,6 @@ impl ExprLaw {
         let tree = parse(&def.expr)?;
         let names = Names { inputs: &candidates, params: def.params.as_deref() };
         let graph = Graph::build(&def.expr, &tree, &names)?;
-        let k = graph.params.len();
         for (arg, list) in
             [("positive", def.positive.clone()), ("bounds", def.bounds.iter().map(|b| b.0.clone()).collect())]
         {
@@ -123,43 +86,14 @@ impl ExprLaw {
                 ));
             }
         }
-        for (p, lo, hi) in &def.bounds {
-            let positive = def.positive.contains(p);
-            if !(lo.is_finite() && hi.is_finite() && lo < hi && (!positive || *lo > 0.0)) {
-                let need = if positive { " with 0 < low (the parameter is positive)" } else { "" };
-                return Err(CoreError::invalid(
-                    "bounds",
-                    format!("{p}: need finite low < high{need}, got ({lo}, {hi})"),
-                ));
-            }
-        }
-        let log_param: Vec<bool> = graph.params.iter().map(|p| def.positive.contains(p)).collect();
+        let params = param_specs(&graph.params, &def.positive, &def.bounds)?;
+        let log_param: Vec<bool> = params.iter().map(|s| s.transform == Transform::Log).collect();
         let tape = Tape::new(&graph, log_param.clone());
-        let params: Vec<ParamSpec> = graph
-            .params
-            .iter()
-            .zip(&log_param)
-            .map(|(p, &log)| {
-                let transform = if log { Transform::Log } else { Transform::Identity };
-                let (lo, hi) = match def.bounds.iter().find(|b| &b.0 == p) {
-                    Some(&(_, lo, hi)) => (lo, hi),
-                    None if log => (1e-2, 1e4),
-                    None => (0.0, 1.0),
-                };
-                ParamSpec {
-                    name: intern(p),
-                    transform,
-                    lower: transform.to_internal(lo),
-                    upper: transform.to_internal(hi),
-                }
-            })
-            .collect();
         let grid = start_grid(&params, &def.grid)?;
         let used: Vec<&str> = graph.inputs_used.iter().map(|(n, _)| n.as_str()).collect();
         let terms = power_terms(&graph, &tape, &log_param);
         let chinchilla = chinchilla_form(&graph, &tape, &log_param, &candidates, &terms);
         let centring = terms.iter().map(|t| (t.coef, t.exponent, t.col)).collect();
-        debug_assert_eq!(params.len(), k);
         Ok(ExprLaw {
             name: intern(&def.name),
             inputs: intern_list(&used),
@@ -176,146 +110,6 @@ impl ExprLaw {
     pub fn definition(&self) -> &Definition {
         &self.definition
     }
-}
-
-/// The start grid: the given public values of a parameter, or values spread evenly (in the fitted
-/// coordinate) over its range, as many per parameter as keeps the grid near `GRID_TARGET` starts.
-fn start_grid(params: &[ParamSpec], given: &[(String, Vec<f64>)]) -> Result<Vec<Vec<f64>>> {
-    for (p, _) in given {
-        if !params.iter().any(|s| s.name == p) {
-            return Err(CoreError::invalid("grid", format!("{p:?} is not a parameter")));
-        }
-    }
-    let free = params.iter().filter(|s| !given.iter().any(|g| g.0 == s.name)).count();
-    let per = if free == 0 { 1 } else { (GRID_TARGET.powf(1.0 / free as f64).floor() as usize).clamp(2, 5) };
-    let mut axes: Vec<Vec<f64>> = Vec::with_capacity(params.len());
-    for s in params {
-        let axis = match given.iter().find(|g| g.0 == s.name) {
-            Some((_, values)) => {
-                if values.is_empty()
-                    || values.iter().any(|v| !v.is_finite() || (s.transform == Transform::Log && *v <= 0.0))
-                {
-                    return Err(CoreError::invalid(
-                        "grid",
-                        format!("{}: need finite values (positive for a positive parameter), got {values:?}", s.name),
-                    ));
-                }
-                values.iter().map(|&v| s.transform.to_internal(v)).collect()
-            }
-            None => (0..per).map(|i| s.lower + (s.upper - s.lower) * i as f64 / (per - 1) as f64).collect(),
-        };
-        axes.push(axis);
-    }
-    let refs: Vec<&[f64]> = axes.iter().map(Vec::as_slice).collect();
-    Ok(cartesian_grid(&refs))
-}
-
-/// A term `A * exp(-alpha * f)` or `A / exp(alpha * f)` of the graph: A positive, alpha a parameter
-/// fitted as itself, f a feature column.
-struct PowerTerm {
-    node: usize,
-    coef: usize,
-    exponent: usize,
-    col: usize,
-}
-
-/// The power-law terms (`PowerTerm`) of the graph, each coefficient once: they are centred
-/// (`Law::centring`) as the built-in laws' terms are.
-fn power_terms(g: &Graph, tape: &Tape, log_param: &[bool]) -> Vec<PowerTerm> {
-    let param = |i: usize| match g.nodes[i] {
-        Op::Param(j) => Some(j),
-        _ => None,
-    };
-    let positive = |i: usize| param(i).filter(|&j| log_param[j]);
-    let exponent = |i: usize| param(i).filter(|&j| !log_param[j]);
-    // q * f (either order) as (q, column).
-    let scaled = |i: usize| match g.nodes[i] {
-        Op::Mul(a, b) => match (exponent(a), tape.feature_of(b), exponent(b), tape.feature_of(a)) {
-            (Some(q), Some(c), _, _) | (_, _, Some(q), Some(c)) => Some((q, c)),
-            _ => None,
-        },
-        _ => None,
-    };
-    // -q * f as (q, column).
-    let neg_scaled = |i: usize| match g.nodes[i] {
-        Op::Neg(a) => scaled(a),
-        Op::Mul(a, b) => {
-            let neg_param = |n: usize| match g.nodes[n] {
-                Op::Neg(p) => exponent(p),
-                _ => None,
-            };
-            match (neg_param(a), tape.feature_of(b), neg_param(b), tape.feature_of(a)) {
-                (Some(q), Some(c), _, _) | (_, _, Some(q), Some(c)) => Some((q, c)),
-                _ => None,
-            }
-        }
-        _ => None,
-    };
-    let exp_of = |i: usize| match g.nodes[i] {
-        Op::Exp(a) => Some(a),
-        _ => None,
-    };
-    let mut out: Vec<PowerTerm> = Vec::new();
-    for (node, &op) in g.nodes.iter().enumerate() {
-        let found = match op {
-            Op::Mul(a, b) => {
-                let (p, e) = if positive(a).is_some() { (a, b) } else { (b, a) };
-                positive(p).zip(exp_of(e).and_then(neg_scaled))
-            }
-            Op::Div(a, b) => positive(a).zip(exp_of(b).and_then(scaled)),
-            _ => None,
-        };
-        if let Some((coef, (exponent, col))) = found {
-            if !out.iter().any(|t| t.coef == coef) {
-                out.push(PowerTerm { node, coef, exponent, col });
-            }
-        }
-    }
-    out
-}
-
-/// The positions of (E, A, B, alpha, beta) when the expression is the sum of a positive parameter E
-/// and two power-law terms, one in N and one in D (`A * N^-alpha`, `A / N^alpha`, ... in any order):
-/// `Law::chinchilla_form`, so that such a law gets the closed-form allocation and a, b and G.
-fn chinchilla_form(
-    g: &Graph,
-    tape: &Tape,
-    log_param: &[bool],
-    candidates: &[String],
-    terms: &[PowerTerm],
-) -> Option<[usize; 5]> {
-    let mut stack = vec![g.out];
-    let mut summands = Vec::new();
-    while let Some(i) = stack.pop() {
-        match g.nodes[i] {
-            Op::Add(a, b) => stack.extend([a, b]),
-            _ => summands.push(i),
-        }
-    }
-    if summands.len() != 3 {
-        return None;
-    }
-    let mut e = None;
-    let mut by_input: [Option<(usize, usize)>; 2] = [None, None];
-    for &s in &summands {
-        if let Op::Param(j) = g.nodes[s] {
-            if !log_param[j] || e.replace(j).is_some() {
-                return None;
-            }
-            continue;
-        }
-        let t = terms.iter().find(|t| t.node == s)?;
-        // The feature must be log N or log D itself (not, say, log(N / 2)).
-        let Op::Log(x) = g.nodes[tape.feature_node(t.col)] else { return None };
-        let Op::Input(k) = g.nodes[x] else { return None };
-        let slot = ["N", "D"].iter().position(|n| candidates.get(k).is_some_and(|c| c == n))?;
-        if by_input[slot].replace((t.coef, t.exponent)).is_some() {
-            return None;
-        }
-    }
-    let (e, (a, alpha), (b, beta)) = (e?, by_input[0]?, by_input[1]?);
-    let ix = [e, a, b, alpha, beta];
-    (g.params.len() == 5 && (0..5).all(|j| ix.contains(&j))).then_some(ix)
 }
 
 impl Law for ExprLaw {
@@ -374,75 +168,11 @@ impl Law for ExprLaw {
     }
 }
 
-impl Law for Arc<ExprLaw> {
-    fn name(&self) -> &'static str {
-        self.as_ref().name()
-    }
-    fn params(&self) -> &[ParamSpec] {
-        self.as_ref().params()
-    }
-    fn inputs(&self) -> &'static [&'static str] {
-        self.as_ref().inputs()
-    }
-    fn features(&self, cols: &Columns) -> Result<Features> {
-        self.as_ref().features(cols)
-    }
-    fn predict_block(
-        &self,
-        theta: &[f64],
-        feats: &Features,
-        start: usize,
-        end: usize,
-        space: Space,
-        pred: &mut [f64],
-        jac: Option<&mut [f64]>,
-    ) {
-        self.as_ref().predict_block(theta, feats, start, end, space, pred, jac)
-    }
-    fn default_grid(&self) -> Vec<Vec<f64>> {
-        self.as_ref().default_grid()
-    }
-    fn centring(&self) -> &[(usize, usize, usize)] {
-        self.as_ref().centring()
-    }
-    fn chinchilla_form(&self) -> Option<[usize; 5]> {
-        self.as_ref().chinchilla_form()
-    }
-    fn definition(&self) -> Option<&Definition> {
-        Some(self.as_ref().definition())
-    }
-}
-
-static REGISTRY: LazyLock<RwLock<HashMap<String, Arc<ExprLaw>>>> = LazyLock::new(|| RwLock::new(HashMap::new()));
-
-/// Build the law `def` describes and register it under its name (replacing an earlier definition of
-/// that name; fits made with the earlier one keep it). Built-in names cannot be redefined.
-pub fn define(def: Definition) -> Result<Arc<ExprLaw>> {
-    if laws::names().contains(&def.name.as_str()) {
-        return Err(CoreError::invalid("name", format!("{:?} is a built-in law; choose another name", def.name)));
-    }
-    let law = Arc::new(ExprLaw::new(def)?);
-    let mut reg = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-    reg.insert(law.definition.name.clone(), law.clone());
-    Ok(law)
-}
-
-/// The defined law called `name`, if any.
-pub fn lookup(name: &str) -> Option<Arc<ExprLaw>> {
-    REGISTRY.read().unwrap_or_else(|e| e.into_inner()).get(name).cloned()
-}
-
-/// Names of the defined laws, sorted.
-pub fn defined_names() -> Vec<String> {
-    let mut v: Vec<String> = REGISTRY.read().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
-    v.sort();
-    v
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::laws::Chinchilla;
+    use crate::expr::define;
+    use crate::laws::{self, Chinchilla};
 
     fn chinchilla_expr(name: &str) -> ExprLaw {
         let def = Definition {
@@ -481,37 +211,6 @@ mod tests {
             for (a, b) in j1.iter().zip(&j2) {
                 assert!((a - b).abs() <= 1e-12 * b.abs().max(1e-3), "{a} vs {b}");
             }
-        }
-    }
-
-    #[test]
-    fn the_chinchilla_form_is_found_by_structure_whatever_the_spelling() {
-        let form = |expr: &str, positive: &[&str]| {
-            let def = Definition {
-                name: "chin_form".into(),
-                expr: expr.into(),
-                params: None,
-                positive: positive.iter().map(|p| p.to_string()).collect(),
-                bounds: vec![],
-                inputs: None,
-                grid: vec![],
-            };
-            ExprLaw::new(def).unwrap().chinchilla_form()
-        };
-        assert_eq!(chinchilla_expr("chin_form0").chinchilla_form(), Some([0, 1, 2, 3, 4]));
-        // Parameters in order of appearance: B, beta, L0, A, a.
-        assert_eq!(form("B / D^beta + (L0 + A * N^(-a))", &["B", "L0", "A"]), Some([2, 3, 0, 4, 1]));
-        assert_eq!(form("E + A * exp(-alpha * log(N)) + B * D^-beta", &["E", "A", "B"]), Some([0, 1, 3, 2, 4]));
-        let not = [
-            ("E + A * N^-alpha + B * D^-beta", &["A", "B"][..]),
-            ("E + A * N^-alpha + B * N^-beta", &["E", "A", "B"][..]),
-            ("E + A * N^-alpha + B * D^-beta + c", &["E", "A", "B"][..]),
-            ("E + A * N^-alpha + B * (2 * D)^-beta", &["E", "A", "B"][..]),
-            ("E + A * N^-alpha + B * D^-alpha", &["E", "A", "B"][..]),
-            ("E + A * N^-alpha - B * D^-beta", &["E", "A", "B"][..]),
-        ];
-        for (expr, positive) in not {
-            assert_eq!(form(expr, positive), None, "{expr}");
         }
     }
 

@@ -239,6 +239,12 @@ pub fn value_block(op: Op, x: Val, y: Val, out: &mut [f64]) {
     }
 }
 
+/// out = exp(x * y + c): a term `A * exp(x * y)` with A = e^c fitted as its logarithm, in one pass.
+#[inline(always)]
+pub fn exp_mul_add_block(x: Val, y: Val, c: f64, out: &mut [f64]) {
+    map2(out, x, y, |a, b| fastmath::exp(a * b + c))
+}
+
 /// dst (+)= adj * d op / d (operand `which`: 0 for x, 1 for y) * scale, row by row, given the values
 /// `v` (`Dest`).
 #[inline(always)]

@@ -13,7 +13,9 @@
 //! over the rows as the hand-written laws: an adjoint's first contribution overwrites its buffer (no
 //! buffer is cleared), an operand of a sum used nowhere else shares its parent's adjoint (no copy), a
 //! scalar operand's contribution goes straight into the Jacobian rows of the parameters it depends on
-//! (no per-row adjoint for `alpha`, `-alpha`, `A`, ...), and `exp(a * b)` is one operation, not two.
+//! (no per-row adjoint for `alpha`, `-alpha`, `A`, ...), `exp(a * b)` is one operation, not two, and
+//! so is `A * exp(a * b)` with A positive: `exp(a * b + ln A)`, the form the built-in laws' kernels
+//! use (Hoffmann et al. 2022's log-sum-exp), whose derivative with respect to ln A is its value.
 
 use std::cell::RefCell;
 
@@ -30,6 +32,9 @@ enum Target {
     /// The Jacobian row of parameter `param`, scaled by the derivative of scalar node `node` with
     /// respect to it.
     Jac { param: usize, node: usize },
+    /// The Jacobian row of the positive parameter whose logarithm is a fused node's offset
+    /// (`Tape::offset`): d exp(a * b + theta) / d theta is the node's value.
+    Offset(usize),
 }
 
 /// One pass of the backward sweep: the chain rule from vector node `node` into its operand `which`.
@@ -66,6 +71,8 @@ pub struct Tape {
     features: Vec<usize>,
     /// Per parameter: whether its public value is e^theta (declared positive).
     log_param: Vec<bool>,
+    /// Per node: the positive parameter j of a term `A * exp(a * b)` fused into `exp(a * b + theta_j)`.
+    offset: Vec<Option<usize>>,
 }
 
 thread_local! {
@@ -94,6 +101,23 @@ impl Tape {
                 if let (Kind::Vector, Op::Mul(a, b), 1) = (kinds[m], nodes[m], uses[m]) {
                     nodes[i] = Op::ExpMul(a, b);
                 }
+            }
+        }
+        // A * exp(a * b), A positive, as exp(a * b + ln A) where the exponential is used only there.
+        let mut offset = vec![None; n];
+        for i in 0..n {
+            let (Kind::Vector, Op::Mul(a, b)) = (kinds[i], nodes[i]) else { continue };
+            let positive = |c: usize| match nodes[c] {
+                Op::Param(j) if log_param[j] => Some(j),
+                _ => None,
+            };
+            let fused = |c: usize| match (nodes[c], uses[c]) {
+                (Op::ExpMul(x, y), 1) => Some(Op::ExpMul(x, y)),
+                _ => None,
+            };
+            if let Some((j, op)) = positive(a).zip(fused(b)).or_else(|| positive(b).zip(fused(a))) {
+                nodes[i] = op;
+                offset[i] = Some(j);
             }
         }
         let mut live = vec![false; n];
@@ -159,6 +183,10 @@ impl Tape {
             if !(live[i] && kinds[i] == Kind::Vector) {
                 continue;
             }
+            if let Some(j) = offset[i] {
+                steps.push(Step { node: i, which: 0, target: Target::Offset(j), assign: !jac_written[j] });
+                jac_written[j] = true;
+            }
             let (a, b) = nodes[i].children();
             for (which, c) in [(0, a), (1, b)] {
                 let Some(c) = c else { continue };
@@ -212,6 +240,7 @@ impl Tape {
             unwritten,
             features,
             log_param,
+            offset,
         }
     }
 
@@ -405,7 +434,10 @@ impl Tape {
                     let out = &mut hi[..len];
                     let Some(x) = a.map(|a| self.operand(a, feats, start, len, scalars, lo)) else { continue };
                     let y = b.map_or(x, |b| self.operand(b, feats, start, len, scalars, lo));
-                    ops::value_block(op, x, y, out);
+                    match self.offset[i] {
+                        Some(j) => ops::exp_mul_add_block(x, y, theta[j], out),
+                        None => ops::value_block(op, x, y, out),
+                    }
                 }
                 (Kind::Data, _) => {}
             }
@@ -508,6 +540,12 @@ impl Tape {
                     let into = Dest { assign: step.assign, scale: grads[node * k + param] };
                     ops::accumulate(op, step.which, x, y, v, adj, dst, into);
                 }
+                Target::Offset(param) => {
+                    let adj = &adjoints[from * len..(from + 1) * len];
+                    let dst = &mut jac[param * len..(param + 1) * len];
+                    // d v / d theta = v, the partial `Exp` has.
+                    ops::accumulate(Op::Exp(i), 0, x, y, v, adj, dst, Dest { assign: step.assign, scale: 1.0 });
+                }
             }
         }
     }
@@ -538,12 +576,12 @@ mod tests {
             Graph::build(text, &parse(text).unwrap(), &super::super::graph::Names { inputs: &inputs, params: None })
                 .unwrap();
         let tape = Tape::new(&g, vec![true, true, false, true, false]);
-        // Forward: exp(-alpha log N), A * that, E + ..., the same for D, the sum: 6 vector passes.
-        assert_eq!(tape.n_slots, 6);
-        // Backward: E, A, alpha, B, beta into the Jacobian, and the two exponentials' adjoints; the
-        // sums pass their adjoint through without a copy.
-        assert_eq!(tape.steps.len(), 7);
-        assert_eq!(tape.n_adjoints, 3);
+        // Forward: exp(-alpha log N + ln A), E + that, the same for D, the sum: 4 vector passes.
+        assert_eq!(tape.n_slots, 4);
+        // Backward: E, A, alpha, B, beta into the Jacobian, all from the output's adjoint (the sums
+        // pass it through without a copy).
+        assert_eq!(tape.steps.len(), 5);
+        assert_eq!(tape.n_adjoints, 1);
         assert!(tape.unwritten.is_empty());
     }
 }

@@ -167,6 +167,11 @@ pub trait Law: Send + Sync {
         None
     }
 
+    /// The law given by a host-language function (`crate::expr::FnLaw`), so its host can ship it.
+    fn callable(&self) -> Option<&crate::expr::FnLaw> {
+        None
+    }
+
     /// `Ok` when the law's prediction is defined at `theta` (internal coordinates); otherwise an error
     /// on argument "params" naming the parameter. Every law needs finite values; a law with further
     /// conditions (M4's eps_0 above eps_inf) adds them. Predicting at other values would return NaN.
