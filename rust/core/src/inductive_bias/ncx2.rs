@@ -205,6 +205,12 @@ pub fn log_cdf_until(x: f64, k: f64, lam: f64, stop: &dyn Fn() -> bool) -> f64 {
     if x <= 0.0 {
         return f64::NEG_INFINITY;
     }
+    // Chernoff at t = 1/4: P(X >= x) <= exp(-x/4) E[exp(X/4)] = exp(-x/4 + (k/2) ln 2 + lam/2). Below
+    // e^-745 the log CDF, -P(X >= x) to first order, is 0 to the last subnormal: this also covers x = inf
+    // and the far tail where the series' recurrences overflow.
+    if -x / 4.0 + k / 2.0 * std::f64::consts::LN_2 + lam / 2.0 < -745.0 {
+        return 0.0;
+    }
     let (h, y, mu) = (k / 2.0, x / 2.0, lam / 2.0);
     if lam == 0.0 {
         // A probability's log is at most 0; the series' rounding can put it an ulp above.

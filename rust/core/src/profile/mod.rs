@@ -21,7 +21,7 @@ mod lm;
 pub mod quantity;
 
 use nalgebra::DMatrix;
-use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor};
+use statrs::distribution::{ContinuousCDF, FisherSnedecor, Normal};
 
 use crate::error::{CoreError, Result};
 use crate::laws::{Columns, Law};
@@ -70,9 +70,7 @@ impl Calibration {
             return Err(CoreError::invalid("level", format!("must be in (0, 1), got {level}")));
         }
         let critical = match self {
-            Calibration::LargeSample => {
-                ChiSquared::new(1.0).map_err(|e| CoreError::invalid("level", e.to_string()))?.inverse_cdf(level)
-            }
+            Calibration::LargeSample => chi2_1_quantile(level),
             Calibration::SmallSample => {
                 let dof = n.saturating_sub(k) as f64;
                 let f = FisherSnedecor::new(1.0, dof).map_err(|e| CoreError::invalid("runs", e.to_string()))?;
@@ -82,24 +80,42 @@ impl Calibration {
         if !(critical.is_finite() && critical > 0.0) {
             return Err(CoreError::invalid(
                 "level",
-                format!("{level} has no usable quantile with {n} runs (critical deviance {critical})"),
+                format!("{level:?} has no usable quantile with {n} runs (critical deviance {critical})"),
             ));
         }
         Ok(critical)
     }
 }
 
-/// The `level` quantile of F_{1,m}. statrs's inverse (through the inverse incomplete beta function) loses
-/// digits as m grows (5e-4 relative at m = 1e6), so it is polished by Brent's method on the CDF, which
-/// stays accurate; the bracket starts at chi2_1's quantile, which F_{1,m}'s exceeds for every m (a t
-/// variable is more dispersed than a normal one).
+/// The `level` quantile of chi2_1, the square of the normal quantile at (1 + level) / 2 (statrs's chi-squared
+/// inverse returns NaN for levels below about 0.05).
+fn chi2_1_quantile(level: f64) -> f64 {
+    Normal::new(0.0, 1.0).map_or(f64::NAN, |z| z.inverse_cdf(0.5 + 0.5 * level).powi(2))
+}
+
+/// The `level` quantile of F_{1,m}, by Brent's method on the CDF. statrs's inverse (through the inverse
+/// incomplete beta function) loses digits as m grows (5e-4 relative at m = 1e6) and panics for levels near 0,
+/// so it is not used; the bracket starts at chi2_1's quantile, which F_{1,m}'s exceeds for every m (a t
+/// variable is more dispersed than a normal one), and doubles until the CDF passes the level.
 fn f_quantile(f: &FisherSnedecor, level: f64) -> f64 {
-    let guess = f.inverse_cdf(level);
-    let Ok(chi2) = ChiSquared::new(1.0) else { return guess };
-    let lo = chi2.inverse_cdf(level);
-    let hi = 2.0 * guess.max(lo);
-    let g = |x: f64| f.cdf(x) - level;
-    brentq(g, lo, hi, g(lo), g(hi), Tolerance::SCIPY).unwrap_or(guess)
+    let lo = chi2_1_quantile(level);
+    // statrs's incomplete beta panics outside [0, 1]: only finite non-negative points reach the CDF.
+    if !(lo.is_finite() && lo >= 0.0) {
+        return f64::NAN;
+    }
+    let g = |x: f64| if x.is_finite() && x >= 0.0 { f.cdf(x) - level } else { f64::NAN };
+    if g(lo) >= 0.0 {
+        // Equal to chi2_1's quantile to rounding (m very large).
+        return lo;
+    }
+    let mut hi = (2.0 * lo).max(f64::MIN_POSITIVE);
+    while g(hi) < 0.0 {
+        hi *= 2.0;
+        if !hi.is_finite() {
+            return f64::NAN;
+        }
+    }
+    brentq(g, lo, hi, g(lo), g(hi), Tolerance::SCIPY).unwrap_or(f64::NAN)
 }
 
 /// The data of a profile: the law's log residuals and their Jacobian.
@@ -249,10 +265,12 @@ impl<'a> Profile<'a> {
                     end = root.unwrap_or(psi);
                     break;
                 }
-                // The deviance grows about quadratically: aim the next step at the crossing, at most
-                // doubling and at least a quarter more of the distance walked.
+                // The deviance grows about quadratically: aim the next step half again past the crossing
+                // that predicts (a profile that grows slower than quadratically, like n ln(1 + c psi^2),
+                // would otherwise be approached from below in ever shorter steps and never crossed), at
+                // most doubling the step and at least a quarter of it.
                 let walked = (psi - estimate).abs();
-                let aim = if dev > 0.0 { walked * (critical / dev).sqrt() - walked } else { 2.0 * step };
+                let aim = if dev > 0.0 { 1.5 * (walked * (critical / dev).sqrt() - walked) } else { 2.0 * step };
                 // max/min rather than clamp: a NaN aim (never expected) must not panic.
                 step = aim.max(0.25 * step).min(2.0 * step).max(1e-12 * (1.0 + psi.abs()));
                 (psi_in, u_in, dev_in) = (psi, u, dev);
