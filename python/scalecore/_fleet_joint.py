@@ -23,6 +23,7 @@ from ._chunks import worker_threads
 from ._fit_spec import starts as law_starts
 from ._fleet_chunks import _chunk_rows, _FleetCall, _group_codes
 from ._fleet_dask import _Columns, _is_dask_frame
+from ._frames import Tabular
 from ._progress import progress_callback
 from ._validation import FloatArray
 from .errors import InvalidInputError
@@ -67,7 +68,7 @@ class JointFitRow:
 
 
 @dataclass(frozen=True, eq=False)
-class JointFitTable:
+class JointFitTable(Tabular):
     """One joint fit per key, column by column. Per key (``len(table)`` of them, keys sorted): ``keys[by]``,
     ``objective``, ``converged``, ``n_runs`` (the key's runs), ``flags`` (bit i for `FLAGS[i]`), ``n_starts``,
     ``n_at_best``. Per (key, group) row, keys in order and each key's groups sorted: ``key_index`` (the row's
@@ -161,24 +162,6 @@ class JointFitTable:
             flags=self.flags[k],
         )
         return out
-
-    def to_frame(self, backend: str = "pandas") -> Any:
-        """The table as a pandas or polars DataFrame, one row per (key, group)."""
-        if backend == "pandas":
-            import pandas as pd
-
-            return pd.DataFrame(self.columns())
-        if backend == "polars":
-            import polars as pl
-
-            return pl.DataFrame(self.columns())
-        raise InvalidInputError(f"backend: must be 'pandas' or 'polars', got {backend!r}")
-
-    def to_arrow(self) -> Any:
-        """The table as a pyarrow Table, one row per (key, group)."""
-        import pyarrow as pa
-
-        return pa.table({k: pa.array(np.asarray(v)) for k, v in self.columns().items()})
 
     def __repr__(self) -> str:
         ci = f", {self.level:.0%} {self.method} intervals from {self.n_resamples} resamples" if self.low else ""

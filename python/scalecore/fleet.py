@@ -25,6 +25,7 @@ from ._fit_spec import constraints
 from ._fleet_chunks import _chunks, _fit_chunk, _FleetCall, _group_codes
 from ._fleet_dask import _Columns, _is_dask_frame, _start_options, fit_frame
 from ._fleet_joint import JointFitTable, fit_many_joint
+from ._frames import Tabular
 from ._progress import progress_callback
 from ._validation import FloatArray, positive_float
 from ._validation import n_threads as check_threads
@@ -61,7 +62,7 @@ class FitRow:
 
 
 @dataclass(frozen=True)
-class FitTable:
+class FitTable(Tabular):
     """One fit per group, column by column: ``keys[by]`` and ``params[name]`` are arrays with one entry
     per group (groups in sorted key order). ``flags`` holds bit i for `FLAGS[i]` (a group with too few
     runs, or none reaching a finite objective, has NaN parameters and its flag set). With resampling,
@@ -133,24 +134,6 @@ class FitTable:
         if self.n_failed is not None:
             out["n_failed"] = self.n_failed
         return out
-
-    def to_frame(self, backend: str = "pandas") -> Any:
-        """The table as a pandas or polars DataFrame (one row per group)."""
-        if backend == "pandas":
-            import pandas as pd
-
-            return pd.DataFrame(self.columns())
-        if backend == "polars":
-            import polars as pl
-
-            return pl.DataFrame(self.columns())
-        raise InvalidInputError(f"backend: must be 'pandas' or 'polars', got {backend!r}")
-
-    def to_arrow(self) -> Any:
-        """The table as a pyarrow Table."""
-        import pyarrow as pa
-
-        return pa.table({k: pa.array(np.asarray(v)) for k, v in self.columns().items()})
 
     def __repr__(self) -> str:
         n_flagged = int((self.flags != 0).sum())

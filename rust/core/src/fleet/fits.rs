@@ -173,7 +173,7 @@ pub fn fit_fleet(
                 return Err(CoreError::Interrupted);
             }
             let out = fit_group(spec, groups, g, first_group + g as u64, k, resampling)
-                .map_err(|e| in_group(e, first_group + g as u64));
+                .map_err(|e| naming(e, "group", first_group + g as u64));
             control.advance(1);
             out
         })
@@ -212,11 +212,11 @@ pub fn fit_fleet(
     Ok(out)
 }
 
-/// An error of group `g` says which group (the fleet's group index, in the caller's group order).
-fn in_group(e: CoreError, g: u64) -> CoreError {
+/// An error of item `i` of a fleet says which one (`what`: "group" or "key", the index in the caller's order).
+pub(crate) fn naming(e: CoreError, what: &str, i: u64) -> CoreError {
     match e {
         CoreError::InvalidInput { name, reason } => {
-            CoreError::InvalidInput { name, reason: format!("{reason} (group {g})") }
+            CoreError::InvalidInput { name, reason: format!("{reason} ({what} {i})") }
         }
         other => other,
     }

@@ -13,7 +13,9 @@
 
 use rayon::prelude::*;
 
-use super::fits::{group_seed, FleetSpec, NOT_CONVERGED, NO_INTERVAL, NO_OPTIMUM, RESAMPLES_FAILED, TOO_FEW_RUNS};
+use super::fits::{
+    group_seed, naming, FleetSpec, NOT_CONVERGED, NO_INTERVAL, NO_OPTIMUM, RESAMPLES_FAILED, TOO_FEW_RUNS,
+};
 use super::groups::Groups;
 use super::intervals::Resampling;
 use super::starts::FleetInit;
@@ -114,7 +116,8 @@ pub fn fit_joint_fleet(
                 return Err(CoreError::Interrupted);
             }
             let index = first_key + key as u64;
-            let out = fit_key(spec, keys, subgroups, shared, key, index, k, resampling).map_err(|e| in_key(e, index));
+            let out =
+                fit_key(spec, keys, subgroups, shared, key, index, k, resampling).map_err(|e| naming(e, "key", index));
             control.advance(1);
             out
         })
@@ -140,16 +143,6 @@ pub fn fit_joint_fleet(
         out.key_seed.push(f.key_seed);
     }
     Ok(out)
-}
-
-/// An error of key `key` says which key (its index in the caller's sorted key order).
-fn in_key(e: CoreError, key: u64) -> CoreError {
-    match e {
-        CoreError::InvalidInput { name, reason } => {
-            CoreError::InvalidInput { name, reason: format!("{reason} (key {key})") }
-        }
-        other => other,
-    }
 }
 
 /// Runs of each group of one key, from its rows' group codes (which must run 0..G without a gap).
