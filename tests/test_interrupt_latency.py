@@ -134,8 +134,6 @@ def latency(name: str) -> float:
 # work between the core's cancellation checks; not strict (an unexpected pass is no failure), since the latency
 # also depends on the load.
 SLOW: dict[str, str] = {
-    "intrinsic_dimension": "0.83 s: a chunk of neighbour queries between checks",
-    "variance item bootstrap": "12.7 s: no check inside the item bootstrap",
     "suggest_runs": "the call ends within a second at this size; a larger candidate set is needed",
 }
 

@@ -249,65 +249,33 @@ def define(
     grd = tuple(
         (str(p), tuple(as_float_array(f"grid[{p!r}]", vals, ndim=1).tolist())) for p, vals in _pairs("grid", grid)
     )
+    grid_list = [(q, list(v)) for q, v in grd]
     if fn is not None:
-        return _define_fn(name, fn, grad, pos, bnd, ins, pars, grd)
-    if grad is not None:
-        raise InvalidInputError("grad: only a law given by fn= takes a gradient function")
-    assert expr is not None
-    p, lg, i, g = _core.define_law(
-        name,
-        expr,
-        params=None if pars is None else list(pars),
-        positive=list(pos),
-        bounds=list(bnd),
-        inputs=None if ins is None else list(ins),
-        grid=[(q, list(v)) for q, v in grd],
-    )
+        if pars is None or ins is None:
+            raise InvalidInputError(f"params, inputs: a law given by fn= needs both named, got {pars!r}, {ins!r}")
+        p, lg, i, g = _core.define_fn_law(
+            name, fn, grad, params=list(pars), positive=list(pos), bounds=list(bnd), inputs=list(ins), grid=grid_list
+        )
+    else:
+        if grad is not None:
+            raise InvalidInputError("grad: only a law given by fn= takes a gradient function")
+        assert expr is not None
+        p, lg, i, g = _core.define_law(
+            name,
+            expr,
+            params=None if pars is None else list(pars),
+            positive=list(pos),
+            bounds=list(bnd),
+            inputs=None if ins is None else list(ins),
+            grid=grid_list,
+        )
     law = DefinedLaw(
         name=name,
         param_names=tuple(p),
         log_params=tuple(lg),
         inputs=tuple(i),
         n_grid=int(g),
-        expr=expr,
-        positive=pos,
-        bounds=bnd,
-        declared_inputs=ins,
-        declared_params=pars,
-        grid=grd,
-    )
-    _LAWS[name] = law
-    return law
-
-
-def _define_fn(
-    name: str,
-    fn: LawFunction,
-    grad: LawFunction | None,
-    pos: tuple[str, ...],
-    bnd: tuple[tuple[str, float, float], ...],
-    ins: tuple[str, ...] | None,
-    pars: tuple[str, ...] | None,
-    grd: tuple[tuple[str, tuple[float, ...]], ...],
-) -> DefinedLaw:
-    if pars is None or ins is None:
-        raise InvalidInputError(f"params, inputs: a law given by fn= needs both named, got {pars!r}, {ins!r}")
-    p, lg, i, g = _core.define_fn_law(
-        name,
-        fn,
-        grad,
-        params=list(pars),
-        positive=list(pos),
-        bounds=list(bnd),
-        inputs=list(ins),
-        grid=[(q, list(v)) for q, v in grd],
-    )
-    law = DefinedLaw(
-        name=name,
-        param_names=tuple(p),
-        log_params=tuple(lg),
-        inputs=tuple(i),
-        n_grid=int(g),
+        expr="" if expr is None else expr,
         positive=pos,
         bounds=bnd,
         declared_inputs=ins,
