@@ -4,10 +4,12 @@
 //! about 4/d.
 //!
 //! - `principal`: the points rotated onto their principal axes (axes without spread dropped).
-//! - `neighbours`: exact k-nearest-neighbour distances (k-d tree with tight boxes, parallel queries).
+//! - `kd_tree`: the k-d tree with tight boxes the search walks.
+//! - `neighbours`: exact k-nearest-neighbour distances (one depth-first walk per query, parallel queries).
 //! - `dimension`: the TwoNN and Levina-Bickel estimators on those distances.
 
 pub mod dimension;
+mod kd_tree;
 pub mod neighbours;
 mod principal;
 
