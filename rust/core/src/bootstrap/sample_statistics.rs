@@ -14,18 +14,35 @@ pub(crate) fn variance(x: &[f64], ddof: f64) -> f64 {
 
 /// The sum of resampled values in four interleaved partial sums, added as (s0 + s1) + (s2 + s3): one running
 /// sum is a chain of dependent additions that waits for each add, four chains overlap. The streamed
-/// resample and the resample given by exported indices both sum through this, so they agree to the bit.
-pub(crate) fn resampled_sum(mut values: impl Iterator<Item = f64>) -> f64 {
-    let mut s = [0.0f64; 4];
-    'draws: loop {
-        for lane in &mut s {
-            match values.next() {
-                Some(v) => *lane += v,
-                None => break 'draws,
+/// resample and the resample given by exported indices both sum through `Lanes`, so they agree to the bit.
+pub(crate) fn resampled_sum(values: impl Iterator<Item = f64>) -> f64 {
+    let mut lanes = Lanes::default();
+    lanes.add(values);
+    lanes.total()
+}
+
+/// The four partial sums of `resampled_sum`, fed in pieces: value k of the whole sequence goes to lane
+/// k mod 4, so pieces whose lengths are multiples of 4 (all but the last) give `resampled_sum`'s bits.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Lanes([f64; 4]);
+
+impl Lanes {
+    pub(crate) fn add(&mut self, mut values: impl Iterator<Item = f64>) {
+        let s = &mut self.0;
+        'draws: loop {
+            for lane in s.iter_mut() {
+                match values.next() {
+                    Some(v) => *lane += v,
+                    None => break 'draws,
+                }
             }
         }
     }
-    (s[0] + s[1]) + (s[2] + s[3])
+
+    pub(crate) fn total(self) -> f64 {
+        let s = self.0;
+        (s[0] + s[1]) + (s[2] + s[3])
+    }
 }
 
 /// numpy's linear interpolation between a and b, written as numpy writes it (so values agree to the bit).
