@@ -34,42 +34,45 @@ fn finish_rejected(mut m: u64, n: u64, mut next: impl FnMut() -> u32) -> usize {
     (m >> 32) as usize
 }
 
-/// Words drawn at once by `fill_indices`: a multiple of ChaCha's 16-word block, small enough for L1.
-const WORDS: usize = 1024;
+/// Words drawn at once by `fill_indices`: a multiple of ChaCha's 16-word block; a block with a rejection
+/// is redone word by word, so large blocks would be redone often for large n.
+const BLOCK: usize = 1024;
 
 /// `out.len()` indices from `0..n`, exactly those that as many `draw_index` calls would give, from the same
 /// words of `rng` in the same order, so that the streams stay those of `draw_index`.
 ///
-/// The words come in blocks (`rng.fill`, which hands out the stream's words in order as `next_u32` does)
-/// and are mapped to indices in a loop without branches; only a block holding a word whose product's low
-/// half falls below `n` (probability n / 2^32 per word) is redone word by word with the rejection test,
-/// drawing replacements from the stream after the block. Separating the draws from the reads of the
-/// resampled values is what makes resampling a mean fast: the reads of a block then overlap in memory.
+/// The words come in blocks (`rng.fill`, which hands out the stream's words in order as `next_u32`
+/// does), written where their indices go, and are mapped to indices in loops without branches. Only a
+/// block holding a word whose product's low half falls below `n` (probability n / 2^32 per word) is
+/// redone word by word with the rejection test, in place (each index uses at least one word, so the word
+/// read is never behind the index written), drawing replacements from the stream after the block.
+/// Separating the draws from the reads of the resampled values is what makes resampling a mean fast: the
+/// reads of a block then overlap in memory.
 pub fn fill_indices<R: Rng>(rng: &mut R, n: usize, out: &mut [u32]) {
     debug_assert!(n >= 1 && n as u64 <= 1 << 32);
     let n64 = n as u64;
-    let mut words = [0u32; WORDS];
-    for block in out.chunks_mut(WORDS) {
-        let words = &mut words[..block.len()];
-        rng.fill(&mut words[..]);
-        let mut suspect = false;
-        for (slot, &w) in block.iter_mut().zip(words.iter()) {
-            let m = u64::from(w) * n64;
-            suspect |= (m as u32 as u64) < n64;
-            *slot = (m >> 32) as u32;
+    let product = |w: u32| u64::from(w) * n64;
+    for block in out.chunks_mut(BLOCK) {
+        rng.fill(&mut block[..]);
+        // A fold, not `any`: no early exit, so the test of the whole block vectorises.
+        if !block.iter().fold(false, |low, &w| low | ((product(w) as u32 as u64) < n64)) {
+            block.iter_mut().for_each(|w| *w = (product(*w) >> 32) as u32);
+            continue;
         }
-        if suspect {
-            // Redo the block in stream order: this block's words first, then the stream's next ones.
-            let mut taken = 0;
+        let len = block.len();
+        let mut read = 0;
+        for slot in 0..len {
             let mut next = || {
-                taken += 1;
-                words.get(taken - 1).copied().unwrap_or_else(|| rng.next_u32())
+                read += 1;
+                if read <= len {
+                    block[read - 1]
+                } else {
+                    rng.next_u32()
+                }
             };
-            for slot in block.iter_mut() {
-                let m = u64::from(next()) * n64;
-                let j = if (m as u32 as u64) < n64 { finish_rejected(m, n64, &mut next) } else { (m >> 32) as usize };
-                *slot = j as u32;
-            }
+            let m = product(next());
+            let j = if (m as u32 as u64) < n64 { finish_rejected(m, n64, &mut next) } else { (m >> 32) as usize };
+            block[slot] = j as u32;
         }
     }
 }

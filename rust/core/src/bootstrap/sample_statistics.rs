@@ -22,7 +22,8 @@ pub(crate) fn resampled_sum(values: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// The four partial sums of `resampled_sum`, fed in pieces: value k of the whole sequence goes to lane
-/// k mod 4, so pieces whose lengths are multiples of 4 (all but the last) give `resampled_sum`'s bits.
+/// k mod 4, so pieces whose lengths are multiples of 4 (all but the last), through `add` or `add_at`,
+/// give `resampled_sum`'s bits.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Lanes([f64; 4]);
 
@@ -36,6 +37,22 @@ impl Lanes {
                     None => break 'draws,
                 }
             }
+        }
+    }
+
+    /// `add` of the values `x[j]` for j in `idx`, unrolled by four: each step's four reads are independent,
+    /// so they overlap in memory (the resampled reads of a large sample miss the L1 cache).
+    pub(crate) fn add_at(&mut self, x: &[f64], idx: &[u32]) {
+        let s = &mut self.0;
+        let mut quads = idx.chunks_exact(4);
+        for q in &mut quads {
+            s[0] += x[q[0] as usize];
+            s[1] += x[q[1] as usize];
+            s[2] += x[q[2] as usize];
+            s[3] += x[q[3] as usize];
+        }
+        for (lane, &j) in s.iter_mut().zip(quads.remainder()) {
+            *lane += x[j as usize];
         }
     }
 

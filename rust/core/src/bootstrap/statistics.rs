@@ -165,7 +165,7 @@ impl Statistic {
             Statistic::Mean => {
                 let x = samples[0];
                 let mut sum = Lanes::default();
-                each_piece(rng, x.len(), idx, |p| sum.add(p.iter().map(|&j| at(x, j))));
+                each_piece(rng, x.len(), idx, |p| sum.add_at(x, p));
                 sum.total() / x.len() as f64
             }
             Statistic::MeanDifference => {
@@ -181,8 +181,8 @@ impl Statistic {
                     (sx - sy) / x.len() as f64
                 } else {
                     let (mut sx, mut sy) = (Lanes::default(), Lanes::default());
-                    each_piece(rng, x.len(), idx, |p| sx.add(p.iter().map(|&j| at(x, j))));
-                    each_piece(rng, y.len(), idx, |p| sy.add(p.iter().map(|&j| at(y, j))));
+                    each_piece(rng, x.len(), idx, |p| sx.add_at(x, p));
+                    each_piece(rng, y.len(), idx, |p| sy.add_at(y, p));
                     sx.total() / x.len() as f64 - sy.total() / y.len() as f64
                 }
             }
