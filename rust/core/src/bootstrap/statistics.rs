@@ -420,6 +420,37 @@ mod tests {
     }
 
     #[test]
+    fn streamed_statistics_in_pieces_equal_those_of_exported_indices() {
+        // Samples longer than a piece and not a multiple of 4 long: indices are drawn, and means summed, in
+        // several pieces, which must give the bits of one pass over the exported indices, on any thread count.
+        let (n, m) = (2 * PIECE + 455, PIECE + 3);
+        let (x, y, z) = (data(n, 21), data(n, 22), data(m, 23));
+        let control = Control::new();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let cases: Vec<(Statistic, Vec<&[f64]>, bool)> = vec![
+            (Statistic::Mean, vec![&x], false),
+            (Statistic::Median, vec![&x], false),
+            (Statistic::MeanDifference, vec![&x, &z], false),
+            (Statistic::MeanDifference, vec![&x, &y], true),
+            (Statistic::Correlation, vec![&x, &y], true),
+        ];
+        for (stat, samples, paired) in cases {
+            let d = distribution(stat, &samples, paired, Resampling::Iid, 5, 7, 6, &control).unwrap();
+            let single =
+                pool.install(|| distribution(stat, &samples, paired, Resampling::Iid, 5, 7, 6, &control).unwrap());
+            assert_eq!(d, single, "{stat:?}");
+            let sizes: Vec<usize> = samples.iter().map(|s| s.len()).collect();
+            let sets = if paired { &sizes[..1] } else { &sizes[..] };
+            let idx = resample_indices(&sizes, paired, Resampling::Iid, 5, 7, 6).unwrap();
+            for (r, v) in d.iter().enumerate() {
+                let rows: Vec<Vec<u32>> =
+                    idx.iter().zip(sets).map(|(set, &w)| set[r * w..(r + 1) * w].to_vec()).collect();
+                assert_eq!(v.to_bits(), stat.of_indices(&samples, &rows, &mut Vec::new()).to_bits(), "{stat:?} {r}");
+            }
+        }
+    }
+
+    #[test]
     fn blocked_statistics_equal_the_statistic_of_exported_indices() {
         let x = data(200, 8);
         let y = data(200, 9);
