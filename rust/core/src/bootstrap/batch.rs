@@ -159,7 +159,7 @@ fn linear_distribution(
             }
             let scaled = |j: usize| {
                 let k = if paired { 0 } else { j };
-                (&counts[k] * &data[j]) / batch.sizes[j] as f64
+                (&counts[k] * data[j]) / batch.sizes[j] as f64
             };
             control.advance(stop - start);
             match stat {
