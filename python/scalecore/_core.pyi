@@ -804,7 +804,7 @@ def bootstrap_interval_batch(
     jackknife: list[Any],
     alpha: float,
     method: str = "percentile",
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]: ...
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64]]: ...
 
 @final
 class StatisticBootstrap:

@@ -100,6 +100,8 @@ class Problem:
         if paired and len(set(self.sizes)) != 1:
             raise InvalidInputError(f"data: paired samples must have equal lengths, got {self.sizes}")
         self._estimate: FloatArray | None = None
+        # A built-in statistic's jackknife, when the distribution's core call computed it too.
+        self._jackknife: list[FloatArray] | None = None
         self.stat_shape: tuple[int, ...] = ()
 
     # --- pickling: the data and a statistic that pickles (a lambda does not: it is dropped) -------------
@@ -165,10 +167,14 @@ class Problem:
                 self._estimate = self._evaluate([s[..., None, :] for s in self.samples], 1, first=True)[:, 0]
         return self._estimate
 
-    def distribution(self, seed: int, first: int, count: int) -> FloatArray:
-        """Replicates first..first + count, (Q, count)."""
+    def distribution(self, seed: int, first: int, count: int, jackknife: bool = False) -> FloatArray:
+        """Replicates first..first + count, (Q, count); `jackknife=True` has a built-in statistic compute its
+        jackknife in the same core call (kept for `jackknife()`)."""
         if isinstance(self.statistic, str):
-            return np.asarray(self._builtin(seed, first, count, False).distribution)
+            run = self._builtin(seed, first, count, jackknife and self._jackknife is None)
+            if jackknife and self._jackknife is None:
+                self._jackknife = [np.asarray(j) for j in run.jackknife]
+            return np.asarray(run.distribution)
         self.estimate()
         width = max(self.problems * sum(self.sizes), 1)
         step = self.batch if self.batch is not None else max(1, min(count, _BATCH_VALUES // width))
@@ -191,7 +197,9 @@ class Problem:
     def jackknife(self) -> list[FloatArray]:
         """Leave-one-out values, one (Q, n_j) array per independent sample (one when paired)."""
         if isinstance(self.statistic, str):
-            return [np.asarray(j) for j in self._builtin(0, 0, 0, True).jackknife]
+            if self._jackknife is None:
+                self._jackknife = [np.asarray(j) for j in self._builtin(0, 0, 0, True).jackknife]
+            return self._jackknife
         self.estimate()
         jack: list[FloatArray] = []
         for j in range(1 if self.paired else len(self.samples)):

@@ -102,11 +102,12 @@ def _alternative(value: Any) -> str:
 
 def _ends(
     distribution: FloatArray, estimate: FloatArray, jackknife: list[FloatArray], lv: float, m: str, alternative: str
-) -> tuple[FloatArray, FloatArray]:
-    """Interval ends of every quantity (rows of `distribution`), warning once if BCa is undefined for any."""
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Interval ends and standard errors of every quantity (rows of `distribution`), warning once if BCa is
+    undefined for any."""
     # A one-sided level below 0.5 is refused by the core (`batch::intervals`), the rule's one home.
     alpha = (1.0 - lv) / 2.0 if alternative == "two-sided" else 1.0 - lv
-    low, high, degenerate = _core.bootstrap_interval_batch(
+    low, high, degenerate, se = _core.bootstrap_interval_batch(
         distribution, estimate, jackknife if m == "bca" else [], alpha, m
     )
     if degenerate.any():
@@ -115,7 +116,7 @@ def _ends(
         low = np.full_like(low, -np.inf)
     elif alternative == "greater":
         high = np.full_like(high, np.inf)
-    return low, high
+    return low, high, se
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ class BootstrapStatisticResult:
             jack = self.problem.jackknife()
         shape = np.shape(self.estimate)
         q = int(np.prod(shape, dtype=np.int64))
-        low, high = _ends(
+        low, high, _ = _ends(
             self.distribution.reshape(q, -1),
             np.reshape(self.estimate, q),
             [j.reshape(q, -1) for j in jack],
@@ -304,10 +305,12 @@ def bootstrap_statistic(
         prior = old.reshape(n_q, -1)
     # An earlier scalecore result is continued on its own streams; anything else starts new ones.
     seed_ = bootstrap_result.seed if own and bootstrap_result is not None else iv.seed(seed)
+    kept = own and bootstrap_result is not None and bootstrap_result.jackknife
     if not n_res:
         fresh = np.empty((n_q, 0))
     elif map is None:
-        fresh = problem.distribution(seed_, prior.shape[1], n_res)
+        # A built-in statistic's jackknife comes with its distribution, from the same core call.
+        fresh = problem.distribution(seed_, prior.shape[1], n_res, jackknife=m == "bca" and not kept)
     else:
         fresh = statistic_distribution(problem, seed_, prior.shape[1], n_res, map, size)
     # Concatenating copies the whole distribution: only done when an earlier one is continued.
@@ -316,12 +319,10 @@ def bootstrap_statistic(
         raise InvalidInputError(f"n_resamples: the distribution needs at least 2 replicates, has {dist.shape[1]}")
     jack: list[FloatArray] = []
     if m == "bca":
-        kept = own and bootstrap_result is not None and bootstrap_result.jackknife
         jack = [j.reshape(n_q, -1) for j in bootstrap_result.jackknife] if kept else problem.jackknife()  # type: ignore[union-attr]
-    low, high = _ends(dist, estimate, jack, lv, m, alt)
+    low, high, se = _ends(dist, estimate, jack, lv, m, alt)
     shape = problem.out_shape
     scalar = shape == ()
-    se = np.std(dist, axis=1, ddof=1)
     return BootstrapStatisticResult(
         statistic=problem.name,
         estimate=float(estimate[0]) if scalar else estimate.reshape(shape),

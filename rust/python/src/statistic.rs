@@ -13,10 +13,9 @@ use crate::convert::{FloatArray, FloatMatrix};
 use crate::errors::{invalid, to_py};
 use crate::run::{detached, run};
 
-/// A row-major matrix as a NumPy array.
-fn matrix<'py>(py: Python<'py>, v: &[f64], cols: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let rows = v.len().checked_div(cols).unwrap_or(0);
-    let a = Array2::from_shape_vec((rows, cols), v.to_vec()).map_err(|e| invalid("shape", e.to_string()))?;
+/// A row-major (rows x cols) matrix as a NumPy array (the values move into it, uncopied).
+fn matrix<'py>(py: Python<'py>, v: Vec<f64>, rows: usize, cols: usize) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let a = Array2::from_shape_vec((rows, cols), v).map_err(|e| invalid("shape", e.to_string()))?;
     Ok(a.into_pyarray(py))
 }
 
@@ -37,10 +36,12 @@ fn matrices(name: &str, objs: &[Bound<'_, PyAny>], rows: Option<usize>) -> PyRes
 /// A built-in statistic bootstrapped over a batch of problems: the distributions (problems x
 /// replicates), the estimates, the jackknife values (one problems x n_j matrix per independent sample,
 /// empty unless asked for) and whether the samples were resampled as pairs.
+///
+/// The distribution (problems x replicates, the largest output by far) moves into one NumPy array when the
+/// result is made, without a copy, and the getter hands out that array: no copy per access either.
 #[pyclass(frozen, module = "scalecore._core", name = "StatisticBootstrap")]
 pub struct StatisticBootstrap {
-    distribution: Vec<f64>,
-    count: usize,
+    distribution: Py<PyArray2<f64>>,
     estimate: Vec<f64>,
     jackknife: Vec<(Vec<f64>, usize)>,
     paired: bool,
@@ -63,13 +64,14 @@ impl StatisticBootstrap {
             return Err(invalid("estimate", format!("needs one value per problem ({problems})")));
         }
         let jackknife = matrices("jackknife", &jackknife, Some(problems))?;
-        Ok(StatisticBootstrap { distribution: dist.as_slice().to_vec(), count, estimate, jackknife, paired })
+        let distribution = matrix(distribution.py(), dist.as_slice().to_vec(), problems, count)?.unbind();
+        Ok(StatisticBootstrap { distribution, estimate, jackknife, paired })
     }
 
-    /// Bootstrap values, one row per problem.
+    /// Bootstrap values, one row per problem (the result's own array).
     #[getter]
-    fn distribution<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        matrix(py, &self.distribution, self.count)
+    fn distribution<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.distribution.bind(py).clone()
     }
     /// The statistic of each problem's data.
     #[getter]
@@ -79,7 +81,7 @@ impl StatisticBootstrap {
     /// Leave-one-out values: one (problems x n_j) array per independent sample (one when paired).
     #[getter]
     fn jackknife<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyArray2<f64>>>> {
-        self.jackknife.iter().map(|(v, n)| matrix(py, v, *n)).collect()
+        self.jackknife.iter().map(|(v, n)| matrix(py, v.clone(), self.estimate.len(), *n)).collect()
     }
     #[getter]
     fn paired(&self) -> bool {
@@ -87,7 +89,7 @@ impl StatisticBootstrap {
     }
 
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
-        let args = (self.distribution(py)?, self.estimate(py), self.jackknife(py)?, self.paired).into_pyobject(py)?;
+        let args = (self.distribution(py), self.estimate(py), self.jackknife(py)?, self.paired).into_pyobject(py)?;
         Ok((py.get_type::<StatisticBootstrap>().into_any(), args))
     }
 }
@@ -140,8 +142,15 @@ pub fn bootstrap_statistic(
         let jack = if jackknife { batch::jackknife(stat, b, paired) } else { Vec::new() };
         Ok((dist, batch::estimates(stat, b), jack))
     })?;
-    let jackknife = jack.into_iter().map(|v| (v.clone(), v.len() / problems)).collect();
-    Ok(StatisticBootstrap { distribution, count, estimate, jackknife, paired })
+    let jackknife = jack
+        .into_iter()
+        .map(|v| {
+            let n = v.len() / problems;
+            (v, n)
+        })
+        .collect();
+    let distribution = matrix(py, distribution, problems, count)?.unbind();
+    Ok(StatisticBootstrap { distribution, estimate, jackknife, paired })
 }
 
 /// The resampling indices of replicates `first..first + count` for samples of the given sizes, one
@@ -233,13 +242,15 @@ pub fn bootstrap_interval<'py>(
     Ok(BootstrapInterval { low: iv.low, high: iv.high, levels: iv.levels, z0: iv.z0, a_hat: iv.a_hat })
 }
 
-/// Low ends, high ends and whether BCa was undefined, one per quantity.
-type BatchEnds<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<bool>>);
+/// Low ends, high ends, whether BCa was undefined and the standard error, one per quantity.
+type BatchEnds<'py> =
+    (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<bool>>, Bound<'py, PyArray1<f64>>);
 
 /// Ends of the intervals of quantities q = 0..Q at tail probability `alpha` per side (two-sided at level
 /// 1 - 2 alpha; one end of a one-sided interval at 1 - alpha): row q of `distribution` around
 /// `estimates[q]`, with row q of each `jackknife` matrix (one per independent sample) for BCa. Returns
-/// (low, high, degenerate): NaN ends where a distribution is not finite or BCa is undefined (flagged).
+/// (low, high, degenerate, se): NaN ends where a distribution is not finite or BCa is undefined
+/// (flagged), and each row's bootstrap standard error (its standard deviation with ddof = 1).
 #[pyfunction]
 #[pyo3(signature = (distribution, estimates, jackknife, alpha, method="percentile"))]
 pub fn bootstrap_interval_batch<'py>(
@@ -263,7 +274,8 @@ pub fn bootstrap_interval_batch<'py>(
     let low: Vec<f64> = ends.iter().map(|e| e.low).collect();
     let high: Vec<f64> = ends.iter().map(|e| e.high).collect();
     let degenerate: Vec<bool> = ends.iter().map(|e| e.degenerate).collect();
-    Ok((low.into_pyarray(py), high.into_pyarray(py), degenerate.into_pyarray(py)))
+    let se: Vec<f64> = ends.iter().map(|e| e.se).collect();
+    Ok((low.into_pyarray(py), high.into_pyarray(py), degenerate.into_pyarray(py), se.into_pyarray(py)))
 }
 
 /// Lower and upper ends, one per quantity.

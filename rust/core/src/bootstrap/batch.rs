@@ -8,11 +8,11 @@
 //! The batched intervals return NaN ends where scipy does (a non-finite bootstrap value, or BCa's levels
 //! undefined on degenerate data) and flag the BCa cases, so that the caller can warn per problem.
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DMatrixView};
 use rayon::prelude::*;
 
 use super::blocks::Resampling;
-use super::intervals::{interval_at_tail, Method};
+use super::intervals::{interval_at_tail, standard_error, Method};
 use super::rng::replicate_rng;
 use super::statistics::Statistic;
 use crate::control::Control;
@@ -111,12 +111,14 @@ pub fn distribution(
 /// Replicates per matrix product in `linear_distribution`.
 const CHUNK: usize = 256;
 
-/// Means and mean differences of a whole batch as matrix products: replicate i's mean of every problem is
-/// the data matrix (problems x n) times the column of replicate i's index counts over n, so a chunk of
+/// Means and mean differences of a whole batch as matrix products: replicate i's means of all problems are
+/// the row of replicate i's index counts over n times the data's transpose (n x problems), so a chunk of
 /// replicates is one product (nalgebra's blocked GEMM) instead of problems x n random reads per replicate.
-/// The counts come from the very draws `statistics::distribution` makes; the sums are taken in another
-/// order, so a problem's values equal its stand-alone ones to rounding (a few ulps), not to the bit. Each
-/// value depends on its own replicate's draws only, so the result does not depend on threads or chunks.
+/// The product is (replicates x problems) in column-major order, so each problem's values of a chunk lie
+/// together and are copied into its row of the result in one piece. The counts come from the very draws
+/// `statistics::distribution` makes; the sums are taken in another order, so a problem's values equal its
+/// stand-alone ones to rounding (a few ulps), not to the bit. Each value depends on its own replicate's
+/// draws only, so the result does not depend on threads or chunks.
 #[allow(clippy::too_many_arguments)]
 fn linear_distribution(
     stat: Statistic,
@@ -129,8 +131,9 @@ fn linear_distribution(
     control: &Control,
 ) -> Result<Vec<f64>> {
     let p = batch.problems;
-    let data: Vec<DMatrix<f64>> =
-        batch.samples.iter().zip(batch.sizes).map(|(s, &n)| DMatrix::from_row_slice(p, n, s)).collect();
+    // The row-major (problems x n) samples are, as they lie, column-major (n x problems) transposes.
+    let data: Vec<DMatrixView<'_, f64>> =
+        batch.samples.iter().zip(batch.sizes).map(|(s, &n)| DMatrixView::from_slice(s, n, p)).collect();
     // Sample j's counts are drawn from set j (one set shared by both samples when paired).
     let sets: &[usize] = if paired { &batch.sizes[..1] } else { batch.sizes };
     control.set_total(count);
@@ -138,11 +141,11 @@ fn linear_distribution(
         .into_par_iter()
         .map(|c| {
             let (start, stop) = (c * CHUNK, ((c + 1) * CHUNK).min(count));
-            // Always CHUNK columns (the last chunk zero-padded), so every product has one shape and a
+            // Always CHUNK rows (the last chunk zero-padded), so every product has one shape and a
             // replicate's value does not depend on where a run of replicates was split.
-            let mut counts: Vec<DMatrix<f64>> = sets.iter().map(|&n| DMatrix::zeros(n, CHUNK)).collect();
+            let mut counts: Vec<DMatrix<f64>> = sets.iter().map(|&n| DMatrix::zeros(CHUNK, n)).collect();
             if control.is_cancelled() {
-                return DMatrix::zeros(p, stop - start);
+                return DMatrix::zeros(CHUNK, p);
             }
             let mut set = Vec::new();
             for i in start..stop {
@@ -150,13 +153,13 @@ fn linear_distribution(
                 for (m, &n) in counts.iter_mut().zip(sets) {
                     scheme.draw(&mut rng, n, &mut set);
                     for &j in &set {
-                        m[(j as usize, i - start)] += 1.0;
+                        m[(i - start, j as usize)] += 1.0;
                     }
                 }
             }
             let scaled = |j: usize| {
                 let k = if paired { 0 } else { j };
-                (&data[j] * &counts[k]) / batch.sizes[j] as f64
+                (&counts[k] * data[j]) / batch.sizes[j] as f64
             };
             control.advance(stop - start);
             match stat {
@@ -166,13 +169,11 @@ fn linear_distribution(
         })
         .collect();
     let mut out = vec![0.0; p * count];
-    for (c, m) in chunks.iter().enumerate() {
-        for j in 0..CHUNK.min(count - c * CHUNK) {
-            for row in 0..p {
-                out[row * count + c * CHUNK + j] = m[(row, j)];
-            }
+    out.par_chunks_mut(count.max(1)).enumerate().for_each(|(row, values)| {
+        for (piece, m) in values.chunks_mut(CHUNK).zip(&chunks) {
+            piece.copy_from_slice(&m.as_slice()[row * CHUNK..row * CHUNK + piece.len()]);
         }
-    }
+    });
     control.check()?;
     Ok(out)
 }
@@ -191,12 +192,14 @@ pub fn jackknife(stat: Statistic, batch: Batch<'_>, paired: bool) -> Vec<Vec<f64
     (0..sets).map(|j| per_problem.iter().flat_map(|v| v[j].iter().copied()).collect()).collect()
 }
 
-/// The ends of one quantity's interval and whether BCa was undefined for it.
+/// The ends of one quantity's interval, whether BCa was undefined for it, and its bootstrap standard
+/// error (computed here, in the pass over each distribution the interval makes anyway).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ends {
     pub low: f64,
     pub high: f64,
     pub degenerate: bool,
+    pub se: f64,
 }
 
 /// Intervals at tail probability `alpha` of quantities q = 0..Q: `distribution` is row-major (Q x B),
@@ -233,7 +236,7 @@ pub fn intervals(
         .into_par_iter()
         .map(|k| {
             let dist = &distribution[k * b..(k + 1) * b];
-            let nan = Ends { low: f64::NAN, high: f64::NAN, degenerate: false };
+            let nan = Ends { low: f64::NAN, high: f64::NAN, degenerate: false, se: standard_error(dist) };
             if !dist.iter().all(|v| v.is_finite()) || !estimates[k].is_finite() {
                 return Ok(nan);
             }
@@ -242,7 +245,7 @@ pub fn intervals(
                 return Ok(Ends { degenerate: true, ..nan });
             }
             match interval_at_tail(dist, estimates[k], &jack, alpha, method) {
-                Ok(iv) => Ok(Ends { low: iv.low, high: iv.high, degenerate: false }),
+                Ok(iv) => Ok(Ends { low: iv.low, high: iv.high, ..nan }),
                 Err(CoreError::InvalidInput { ref name, .. }) if name == "method" => {
                     Ok(Ends { degenerate: true, ..nan })
                 }

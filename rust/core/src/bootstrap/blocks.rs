@@ -14,7 +14,7 @@
 
 use rand::Rng;
 
-use super::rng::draw_index;
+use super::rng::{draw_index, fill_indices};
 use crate::error::{CoreError, Result};
 
 /// How the indices of one replicate are drawn.
@@ -85,7 +85,10 @@ impl Resampling {
     pub fn draw<R: Rng>(self, rng: &mut R, n: usize, out: &mut Vec<u32>) {
         out.clear();
         match self {
-            Resampling::Iid => out.extend((0..n).map(|_| draw_index(rng, n) as u32)),
+            Resampling::Iid => {
+                out.resize(n, 0);
+                fill_indices(rng, n, out);
+            }
             Resampling::Moving { length } => {
                 while out.len() < n {
                     let start = draw_index(rng, n - length + 1);

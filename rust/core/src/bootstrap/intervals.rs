@@ -132,9 +132,9 @@ pub fn acceleration(jackknife: &[&[f64]]) -> f64 {
 
 /// The bias correction z0 = Phi^-1((#{theta* < theta_hat} + #{theta* <= theta_hat}) / 2B).
 pub fn bias_correction(distribution: &[f64], theta_hat: f64) -> f64 {
-    let below = distribution.iter().filter(|&&t| t < theta_hat).count();
-    let at_or_below = distribution.iter().filter(|&&t| t <= theta_hat).count();
-    ndtri((below + at_or_below) as f64 / (2 * distribution.len()) as f64)
+    // Both counts in one pass: (t < theta) + (t <= theta) per value.
+    let counted: usize = distribution.iter().map(|&t| usize::from(t < theta_hat) + usize::from(t <= theta_hat)).sum();
+    ndtri(counted as f64 / (2 * distribution.len()) as f64)
 }
 
 /// BCa quantile levels (alpha_1, alpha_2) for two-sided tail `alpha` (= (1 - level) / 2).

@@ -14,18 +14,52 @@ pub(crate) fn variance(x: &[f64], ddof: f64) -> f64 {
 
 /// The sum of resampled values in four interleaved partial sums, added as (s0 + s1) + (s2 + s3): one running
 /// sum is a chain of dependent additions that waits for each add, four chains overlap. The streamed
-/// resample and the resample given by exported indices both sum through this, so they agree to the bit.
-pub(crate) fn resampled_sum(mut values: impl Iterator<Item = f64>) -> f64 {
-    let mut s = [0.0f64; 4];
-    'draws: loop {
-        for lane in &mut s {
-            match values.next() {
-                Some(v) => *lane += v,
-                None => break 'draws,
+/// resample and the resample given by exported indices both sum through `Lanes`, so they agree to the bit.
+pub(crate) fn resampled_sum(values: impl Iterator<Item = f64>) -> f64 {
+    let mut lanes = Lanes::default();
+    lanes.add(values);
+    lanes.total()
+}
+
+/// The four partial sums of `resampled_sum`, fed in pieces: value k of the whole sequence goes to lane
+/// k mod 4, so pieces whose lengths are multiples of 4 (all but the last), through `add` or `add_at`,
+/// give `resampled_sum`'s bits.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Lanes([f64; 4]);
+
+impl Lanes {
+    pub(crate) fn add(&mut self, mut values: impl Iterator<Item = f64>) {
+        let s = &mut self.0;
+        'draws: loop {
+            for lane in s.iter_mut() {
+                match values.next() {
+                    Some(v) => *lane += v,
+                    None => break 'draws,
+                }
             }
         }
     }
-    (s[0] + s[1]) + (s[2] + s[3])
+
+    /// `add` of the values `x[j]` for j in `idx`, unrolled by four: each step's four reads are independent,
+    /// so they overlap in memory (the resampled reads of a large sample miss the L1 cache).
+    pub(crate) fn add_at(&mut self, x: &[f64], idx: &[u32]) {
+        let s = &mut self.0;
+        let mut quads = idx.chunks_exact(4);
+        for q in &mut quads {
+            s[0] += x[q[0] as usize];
+            s[1] += x[q[1] as usize];
+            s[2] += x[q[2] as usize];
+            s[3] += x[q[3] as usize];
+        }
+        for (lane, &j) in s.iter_mut().zip(quads.remainder()) {
+            *lane += x[j as usize];
+        }
+    }
+
+    pub(crate) fn total(self) -> f64 {
+        let s = self.0;
+        (s[0] + s[1]) + (s[2] + s[3])
+    }
 }
 
 /// numpy's linear interpolation between a and b, written as numpy writes it (so values agree to the bit).

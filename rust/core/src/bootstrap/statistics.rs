@@ -10,9 +10,9 @@ use rayon::prelude::*;
 
 use super::blocks::Resampling;
 use super::jackknife::{loo_correlations, loo_means, loo_quantiles, loo_trimmed_means, loo_variances};
-use super::rng::{draw_index, replicate_rng};
+use super::rng::{fill_indices, replicate_rng};
 use super::sample_statistics::{
-    correlation, mean, quantile_select, resampled_sum, trim_count, trimmed_mean_select, variance,
+    correlation, mean, quantile_select, resampled_sum, trim_count, trimmed_mean_select, variance, Lanes,
 };
 use crate::control::Control;
 use crate::error::{CoreError, Result};
@@ -150,27 +150,40 @@ impl Statistic {
         }
     }
 
-    /// The statistic of one resample drawn from `rng`; `buf` is scratch space of the data's length.
-    fn resample<R: rand::Rng>(self, samples: &[&[f64]], paired: bool, rng: &mut R, buf: &mut Vec<f64>) -> f64 {
+    /// The statistic of one resample drawn from `rng`; `buf` is scratch space of the data's length, `idx`
+    /// scratch space for the indices, drawn in pieces of `PIECE` (`each_piece`).
+    fn resample<R: rand::Rng>(
+        self,
+        samples: &[&[f64]],
+        paired: bool,
+        rng: &mut R,
+        buf: &mut Vec<f64>,
+        idx: &mut Vec<u32>,
+    ) -> f64 {
+        let at = |x: &[f64], j: u32| x[j as usize];
         match self {
             Statistic::Mean => {
                 let x = samples[0];
-                resampled_sum((0..x.len()).map(|_| x[draw_index(rng, x.len())])) / x.len() as f64
+                let mut sum = Lanes::default();
+                each_piece(rng, x.len(), idx, |p| sum.add_at(x, p));
+                sum.total() / x.len() as f64
             }
             Statistic::MeanDifference => {
                 let (x, y) = (samples[0], samples[1]);
                 if paired {
                     let (mut sx, mut sy) = (0.0, 0.0);
-                    for _ in 0..x.len() {
-                        let j = draw_index(rng, x.len());
-                        sx += x[j];
-                        sy += y[j];
-                    }
+                    each_piece(rng, x.len(), idx, |p| {
+                        for &j in p {
+                            sx += at(x, j);
+                            sy += at(y, j);
+                        }
+                    });
                     (sx - sy) / x.len() as f64
                 } else {
-                    let sx = resampled_sum((0..x.len()).map(|_| x[draw_index(rng, x.len())]));
-                    let sy = resampled_sum((0..y.len()).map(|_| y[draw_index(rng, y.len())]));
-                    sx / x.len() as f64 - sy / y.len() as f64
+                    let (mut sx, mut sy) = (Lanes::default(), Lanes::default());
+                    each_piece(rng, x.len(), idx, |p| sx.add_at(x, p));
+                    each_piece(rng, y.len(), idx, |p| sy.add_at(y, p));
+                    sx.total() / x.len() as f64 - sy.total() / y.len() as f64
                 }
             }
             Statistic::Correlation => {
@@ -179,17 +192,20 @@ impl Statistic {
                 buf.clear();
                 buf.resize(2 * n, 0.0);
                 let (bx, by) = buf.split_at_mut(n);
-                for i in 0..n {
-                    let j = draw_index(rng, n);
-                    bx[i] = x[j];
-                    by[i] = y[j];
-                }
+                let mut i = 0;
+                each_piece(rng, n, idx, |p| {
+                    for &j in p {
+                        bx[i] = at(x, j);
+                        by[i] = at(y, j);
+                        i += 1;
+                    }
+                });
                 correlation(bx, by)
             }
             _ => {
                 let x = samples[0];
                 buf.clear();
-                buf.extend((0..x.len()).map(|_| x[draw_index(rng, x.len())]));
+                each_piece(rng, x.len(), idx, |p| buf.extend(p.iter().map(|&j| at(x, j))));
                 self.of_values(buf)
             }
         }
@@ -253,6 +269,23 @@ impl Statistic {
     }
 }
 
+/// Indices drawn at once when streaming a resample: a multiple of 4 (so that `Lanes` sums in pieces give
+/// `resampled_sum`'s bits) that keeps the indices and their words in L1 beside the data.
+const PIECE: usize = 1024;
+
+/// The `n` indices of one sample's resample, drawn from `rng` in pieces of at most `PIECE` (the very
+/// indices `draw_index` would give, in order), each handed to `f`.
+fn each_piece<R: rand::Rng>(rng: &mut R, n: usize, idx: &mut Vec<u32>, mut f: impl FnMut(&[u32])) {
+    idx.resize(PIECE.min(n), 0);
+    let mut left = n;
+    while left > 0 {
+        let piece = &mut idx[..left.min(PIECE)];
+        fill_indices(rng, n, piece);
+        f(piece);
+        left -= piece.len();
+    }
+}
+
 /// The bootstrap distribution of `stat` over replicates `first..first + count`, each drawn by `scheme`.
 #[allow(clippy::too_many_arguments)]
 pub fn distribution(
@@ -285,7 +318,7 @@ pub fn distribution(
                     }
                     stat.of_indices(samples, idx, buf)
                 } else {
-                    stat.resample(samples, paired, &mut rng, buf)
+                    stat.resample(samples, paired, &mut rng, buf, &mut idx[0])
                 };
                 control.advance(1);
                 v
@@ -383,6 +416,37 @@ mod tests {
         for (r, v) in d.iter().enumerate() {
             let m = resampled_sum(idx[0][r * 300..(r + 1) * 300].iter().map(|&i| x[i as usize])) / 300.0;
             assert_eq!(*v, m);
+        }
+    }
+
+    #[test]
+    fn streamed_statistics_in_pieces_equal_those_of_exported_indices() {
+        // Samples longer than a piece and not a multiple of 4 long: indices are drawn, and means summed, in
+        // several pieces, which must give the bits of one pass over the exported indices, on any thread count.
+        let (n, m) = (2 * PIECE + 455, PIECE + 3);
+        let (x, y, z) = (data(n, 21), data(n, 22), data(m, 23));
+        let control = Control::new();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let cases: Vec<(Statistic, Vec<&[f64]>, bool)> = vec![
+            (Statistic::Mean, vec![&x], false),
+            (Statistic::Median, vec![&x], false),
+            (Statistic::MeanDifference, vec![&x, &z], false),
+            (Statistic::MeanDifference, vec![&x, &y], true),
+            (Statistic::Correlation, vec![&x, &y], true),
+        ];
+        for (stat, samples, paired) in cases {
+            let d = distribution(stat, &samples, paired, Resampling::Iid, 5, 7, 6, &control).unwrap();
+            let single =
+                pool.install(|| distribution(stat, &samples, paired, Resampling::Iid, 5, 7, 6, &control).unwrap());
+            assert_eq!(d, single, "{stat:?}");
+            let sizes: Vec<usize> = samples.iter().map(|s| s.len()).collect();
+            let sets = if paired { &sizes[..1] } else { &sizes[..] };
+            let idx = resample_indices(&sizes, paired, Resampling::Iid, 5, 7, 6).unwrap();
+            for (r, v) in d.iter().enumerate() {
+                let rows: Vec<Vec<u32>> =
+                    idx.iter().zip(sets).map(|(set, &w)| set[r * w..(r + 1) * w].to_vec()).collect();
+                assert_eq!(v.to_bits(), stat.of_indices(&samples, &rows, &mut Vec::new()).to_bits(), "{stat:?} {r}");
+            }
         }
     }
 
