@@ -9,10 +9,9 @@ import warnings
 
 import numpy as np
 import pytest
+import scalecore as sc
 from hypothesis import given
 from hypothesis import strategies as st
-
-import scalecore as sc
 from scalecore._reference import isj_2d as ref
 
 
@@ -48,7 +47,7 @@ def test_equals_the_kde2d_transcription(n: int, seed: int, shape: int, weighted:
     w = np.random.default_rng(seed + 1).uniform(0.1, 3, n) if weighted else None
     try:
         want = ref.isj_2d(x, w)
-    except ref.NoRoot:
+    except ref.NoRootError:
         with pytest.warns(sc.BandwidthWarning, match="two-dimensional ISJ fixed-point equation has no root"):
             kde = sc.KDE(x, bandwidth="isj", weights=w)
         margins = [sc.KDE(x[:, j], bandwidth="normal_reference_robust", weights=w).bandwidth for j in range(2)]
@@ -114,7 +113,7 @@ TOO_FEW = np.random.default_rng(0).standard_normal((5, 2))
 
 
 def test_without_a_root_falls_back_with_a_warning() -> None:
-    with pytest.raises(ref.NoRoot):
+    with pytest.raises(ref.NoRootError):
         ref.isj_2d(TOO_FEW)
     for rule in ("isj", "isj_botev"):
         with pytest.warns(sc.BandwidthWarning, match=rf"'{rule}': the two-dimensional ISJ fixed-point") as caught:

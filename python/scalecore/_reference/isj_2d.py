@@ -10,7 +10,7 @@ from psi_20, psi_02 and psi_11 at t*. The bandwidth per axis is sqrt(t) times th
 
 Two departures, both shared with the core: Brent's method as scipy's brentq stands in for MATLAB's fzero
 (brackets and sign tests are the program's), and where no bracket below 0.1 holds a root, the program's last
-resort (minimising |t - ...| over [0, 0.1], a point that is not a fixed point) is replaced by `NoRoot`, which
+resort (minimising |t - ...| over [0, 0.1], a point that is not a fixed point) is replaced by `NoRootError`, which
 the estimator turns into a fallback with a warning. With weights, each point adds its normalised weight to its
 bin (the program adds 1/N) and N is the effective sample size 1 / sum w^2.
 """
@@ -28,7 +28,7 @@ from .kde import FloatArray
 GRID = 256
 
 
-class NoRoot(ValueError):
+class NoRootError(ValueError):
     """The fixed-point equation has no root in any bracket the program tries."""
 
 
@@ -40,7 +40,7 @@ def _power(base: float, exponent: float) -> float:
 
 def _k(s: int) -> float:
     """(-1)^s (2s - 1)!! / sqrt(2 pi), the program's K(s)."""
-    return (-1) ** s * float(np.prod(np.arange(1, 2 * s, 2, dtype=np.float64))) / math.sqrt(2 * math.pi)
+    return float((-1) ** s * np.prod(np.arange(1, 2 * s, 2, dtype=np.float64)) / math.sqrt(2 * math.pi))
 
 
 def isj_2d(x: FloatArray, weights: FloatArray | None = None, grid: int = GRID) -> tuple[float, float]:
@@ -96,16 +96,19 @@ def isj_2d(x: FloatArray, weights: FloatArray | None = None, grid: int = GRID) -
         with np.errstate(all="ignore"):
             f0, f1 = gap(0.0), gap(tol)
         if math.isfinite(f0) and math.isfinite(f1) and f0 * f1 <= 0:
-            with np.errstate(all="ignore"):
-                t_star = brentq(gap, 0.0, tol, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=200)
+            try:
+                with np.errstate(all="ignore"):
+                    t_star = brentq(gap, 0.0, tol, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=100)
+            except RuntimeError:  # no convergence within the iterations, as the core's budget
+                raise NoRootError("the two-dimensional ISJ fixed-point equation has no root") from None
             break
         tol = min(2 * tol, 0.1)
         if tol == 0.1:
-            raise NoRoot("the two-dimensional ISJ fixed-point equation has no root")
+            raise NoRootError("the two-dimensional ISJ fixed-point equation has no root")
     p02, p20, p11 = func(0, 2, t_star), func(2, 0, t_star), func(1, 1, t_star)
     cross = 4 * math.pi * n * (p11 + math.sqrt(p20 * p02))
     t_y = _power(p02**0.75 / (cross * p20**0.75), 1 / 3)
     t_x = _power(p20**0.75 / (cross * p02**0.75), 1 / 3)
     if not (t_x > 0 and t_y > 0 and math.isfinite(t_x) and math.isfinite(t_y)):
-        raise NoRoot("the two-dimensional ISJ functionals are not positive at the root")
+        raise NoRootError("the two-dimensional ISJ functionals are not positive at the root")
     return float(math.sqrt(t_x) * scaling[0]), float(math.sqrt(t_y) * scaling[1])

@@ -146,7 +146,7 @@ pub fn isj_2d(x: &[f64], w: Option<&[f64]>, n_eff: f64) -> Result<[f64; 2]> {
     for j in 0..2 {
         let (lo, hi) = kept.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0[j]), b.max(p.0[j])));
         let spread = hi - lo;
-        if !(spread > 0.0) {
+        if spread.is_nan() || spread <= 0.0 {
             return Err(CoreError::invalid(
                 "bandwidth",
                 format!(
