@@ -173,6 +173,30 @@ def _isj_cases(data: np.ndarray, label: str) -> list[Case]:
     ]
 
 
+def _isj_2d_cases(n: int, label: str) -> list[Case]:
+    from scalecore._reference.isj_2d import isj_2d
+
+    xy = np.random.default_rng(3).multivariate_normal([0.0, 5.0], [[1.0, 0.6], [0.6, 4.0]], n)
+
+    def ours() -> Any:
+        return np.sqrt(np.diag(sc.KDE(xy, bandwidth="isj").bandwidth_matrix))
+
+    def check(ours_out: Any, theirs: Any) -> tuple[bool, str]:
+        rel = float(np.max(np.abs(ours_out / np.asarray(theirs) - 1)))
+        return rel <= 1e-10, f"max rel diff {rel:.1e}, h = {ours_out[0]:.4g}, {ours_out[1]:.4g}"
+
+    return [
+        Case(
+            name=f"kde ISJ 2-D bandwidth, n={label}",
+            ours=ours,
+            baselines=[("reference kde2d (NumPy/SciPy)", lambda: isj_2d(xy))],
+            check=check,
+            target="equal to the kde2d transcription to 1e-10",
+            repeat=3,
+        )
+    ]
+
+
 def _reference_on_grid(fn: Any, data: np.ndarray, h: float, grid: np.ndarray) -> np.ndarray:
     return np.concatenate([fn(data, h, grid[i : i + 1024]) for i in range(0, grid.size, 1024)])
 
@@ -253,5 +277,6 @@ def cases(quick: bool) -> list[Case]:
         + _exact_cases(small, h_small, f"1e{round(math.log10(n_exact))}")
         + _sklearn_cases(data[:n_sk], h_sk, str(n_sk))
         + _isj_cases(data, label)
+        + _isj_2d_cases(n, label)
         + _query_cases(data[:n_sk], str(n_sk))
     )

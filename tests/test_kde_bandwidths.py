@@ -70,7 +70,7 @@ def test_isj_per_margin_equals_the_1d_isj_of_each_margin(n: int, seed: int, weig
     for rule in ("isj", "isj_botev"):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            kde = sc.KDE(x, bandwidth=rule, weights=w)
+            kde = sc.KDE(x, bandwidth=[rule, rule], weights=w)  # a bare rule in d = 2 is Botev's 2-D ISJ
             margins = [sc.KDE(x[:, j], bandwidth=rule, weights=w).bandwidth for j in range(2)]
         assert np.array_equal(np.sqrt(np.diag(kde.bandwidth_matrix)), margins)
         # each 1-D fallback warned once, and the 2-D estimate once per dimension that fell back
@@ -119,7 +119,7 @@ def test_isj_without_a_root_falls_back_with_a_warning() -> None:
 def test_the_fallback_names_the_dimension_and_is_not_repeated_on_unpickling() -> None:
     x = np.column_stack([np.random.default_rng(1).standard_normal(100), NO_ROOT])
     with pytest.warns(sc.BandwidthWarning, match="dimension 1: bandwidth 'isj'") as caught:
-        kde = sc.KDE(x, bandwidth="isj")
+        kde = sc.KDE(x, bandwidth=["isj", "isj"])
     assert len(caught) == 1
     assert kde.bandwidth_matrix[1, 1] == sc.KDE(NO_ROOT, bandwidth="normal_reference_robust").bandwidth ** 2
     with warnings.catch_warnings():

@@ -41,7 +41,8 @@ In d > 1 dimensions the kernel is radial in the whitened difference, k(|L^-1 (x 
 ``"normal_reference"`` give H = c^2 Cov with c = n^(-1/(d+4)) and (4 / ((d + 2) n))^(1/(d+4)) (scipy's
 'scott' and 'silverman'); a float h gives H = h^2 I; a d x d symmetric positive definite matrix is H itself;
 a sequence of d entries (values or rule names) gives H = diag(h_1^2, ..., h_d^2), each rule applied to its
-margin, and any other rule name is applied to every margin that way ("isj": ISJ per margin, docs/kde.md).
+margin. In d = 2 ``"isj"``/``"isj_botev"`` are Botev et al.'s 2-D ISJ (a diagonal H; ``["isj", "isj"]`` is
+per margin); other rule names, and ISJ in d >= 3, are applied to every margin that way (docs/kde.md).
 
 The estimator itself (sample, weights, bandwidth rules, method choice, sorted sample, binned grid, every query)
 lives in the Rust core as one `_core.KdeEstimator`; this module validates arguments, shapes results and keeps
@@ -148,10 +149,11 @@ class KDE(ResultIO):
     bandwidth : str, float, sequence of d entries or (d, d) array
         A rule from the table in the module docstring, the kernel standard deviation, or (d > 1) the
         bandwidth matrix. A sequence gives each dimension its own kernel standard deviation, each a number
-        or a 1-D rule applied to that margin (``[0.3, "isj"]``): H = diag(h_1^2, ..., h_d^2). In d > 1 a
-        rule other than "scott" and "normal_reference" is applied to each margin the same way. An ISJ
-        bandwidth whose fixed-point equation has no root falls back to "normal_reference_robust" with a
-        `BandwidthWarning` that names the reason.
+        or a 1-D rule applied to that margin (``[0.3, "isj"]``): H = diag(h_1^2, ..., h_d^2). In d = 2
+        "isj" and "isj_botev" are Botev et al.'s (2010) 2-D ISJ, a diagonal H ignoring the correlation; in
+        d > 1 other rules than "scott" and "normal_reference" are applied to each margin the same way. An
+        ISJ bandwidth whose fixed-point equation has no root falls back to "normal_reference_robust" (per
+        margin in d > 1) with a `BandwidthWarning` that names the reason.
     kernel : str
         One of gaussian, epanechnikov, biweight, triweight, tophat, cosine, laplace, tri, tricube (any d; in
         d > 1 ``mode`` needs the gaussian).

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 use rustfft::num_complex::Complex;
-use rustfft::FftPlanner;
+use rustfft::{Fft, FftPlanner};
 
 use crate::control::Control;
 use crate::error::{CoreError, Result};
@@ -31,9 +31,14 @@ pub enum IsjVariant {
 
 /// DCT-II, y_k = 2 sum_n x_n cos(pi k (2n + 1) / (2N)), through an FFT of the even extension.
 fn dct2(x: &[f64]) -> Vec<f64> {
+    dct2_with(FftPlanner::new().plan_fft_forward(2 * x.len()).as_ref(), x)
+}
+
+/// `dct2` with a forward FFT plan of length 2N made by the caller (who transforms many rows of one length).
+pub(crate) fn dct2_with(plan: &dyn Fft<f64>, x: &[f64]) -> Vec<f64> {
     let n = x.len();
     let mut buf: Vec<Complex<f64>> = x.iter().chain(x.iter().rev()).map(|&v| Complex::new(v, 0.0)).collect();
-    FftPlanner::new().plan_fft_forward(2 * n).process(&mut buf);
+    plan.process(&mut buf);
     (0..n)
         .map(|k| {
             let phase = -std::f64::consts::PI * k as f64 / (2 * n) as f64;

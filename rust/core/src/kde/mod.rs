@@ -10,6 +10,7 @@ pub mod estimator;
 pub mod exact;
 pub mod grid_1d;
 pub mod grid_2d;
+pub mod isj_2d;
 pub mod kernels;
 pub mod multivariate;
 pub mod per_dimension;

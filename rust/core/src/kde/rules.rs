@@ -11,6 +11,7 @@ use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::kde::bandwidth::{isj, loo_ml, IsjVariant};
 use crate::kde::exact::{sort_sample, Sorted};
+use crate::kde::isj_2d;
 use crate::kde::per_dimension::{diagonal, per_dimension};
 use crate::kde::spec::DimBandwidth;
 
@@ -220,7 +221,8 @@ fn robust_scale(s: &Sorted, weighted: bool, sigma: f64) -> f64 {
 }
 
 /// The bandwidth matrix (d x d, row-major; 1-D: [h^2]) of `rule`, and h itself (d > 1: sqrt(H_00)). In
-/// d > 1 the rules without a multivariate form are applied to each margin (a diagonal H). A rule that had to
+/// d = 2 the ISJ rules are Botev's two-dimensional selector (`isj_2d`); in d > 1 the other rules without a
+/// multivariate form are applied to each margin (a diagonal H). A rule that had to
 /// fall back to another says why in `notes` (shown to the user as a warning).
 pub fn rule_bandwidth(
     rule: Rule,
@@ -229,6 +231,10 @@ pub fn rule_bandwidth(
     notes: &mut Vec<String>,
 ) -> Result<(f64, Vec<f64>)> {
     let (d, n) = (data.d, data.n_eff);
+    if d == 2 && matches!(rule, Rule::Isj | Rule::IsjBotev) {
+        let h = isj_2d::rule_2d(rule, data, control, notes)?;
+        return Ok((h[0], diagonal(&h)));
+    }
     if d > 1 && !rule.multivariate() {
         let h = per_dimension(&vec![DimBandwidth::Rule(rule); d], data, control, notes)?;
         return Ok((h[0], diagonal(&h)));
