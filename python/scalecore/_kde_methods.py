@@ -41,9 +41,9 @@ def _keep(kde: KDE) -> dict[str, Any]:
 
 def _floats(name: str, value: Any) -> FloatArray:
     """`value` as a float64 array: numbers, +-inf allowed, NaN refused."""
-    if isinstance(value, (str, bytes)) or value is None or np.iscomplexobj(value):
-        raise InvalidInputError(f"{name}: must be real numbers, got {value!r:.60}")
     try:
+        if isinstance(value, (str, bytes)) or value is None or np.iscomplexobj(value):
+            raise InvalidInputError(f"{name}: must be real numbers, got {value!r:.60}")
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         raise InvalidInputError(f"{name}: cannot be read as numbers, got {value!r:.60}") from None
@@ -119,7 +119,7 @@ def integrate_box(kde: KDE, low: Any, high: Any) -> float:
 def _summed(kde: KDE, extra: FloatArray) -> _core.KdeEstimator:
     """The Gaussian estimator of `kde`'s sample with bandwidth matrix H + `extra`, evaluated exactly."""
     total = kde.bandwidth_matrix + extra
-    bandwidth: Any = float(np.sqrt(total[0, 0])) if kde.d == 1 else np.ascontiguousarray(total)
+    bandwidth: Any = float(np.sqrt(total[0, 0])) if kde.d == 1 else _symmetric(total)
     w = kde.weights
     return _core.KdeEstimator(kde.samples, bandwidth, "gaussian", w, "exact", 1e-6, kde.n_threads)
 
@@ -204,4 +204,10 @@ def callable_bandwidth(cls: type[KDE], samples: FloatArray, rule: Any, weights: 
     cov = np.atleast_2d(np.cov(samples, rowvar=False, aweights=weights))
     if samples.ndim == 1:
         return f * float(np.sqrt(cov[0, 0]))
-    return np.ascontiguousarray(f * f * cov)
+    return _symmetric(f * f * cov)
+
+
+def _symmetric(m: FloatArray) -> FloatArray:
+    """The lower triangle mirrored (what scipy's Cholesky factor reads): np.cov's products, and sums of
+    symmetric matrices, can differ from their transposes in the last bit."""
+    return np.ascontiguousarray(np.tril(m) + np.tril(m, -1).T)
