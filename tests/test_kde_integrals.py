@@ -96,7 +96,9 @@ def _gauss_legendre(kde: sc.KDE, cuts: np.ndarray) -> float:
 def test_integrate_box_1d_matches_scipy_and_the_tail_accurate_oracle(seed: int, a: float, width: float) -> None:
     ours, theirs = _pair(seed, 60, 1)
     got = ours.integrate_box_1d(a, a + width)
-    expect = ref.interval_mass_1d(theirs.dataset[0], theirs.weights, float(np.sqrt(theirs.covariance[0, 0])), a, a + width)
+    expect = ref.interval_mass_1d(
+        theirs.dataset[0], theirs.weights, float(np.sqrt(theirs.covariance[0, 0])), a, a + width
+    )
     # Relative 1e-11, or the rounding of a difference of two cdf values near 1/2 for a narrow interval.
     assert abs(got - expect) <= 1e-11 * abs(expect) + 1e-15
     # scipy's difference of ndtr values loses relative accuracy far in the upper tail; absolutely it agrees.

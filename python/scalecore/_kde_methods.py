@@ -163,8 +163,10 @@ def integrate_kde(kde: KDE, other: Any) -> float:
 def marginal(kde: KDE, dimensions: Any) -> KDE:
     d = kde.d
     dims = np.atleast_1d(np.asarray(dimensions, dtype=object))
-    if dims.ndim != 1 or dims.size == 0 or not all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in dims
+    if (
+        dims.ndim != 1
+        or dims.size == 0
+        or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in dims)
     ):
         raise InvalidInputError(f"dimensions: expected one or more integer indices, got {dimensions!r:.60}")
     idx = [int(v) for v in dims]

@@ -148,12 +148,13 @@ class KDE(ResultIO):
         Data, one row per sample (note: scipy's gaussian_kde takes (d, n)).
     bandwidth : str, float, sequence of d entries or (d, d) array
         A rule from the table in the module docstring, the kernel standard deviation, or (d > 1) the
-        bandwidth matrix. A callable follows scipy: it receives a KDE of the same data with the "scott"
-        bandwidth and returns a factor f, and the kernel covariance is f^2 times the weighted data covariance. A sequence gives each dimension its own kernel standard deviation, each a number
+        bandwidth matrix. A sequence gives each dimension its own kernel standard deviation, each a number
         or a 1-D rule applied to that margin (``[0.3, "isj"]``): H = diag(h_1^2, ..., h_d^2). In d > 1 a
         rule other than "scott" and "normal_reference" is applied to each margin the same way. An ISJ
         bandwidth whose fixed-point equation has no root falls back to "normal_reference_robust" with a
-        `BandwidthWarning` that names the reason.
+        `BandwidthWarning` that names the reason. A callable follows scipy: it receives a KDE of the same
+        data with the "scott" bandwidth and returns a factor f; the kernel covariance is f^2 times the
+        weighted data covariance.
     kernel : str
         One of gaussian, epanechnikov, biweight, triweight, tophat, cosine, laplace, tri, tricube (any d; in
         d > 1 ``mode`` needs the gaussian).
