@@ -174,6 +174,8 @@ def test_integrate_box_refuses_radial_kernels_and_bad_boxes() -> None:
     assert one.integrate_box([-0.5], [0.5]) == pytest.approx(one.integrate_box_1d(-0.5, 0.5), rel=1e-15)
     with pytest.raises(sc.InvalidInputError, match="integrate_box_1d"):
         kde.integrate_box_1d(0.0, 1.0)
+    with pytest.raises(sc.InvalidInputError, match="low"):
+        one.integrate_box([0.0, 1.0], [1.0])
 
 
 # --- integrate_gaussian and integrate_kde -------------------------------------------------------------------------

@@ -95,12 +95,12 @@ def integrate_box_1d(kde: KDE, low: Any, high: Any) -> Any:
 
 
 def integrate_box(kde: KDE, low: Any, high: Any) -> float:
-    if kde.d == 1:
-        return float(integrate_box_1d(kde, np.ravel(_floats("low", low))[0], np.ravel(_floats("high", high))[0]))
     lo, hi = _floats("low", low), _floats("high", high)
     for name, v in (("low", lo), ("high", hi)):
-        if v.shape != (kde.d,):
+        if v.size != kde.d or v.ndim > 1:
             raise InvalidInputError(f"{name}: expected {kde.d} values (one per dimension), got shape {v.shape}")
+    if kde.d == 1:
+        return float(integrate_box_1d(kde, lo.item(), hi.item()))
     h = kde.bandwidth_matrix
     if kde.kernel == "gaussian" and np.count_nonzero(h - np.diag(np.diag(h))) > 0:
         # A full bandwidth matrix: scipy's own method, its multivariate normal CDF (Genz's quasi-Monte Carlo
