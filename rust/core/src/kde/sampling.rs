@@ -25,7 +25,6 @@ use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Beta, Distribution, Gamma, StandardNormal};
 use rayon::prelude::*;
 
-use crate::bootstrap::rng::draw_index;
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::kde::estimator::Estimator;
@@ -117,16 +116,19 @@ fn offset(radius: &Radius, a: f64, rng: &mut ChaCha8Rng, out: &mut [f64]) {
 
 /// `y` folded into [lo, hi] by reflection at the finite bounds (modulo 2 (hi - lo) when both are finite).
 pub fn fold(y: f64, lo: f64, hi: f64) -> f64 {
-    match (lo.is_finite(), hi.is_finite()) {
-        (true, true) => {
-            let width = hi - lo;
-            let t = (y - lo).rem_euclid(2.0 * width);
-            (lo + if t > width { 2.0 * width - t } else { t }).clamp(lo, hi)
-        }
-        (true, false) if y < lo => lo + (lo - y),
-        (false, true) if y > hi => hi - (y - hi),
-        _ => y,
-    }
+    let width = hi - lo;
+    let folded = if (2.0 * width).is_finite() {
+        let t = (y - lo).rem_euclid(2.0 * width);
+        lo + if t > width { 2.0 * width - t } else { t }
+    } else if y < lo {
+        // One bound, or a span beyond the float range: a single reflection reaches inside.
+        lo + (lo - y)
+    } else if y > hi {
+        hi - (y - hi)
+    } else {
+        y
+    };
+    folded.clamp(lo, hi)
 }
 
 /// How the sample index of a draw is picked.
@@ -138,7 +140,6 @@ enum Pick {
 impl Pick {
     fn draw(&self, rng: &mut ChaCha8Rng) -> usize {
         match self {
-            Pick::Uniform(n) if *n as u64 <= 1 << 32 => draw_index(rng, *n),
             Pick::Uniform(n) => rng.random_range(0..*n),
             Pick::Alias(a) => a.sample(rng),
         }
@@ -264,6 +265,9 @@ mod tests {
         assert_eq!(fold(-0.25, 0.0, 1.0), 0.25);
         assert_eq!(fold(1.25, 0.0, 1.0), 0.75);
         assert_eq!(fold(2.25, 0.0, 1.0), 0.25);
+        // A span beyond the float range folds once and stays finite.
+        assert_eq!(fold(-1e308, -1e308, 1e308), -1e308);
+        assert!(fold(1.5e308, -1e308, 1e308).is_finite());
     }
 
     #[test]
