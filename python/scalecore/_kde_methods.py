@@ -12,7 +12,7 @@ Analysis", section 3.4).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -22,11 +22,8 @@ from ._shape import restore
 from ._validation import FloatArray
 from .errors import InvalidInputError
 
-if TYPE_CHECKING:
-    from .kde import KDE
 
-
-def _keep(kde: KDE) -> dict[str, Any]:
+def _keep(kde: Any) -> dict[str, Any]:
     """The constructor arguments of `kde` other than the samples and the bandwidth."""
     return {
         "kernel": kde.kernel,
@@ -52,12 +49,12 @@ def _floats(name: str, value: Any) -> FloatArray:
     return arr
 
 
-def _require_1d(kde: KDE, what: str) -> None:
+def _require_1d(kde: Any, what: str) -> None:
     if kde.d != 1:
         raise InvalidInputError(f"{what}: available for 1-D estimates only (this one has d={kde.d}); use integrate_box")
 
 
-def _gaussian_unbounded(kde: KDE, what: str) -> None:
+def _gaussian_unbounded(kde: Any, what: str) -> None:
     """The closed forms hold for the unbounded Gaussian estimate only."""
     if kde.kernel != "gaussian":
         raise InvalidInputError(
@@ -71,18 +68,19 @@ def _gaussian_unbounded(kde: KDE, what: str) -> None:
 # --- draws ---------------------------------------------------------------------------------------------------
 
 
-def resample(kde: KDE, size: Any, seed: Any) -> FloatArray:
+def resample(kde: Any, size: Any, seed: Any) -> FloatArray:
     if size is None:
         size = int(kde.n_eff)  # scipy's default: the effective sample size
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 0 <= size < 2**63:
         raise InvalidInputError(f"size: must be a non-negative integer, got {size!r:.60}")
-    return kde._handle.resample(int(size), check_seed(seed))
+    draws: FloatArray = kde._handle.resample(int(size), check_seed(seed))
+    return draws
 
 
 # --- probabilities of intervals and boxes ----------------------------------------------------------------------
 
 
-def integrate_box_1d(kde: KDE, low: Any, high: Any) -> Any:
+def integrate_box_1d(kde: Any, low: Any, high: Any) -> Any:
     _require_1d(kde, "integrate_box_1d")
     lo, hi = np.broadcast_arrays(_floats("low", low), _floats("high", high))
     q = np.ascontiguousarray(np.concatenate([lo.ravel(), hi.ravel()]))
@@ -94,7 +92,7 @@ def integrate_box_1d(kde: KDE, low: Any, high: Any) -> Any:
     return restore(mass, lo.shape)
 
 
-def integrate_box(kde: KDE, low: Any, high: Any) -> float:
+def integrate_box(kde: Any, low: Any, high: Any) -> float:
     lo, hi = _floats("low", low), _floats("high", high)
     for name, v in (("low", lo), ("high", hi)):
         if v.size != kde.d or v.ndim > 1:
@@ -110,13 +108,13 @@ def integrate_box(kde: KDE, low: Any, high: Any) -> float:
         x = kde.samples
         values = multivariate_normal.cdf(hi - x, lower_limit=lo - x, cov=h, rng=np.random.default_rng(0))
         return float(np.atleast_1d(values) @ kde.weights)
-    return kde._handle.box_probability(np.ascontiguousarray(lo), np.ascontiguousarray(hi))
+    return float(kde._handle.box_probability(np.ascontiguousarray(lo), np.ascontiguousarray(hi)))
 
 
 # --- closed-form Gaussian integrals ----------------------------------------------------------------------------
 
 
-def _summed(kde: KDE, extra: FloatArray) -> _core.KdeEstimator:
+def _summed(kde: Any, extra: FloatArray) -> _core.KdeEstimator:
     """The Gaussian estimator of `kde`'s sample with bandwidth matrix H + `extra`, evaluated exactly."""
     total = kde.bandwidth_matrix + extra
     bandwidth: Any = float(np.sqrt(total[0, 0])) if kde.d == 1 else _symmetric(total)
@@ -124,11 +122,11 @@ def _summed(kde: KDE, extra: FloatArray) -> _core.KdeEstimator:
     return _core.KdeEstimator(kde.samples, bandwidth, "gaussian", w, "exact", 1e-6, kde.n_threads)
 
 
-def _points(kde: KDE, x: FloatArray) -> FloatArray:
+def _points(kde: Any, x: FloatArray) -> FloatArray:
     return np.ascontiguousarray(x.reshape(-1) if kde.d == 1 else x.reshape(-1, kde.d))
 
 
-def integrate_gaussian(kde: KDE, mean: Any, cov: Any) -> float:
+def integrate_gaussian(kde: Any, mean: Any, cov: Any) -> float:
     _gaussian_unbounded(kde, "integrate_gaussian")
     d = kde.d
     m = _floats("mean", mean).reshape(-1)
@@ -143,10 +141,9 @@ def integrate_gaussian(kde: KDE, mean: Any, cov: Any) -> float:
     return float(est.density(_points(kde, m), False)[0])
 
 
-def integrate_kde(kde: KDE, other: Any) -> float:
-    from .kde import KDE
-
-    if not isinstance(other, KDE):
+def integrate_kde(kde: Any, given: Any) -> float:
+    other: Any = given  # a KDE (its attributes are KDE's, not the base class's)
+    if not isinstance(given, KDEMethods):
         raise InvalidInputError(f"other: must be a scalecore KDE, got {type(other).__name__}")
     if other.d != kde.d:
         raise InvalidInputError(f"other: has d={other.d}, this estimate d={kde.d}")
@@ -160,7 +157,7 @@ def integrate_kde(kde: KDE, other: Any) -> float:
 # --- new estimators from this one ------------------------------------------------------------------------------
 
 
-def marginal(kde: KDE, dimensions: Any) -> KDE:
+def marginal(kde: Any, dimensions: Any) -> Any:
     d = kde.d
     dims = np.atleast_1d(np.asarray(dimensions, dtype=object))
     if (
@@ -188,16 +185,18 @@ def marginal(kde: KDE, dimensions: Any) -> KDE:
     return type(kde)(x[:, idx], np.ascontiguousarray(block), **_keep(kde))
 
 
-def with_bandwidth(kde: KDE, bandwidth: Any) -> KDE:
+def with_bandwidth(kde: Any, bandwidth: Any) -> Any:
     return type(kde)(kde.samples, bandwidth, **_keep(kde))
 
 
-def callable_bandwidth(cls: type[KDE], samples: FloatArray, rule: Any, weights: Any, **options: Any) -> Any:
+def callable_bandwidth(cls: Any, samples: FloatArray, rule: Any, weights: Any, *options: Any) -> Any:
     """scipy's convention for a callable `bw_method`: `rule` receives the estimator (here a `KDE` of the same
     samples, weights and options with the "scott" bandwidth) and returns a factor f; the kernel covariance is
     f^2 times the weighted data covariance (np.cov with aweights, ddof 1), so the 1-D bandwidth is f times
     the weighted standard deviation."""
-    factor = rule(cls(samples, "scott", weights=weights, **options))
+    kernel, method, tolerance, n_threads, bounds = options
+    built = cls(samples, "scott", kernel, weights, method, tolerance, n_threads, bounds)
+    factor = rule(built)
     if isinstance(factor, (str, bytes, bool)) or not isinstance(factor, (int, float, np.integer, np.floating)):
         raise InvalidInputError(f"bandwidth: the callable must return a positive number, it returned {factor!r:.60}")
     f = float(factor)
@@ -213,3 +212,43 @@ def _symmetric(m: FloatArray) -> FloatArray:
     """The lower triangle mirrored (what scipy's Cholesky factor reads): np.cov's products, and sums of
     symmetric matrices, can differ from their transposes in the last bit."""
     return np.ascontiguousarray(np.tril(m) + np.tril(m, -1).T)
+
+
+class KDEMethods:
+    """scipy.stats.gaussian_kde's methods of `sc.KDE` (a base class of it, so that kde.py stays small)."""
+
+    def resample(self, size: int | None = None, *, seed: Any = None) -> FloatArray:
+        """`size` draws from the estimate (default: int(n_eff), as scipy), shape (size,) in 1-D and (size, d)
+        in d > 1 (rows are points; scipy returns (d, size)). Exact for every kernel; bounded estimates draw
+        from the reflected density, so no draw leaves the bounds. `seed`: None, an integer, a numpy Generator
+        or RandomState; the draws depend on the seed only, not on the thread count."""
+        return resample(self, size, seed)
+
+    def integrate_box_1d(self, low: Any, high: Any) -> Any:
+        """P(low <= X <= high) (1-D, every kernel, bounded too), from the exact cdf; arrays broadcast."""
+        return integrate_box_1d(self, low, high)
+
+    def integrate_box(self, low: Any, high: Any) -> float:
+        """Probability of the box [low, high] (one bound per dimension). Exact for the gaussian kernel with a
+        diagonal bandwidth matrix; a full matrix uses scipy's multivariate normal CDF as scipy does (absolute
+        error ~1e-5); other kernels in d > 1 are refused (no closed form). 1-D: `integrate_box_1d`."""
+        return integrate_box(self, low, high)
+
+    def integrate_gaussian(self, mean: Any, cov: Any) -> float:
+        """The integral of this density times the normal density N(mean, cov) (gaussian kernel, unbounded)."""
+        return integrate_gaussian(self, mean, cov)
+
+    def integrate_kde(self, other: Any) -> float:
+        """The integral of the product of this density and `other`'s (both gaussian, unbounded)."""
+        return integrate_kde(self, other)
+
+    def marginal(self, dimensions: Any) -> Any:
+        """The estimate of the kept `dimensions` (indices, negative from the end): a new KDE over those columns
+        with the matching block of the bandwidth matrix (gaussian kernel; a radial kernel's marginal is not
+        that kernel)."""
+        return marginal(self, dimensions)
+
+    def with_bandwidth(self, bandwidth: Any) -> Any:
+        """A new KDE of the same samples, weights and options with `bandwidth` (any form the constructor takes).
+        KDE is immutable: this is scipy's `set_bandwidth` without the mutation."""
+        return with_bandwidth(self, bandwidth)

@@ -58,10 +58,10 @@ from typing import Any
 import numpy as np
 
 from . import _chunks, _core
-from . import _kde_methods as _methods
 from ._kde_args import bandwidth_arg as _bandwidth
 from ._kde_args import bounds_arg as _bounds
 from ._kde_args import number as _number
+from ._kde_methods import KDEMethods, callable_bandwidth
 from ._results_io import ResultIO
 from ._shape import restore
 from ._validation import FloatArray, as_float_array
@@ -139,7 +139,7 @@ def _flat_queries(name: str, x: Any) -> tuple[FloatArray, tuple[int, ...]]:
     return as_float_array(name, np.ravel(arr), ndim=1, allow_empty=True), tuple(np.shape(arr))
 
 
-class KDE(ResultIO):
+class KDE(KDEMethods, ResultIO):
     """Kernel density estimate of 1-D or multivariate samples.
 
     Parameters
@@ -152,9 +152,7 @@ class KDE(ResultIO):
         or a 1-D rule applied to that margin (``[0.3, "isj"]``): H = diag(h_1^2, ..., h_d^2). In d > 1 a
         rule other than "scott" and "normal_reference" is applied to each margin the same way. An ISJ
         bandwidth whose fixed-point equation has no root falls back to "normal_reference_robust" with a
-        `BandwidthWarning` that names the reason. A callable follows scipy: it receives a KDE of the same
-        data with the "scott" bandwidth and returns a factor f; the kernel covariance is f^2 times the
-        weighted data covariance.
+        `BandwidthWarning` that names the reason. A callable: scipy's convention (docs/kde.md).
     kernel : str
         One of gaussian, epanechnikov, biweight, triweight, tophat, cosine, laplace, tri, tricube (any d; in
         d > 1 ``mode`` needs the gaussian).
@@ -191,8 +189,7 @@ class KDE(ResultIO):
         x = _samples(samples)
         w = None if weights is None else _as_array("weights", weights)
         if callable(bandwidth):
-            options = {"kernel": kernel, "method": method, "tolerance": tolerance, "n_threads": n_threads}
-            bandwidth = _methods.callable_bandwidth(type(self), x, bandwidth, w, bounds=bounds, **options)
+            bandwidth = callable_bandwidth(type(self), x, bandwidth, w, kernel, method, tolerance, n_threads, bounds)
         self._handle = _core.KdeEstimator(
             x,
             _bandwidth(bandwidth),
@@ -391,44 +388,6 @@ class KDE(ResultIO):
         q, shape = self._queries(x)
         n_eff, share = self._handle.diagnostics(q)
         return KDEDiagnostics(x=q, n_eff=restore(n_eff, shape), max_share=restore(share, shape))
-
-    # --- scipy.stats.gaussian_kde's methods (_kde_methods) ----------------------------------------------
-
-    def resample(self, size: int | None = None, *, seed: Any = None) -> FloatArray:
-        """`size` draws from the estimate (default: int(n_eff), as scipy), shape (size,) in 1-D and (size, d)
-        in d > 1 (rows are points; scipy returns (d, size)). Exact for every kernel; bounded estimates draw
-        from the reflected density, so no draw leaves the bounds. `seed`: None, an integer, a numpy Generator
-        or RandomState; the draws depend on the seed only, not on the thread count."""
-        return _methods.resample(self, size, seed)
-
-    def integrate_box_1d(self, low: Any, high: Any) -> Any:
-        """P(low <= X <= high) (1-D, every kernel, bounded too), from the exact cdf; arrays broadcast."""
-        return _methods.integrate_box_1d(self, low, high)
-
-    def integrate_box(self, low: Any, high: Any) -> float:
-        """Probability of the box [low, high] (one bound per dimension). Exact for the gaussian kernel with a
-        diagonal bandwidth matrix; a full matrix uses scipy's multivariate normal CDF as scipy does (absolute
-        error ~1e-5); other kernels in d > 1 are refused (no closed form). 1-D: `integrate_box_1d`."""
-        return _methods.integrate_box(self, low, high)
-
-    def integrate_gaussian(self, mean: Any, cov: Any) -> float:
-        """The integral of this density times the normal density N(mean, cov) (gaussian kernel, unbounded)."""
-        return _methods.integrate_gaussian(self, mean, cov)
-
-    def integrate_kde(self, other: KDE) -> float:
-        """The integral of the product of this density and `other`'s (both gaussian, unbounded)."""
-        return _methods.integrate_kde(self, other)
-
-    def marginal(self, dimensions: Any) -> KDE:
-        """The estimate of the kept `dimensions` (indices, negative from the end): a new KDE over those columns
-        with the matching block of the bandwidth matrix (gaussian kernel; a radial kernel's marginal is not
-        that kernel)."""
-        return _methods.marginal(self, dimensions)
-
-    def with_bandwidth(self, bandwidth: Any) -> KDE:
-        """A new KDE of the same samples, weights and options with `bandwidth` (any form the constructor takes).
-        KDE is immutable: this is scipy's `set_bandwidth` without the mutation."""
-        return _methods.with_bandwidth(self, bandwidth)
 
     def __repr__(self) -> str:
         h = self._handle
