@@ -260,6 +260,30 @@ def _query_cases(data: np.ndarray, label: str) -> list[Case]:
     ]
 
 
+def _resample_cases(data: np.ndarray, h: float, label: str, size: int) -> list[Case]:
+    from scipy import stats
+
+    factor = h / float(np.std(data, ddof=1))
+    kde = sc.KDE(data, bandwidth=h)
+    theirs = stats.gaussian_kde(data, bw_method=factor)
+
+    def check(ours_out: Any, scipy_out: Any) -> tuple[bool, str]:
+        # Two samples of one distribution: the two-sample Kolmogorov-Smirnov test.
+        p = float(stats.ks_2samp(ours_out, np.ravel(scipy_out)).pvalue)
+        return p > 1e-4, f"KS p {p:.2g}"
+
+    return [
+        Case(
+            name=f"kde resample {size:.0e} draws, n={label}",
+            ours=lambda: kde.resample(size, seed=0),
+            baselines=[("scipy gaussian_kde.resample", lambda: theirs.resample(size, seed=0))],
+            check=check,
+            target="faster than scipy, same distribution",
+            repeat=3,
+        )
+    ]
+
+
 def cases(quick: bool) -> list[Case]:
     rng = np.random.default_rng(0)
     n = 10**5 if quick else 10**6
@@ -279,4 +303,5 @@ def cases(quick: bool) -> list[Case]:
         + _isj_cases(data, label)
         + _isj_2d_cases(n, label)
         + _query_cases(data[:n_sk], str(n_sk))
+        + _resample_cases(small, h_small, f"1e{round(math.log10(n_exact))}", 10**5 if quick else 10**6)
     )

@@ -61,6 +61,7 @@ def _sweep() -> sc.Runs:
 RUNS = _runs()
 SWEEP = _sweep()
 SAMPLE = np.random.default_rng(1).normal(size=200)
+SAMPLE_2D = np.random.default_rng(2).normal(size=(100, 2))
 CHINCHILLA = dict(sc.datasets.HOFFMANN_PARAMS)
 FIT = sc.fit(RUNS)
 JOINT_TABLE = {"N": RUNS.N, "D": RUNS.D, "loss": RUNS.loss, "g": np.arange(24) % 4}
@@ -233,6 +234,25 @@ SPECS: dict[str, Spec] = {
         lambda **kw: sc.KDE(SAMPLE).grid(**kw), {"n": 16, "cut": 3.0}, ["n", "cut", "lo", "hi"], lambda r: list(r)
     ),
     "sc.KDE.hdi": Spec(lambda **kw: sc.KDE(SAMPLE).hdi(**kw), {"level": 0.9}, ["level"]),
+    "sc.KDE.resample": Spec(lambda **kw: sc.KDE(SAMPLE).resample(**kw), {"size": 100, "seed": 0}, ["size", "seed"]),
+    "sc.KDE.integrate_box_1d": Spec(
+        lambda **kw: sc.KDE(SAMPLE).integrate_box_1d(**kw), {"low": -1.0, "high": 1.0}, ["low", "high"]
+    ),
+    "sc.KDE.integrate_box": Spec(
+        lambda **kw: sc.KDE(SAMPLE_2D, bandwidth=[0.5, 0.4]).integrate_box(**kw),
+        {"low": [-1.0, -1.0], "high": [1.0, 1.0]},
+        ["low", "high"],
+    ),
+    "sc.KDE.integrate_gaussian": Spec(
+        lambda **kw: sc.KDE(SAMPLE).integrate_gaussian(**kw), {"mean": 0.0, "cov": 1.0}, ["mean", "cov"]
+    ),
+    "sc.KDE.integrate_kde": Spec(lambda **kw: sc.KDE(SAMPLE).integrate_kde(**kw), {"other": sc.KDE(SAMPLE)}, ["other"]),
+    "sc.KDE.marginal": Spec(
+        lambda **kw: sc.KDE(SAMPLE_2D).marginal(**kw).pdf([0.0, 1.0]), {"dimensions": 1}, ["dimensions"]
+    ),
+    "sc.KDE.with_bandwidth": Spec(
+        lambda **kw: sc.KDE(SAMPLE).with_bandwidth(**kw).pdf([0.0, 1.0]), {"bandwidth": 0.5}, ["bandwidth"]
+    ),
     "sc.FitResult": Spec(
         lambda **kw: FIT.predict(**kw), {"N": [1e9], "D": [1e11]}, ["N", "D"], aliases={"N": ("N",), "D": ("D",)}
     ),

@@ -1,9 +1,9 @@
 """Kernel density estimation: `sc.KDE` (docs/methods.md section 4).
 
 One estimator, f(x) = sum_i w_i K_h(x - x_i) with normalised weights w_i, evaluated either exactly (a windowed
-sum over the sorted sample, log-sum-exp for ``logpdf``) or, for the Gaussian kernel in 1-D, by moment binning,
-FFT convolution and cubic Hermite interpolation to a requested relative tolerance. On grids (``grid``) the
-compact kernels in 1-D are summed exactly by difference arrays of their polynomial pieces, in O(n + grid).
+sum over the sorted sample, log-sum-exp for ``logpdf``) or, for the 1-D Gaussian, by moment binning, FFT
+convolution and cubic Hermite interpolation to a requested relative tolerance. On grids the 1-D compact
+kernels are summed exactly by difference arrays of their polynomial pieces, in O(n + grid).
 
 Bandwidth means the kernel's standard deviation (as in KDEpy and scikit-learn's Gaussian), for every kernel.
 The rules are named by their formula, because libraries give the same name to different formulas
@@ -28,8 +28,8 @@ a float                     the kernel standard deviation    -            a floa
 =========================== ================================ ============ ======================= ==============
 
 With weights, sigma and the IQR are weighted (equal weights are no weights, for every rule); KDEpy's rules
-ignore weights, so its column holds for unweighted data only (docs/kde.md).
-``"silverman"`` is refused on purpose: scipy, statsmodels and KDEpy mean three different formulas by it.
+ignore weights, so its column holds for unweighted data only. ``"silverman"`` is refused on purpose: scipy,
+statsmodels and KDEpy mean three different formulas by it.
 ``"isj"`` follows docs/methods.md (bandwidth = sqrt(t) times the data range) and so reproduces KDEpy's ISJ. That
 converts the diffusion time with the data range although t was found on a grid padded by at least 6 data units
 (KDEpy issues #199 and #201): the result is half of Botev's bandwidth whenever the data range is at least 12 and
@@ -44,9 +44,8 @@ a sequence of d entries (values or rule names) gives H = diag(h_1^2, ..., h_d^2)
 margin. In d = 2 ``"isj"``/``"isj_botev"`` are Botev et al.'s 2-D ISJ (a diagonal H; ``["isj", "isj"]`` is
 per margin); other rule names, and ISJ in d >= 3, are applied to every margin that way (docs/kde.md).
 
-The estimator itself (sample, weights, bandwidth rules, method choice, sorted sample, binned grid, every query)
-lives in the Rust core as one `_core.KdeEstimator`; this module validates arguments, shapes results and keeps
-the public class. Each public query is one call into the core.
+The estimator (sample, weights, bandwidth rules, method choice, binned grid, every query) lives in the Rust core
+as one `_core.KdeEstimator`; this module validates arguments and shapes results, one core call per query.
 """
 
 from __future__ import annotations
@@ -62,6 +61,7 @@ from . import _chunks, _core
 from ._kde_args import bandwidth_arg as _bandwidth
 from ._kde_args import bounds_arg as _bounds
 from ._kde_args import number as _number
+from ._kde_methods import KDEMethods, callable_bandwidth
 from ._results_io import ResultIO
 from ._shape import restore
 from ._validation import FloatArray, as_float_array
@@ -139,7 +139,7 @@ def _flat_queries(name: str, x: Any) -> tuple[FloatArray, tuple[int, ...]]:
     return as_float_array(name, np.ravel(arr), ndim=1, allow_empty=True), tuple(np.shape(arr))
 
 
-class KDE(ResultIO):
+class KDE(KDEMethods, ResultIO):
     """Kernel density estimate of 1-D or multivariate samples.
 
     Parameters
@@ -153,7 +153,7 @@ class KDE(ResultIO):
         "isj" and "isj_botev" are Botev et al.'s (2010) 2-D ISJ, a diagonal H ignoring the correlation; in
         d > 1 other rules than "scott" and "normal_reference" are applied to each margin the same way. An
         ISJ bandwidth whose fixed-point equation has no root falls back to "normal_reference_robust" (per
-        margin in d > 1) with a `BandwidthWarning` that names the reason.
+        margin in d > 1) with a `BandwidthWarning` that names the reason. A callable: scipy's convention.
     kernel : str
         One of gaussian, epanechnikov, biweight, triweight, tophat, cosine, laplace, tri, tricube (any d; in
         d > 1 ``mode`` needs the gaussian).
@@ -189,6 +189,8 @@ class KDE(ResultIO):
     ) -> None:
         x = _samples(samples)
         w = None if weights is None else _as_array("weights", weights)
+        if callable(bandwidth):
+            bandwidth = callable_bandwidth(type(self), x, bandwidth, w, kernel, method, tolerance, n_threads, bounds)
         self._handle = _core.KdeEstimator(
             x,
             _bandwidth(bandwidth),

@@ -297,6 +297,25 @@ impl KdeEstimator {
         Ok((a.into_pyarray(py), b.into_pyarray(py)))
     }
 
+    /// `size` draws from the estimate, (size,) in 1-D and (size, d) in d > 1, from the streams of `seed`.
+    fn resample<'py>(&self, py: Python<'py>, size: usize, seed: u64) -> PyResult<Bound<'py, PyAny>> {
+        let d = self.inner.d();
+        let work = size.saturating_mul(d);
+        let out = compute(py, work, self.n_threads, |c| self.inner.resample(size, seed, c))?;
+        if d == 1 {
+            return Ok(out.into_pyarray(py).into_any());
+        }
+        Ok(matrix(py, &out, d)?.into_any())
+    }
+
+    /// Probability of the box [low, high] (d > 1, Gaussian kernel, diagonal bandwidth matrix).
+    fn box_probability(&self, py: Python<'_>, low: &Bound<'_, PyAny>, high: &Bound<'_, PyAny>) -> PyResult<f64> {
+        let (low, high) = (FloatArray::extract("low", low)?, FloatArray::extract("high", high)?);
+        let (low, high) = (low.as_slice(), high.as_slice());
+        let work = self.inner.n().saturating_mul(self.inner.d());
+        compute(py, work, self.n_threads, |c| self.inner.box_probability(low, high, c))
+    }
+
     /// Leave-one-out log-likelihood of the Gaussian estimate of this sample at bandwidth `h` (1-D).
     fn loo_log_likelihood(&self, py: Python<'_>, h: f64) -> PyResult<f64> {
         let work = self.inner.n().saturating_mul(self.inner.n()) / 8;
