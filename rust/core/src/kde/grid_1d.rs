@@ -312,11 +312,7 @@ fn per_sample(
 }
 
 /// The blocks' difference arrays added in block order (the same bits for any thread count).
-pub(crate) fn sum_parts(
-    parts: Vec<Result<(Vec<f64>, Vec<i64>)>>,
-    n_coef: usize,
-    n_count: usize,
-) -> Result<(Vec<f64>, Vec<i64>)> {
+fn sum_parts(parts: Vec<Result<(Vec<f64>, Vec<i64>)>>, n_coef: usize, n_count: usize) -> Result<(Vec<f64>, Vec<i64>)> {
     let mut parts = parts.into_iter();
     let (mut coef, mut count) = parts.next().unwrap_or_else(|| Ok((vec![0.0; n_coef], vec![0; n_count])))?;
     for part in parts {

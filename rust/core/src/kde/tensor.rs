@@ -39,10 +39,7 @@ impl Estimator {
                 return grid_1d::compact_grid(x, w, self.h(), kernel, axes[0], control);
             }
             // Where `density` would bin (a large Gaussian problem), bin on the grid itself instead.
-            if d == 1
-                && kernel == Kernel::Gaussian
-                && self.use_binned(axes[0].len())
-                && grid_1d::is_equispaced(axes[0])
+            if d == 1 && kernel == Kernel::Gaussian && self.use_binned(axes[0].len()) && grid_1d::is_equispaced(axes[0])
             {
                 let binned = grid_1d_gauss::gaussian_grid(x, w, self.h(), axes[0], self.tolerance(), control)?;
                 if let Some(values) = binned {
