@@ -51,7 +51,7 @@ fn plan(step: f64, h: f64, m: usize, rho: f64, tol: f64) -> Option<Plan> {
             j += 1;
             term *= y / j as f64;
         }
-        if term <= 0.1 * tol && (m - 1) * refine as usize + 2 * reach as usize + 1 <= MAX_POINTS {
+        if term <= 0.1 * tol && (m - 1) * refine as usize + 2 * (reach as usize) < MAX_POINTS {
             return Some(Plan { refine: refine as usize, reach: reach as usize, moments: j.max(1), s });
         }
         refine *= 2.0;

@@ -10,9 +10,9 @@
 //!
 //! with tau the block coordinate of `grid_1d` and v0 = (block centre - c) / R. One pass over the sample adds
 //! each sample's powers w t^r to its group's moments M_r (the moment binning of Fan & Marron 1994, "Fast
-//! implementations of nonparametric curve estimators", here with as many moments as the kernel's degree
-//! + 1, so nothing is approximated); the groups then scatter their coefficients into `grid_1d`'s difference
-//! arrays, O(grid) work. The sum is the exact sum up to rounding, as before.
+//! implementations of nonparametric curve estimators", here with one moment more than the kernel's
+//! degree, so nothing is approximated); the groups then scatter their coefficients into `grid_1d`'s
+//! difference arrays, O(grid) work. The sum is the exact sum up to rounding, as before.
 //!
 //! A sample within `NEAR` steps of a group boundary (its range decided by rounding) is scattered on its own,
 //! by `grid_1d`'s exact test on the grid values. Kernels narrower than MIN_RADIUS steps stay per sample:
@@ -73,7 +73,7 @@ fn accumulate<const K: usize>(
         let ci = (u + off) as usize;
         let t = u - (ci as f64 - off);
         let (e1, e2) = ((t - rf).abs(), (t + rf - 1.0).abs());
-        if e1 < NEAR || e1 > 1.0 - NEAR || e2 < NEAR || e2 > 1.0 - NEAR {
+        if !((NEAR..=1.0 - NEAR).contains(&e1) && (NEAR..=1.0 - NEAR).contains(&e2)) {
             slow.push(first + k);
             continue;
         }
@@ -153,7 +153,8 @@ pub(crate) fn scatter(
     let binom = binomials();
     let (ri, inv_radius) = (ri as i64, lay.inv_radius);
     for (g, group) in mom.chunks_exact(stride).enumerate() {
-        if !(group[0] > 0.0) {
+        // No sample with a positive weight (the sums of non-negative weights are never NaN).
+        if group[0] <= 0.0 {
             continue;
         }
         let (c, slot) = ((g / 4) as i64 - off as i64, (g % 4) as i64);
