@@ -18,12 +18,170 @@
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::fastmath::exp as fast_exp;
+use crate::kde::grid_1d::is_equispaced;
 use crate::kde::kernels::Kernel;
 use crate::kde::radial::{log_norm, whitened_norm};
 use crate::parallel::map_blocks;
 
 /// Grid rows per parallel block: fixed, so every value is summed in the same order for any thread count.
 const ROWS: usize = 32;
+
+/// An ascending axis and how the points within an interval are found: by arithmetic when it is equispaced
+/// (np.linspace's axes), else by binary search.
+struct Axis<'a> {
+    g: &'a [f64],
+    /// Origin and inverse step of an equispaced axis.
+    even: Option<(f64, f64)>,
+    /// The step, when the points are equispaced to 1e-12 steps (the Gaussian factors' recurrence).
+    step: Option<f64>,
+}
+
+impl<'a> Axis<'a> {
+    fn new(g: &'a [f64]) -> Self {
+        let m = g.len();
+        let even = is_equispaced(g).then(|| (g[0], (m - 1) as f64 / (g[m - 1] - g[0])));
+        let step = even
+            .map(|(_, inv)| 1.0 / inv)
+            .filter(|&step| g.iter().enumerate().all(|(i, &v)| (v - (g[0] + i as f64 * step)).abs() <= 1e-12 * step));
+        Axis { g, even, step }
+    }
+
+    /// exp(-((g[k] - c) / l)^2 / 2) for k in [k0, k1), into `out`. On an evenly spaced axis by the
+    /// recurrence f_(k+1) = f_k r_k, r_(k+1) = r_k e^(-d^2) (d = step / l), outward from the point nearest
+    /// to c, where every ratio is below 1 (no overflow; far factors underflow to 0 as the exact ones would):
+    /// three exponentials instead of one a point, to a relative error of a few ulp per step.
+    fn gauss(&self, k0: usize, k1: usize, c: f64, inv_l: f64, out: &mut Vec<f64>) {
+        out.clear();
+        let Some(step) = self.step.filter(|&s| s * inv_l <= 1.0 && k1 > k0) else {
+            out.extend(self.g[k0..k1].iter().map(|&v| {
+                let t = (v - c) * inv_l;
+                fast_exp(-0.5 * t * t)
+            }));
+            return;
+        };
+        out.resize(k1 - k0, 0.0);
+        let d = step * inv_l;
+        let decay = fast_exp(-d * d);
+        let (lo, hi) = (self.g[k0], self.g[k1 - 1]);
+        let near = if c <= lo {
+            k0
+        } else if c >= hi {
+            k1 - 1
+        } else {
+            let (_, j) = self.span(c, c); // j - 1 is the point at or just above c, within a spare point
+            let j = j.clamp(k0 + 1, k1) - 1;
+            if j > k0 && (c - self.g[j - 1]).abs() < (self.g[j] - c).abs() {
+                j - 1
+            } else {
+                j
+            }
+        };
+        let z = (self.g[near] - c) * inv_l;
+        let f0 = fast_exp(-0.5 * z * z);
+        let (mut f, mut r) = (f0, fast_exp(-z * d - 0.5 * d * d));
+        for v in out[near - k0..].iter_mut() {
+            *v = f;
+            f *= r;
+            r *= decay;
+        }
+        let (mut f, mut r) = (f0, fast_exp(z * d - 0.5 * d * d));
+        for v in out[..near - k0].iter_mut().rev() {
+            f *= r;
+            r *= decay;
+            *v = f;
+        }
+    }
+
+    /// The indices [k0, k1) of the points in [lo, hi]; on an equispaced axis with a point to spare on either
+    /// side (rounding must not lose a point; an extra one adds a term the kernel makes 0 or negligible).
+    #[inline]
+    fn span(&self, lo: f64, hi: f64) -> (usize, usize) {
+        let n = self.g.len();
+        match self.even {
+            Some((origin, inv)) => {
+                // Clamped so that the casts are in range (NaN casts to 0: an empty span). Truncation after
+                // adding 2 is floor (f64::floor is a libm call on baseline x86-64).
+                let a = ((lo - origin) * inv).clamp(-2.0, n as f64 + 2.0);
+                let b = ((hi - origin) * inv).clamp(-2.0, n as f64 + 2.0);
+                let k0 = ((a + 2.0) as usize).saturating_sub(3).min(n);
+                (k0, ((b + 2.0) as usize).min(n).max(k0))
+            }
+            None => (self.g.partition_point(|&v| v < lo), self.g.partition_point(|&v| v <= hi)),
+        }
+    }
+}
+
+/// row[k] += c f[k]: the separable Gaussian's inner loop.
+#[inline(always)]
+fn axpy(row: &mut [f64], c: f64, f: &[f64]) {
+    row.iter_mut().zip(f).for_each(|(o, v)| *o += c * v);
+}
+
+/// row[k] += wt k((z0^2 + ((gy[k] - centre) / l11)^2) / a^2) for a radial kernel given as a function of the
+/// squared scaled distance: the inner loop of every kernel but the tophat and the cosine.
+#[inline(always)]
+fn radial_row(
+    row: &mut [f64],
+    gy: &[f64],
+    (centre, inv_l11, z0sq, inv_a2, wt): (f64, f64, f64, f64, f64),
+    f: impl Fn(f64) -> f64,
+) {
+    row.iter_mut().zip(gy).for_each(|(o, &v)| {
+        let z1 = (v - centre) * inv_l11;
+        *o += wt * f((z0sq + z1 * z1) * inv_a2);
+    });
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn axpy_avx2(row: &mut [f64], c: f64, f: &[f64]) {
+    axpy(row, c, f)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn radial_row_avx2(row: &mut [f64], gy: &[f64], p: (f64, f64, f64, f64, f64), f: impl Fn(f64) -> f64) {
+    radial_row(row, gy, p, f)
+}
+
+/// row[k] += wt k(t_k) for every kernel but the tophat (discontinuous: its edge is decided as the exact sum
+/// decides it) and the cosine (a libm call): false for those. The shapes are written as functions of the
+/// squared scaled distance q = t^2 with selects, so that each loop is vectorised (q > 1 gives 0 for the
+/// compact ones, as `Kernel::profile`); one loop is compiled per kernel, with AVX2 where the CPU has it.
+fn radial_row_of(kernel: Kernel, avx2: bool, row: &mut [f64], gy: &[f64], p: (f64, f64, f64, f64, f64)) -> bool {
+    #[inline(always)]
+    fn pos(v: f64) -> f64 {
+        if v > 0.0 {
+            v
+        } else {
+            0.0
+        }
+    }
+    #[inline(always)]
+    fn go(avx2: bool, row: &mut [f64], gy: &[f64], p: (f64, f64, f64, f64, f64), f: impl Fn(f64) -> f64) {
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: the CPU supports AVX2 (the caller checked), the only requirement of the call.
+            return unsafe { radial_row_avx2(row, gy, p, f) };
+        }
+        let _ = avx2;
+        radial_row(row, gy, p, f)
+    }
+    match kernel {
+        Kernel::Gaussian => go(avx2, row, gy, p, |q| fast_exp(-0.5 * q)),
+        Kernel::Laplace => go(avx2, row, gy, p, |q: f64| fast_exp(-q.sqrt())),
+        Kernel::Epanechnikov => go(avx2, row, gy, p, |q| pos(1.0 - q)),
+        Kernel::Biweight => go(avx2, row, gy, p, |q| pos(1.0 - q) * pos(1.0 - q)),
+        Kernel::Triweight => go(avx2, row, gy, p, |q| pos(1.0 - q) * pos(1.0 - q) * pos(1.0 - q)),
+        Kernel::Tri => go(avx2, row, gy, p, |q: f64| pos(1.0 - q.sqrt())),
+        Kernel::Tricube => go(avx2, row, gy, p, |q: f64| {
+            let v = pos(1.0 - q * q.sqrt());
+            v * v * v
+        }),
+        Kernel::Tophat | Kernel::Cosine => return false,
+    }
+    true
+}
 
 /// The density of the weighted sample `x` (n x 2 row-major; `w` None: equal weights) at the grid points
 /// (gx[i], gy[k]), returned row-major (index i * gy.len() + k). `chol` is H's lower Cholesky factor
@@ -70,8 +228,13 @@ pub fn tensor_grid_2d(
     let widen = 1.0 + 1e-12;
     let reach_x = rho * l00 * widen;
     let separable = kernel == Kernel::Gaussian && l10 == 0.0;
-    let inv_a = 1.0 / a;
+    let (inv_a, inv_a2) = (1.0 / a, 1.0 / (a * a));
     let scale = log_norm(kernel, chol, 2).exp() / total;
+    #[cfg(target_arch = "x86_64")]
+    let avx2 = std::arch::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
+    let avx2 = false;
+    let (ax, ay) = (Axis::new(gx), Axis::new(gy));
     let my = gy.len();
     let xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
     let blocks = map_blocks(gx.len(), ROWS, |r0, r1| -> Result<Vec<f64>> {
@@ -79,30 +242,31 @@ pub fn tensor_grid_2d(
         let mut out = vec![0.0f64; (r1 - r0) * my];
         let lo = xs.partition_point(|&v| v < gx[r0] - reach_x);
         let hi = xs.partition_point(|&v| v <= gx[r1 - 1] + reach_x);
-        let mut factors = Vec::new();
+        let (mut factors, mut row_factors) = (Vec::new(), Vec::new());
         let mut z = [0.0f64; 2];
         for &(x0, x1, wt) in &pts[lo..hi] {
+            let (i0, i1) = ax.span(x0 - reach_x, x0 + reach_x);
+            let (i0, i1) = (i0.max(r0), i1.min(r1));
             if separable {
                 // exp(-z1^2 / 2) along the second axis once, then a multiply-add per row.
                 let half = rho * l11 * widen;
-                let (k0, k1) = (gy.partition_point(|&v| v < x1 - half), gy.partition_point(|&v| v <= x1 + half));
-                factors.clear();
-                factors.extend(gy[k0..k1].iter().map(|&v| {
-                    let t = (v - x1) * inv_diag[1];
-                    fast_exp(-0.5 * t * t)
-                }));
-                for i in r0..r1 {
-                    let t = (gx[i] - x0) * inv_diag[0];
-                    if t.abs() > rho * widen {
+                let (k0, k1) = ay.span(x1 - half, x1 + half);
+                ay.gauss(k0, k1, x1, inv_diag[1], &mut factors);
+                ax.gauss(i0, i1.max(i0), x0, inv_diag[0], &mut row_factors);
+                for (i, &f) in (i0..i1).zip(&row_factors) {
+                    let c = wt * f;
+                    let row = &mut out[(i - r0) * my + k0..(i - r0) * my + k1];
+                    #[cfg(target_arch = "x86_64")]
+                    if avx2 {
+                        // SAFETY: the CPU supports AVX2 (checked above), the only requirement of the call.
+                        unsafe { axpy_avx2(row, c, &factors) };
                         continue;
                     }
-                    let c = wt * fast_exp(-0.5 * t * t);
-                    let row = &mut out[(i - r0) * my + k0..(i - r0) * my + k1];
-                    row.iter_mut().zip(&factors).for_each(|(o, f)| *o += c * f);
+                    axpy(row, c, &factors);
                 }
                 continue;
             }
-            for i in r0..r1 {
+            for i in i0..i1 {
                 let z0 = (gx[i] - x0) * inv_diag[0];
                 let left = rho * rho - z0 * z0;
                 if left.is_nan() || left < -1e-12 * rho * rho {
@@ -110,17 +274,14 @@ pub fn tensor_grid_2d(
                 }
                 let centre = x1 + l10 * z0;
                 let half = l11 * left.max(0.0).sqrt() * widen + 1e-12 * l11 * rho;
-                let (k0, k1) =
-                    (gy.partition_point(|&v| v < centre - half), gy.partition_point(|&v| v <= centre + half));
-                let row = &mut out[(i - r0) * my..(i - r0 + 1) * my];
-                for k in k0..k1 {
-                    let t = whitened_norm(chol, &inv_diag, &[gx[i] - x0, gy[k] - x1], &mut z) * inv_a;
-                    row[k] += wt
-                        * match kernel {
-                            Kernel::Gaussian => fast_exp(-0.5 * t * t),
-                            Kernel::Laplace => fast_exp(-t),
-                            _ => kernel.profile(t),
-                        };
+                let (k0, k1) = ay.span(centre - half, centre + half);
+                let row = &mut out[(i - r0) * my + k0..(i - r0) * my + k1];
+                if radial_row_of(kernel, avx2, row, &gy[k0..k1], (centre, inv_diag[1], z0 * z0, inv_a2, wt)) {
+                    continue;
+                }
+                for (o, &v) in row.iter_mut().zip(&gy[k0..k1]) {
+                    let t = whitened_norm(chol, &inv_diag, &[gx[i] - x0, v - x1], &mut z) * inv_a;
+                    *o += wt * kernel.profile(t);
                 }
             }
         }

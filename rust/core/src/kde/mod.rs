@@ -9,6 +9,8 @@ pub mod diagnostics;
 pub mod estimator;
 pub mod exact;
 pub mod grid_1d;
+mod grid_1d_gauss;
+mod grid_1d_moments;
 pub mod grid_2d;
 mod integrals;
 pub mod isj_2d;

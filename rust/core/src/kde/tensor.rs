@@ -2,12 +2,14 @@
 //! behind `KDE.grid` and KDEpy's FFTKDE. Unless the method is `exact`, a compact kernel in 1-D on an
 //! equispaced axis takes the difference-array sum of `grid_1d`, and every kernel in 2-D the row-block
 //! scatter of `grid_2d`: exact sums (the unbounded kernels' far terms dropped below the tolerance) at a
-//! small fraction of the pointwise cost. Everywhere else the grid points go through `density`.
+//! small fraction of the pointwise cost. A 1-D Gaussian that `density` would bin is binned on the grid
+//! itself (`grid_1d_gauss`). Everywhere else the grid points go through `density`.
 
 use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::kde::estimator::{Estimator, Method};
-use crate::kde::{grid_1d, grid_2d};
+use crate::kde::kernels::Kernel;
+use crate::kde::{grid_1d, grid_1d_gauss, grid_2d};
 
 /// Largest number of grid points one call evaluates.
 const MAX_POINTS: usize = 1 << 28;
@@ -35,6 +37,14 @@ impl Estimator {
             let (x, w, kernel) = (self.samples(), self.normalised_weights(), self.kernel());
             if d == 1 && grid_1d::supports(kernel) && grid_1d::is_equispaced(axes[0]) {
                 return grid_1d::compact_grid(x, w, self.h(), kernel, axes[0], control);
+            }
+            // Where `density` would bin (a large Gaussian problem), bin on the grid itself instead.
+            if d == 1 && kernel == Kernel::Gaussian && self.use_binned(axes[0].len()) && grid_1d::is_equispaced(axes[0])
+            {
+                let binned = grid_1d_gauss::gaussian_grid(x, w, self.h(), axes[0], self.tolerance(), control)?;
+                if let Some(values) = binned {
+                    return Ok(values);
+                }
             }
             if d == 2 {
                 let tol = self.tolerance();
