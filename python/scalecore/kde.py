@@ -204,8 +204,7 @@ class KDE(KDEMethods, ResultIO):
         for note in self._handle.bandwidth_notes:
             warnings.warn(note, BandwidthWarning, stacklevel=2)
         self._d: int = self._handle.d
-        # The rule's name when the bandwidth came from a rule and was reloaded as a number (see `load`), and the
-        # weights as given (normalising the normalised weights again could move them by an ulp on reload).
+        # The rule's name when a rule's bandwidth was reloaded as a number (`load`), and the weights as given
         self._rule: str | None = None
         self._given_weights = None if w is None else np.array(w, dtype=np.float64, copy=True)
 
