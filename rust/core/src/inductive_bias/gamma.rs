@@ -127,7 +127,7 @@ const C1: [f64; 5] = [-1.0 / 540.0, -1.0 / 288.0, 1.0 / 378.0, -77.0 / 77760.0, 
 
 /// erfc(w) e^(w^2) for w >= 0: directly while erfc(w) is a normal double, else its asymptotic series
 /// (1 / (w sqrt(pi))) sum_n (-1)^n (2n - 1)!! / (2 w^2)^n, whose seventh term is below 1e-16 at w = 26.
-fn erfcx(w: f64) -> f64 {
+pub(super) fn erfcx(w: f64) -> f64 {
     if w < 26.0 {
         return libm::erfc(w) * (w * w).exp();
     }
