@@ -147,7 +147,7 @@ struct LogSum {
 
 impl LogSum {
     fn add(&mut self, l: f64) {
-        if !(l > f64::NEG_INFINITY) {
+        if l.is_nan() || l == f64::NEG_INFINITY {
             return;
         }
         if self.sum == 0.0 || l > self.max {
@@ -171,7 +171,7 @@ impl LogSum {
 /// node's distance to the nearer end; NaN when the rule does not settle to within `floor` (relative).
 fn ln_tanh_sinh(a: f64, b: f64, x: f64, floor: f64, f: &dyn Fn(f64, f64) -> f64) -> f64 {
     let len = b - a;
-    if !(len > 0.0) {
+    if len.is_nan() || len <= 0.0 {
         return f64::NEG_INFINITY;
     }
     let ln_len_pi = (len * PI).ln();
@@ -232,7 +232,7 @@ fn peak(lo: f64, hi: f64, f: &dyn Fn(f64) -> f64) -> f64 {
     let (mut c, mut d) = (b - R * (b - a), a + R * (b - a));
     let (mut fc, mut fd) = (f(c), f(d));
     for _ in 0..200 {
-        if !(b - a > 1e-15 * b.abs()) {
+        if (b - a).is_nan() || b - a <= 1e-15 * b.abs() {
             break;
         }
         if fc >= fd {

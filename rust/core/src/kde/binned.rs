@@ -80,7 +80,7 @@ pub fn step_for_tolerance(tol: f64) -> f64 {
 }
 
 /// Smallest 2^a 3^b >= n: sizes rustfft transforms fastest.
-fn smooth_size(n: usize) -> usize {
+pub(crate) fn smooth_size(n: usize) -> usize {
     let mut best = n.next_power_of_two();
     let mut p3 = 1usize;
     while p3 < best {

@@ -24,6 +24,8 @@ use crate::error::{CoreError, Result};
 use crate::fastmath::exp as fast_exp;
 use crate::parallel::map_blocks;
 
+use super::binned::smooth_size;
+
 /// Coarsest grid step (in bandwidths) binned directly; coarser grids are refined.
 const S_MAX: f64 = 0.1;
 /// Largest refined grid (points), and the most moments.
@@ -57,21 +59,6 @@ fn plan(step: f64, h: f64, m: usize, rho: f64, tol: f64) -> Option<Plan> {
         refine *= 2.0;
     }
     None
-}
-
-/// Smallest 2^a 3^b >= n (sizes rustfft transforms fastest).
-fn smooth_size(n: usize) -> usize {
-    let mut best = n.next_power_of_two();
-    let mut p3 = 1usize;
-    while p3 < best {
-        let mut v = p3;
-        while v < n {
-            v *= 2;
-        }
-        best = best.min(v);
-        p3 *= 3;
-    }
-    best
 }
 
 /// Add each sample's moments to the histogram of its nearest grid cell (interleaved, J per cell). A plain
