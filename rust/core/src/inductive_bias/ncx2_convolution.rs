@@ -80,7 +80,7 @@ impl SquaredNormal {
     /// ln f_W(w) = ln phi(sqrt w - s) + ln(1 + e^(-2 s sqrt w)) - ln 2 - ln(w) / 2.
     fn ln_pdf(&self, w: f64) -> f64 {
         let a = self.offset(w);
-        -0.5 * a * a - 0.5 * (2.0 * PI).ln() + (-2.0 * self.s * w.sqrt()).exp().ln_1p() - LN_2 - 0.5 * w.ln()
+        -(0.5 * a) * a - 0.5 * (2.0 * PI).ln() + (-2.0 * self.s * w.sqrt()).exp().ln_1p() - LN_2 - 0.5 * w.ln()
     }
 
     /// ln P(W > x) = ln(Phi(s - sqrt x) + Phi(-s - sqrt x)).
@@ -252,7 +252,8 @@ fn peak(lo: f64, hi: f64, f: &dyn Fn(f64) -> f64) -> f64 {
 /// that matters on that side.
 fn reach(from: f64, to: f64, top: f64, f: &dyn Fn(f64) -> f64) -> f64 {
     let dir = (to - from).signum();
-    let mut d = (to - from).abs() * 2f64.powi(-40);
+    // Never 0 (a subnormal distance times 2^-40 would be, and the loop below would never end).
+    let mut d = ((to - from).abs() * 2f64.powi(-40)).max(f64::MIN_POSITIVE);
     while d < (to - from).abs() {
         let w = from + dir * d;
         if f(w) < top - CUT {
@@ -340,6 +341,13 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn subnormal_ranges_and_the_largest_lam_end() {
+        // Found by the fuzzer: x / scale = 8.6e-273 with lam = f64::MAX looped forever (a zero step).
+        let v = log_cdf(1e-310 / 1.169_106_028_167_054_8e-38, 1.6e-48, f64::MAX);
+        assert!(v.is_finite() && v < -8e307, "{v}");
     }
 
     #[test]
