@@ -24,7 +24,7 @@ use super::ncx2_convolution;
 const SPAN: f64 = 45.0;
 
 /// ln(e^a + e^b).
-fn ln_add(a: f64, b: f64) -> f64 {
+pub(super) fn ln_add(a: f64, b: f64) -> f64 {
     let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
     if lo == f64::NEG_INFINITY {
         return hi;

@@ -27,6 +27,7 @@
 use std::f64::consts::{FRAC_PI_2, LN_2, PI, SQRT_2};
 
 use super::gamma::{erfcx, ln_pq, ln_prefactor, log1mexp};
+use super::ncx2::ln_add;
 
 /// Non-centrality from which `ncx2::log_cdf` hands over to this integral: here the mixture sums some
 /// 4,000 terms (a millisecond) and the integral costs about the same; above, the mixture grows as sqrt(lam).
@@ -43,16 +44,6 @@ const TOLERANCE: f64 = 1e-10;
 /// Log-drop below the peak at which a log-concave integrand is cut off (e^-60 of the peak per unit
 /// length, far below a double's precision of the integral).
 const CUT: f64 = 60.0;
-
-/// ln(e^a + e^b).
-fn ln_add(a: f64, b: f64) -> f64 {
-    let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
-    if lo == f64::NEG_INFINITY {
-        hi
-    } else {
-        hi + (lo - hi).exp().ln_1p()
-    }
-}
 
 /// ln Phi(z), the standard normal CDF, accurate in both tails.
 fn ln_ndtr(z: f64) -> f64 {
