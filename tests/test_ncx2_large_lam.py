@@ -1,6 +1,7 @@
 """sc.ncx2_logcdf at large non-centrality (lam >= 1e5, where the core integrates the convolution of a squared
-normal with a central chi-squared instead of summing the Poisson mixture) against exact closed forms for odd k
-and 40-digit mpmath integrals of the density deep in the lower tail; and it stays fast."""
+normal with a central chi-squared instead of summing the Poisson mixture, and from k + lam = 1e16 uses the
+saddle-point approximation) against exact closed forms for odd k and 40-digit mpmath integrals of the density deep
+in the lower tail; it stays fast, and finite to the ends of the double range."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def mp_logcdf_odd_k(x: float, k: int, lam: float) -> tuple[float, float]:
 # SciPy (Boost's series) is no reference at this size: at lam = 75,000, k = 1, z = -25 it is off by 2e-8
 # relative (-356.2185332 where the closed form and ours give -356.2185414), and it warns of lost precision
 # beyond lam ~ 1e10. The closed forms for odd k are exact at any lam.
-@given(log_lam=st.floats(3.0, 16.0), m=st.integers(0, 30), z=st.floats(-38.0, 8.0))
+@given(log_lam=st.floats(3.0, 30.0), m=st.integers(0, 30), z=st.floats(-38.0, 8.0))
 def test_matches_the_exact_odd_k_values(log_lam: float, m: int, z: float) -> None:
     lam, k = 10.0**log_lam, 2 * m + 1
     x = k + lam + z * math.sqrt(2 * (k + 2 * lam))
@@ -114,3 +115,42 @@ def test_huge_lam_is_fast_and_monotone() -> None:
         # At lam = 1e100 the points lam + z sd are one double (sd = 2e50 is below an ulp of lam).
         assert lam > 1e30 or np.all(np.diff(values) > 0), (lam, values)
         assert values[3] == pytest.approx(math.log(0.5), abs=1e-3)
+
+
+M = np.finfo(np.float64).max
+
+
+@pytest.mark.parametrize(
+    ("x", "k", "lam", "scale"),
+    [
+        # Found by the core's fuzzer, each NaN before: x / scale subnormal with a large lam,
+        (1e-310, 2.71, 1.37e8, 1.15e4),
+        (2.88, 18.3, 6.49e5, M),
+        # lam or k at the top of the double range,
+        (M, 14.6, M, 2.81),
+        (1e308, 1e308, 2.53e35, 1.0),
+        (0.816, 1e-308, M, 1e-308),
+        # and a chi-squared factor of 1e5 degrees of freedom three standard deviations up.
+        (1e5 + 1e9 + 3 * math.sqrt(2 * (1e5 + 2e9)), 1e5, 1e9, 1.0),
+    ],
+)
+def test_the_ends_of_the_double_range_give_log_probabilities(x: float, k: float, lam: float, scale: float) -> None:
+    v = sc.ncx2_logcdf(x, k, lam, scale)
+    assert math.isfinite(v)
+    assert v <= 0.0
+
+
+def test_a_subnormal_argument_is_the_leading_mixture_term() -> None:
+    # With lam x tiny only the j = 0 term of the mixture counts: e^(-lam/2) P(k/2, x/2), and for x/2 this small
+    # P(a, y) = y^a / Gamma(a + 1) to the last digit.
+    x, k, lam = 1e-310 / 1.15e4, 2.71, 1.37e8
+    lead = -lam / 2 + k / 2 * math.log(x / 2) - math.lgamma(k / 2 + 1)
+    assert sc.ncx2_logcdf(x, k, lam) == pytest.approx(lead, rel=1e-12)
+
+
+def test_huge_k_and_lam_follow_their_leading_behaviour() -> None:
+    # Deep lower tail at lam = f64::MAX: ln F ~ -(sqrt lam - sqrt x)^2 / 2; k = 1e308 at x = k: the mean 2.5e35 of
+    # the squared normal is far below an ulp of x, so F is one half to within the skewness.
+    lead = -((math.sqrt(M) - math.sqrt(M / 2.81)) ** 2) / 2
+    assert sc.ncx2_logcdf(M / 2.81, 14.6, M) == pytest.approx(lead, rel=1e-12)
+    assert sc.ncx2_logcdf(1e308, 1e308, 2.53e35) == pytest.approx(math.log(0.5), abs=1e-12)

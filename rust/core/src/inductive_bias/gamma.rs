@@ -5,6 +5,8 @@
 //! two expansions (the power series below a + 1, Legendre's continued fraction above it; Numerical
 //! Recipes 6.2) are summed here with the prefactor y^a e^-y / Gamma(a) kept as a logarithm.
 
+use std::f64::consts::SQRT_2;
+
 use statrs::function::gamma::ln_gamma;
 
 /// Relative size below which a further term of a series cannot change a double.
@@ -126,6 +128,16 @@ const C0: [f64; 9] = [
 const C1: [f64; 5] = [-1.0 / 540.0, -1.0 / 288.0, 1.0 / 378.0, -77.0 / 77760.0, 1.0 / 4860.0];
 
 /// erfc(w) e^(w^2) for w >= 0: directly while erfc(w) is a normal double, else its asymptotic series
+/// ln Phi(z), the standard normal CDF, accurate in both tails.
+pub(super) fn ln_ndtr(z: f64) -> f64 {
+    if z >= 0.0 {
+        (-0.5 * libm::erfc(z / SQRT_2)).ln_1p()
+    } else {
+        let t = -z / SQRT_2;
+        (0.5 * erfcx(t)).ln() - t * t
+    }
+}
+
 /// (1 / (w sqrt(pi))) sum_n (-1)^n (2n - 1)!! / (2 w^2)^n, whose seventh term is below 1e-16 at w = 26.
 pub(super) fn erfcx(w: f64) -> f64 {
     if w < 26.0 {

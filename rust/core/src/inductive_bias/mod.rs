@@ -9,12 +9,14 @@
 //! - `gamma`: log regularised incomplete gamma functions.
 //! - `ncx2`: log-CDF and log-density (with gradient) of the non-central chi-squared.
 //! - `ncx2_convolution`: its log-CDF at large non-centrality, as a convolution integral.
+//! - `ncx2_saddle`: its log-CDF where k + lam is beyond 1e16, by the saddle-point approximation.
 //! - `fit`: maximum likelihood from the cumulant match.
 
 pub mod fit;
 pub mod gamma;
 pub mod ncx2;
 mod ncx2_convolution;
+mod ncx2_saddle;
 
 use rayon::prelude::*;
 
@@ -43,7 +45,19 @@ fn ncx2_log_cdf_checked(x: f64, k: f64, lam: f64, scale: f64, control: &Control)
     check("lam", lam, lam.is_finite() && lam >= 0.0, "finite and non-negative")?;
     check("scale", scale, scale.is_finite() && scale > 0.0, "finite and positive")?;
     control.check()?;
-    Ok(ncx2::log_cdf(x / scale, k, lam))
+    log_cdf_settled(x / scale, k, lam)
+}
+
+/// `ncx2::log_cdf`, with its NaN (a quadrature that did not settle, only at the ends of the double
+/// range) reported as non-convergence naming the arguments rather than passed on as a number.
+fn log_cdf_settled(x: f64, k: f64, lam: f64) -> Result<f64> {
+    let v = ncx2::log_cdf(x, k, lam);
+    if v.is_nan() {
+        return Err(CoreError::Convergence(format!(
+            "the non-central chi-squared log CDF did not settle at x / scale = {x:e}, k = {k:e}, lam = {lam:e}"
+        )));
+    }
+    Ok(v)
 }
 
 /// Element-wise `ncx2_log_cdf` over equal-length slices, in parallel (each element is independent),
@@ -95,7 +109,7 @@ pub fn inductive_bias(
         return Err(CoreError::invalid("eps", format!("must be finite and positive, got {eps}")));
     }
     let fit = fit_ncx2(errors, None)?;
-    let log_p = ncx2::log_cdf(eps / fit.scale, fit.k, fit.lam);
+    let log_p = log_cdf_settled(eps / fit.scale, fit.k, fit.lam)?;
     control.set_total(n_resamples);
     let warm = (fit.k, fit.lam, fit.scale);
     let n = errors.len();

@@ -17,11 +17,15 @@
 use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::gamma::{ln_pq, ln_prefactor, log1mexp};
-use super::ncx2_convolution;
+use super::{ncx2_convolution, ncx2_saddle};
 
 /// Terms this far (in nats) below the largest add less than 1e-17 of the sum (with a margin for slowly
 /// decaying tails).
 const SPAN: f64 = 45.0;
+
+/// lam x up to which the mixture's leading term has index below 5,000 (some 1,300 terms matter), so the
+/// mixture serves at any lam.
+const SHORT_MIXTURE: f64 = 1e8;
 
 /// ln(e^a + e^b).
 pub(super) fn ln_add(a: f64, b: f64) -> f64 {
@@ -151,7 +155,14 @@ pub fn log_cdf(x: f64, k: f64, lam: f64) -> f64 {
     if -x / 4.0 + k / 2.0 * std::f64::consts::LN_2 + lam / 2.0 < -745.0 {
         return 0.0;
     }
-    if lam >= ncx2_convolution::FROM_LAM {
+    // The mixture's terms peak near j = (sqrt(h^2 + lam x) - h) / 2 (h = k / 2), so with lam x small the
+    // sum is short whatever lam: the convolution is needed only where that peak is far out. Deep in
+    // the lower tail it also keeps x clear of the convolution's ranges, which at a subnormal x (a
+    // subnormal x / scale) are too coarse for its quadrature to settle.
+    if lam >= ncx2_convolution::FROM_LAM && lam * x > SHORT_MIXTURE {
+        if k + lam >= ncx2_saddle::FROM {
+            return ncx2_saddle::log_cdf(x, k, lam);
+        }
         return ncx2_convolution::log_cdf(x, k, lam);
     }
     log_cdf_mixture(x, k, lam)
@@ -353,6 +364,26 @@ mod tests {
         // Near the mean the law is nearly normal (skewness 2^1.5 (k + 3 lam) / (k + 2 lam)^1.5 ~ 2e-4).
         assert!((values[3].exp() - 0.5).abs() < 1e-3, "{values:?}");
         assert!((values[2].exp() - 0.158_655).abs() < 1e-3, "{values:?}");
+    }
+
+    #[test]
+    fn the_fuzzers_cases_at_the_ends_of_the_double_range() {
+        // (x / scale, k, lam) that gave NaN: a subnormal x with a large lam (now the short mixture,
+        // whose leading term j = 0 is e^(-lam / 2) P(k / 2, x / 2) to within lam x / (2 k + 4));
+        let (x, k, lam) = (1e-310 / 1.15e4, 2.71, 1.37e8);
+        let lead = -lam / 2.0 + ln_pq(k / 2.0, x / 2.0).0;
+        assert!((log_cdf(x, k, lam) - lead).abs() <= 1e-12 * lead.abs(), "{}", log_cdf(x, k, lam));
+        // lam or k near f64::MAX (the saddle point), checked against their leading behaviour there;
+        let m = f64::MAX;
+        let v = log_cdf(m / 2.81, 14.6, m);
+        let lead = -(m.sqrt() - (m / 2.81).sqrt()).powi(2) / 2.0;
+        assert!((v / lead - 1.0).abs() < 1e-12, "{v} vs {lead}");
+        assert!((log_cdf(1e308, 1e308, 2.53e35) - 0.5f64.ln()).abs() < 1e-12);
+        // and k = 1e5 at lam = 1e9, three standard deviations up, where the convolution's cut of the
+        // CDF factor was left at x (checked against the mixture, slow but exact there).
+        let x = 1e5 + 1e9 + 3.0 * (2.0f64 * (1e5 + 2e9)).sqrt();
+        let (ours, exact) = (log_cdf(x, 1e5, 1e9), log_cdf_mixture(x, 1e5, 1e9));
+        assert!((ours - exact).abs() <= 1e-12 * exact.abs(), "{ours} vs {exact}");
     }
 
     #[test]

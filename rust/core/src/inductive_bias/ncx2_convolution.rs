@@ -24,13 +24,14 @@
 //! computed directly: near w = x the distance x - w is far below the spacing of doubles at x, which
 //! the quadrature crates' abscissae (w itself) cannot express.
 
-use std::f64::consts::{FRAC_PI_2, LN_2, PI, SQRT_2};
+use std::f64::consts::{FRAC_PI_2, LN_2, PI};
 
-use super::gamma::{erfcx, ln_pq, ln_prefactor, log1mexp};
+use super::gamma::{ln_ndtr, ln_pq, ln_prefactor, log1mexp};
 use super::ncx2::ln_add;
 
-/// Non-centrality from which `ncx2::log_cdf` hands over to this integral: here the mixture sums some
-/// 4,000 terms (a millisecond) and the integral costs about the same; above, the mixture grows as sqrt(lam).
+/// Non-centrality from which `ncx2::log_cdf` hands over to this integral (unless lam x is small, where the
+/// mixture stays short, or k + lam is past `ncx2_saddle::FROM`): here the mixture sums some 4,000 terms (a
+/// millisecond) and the integral costs about the same; above, the mixture grows as sqrt(lam).
 pub const FROM_LAM: f64 = 1e5;
 /// Half-range of the tanh-sinh variable (an integer: the first level's nodes): at 6 a node lies within
 /// e^-634 of the piece's length from an end, where even an integrable singularity as strong as
@@ -44,16 +45,6 @@ const TOLERANCE: f64 = 1e-10;
 /// Log-drop below the peak at which a log-concave integrand is cut off (e^-60 of the peak per unit
 /// length, far below a double's precision of the integral).
 const CUT: f64 = 60.0;
-
-/// ln Phi(z), the standard normal CDF, accurate in both tails.
-fn ln_ndtr(z: f64) -> f64 {
-    if z >= 0.0 {
-        (-0.5 * libm::erfc(z / SQRT_2)).ln_1p()
-    } else {
-        let t = -z / SQRT_2;
-        (0.5 * erfcx(t)).ln() - t * t
-    }
-}
 
 /// The squared normal W = (Z + s)^2, s = sqrt(lam).
 struct SquaredNormal {
@@ -165,7 +156,8 @@ fn ln_tanh_sinh(a: f64, b: f64, x: f64, floor: f64, f: &dyn Fn(f64, f64) -> f64)
     if len.is_nan() || len <= 0.0 {
         return f64::NEG_INFINITY;
     }
-    let ln_len_pi = (len * PI).ln();
+    // ln(len) + ln(pi), not ln(len pi): len pi overflows for a range beyond 5.7e307.
+    let ln_len_pi = len.ln() + PI.ln();
     let x_minus_b = x - b;
     let term = |t: f64| -> f64 {
         let u = FRAC_PI_2 * t.sinh();
@@ -216,8 +208,19 @@ fn ln_tanh_sinh(a: f64, b: f64, x: f64, floor: f64, f: &dyn Fn(f64, f64) -> f64)
     }
 }
 
-/// The w maximising the unimodal `f` on [lo, hi] (golden-section search).
+/// The w maximising the unimodal `f` on [lo, hi] (0 < lo < hi): golden-section search, first on ln w
+/// and then on w. On w alone 200 steps narrow a range by 1e-42, too little when it spans hundreds of
+/// decades (from 4 / lam = 2e-308 to x = 1e308) and the peak sits near its lower end; on ln w the whole
+/// double range is some 1,500 units wide, but the resolution near the upper end is an ulp of ln w
+/// (7e-14 relative at 1e308), which the second search on w refines.
 fn peak(lo: f64, hi: f64, f: &dyn Fn(f64) -> f64) -> f64 {
+    let (a, b) = golden(lo.ln(), hi.ln(), &|t: f64| f(t.exp().clamp(lo, hi)));
+    let (a, b) = golden(a.exp().clamp(lo, hi), b.exp().clamp(lo, hi), f);
+    0.5 * (a + b)
+}
+
+/// The final bracket of a golden-section search for the maximum of the unimodal `f` on [lo, hi].
+fn golden(lo: f64, hi: f64, f: &dyn Fn(f64) -> f64) -> (f64, f64) {
     const R: f64 = 0.618_033_988_749_894_8;
     let (mut a, mut b) = (lo, hi);
     let (mut c, mut d) = (b - R * (b - a), a + R * (b - a));
@@ -236,23 +239,39 @@ fn peak(lo: f64, hi: f64, f: &dyn Fn(f64) -> f64) -> f64 {
             fd = f(d);
         }
     }
-    0.5 * (a + b)
+    (a, b)
 }
 
 /// How far from `from` towards `to` the log-concave `f` stays within CUT of `top`: the end of the range
-/// that matters on that side.
+/// that matters on that side. Steps growing fourfold find a point below the cut (or `to`), and a few
+/// bisections bring it to within a quarter of the last step of the crossing: a cut left at `to` when
+/// the crossing lies well inside would put the mass of a sharply falling integrand (a chi-squared CDF
+/// factor with large k turns off within some sqrt(k)) in the middle of a long piece, where the
+/// tanh-sinh rule, whose nodes crowd towards the ends, converges slowly.
 fn reach(from: f64, to: f64, top: f64, f: &dyn Fn(f64) -> f64) -> f64 {
-    let dir = (to - from).signum();
+    let (dir, range) = ((to - from).signum(), (to - from).abs());
+    let at = |d: f64| if d >= range { to } else { from + dir * d };
+    let below = |d: f64| f(at(d)) < top - CUT;
     // Never 0 (a subnormal distance times 2^-40 would be, and the loop below would never end).
-    let mut d = ((to - from).abs() * 2f64.powi(-40)).max(f64::MIN_POSITIVE);
-    while d < (to - from).abs() {
-        let w = from + dir * d;
-        if f(w) < top - CUT {
-            return w;
-        }
+    let mut d = (range * 2f64.powi(-40)).max(f64::MIN_POSITIVE);
+    let mut inside = 0.0;
+    while d < range && !below(d) {
+        inside = d;
         d *= 4.0;
     }
-    to
+    let mut outside = d.min(range);
+    if outside == range && !below(range) {
+        return to;
+    }
+    for _ in 0..4 {
+        let mid = 0.5 * (inside + outside);
+        if below(mid) {
+            outside = mid;
+        } else {
+            inside = mid;
+        }
+    }
+    at(outside)
 }
 
 /// ln int_0^x of the integrand.
