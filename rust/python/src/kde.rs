@@ -187,6 +187,12 @@ impl KdeEstimator {
     fn h(&self) -> f64 {
         self.inner.h()
     }
+    /// The smallest and largest sample value (1-D; over every coordinate in d > 1), found with the finiteness
+    /// check, so that callers building a grid need no pass of their own.
+    #[getter]
+    fn data_range(&self) -> (f64, f64) {
+        self.inner.data_range()
+    }
     #[getter]
     fn bandwidth_matrix<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
         matrix(py, self.inner.bandwidth_matrix(), self.inner.d())

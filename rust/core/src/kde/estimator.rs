@@ -67,7 +67,10 @@ impl Estimator {
         if n == 0 {
             return Err(CoreError::invalid("samples", "is empty"));
         }
-        if !spec.x.iter().fold(true, |ok, v| ok & v.is_finite()) {
+        // One pass for the finiteness check and the data range (an infinity shows as lo or hi); the
+        // offending value is looked up only on failure.
+        let (lo, hi, nan) = binned::scan(&spec.x);
+        if nan || !lo.is_finite() || !hi.is_finite() {
             let bad = spec.x.iter().find(|v| !v.is_finite()).copied().unwrap_or(f64::NAN);
             return Err(CoreError::invalid("samples", format!("must be finite, got {bad}")));
         }
@@ -98,7 +101,6 @@ impl Estimator {
         if !(1e-12..=0.1).contains(&spec.tolerance) {
             return Err(CoreError::invalid("tolerance", format!("must be in [1e-12, 0.1], got {}", spec.tolerance)));
         }
-        let (lo, hi) = binned::min_max(&spec.x);
         let mut est = Estimator {
             x: spec.x,
             raw_w,
@@ -259,7 +261,8 @@ impl Estimator {
     pub fn has_grid(&self) -> bool {
         self.grid.get().is_some()
     }
-    pub(crate) fn data_range(&self) -> (f64, f64) {
+    /// Smallest and largest sample value (1-D; over every coordinate in d > 1).
+    pub fn data_range(&self) -> (f64, f64) {
         (self.lo, self.hi)
     }
 
