@@ -432,6 +432,18 @@ impl Estimator {
     }
 }
 
+/// Samples per block of `owned_samples`.
+const COPY_BLOCK: usize = 1 << 16;
+
+/// An owned copy of the caller's samples for `Spec::x`, made by the pool's threads (a large sample's copy,
+/// page faults included, was a tenth of a 1-D FFTKDE call on one thread).
+pub fn owned_samples(x: &[f64]) -> Vec<f64> {
+    use rayon::prelude::*;
+    let mut out = vec![0.0; x.len()];
+    out.par_chunks_mut(COPY_BLOCK).zip(x.par_chunks(COPY_BLOCK)).for_each(|(o, v)| o.copy_from_slice(v));
+    out
+}
+
 /// np.linspace(a, b, n): a + i (b - a) / (n - 1), the last point exactly b.
 pub(crate) fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
     let step = (b - a) / (n - 1) as f64;

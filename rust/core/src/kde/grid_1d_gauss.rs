@@ -12,7 +12,8 @@
 //! 1994, "Fast implementations of nonparametric curve estimators", taken to the order the tolerance needs).
 //! With |k| <= K, |k t s^2| <= Y = (K + 1/2) s^2 / 2, and the series' remainder is at most Y^J / J! e^Y of
 //! the factor, which is itself at least e^-Y: J is the smallest order with Y^J / J! e^(2Y) <= tol / 10. A
-//! grid coarser than S_MAX bandwidths is refined by an integer factor first (Y grows with s).
+//! grid coarser than S_MAX bandwidths is refined by an integer factor first (Y grows with s), and further
+//! where fewer moments per sample outweigh the larger transforms (`plan`).
 //! Terms beyond rho bandwidths are dropped as in `grid_2d` (rho^2 / 2 = ln(1e4 / (w_max tol))): where the
 //! density exceeds 1e-3 of its maximum the dropped terms are below tol / 10 of it.
 
@@ -42,8 +43,25 @@ struct Plan {
     s: f64,
 }
 
-fn plan(step: f64, h: f64, m: usize, rho: f64, tol: f64) -> Option<Plan> {
+/// Moments binned per sample for J moments: J rounded up to a compiled size.
+fn stride(j: usize) -> usize {
+    match j {
+        0..=4 => 4,
+        5..=6 => 6,
+        7..=8 => 8,
+        9..=10 => 10,
+        11..=12 => 12,
+        _ => MAX_J,
+    }
+}
+
+/// The cheapest plan for `n` samples: refining the grid lowers the number of moments each sample bins
+/// (Y falls with s) at the price of larger FFTs, so refinements by 1, 2, 4 and 8 over the coarsest
+/// admissible one are costed (per sample, the moments binned; per cell and moment pair, about three
+/// transforms' worth of work) and the cheapest is kept.
+fn plan(step: f64, h: f64, m: usize, n: usize, rho: f64, tol: f64) -> Option<Plan> {
     let mut refine = (step / h / S_MAX).ceil().max(1.0);
+    let mut best: Option<(f64, Plan)> = None;
     while (m as f64 - 1.0) * refine + 1.0 <= MAX_POINTS as f64 {
         let s = step / h / refine;
         let reach = (rho / s).ceil();
@@ -54,11 +72,21 @@ fn plan(step: f64, h: f64, m: usize, rho: f64, tol: f64) -> Option<Plan> {
             term *= y / j as f64;
         }
         if term <= 0.1 * tol && (m - 1) * refine as usize + 2 * (reach as usize) < MAX_POINTS {
-            return Some(Plan { refine: refine as usize, reach: reach as usize, moments: j.max(1), s });
+            let moments = j.max(1);
+            let cells = (m - 1) as f64 * refine + 2.0 * reach;
+            let cost = n as f64 * (stride(moments) + 2) as f64 + cells * moments.div_ceil(2) as f64 * 30.0;
+            if best.as_ref().is_none_or(|(c, _)| cost < *c) {
+                best = Some((cost, Plan { refine: refine as usize, reach: reach as usize, moments, s }));
+            } else {
+                break; // costs rise from here on
+            }
+            if refine >= 8.0 * (step / h / S_MAX).ceil().max(1.0) {
+                break;
+            }
         }
         refine *= 2.0;
     }
-    None
+    best.map(|(_, p)| p)
 }
 
 /// Samples per chunk of the two-phase binning: a chunk's cells and moments (J x CHUNK doubles) stay in L1.
@@ -190,27 +218,21 @@ pub fn gaussian_grid(
     let w_max = w.map_or(1.0, |w| w.iter().fold(0.0f64, |a, &b| a.max(b))) / total;
     let rho = (2.0 * (1e4 / (w_max * tol)).ln().clamp(1.0, 700.0)).sqrt();
     let step = (g[m - 1] - g[0]) / (m - 1) as f64;
-    let Some(p) = plan(step, h, m, rho, tol) else {
+    let Some(p) = plan(step, h, m, x.len(), rho, tol) else {
         return Ok(None);
     };
     let fine = (m - 1) * p.refine + 1;
     let cells = fine + 2 * p.reach;
     let geo = (g[0] - p.reach as f64 * step / p.refine as f64, p.refine as f64 / step, p.s * p.s);
     // Moments binned in blocks of samples, J rounded up to a compiled size.
-    let (stride, parts) = match p.moments {
-        0..=4 => (4, map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<4>(&x[a..b], w.map(|w| &w[a..b]), cells, geo))),
-        5..=6 => (6, map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<6>(&x[a..b], w.map(|w| &w[a..b]), cells, geo))),
-        7..=8 => (8, map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<8>(&x[a..b], w.map(|w| &w[a..b]), cells, geo))),
-        9..=10 => {
-            (10, map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<10>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)))
-        }
-        11..=12 => {
-            (12, map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<12>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)))
-        }
-        _ => (
-            MAX_J,
-            map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<MAX_J>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)),
-        ),
+    let stride = stride(p.moments);
+    let parts = match stride {
+        4 => map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<4>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)),
+        6 => map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<6>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)),
+        8 => map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<8>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)),
+        10 => map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<10>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)),
+        12 => map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<12>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)),
+        _ => map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<MAX_J>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)),
     };
     control.check()?;
     let mut parts = parts.into_iter();
