@@ -25,6 +25,13 @@ running beside it; 2026-12-01, `python benches/run.py FFTKDE`): d=1 gaussian 0.5
 epa 1.6x, at 3e-13 / 3e-14 / 5e-15 / 2e-15 relative error against KDEpy's 6e-5 / 2e-4 / 3e-2 / 3e-1. CPU time
 per call in the same conditions (process time, best of 7): d=1 gaussian 18.6 ms vs KDEpy 8.6 ms, epa 18.4 vs
 9.6, d=2 gaussian 6.9 vs 3.4, epa 3.4 vs 2.5 (of ours, the single-threaded core takes 15.2 / 15.0 / 7.2 / 3.3 ms).
+With the two-phase (vectorised, AVX2) binning of kde/grid_1d_gauss.rs and grid_1d_moments.rs, one pass for
+finiteness and range, the copy off the GIL and the range reused by the automatic grid, under heavy load (load
+average 5-8 on 2 cores, other builds beside it; 2026-12-01; the main build and this one run back to back, best
+of 25 calls, CPU = process time of all threads): d=1 gaussian 12.1-12.2 ms CPU against main's 21.2-21.5 and
+KDEpy's 11.4-15.6; epa 12.8-13.2 against main's 20.0-23.5 and KDEpy's 10.3-13.7. Wall time under that load
+tracks CPU time (both of ours and KDEpy's about 2x CPU): d=1 gaussian 1.0x KDEpy, epa 0.6-1.0x; main 0.5-0.7x
+and 0.4x in the same runs. The 2-D rows are unchanged (same code).
 """
 
 from __future__ import annotations

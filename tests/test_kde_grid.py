@@ -122,6 +122,40 @@ def test_1d_grid_of_a_large_sample_is_bit_identical_across_thread_counts(kernel:
         assert np.max(np.abs(got[0] - exact)) <= 1e-11 * np.max(exact)
 
 
+@pytest.mark.parametrize("kernel", ["gaussian", "epanechnikov", "biweight"])
+def test_1d_unweighted_grid_is_thread_independent_and_reads_any_layout(kernel: str) -> None:
+    # The unit-weight path of the chunked binning, a last partial chunk (n not a multiple of 128), samples
+    # beyond the grid, and the sample as a read-only, big-endian, strided or (n, 1)-column array: the same
+    # bits every way, the caller's array untouched, and the range the estimator reports is the sample's.
+    x = np.random.default_rng(8).standard_t(3, size=200_003)
+    g = np.linspace(-4.0, 4.0, 1024)
+    got = [_core.KdeEstimator(x, 0.05, kernel, None, "binned", 1e-9, t).density_grid([g]) for t in (1, 2)]
+    assert np.array_equal(got[0], got[1])
+    exact = _core.KdeEstimator(x, 0.05, kernel, None, "exact", 1e-9).density_grid([g])
+    if kernel == "gaussian":
+        _close(got[0], exact, rel=1e-8)
+    else:
+        assert np.max(np.abs(got[0] - exact)) <= 1e-11 * np.max(exact)
+    frozen = x.copy()
+    frozen.setflags(write=False)
+    wide = np.zeros((x.size, 3))
+    wide[:, 1] = x
+    for form in (frozen, x.astype(">f8"), wide[:, 1], x.reshape(-1, 1)):
+        before = form.copy()
+        est = _core.KdeEstimator(form, 0.05, kernel, None, "binned", 1e-9)
+        assert np.array_equal(est.density_grid([g]), got[0])
+        assert est.data_range == (float(x.min()), float(x.max()))
+        assert np.array_equal(form, before)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_samples_are_refused_by_the_one_pass_check(bad: float) -> None:
+    x = np.random.default_rng(9).normal(size=100_001)
+    x[77_777] = bad
+    with pytest.raises(sc.InvalidInputError, match=r"samples.*must be finite"):
+        _core.KdeEstimator(x, 0.1, "gaussian", None, "auto", 1e-9)
+
+
 @given(
     kernel=st.sampled_from(KERNELS),
     n=st.integers(1, 120),

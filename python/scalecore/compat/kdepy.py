@@ -80,10 +80,10 @@ def _as_2d(values: Any, check: bool = True) -> Any:
     return np.asarray_chkfinite(a, dtype=float) if check else a
 
 
-def _autogrid(data: Any, boundary_abs: float, num_points: Any) -> tuple[Any, list[Any]]:
-    """KDEpy's automatic grid, each axis extended by max(5 % of its range, the kernel's support): the grid
-    points (meshgrid order "ij") and the axes."""
-    dims = data.shape[1]
+def _autogrid(lows: Any, highs: Any, boundary_abs: float, num_points: Any) -> tuple[Any, list[Any]]:
+    """KDEpy's automatic grid over the data's ranges [lows, highs] (one per axis), each axis extended by
+    max(5 % of its range, the kernel's support): the grid points (meshgrid order "ij") and the axes."""
+    dims = len(lows)
     if num_points is None:
         num_points = [int(np.power(1024, 1 / dims))] * dims
     elif isinstance(num_points, numbers.Number):
@@ -91,7 +91,7 @@ def _autogrid(data: Any, boundary_abs: float, num_points: Any) -> tuple[Any, lis
     if len(num_points) != dims:
         raise ValueError("Number of points must be sequence matching dims.")
     axes = []
-    for lo, hi, points in zip(data.min(axis=0), data.max(axis=0), num_points):
+    for lo, hi, points in zip(lows, highs, num_points):
         pad = max(0.05 * (hi - lo), boundary_abs)
         axes.append(np.linspace(lo - pad, hi + pad, num=int(points)))
     mesh = np.meshgrid(*axes, indexing="ij")
@@ -165,7 +165,12 @@ class NaiveKDE:
             q = np.ascontiguousarray(grid[:, 0] if grid.shape[1] == 1 else grid)
             density = self._estimator.density(q, False)
         else:
-            grid, axes = _autogrid(self.data, _support(self.kernel_name, self.bw), grid_points)
+            if self.data.shape[1] == 1:
+                # The estimator found the range with its finiteness check: no pass over the sample here.
+                lows, highs = ([v] for v in self._estimator.data_range)
+            else:
+                lows, highs = self.data.min(axis=0), self.data.max(axis=0)
+            grid, axes = _autogrid(lows, highs, _support(self.kernel_name, self.bw), grid_points)
             density = self._estimator.density_grid(axes)
         values = np.asarray(density) + np.finfo(float).eps
         if user:

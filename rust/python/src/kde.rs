@@ -8,7 +8,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
 use scalecore_core::control::Control;
 use scalecore_core::kde::{
-    BandwidthSpec, DimBandwidth, Estimator, Kernel, Method, Rule, Spec, KERNEL_NAMES, METHOD_NAMES, RULE_NAMES,
+    owned_samples, BandwidthSpec, DimBandwidth, Estimator, Kernel, Method, Rule, Spec, KERNEL_NAMES, METHOD_NAMES,
+    RULE_NAMES,
 };
 
 use crate::convert::{FloatArray, FloatMatrix};
@@ -34,14 +35,29 @@ where
     }
 }
 
-/// Samples as a flat row-major copy and their dimension: a 1-D array is d = 1, an (n, d) array d columns.
-fn read_samples(obj: &Bound<'_, PyAny>) -> PyResult<(Vec<f64>, usize)> {
-    let ndim = obj.getattr("ndim").and_then(|v| v.extract::<usize>()).unwrap_or(1);
-    if ndim == 2 {
-        let m = FloatMatrix::extract("samples", obj)?;
-        Ok((m.as_slice().to_vec(), m.shape().1))
-    } else {
-        Ok((FloatArray::extract("samples", obj)?.as_slice().to_vec(), 1))
+/// Samples as given (1-D: d = 1, (n, d): d columns), borrowed from NumPy: the estimator's own copy is made
+/// off the GIL by the pool (`owned_samples`).
+enum Samples<'py> {
+    Flat(FloatArray<'py>),
+    Rows(FloatMatrix<'py>),
+}
+
+impl Samples<'_> {
+    fn read<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Samples<'py>> {
+        let ndim = obj.getattr("ndim").and_then(|v| v.extract::<usize>()).unwrap_or(1);
+        if ndim == 2 {
+            Ok(Samples::Rows(FloatMatrix::extract("samples", obj)?))
+        } else {
+            Ok(Samples::Flat(FloatArray::extract("samples", obj)?))
+        }
+    }
+
+    /// The values row-major and the dimension.
+    fn values(&self) -> (&[f64], usize) {
+        match self {
+            Samples::Flat(a) => (a.as_slice(), 1),
+            Samples::Rows(m) => (m.as_slice(), m.shape().1),
+        }
     }
 }
 
@@ -104,22 +120,18 @@ impl KdeEstimator {
         rule: Option<&str>,
         bounds: Option<(f64, f64)>,
     ) -> PyResult<Self> {
-        let (x, d) = read_samples(samples)?;
+        let samples = Samples::read(samples)?;
+        let (x, d) = samples.values();
         let w = weights.map(|w| FloatArray::extract("weights", w)).transpose()?;
-        let w = w.as_ref().map(|w| w.as_slice().to_vec());
+        let w = w.as_ref().map(|w| w.as_slice());
         let label = rule.map(Rule::from_name).transpose().map_err(to_py)?;
-        let spec = Spec {
-            x,
-            d,
-            weights: w.as_deref(),
-            bandwidth: read_bandwidth(bandwidth, label)?,
-            kernel: Kernel::from_name(kernel).map_err(to_py)?,
-            method: Method::from_name(method).map_err(to_py)?,
-            tolerance,
-        };
+        let bandwidth = read_bandwidth(bandwidth, label)?;
+        let kernel = Kernel::from_name(kernel).map_err(to_py)?;
+        let method = Method::from_name(method).map_err(to_py)?;
         // Only the leave-one-out rule is heavy (O(n^2) sums per scan point); the rest run inline.
-        let heavy = matches!(spec.bandwidth, BandwidthSpec::Rule(Rule::LooMl));
+        let heavy = matches!(bandwidth, BandwidthSpec::Rule(Rule::LooMl));
         let build = |control: &Control| {
+            let spec = Spec { x: owned_samples(x), d, weights: w, bandwidth, kernel, method, tolerance };
             let est = Estimator::new(spec, control)?;
             match bounds {
                 Some((lo, hi)) => est.with_bounds(lo, hi, control),
@@ -186,6 +198,12 @@ impl KdeEstimator {
     #[getter]
     fn h(&self) -> f64 {
         self.inner.h()
+    }
+    /// The smallest and largest sample value (1-D; over every coordinate in d > 1), found with the finiteness
+    /// check, so that callers building a grid need no pass of their own.
+    #[getter]
+    fn data_range(&self) -> (f64, f64) {
+        self.inner.data_range()
     }
     #[getter]
     fn bandwidth_matrix<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {

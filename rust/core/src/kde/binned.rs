@@ -101,24 +101,35 @@ pub fn grid_size(span: f64, h: f64, tol: f64) -> f64 {
 }
 
 pub(crate) fn min_max(x: &[f64]) -> (f64, f64) {
-    // Plain comparisons on four lanes (the data are finite): f64::min/max carry NaN handling that keeps the
-    // loop scalar and branchy.
+    let (lo, hi, _) = scan(x);
+    (lo, hi)
+}
+
+/// Smallest and largest value and whether any is NaN, in one pass (an infinity shows as lo or hi): the
+/// estimator's finiteness check and data range together. Plain comparisons on four lanes and a NaN flag
+/// kept as a bit-or: f64::min/max carry NaN handling that keeps the loop scalar and branchy.
+pub(crate) fn scan(x: &[f64]) -> (f64, f64, bool) {
     let parts = map_blocks(x.len(), BIN_BLOCK, |a, b| {
-        let (mut lo, mut hi) = ([f64::INFINITY; 4], [f64::NEG_INFINITY; 4]);
+        let (mut lo, mut hi, mut nan) = ([f64::INFINITY; 4], [f64::NEG_INFINITY; 4], [false; 4]);
         let chunks = x[a..b].chunks_exact(4);
         for &v in chunks.remainder() {
             lo[0] = if v < lo[0] { v } else { lo[0] };
             hi[0] = if v > hi[0] { v } else { hi[0] };
+            nan[0] |= v.is_nan();
         }
         for c in chunks {
             for k in 0..4 {
                 lo[k] = if c[k] < lo[k] { c[k] } else { lo[k] };
                 hi[k] = if c[k] > hi[k] { c[k] } else { hi[k] };
+                nan[k] |= c[k].is_nan();
             }
         }
-        (lo.iter().fold(f64::INFINITY, |p, &v| p.min(v)), hi.iter().fold(f64::NEG_INFINITY, |p, &v| p.max(v)))
+        let fold = |p: [f64; 4], f: fn(f64, f64) -> f64| p.into_iter().reduce(f).unwrap_or(f64::NAN);
+        (fold(lo, f64::min), fold(hi, f64::max), nan.iter().any(|&v| v))
     });
-    parts.into_iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (a, b)| (lo.min(a), hi.max(b)))
+    parts
+        .into_iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY, false), |(lo, hi, nan), (a, b, c)| (lo.min(a), hi.max(b), nan | c))
 }
 
 /// Add points to interleaved moment histograms. A plain function with its scalars passed by value, so the

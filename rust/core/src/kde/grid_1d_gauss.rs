@@ -12,7 +12,8 @@
 //! 1994, "Fast implementations of nonparametric curve estimators", taken to the order the tolerance needs).
 //! With |k| <= K, |k t s^2| <= Y = (K + 1/2) s^2 / 2, and the series' remainder is at most Y^J / J! e^Y of
 //! the factor, which is itself at least e^-Y: J is the smallest order with Y^J / J! e^(2Y) <= tol / 10. A
-//! grid coarser than S_MAX bandwidths is refined by an integer factor first (Y grows with s).
+//! grid coarser than S_MAX bandwidths is refined by an integer factor first (Y grows with s), and further
+//! where fewer moments per sample outweigh the larger transforms (`plan`).
 //! Terms beyond rho bandwidths are dropped as in `grid_2d` (rho^2 / 2 = ln(1e4 / (w_max tol))): where the
 //! density exceeds 1e-3 of its maximum the dropped terms are below tol / 10 of it.
 
@@ -42,8 +43,25 @@ struct Plan {
     s: f64,
 }
 
-fn plan(step: f64, h: f64, m: usize, rho: f64, tol: f64) -> Option<Plan> {
+/// Moments binned per sample for J moments: J rounded up to a compiled size.
+fn stride(j: usize) -> usize {
+    match j {
+        0..=4 => 4,
+        5..=6 => 6,
+        7..=8 => 8,
+        9..=10 => 10,
+        11..=12 => 12,
+        _ => MAX_J,
+    }
+}
+
+/// The cheapest plan for `n` samples: refining the grid lowers the number of moments each sample bins
+/// (Y falls with s) at the price of larger FFTs, so refinements by 1, 2, 4 and 8 over the coarsest
+/// admissible one are costed (per sample, the moments binned; per cell and moment pair, about three
+/// transforms' worth of work) and the cheapest is kept.
+fn plan(step: f64, h: f64, m: usize, n: usize, rho: f64, tol: f64) -> Option<Plan> {
     let mut refine = (step / h / S_MAX).ceil().max(1.0);
+    let mut best: Option<(f64, Plan)> = None;
     while (m as f64 - 1.0) * refine + 1.0 <= MAX_POINTS as f64 {
         let s = step / h / refine;
         let reach = (rho / s).ceil();
@@ -54,56 +72,128 @@ fn plan(step: f64, h: f64, m: usize, rho: f64, tol: f64) -> Option<Plan> {
             term *= y / j as f64;
         }
         if term <= 0.1 * tol && (m - 1) * refine as usize + 2 * (reach as usize) < MAX_POINTS {
-            return Some(Plan { refine: refine as usize, reach: reach as usize, moments: j.max(1), s });
+            let moments = j.max(1);
+            let cells = (m - 1) as f64 * refine + 2.0 * reach;
+            let cost = n as f64 * (stride(moments) + 2) as f64 + cells * moments.div_ceil(2) as f64 * 30.0;
+            if best.as_ref().is_none_or(|(c, _)| cost < *c) {
+                best = Some((cost, Plan { refine: refine as usize, reach: reach as usize, moments, s }));
+            } else {
+                break; // costs rise from here on
+            }
+            if refine >= 8.0 * (step / h / S_MAX).ceil().max(1.0) {
+                break;
+            }
         }
         refine *= 2.0;
     }
-    None
+    best.map(|(_, p)| p)
 }
 
-/// Add each sample's moments to the histogram of its nearest grid cell (interleaved, J per cell). A plain
-/// function with its scalars by value so that they stay in registers (as `binned::bin_points`).
+/// Samples per chunk of the two-phase binning: a chunk's cells and moments (J x CHUNK doubles) stay in L1.
+const CHUNK: usize = 128;
+/// Adding 1.5 * 2^52 rounds a double of magnitude below 2^51 to the nearest integer, held in the low
+/// mantissa bits: a rounding the compiler vectorises (f64 to integer conversions are scalar on baseline
+/// x86-64, and f64::round a libm call).
+const ROUNDER: f64 = 6_755_399_441_055_744.0;
+
+/// Phase 1 of the binning, one chunk: each sample's nearest cell and its weighted moments
+/// w exp(-t^2 s^2 / 2) t^j, written by moment (pw[j][i]). Straight-line code over a fixed-length chunk, so that
+/// the compiler vectorises it across samples (a sample beyond the reach of every grid point gets weight 0 in
+/// cell 0, which changes nothing). A plain function with its scalars by value so that they stay in registers.
 #[inline(always)]
-fn bin<const J: usize>(hist: &mut [f64], x: &[f64], weight: impl Fn(usize) -> f64, (start, inv, s2): (f64, f64, f64)) {
-    let cells = hist.len() / J;
-    for (k, &xv) in x.iter().enumerate() {
-        // u >= 0 inside, so truncating u + 0.5 rounds to nearest (f64::round is a libm call here).
-        let u = (xv - start) * inv;
-        if !(u >= -0.5 && u < cells as f64 - 0.5) {
-            continue; // beyond the reach of every grid point
-        }
-        let c = (u + 0.5) as usize;
-        let t = u - c as f64;
+fn chunk_moments<const J: usize>(
+    x: &[f64; CHUNK],
+    w: Option<&[f64; CHUNK]>,
+    cell: &mut [u32; CHUNK],
+    pw: &mut [[f64; CHUNK]; J],
+    (start, inv, s2, top): (f64, f64, f64, f64),
+) {
+    for i in 0..CHUNK {
+        let u = (x[i] - start) * inv;
+        let inside = u >= -0.5 && u < top;
+        let u = if inside { u } else { 0.0 };
+        let r = u + ROUNDER;
+        let t = u - (r - ROUNDER);
         // exp(-a) for a = s^2 t^2 / 2 <= S_MAX^2 / 8 by its series to a^4 (remainder a^5 / 120 < 3e-17).
         let a = 0.5 * s2 * t * t;
         let e = 1.0 - a * (1.0 - 0.5 * a * (1.0 - a * (1.0 / 3.0) * (1.0 - 0.25 * a)));
-        // Powers of t by halves (a short dependency chain rather than J multiplications in a row).
-        let mut pw = [0.0f64; J];
-        pw[0] = weight(k) * e;
+        let wt = w.map_or(1.0, |w| w[i]);
+        cell[i] = r.to_bits() as u32; // 0 <= cell < 2^23: the low bits of r
+                                      // Powers of t by halves (a short dependency chain rather than J multiplications in a row).
+        let mut p = [0.0f64; J];
+        p[0] = if inside { wt * e } else { 0.0 };
         if J > 1 {
-            pw[1] = pw[0] * t;
+            p[1] = p[0] * t;
         }
         let t2 = t * t;
         for j in 2..J {
-            pw[j] = pw[j - 2] * t2;
+            p[j] = p[j - 2] * t2;
         }
-        hist[c * J..(c + 1) * J].iter_mut().zip(pw).for_each(|(v, p)| *v += p);
+        for j in 0..J {
+            pw[j][i] = p[j];
+        }
     }
 }
 
-fn histogram<const J: usize>(
-    x: &[f64],
-    w: Option<&[f64]>,
-    first: usize,
-    cells: usize,
-    geo: (f64, f64, f64),
-) -> Vec<f64> {
-    let mut hist = vec![0.0f64; cells * J];
-    match w {
-        Some(w) => bin::<J>(&mut hist, x, |k| w[first + k], geo),
-        None => bin::<J>(&mut hist, x, |_| 1.0, geo),
+/// Add each sample's moments to the histogram of its nearest grid cell (interleaved, J per cell), a chunk at
+/// a time: the vectorised phase 1 (`chunk_moments`), then the additions to the cells.
+#[inline(always)]
+fn bin<const J: usize>(hist: &mut [f64], x: &[f64], w: Option<&[f64]>, (start, inv, s2): (f64, f64, f64)) {
+    let geo = (start, inv, s2, (hist.len() / J) as f64 - 0.5);
+    let (mut cell, mut pw) = ([0u32; CHUNK], [[0.0f64; CHUNK]; J]);
+    // A last partial chunk is padded with NaN, which `chunk_moments` gives weight 0.
+    let (mut xb, mut wb) = ([f64::NAN; CHUNK], [0.0f64; CHUNK]);
+    for (k, xs) in x.chunks(CHUNK).enumerate() {
+        let ws = w.map(|w| &w[k * CHUNK..k * CHUNK + xs.len()]);
+        let xc: &[f64; CHUNK] = match xs.try_into() {
+            Ok(full) => full,
+            Err(_) => {
+                xb[..xs.len()].copy_from_slice(xs);
+                &xb
+            }
+        };
+        let wc: Option<&[f64; CHUNK]> = ws.map(|ws| match ws.try_into() {
+            Ok(full) => full,
+            Err(_) => {
+                wb[..ws.len()].copy_from_slice(ws);
+                &wb
+            }
+        });
+        match wc {
+            // Unit weights folded away by the compiler.
+            None => chunk_moments::<J>(xc, None, &mut cell, &mut pw, geo),
+            Some(wc) => chunk_moments::<J>(xc, Some(wc), &mut cell, &mut pw, geo),
+        }
+        for (i, &c) in cell.iter().enumerate().take(xs.len()) {
+            let c = c as usize;
+            hist[c * J..(c + 1) * J].iter_mut().zip(&pw).for_each(|(v, p)| *v += p[i]);
+        }
     }
+}
+
+#[inline(always)]
+fn histogram_portable<const J: usize>(x: &[f64], w: Option<&[f64]>, cells: usize, geo: (f64, f64, f64)) -> Vec<f64> {
+    let mut hist = vec![0.0f64; cells * J];
+    bin::<J>(&mut hist, x, w, geo);
     hist
+}
+
+/// The same code compiled for AVX2 (four lanes; no fused multiply-adds, so the same bits as the portable
+/// build).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn histogram_avx2<const J: usize>(x: &[f64], w: Option<&[f64]>, cells: usize, geo: (f64, f64, f64)) -> Vec<f64> {
+    histogram_portable::<J>(x, w, cells, geo)
+}
+
+/// One block's moment histograms (`w`: the block's weights, None for equal weights).
+fn histogram<const J: usize>(x: &[f64], w: Option<&[f64]>, cells: usize, geo: (f64, f64, f64)) -> Vec<f64> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { histogram_avx2::<J>(x, w, cells, geo) };
+    }
+    histogram_portable::<J>(x, w, cells, geo)
 }
 
 /// The density of the weighted sample (`w` None: equal weights) with the Gaussian kernel of bandwidth `h` at
@@ -128,20 +218,21 @@ pub fn gaussian_grid(
     let w_max = w.map_or(1.0, |w| w.iter().fold(0.0f64, |a, &b| a.max(b))) / total;
     let rho = (2.0 * (1e4 / (w_max * tol)).ln().clamp(1.0, 700.0)).sqrt();
     let step = (g[m - 1] - g[0]) / (m - 1) as f64;
-    let Some(p) = plan(step, h, m, rho, tol) else {
+    let Some(p) = plan(step, h, m, x.len(), rho, tol) else {
         return Ok(None);
     };
     let fine = (m - 1) * p.refine + 1;
     let cells = fine + 2 * p.reach;
     let geo = (g[0] - p.reach as f64 * step / p.refine as f64, p.refine as f64 / step, p.s * p.s);
     // Moments binned in blocks of samples, J rounded up to a compiled size.
-    let (stride, parts) = match p.moments {
-        0..=4 => (4, map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<4>(&x[a..b], w, a, cells, geo))),
-        5..=6 => (6, map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<6>(&x[a..b], w, a, cells, geo))),
-        7..=8 => (8, map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<8>(&x[a..b], w, a, cells, geo))),
-        9..=10 => (10, map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<10>(&x[a..b], w, a, cells, geo))),
-        11..=12 => (12, map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<12>(&x[a..b], w, a, cells, geo))),
-        _ => (MAX_J, map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<MAX_J>(&x[a..b], w, a, cells, geo))),
+    let stride = stride(p.moments);
+    let parts = match stride {
+        4 => map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<4>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)),
+        6 => map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<6>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)),
+        8 => map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<8>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)),
+        10 => map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<10>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)),
+        12 => map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<12>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)),
+        _ => map_blocks(x.len(), BIN_BLOCK, |a, b| histogram::<MAX_J>(&x[a..b], w.map(|w| &w[a..b]), cells, geo)),
     };
     control.check()?;
     let mut parts = parts.into_iter();

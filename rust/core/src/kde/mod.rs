@@ -25,7 +25,7 @@ mod search;
 pub mod spec;
 mod tensor;
 
-pub use estimator::{BandwidthSpec, Estimator, Method, Spec, METHOD_NAMES};
+pub use estimator::{owned_samples, BandwidthSpec, Estimator, Method, Spec, METHOD_NAMES};
 pub use exact::{sort_sample, Quantity, Sorted};
 pub use kernels::{Kernel, KERNEL_NAMES};
 pub use rules::{Rule, RULE_NAMES};
