@@ -76,30 +76,131 @@ fn kth(best: &[f64], k: usize) -> f64 {
     }
 }
 
-/// Offer the points of the leaf `leaf` (other than the query's own slot) to the query's k best
-/// (ascending squared distances).
+/// Screened distances of a leaf's points computed before their candidates are confirmed: a whole
+/// number of `LANES`, at most the bits of the mask that marks them.
+const CHUNK: usize = 64;
+
+/// The exact squared distance from the point p to the query q: (p_c - q_c)^2 summed over c in order from
+/// 0.0, the arithmetic every distance of the search is defined by.
 #[inline(always)]
-fn scan(tree: &Tree, leaf: usize, slot: usize, q: &[f64], k: usize, best: &mut Vec<f64>) {
-    let start = tree.nodes[leaf].start;
-    let (block, len) = tree.leaf_columns(leaf);
-    for first in (0..len).step_by(LANES) {
-        let bound = kth(best, k);
-        if bound == 0.0 {
-            return; // k duplicates found: nothing can come nearer
-        }
-        let mut acc = [0.0; LANES];
+fn exact(p: &[f64], q: &[f64]) -> f64 {
+    let mut d2 = 0.0;
+    for (a, b) in p.iter().zip(q) {
+        let t = a - b;
+        d2 += t * t;
+    }
+    d2
+}
+
+/// The points among the columns `at` of the screened leaf `block` (coordinate-major, padded length `len`)
+/// whose screened distance to the screened query `q` is at most `limit`, as a mask (bit j for column
+/// `at.start + j`).
+#[inline(always)]
+fn screen_portable(block: &[f32], len: usize, at: std::ops::Range<usize>, q: &[f32], limit: f32) -> u64 {
+    let first = at.start;
+    let mut mask = 0u64;
+    for at in at.step_by(LANES) {
+        let mut acc = [0.0f32; LANES];
         for (c, &qc) in q.iter().enumerate() {
-            let column = &block[c * len + first..c * len + first + LANES];
+            let column = &block[c * len + at..c * len + at + LANES];
             for (a, &v) in acc.iter_mut().zip(column) {
                 let t = v - qc;
                 *a += t * t;
             }
         }
-        if acc.iter().map(|&d2| usize::from(d2 < bound)).sum::<usize>() == 0 {
-            continue;
+        let passed = acc.iter().enumerate().fold(0u64, |m, (j, &d)| m | (u64::from(d <= limit) << j));
+        mask |= passed << (at - first);
+    }
+    mask
+}
+
+/// `screen_portable` on AVX2, written with its intrinsics because the compiler splits the portable loop
+/// into scalar pieces: `B` vectors of `LANES` points at a time, so that `B` independent sums hide the
+/// latency of the additions. The same operations (subtract, multiply, add, no fused multiply-add), so
+/// the rounding analysis of `screen` holds for both.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn screen_vectors<const B: usize>(block: &[f32], len: usize, at: usize, q: &[f32], limit: f32) -> u64 {
+    use std::arch::x86_64::*;
+    let mut acc = [_mm256_setzero_ps(); B];
+    for (column, &qc) in block.chunks_exact(len).zip(q) {
+        let qv = _mm256_set1_ps(qc);
+        let points = &column[at..at + B * LANES];
+        for (a, v) in acc.iter_mut().zip(points.chunks_exact(LANES)) {
+            // SAFETY: `v` holds LANES = 8 floats, the width of the unaligned load.
+            let t = _mm256_sub_ps(unsafe { _mm256_loadu_ps(v.as_ptr()) }, qv);
+            *a = _mm256_add_ps(*a, _mm256_mul_ps(t, t));
         }
-        for (j, &d2) in acc.iter().enumerate() {
-            if d2 < kth(best, k) && start + first + j != slot {
+    }
+    let limit = _mm256_set1_ps(limit);
+    acc.iter().enumerate().fold(0u64, |m, (b, &a)| {
+        // An ordered comparison: a NaN (padding) distance passes no screen.
+        let passed = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LE_OQ>(a, limit)) as u32;
+        m | (u64::from(passed) << (b * LANES))
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn screen_avx2(block: &[f32], len: usize, at: std::ops::Range<usize>, q: &[f32], limit: f32) -> u64 {
+    let mut mask = 0u64;
+    let mut next = at.start;
+    while next < at.end {
+        let (m, width) = match (at.end - next) / LANES {
+            4.. => (screen_vectors::<4>(block, len, next, q, limit), 4),
+            2 | 3 => (screen_vectors::<2>(block, len, next, q, limit), 2),
+            _ => (screen_vectors::<1>(block, len, next, q, limit), 1),
+        };
+        mask |= m << (next - at.start);
+        next += width * LANES;
+    }
+    mask
+}
+
+/// The query as the search holds it: its coordinates (padded with zeros to the boxes' width), its
+/// screened coordinates and the bound on its screened norm.
+struct Query<'a> {
+    exact: &'a [f64],
+    padded: &'a [f64],
+    screened: &'a [f32],
+    norm: f64,
+}
+
+/// Offer the points of the leaf `leaf` (other than the query's own slot) to the query's k best
+/// (ascending squared distances): their screened distances first, a chunk at a time with no branch
+/// between vectors, then the exact distance of each point the screen has not ruled out.
+#[inline(always)]
+fn scan<const AVX2: bool>(tree: &Tree, leaf: usize, slot: usize, q: &Query, k: usize, best: &mut Vec<f64>) {
+    let bound = kth(best, k);
+    if bound == 0.0 {
+        return; // k duplicates found: nothing can come nearer
+    }
+    let limit = tree.screen.threshold(bound, q.norm);
+    let start = tree.nodes[leaf].start;
+    let dim = tree.dim;
+    let (block, len) = tree.leaf_columns(leaf);
+    for first in (0..len).step_by(CHUNK) {
+        let end = len.min(first + CHUNK);
+        let mut mask = if AVX2 {
+            // SAFETY: `AVX2` is true only in the search compiled for AVX2 (`search_avx2`), which runs only
+            // once the processor is known to support it.
+            #[cfg(target_arch = "x86_64")]
+            unsafe {
+                screen_avx2(block, len, first..end, q.screened, limit)
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            unreachable!()
+        } else {
+            screen_portable(block, len, first..end, q.screened, limit)
+        };
+        while mask != 0 {
+            let s = start + first + mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            if s == slot {
+                continue;
+            }
+            let d2 = exact(&tree.points[s * dim..(s + 1) * dim], q.exact);
+            if d2 < kth(best, k) {
                 if best.len() == k {
                     best.pop();
                 }
@@ -110,30 +211,41 @@ fn scan(tree: &Tree, leaf: usize, slot: usize, q: &[f64], k: usize, best: &mut V
     }
 }
 
-/// Per-thread buffers: a query's k best, its padded coordinates and the walk's stack of
+/// Per-thread buffers: a query's k best, its padded and screened coordinates and the walk's stack of
 /// (squared box distance, node).
 #[derive(Default)]
 struct Scratch {
     best: Vec<f64>,
     query: Vec<f64>,
+    screened: Vec<f32>,
     stack: Vec<(f64, usize)>,
 }
 
 /// The distances from the points in the slots `slots` to their k nearest other points, each row
 /// ascending, into `out` (k per slot).
 #[inline(always)]
-fn search_portable(tree: &Tree, slots: std::ops::Range<usize>, k: usize, out: &mut [f64], scratch: &mut Scratch) {
+fn search_with<const AVX2: bool>(
+    tree: &Tree,
+    slots: std::ops::Range<usize>,
+    k: usize,
+    out: &mut [f64],
+    scratch: &mut Scratch,
+) {
     let (dim, padded) = (tree.dim, tree.padded);
     let slack = slack(padded);
-    let Scratch { best, query, stack } = scratch;
+    let Scratch { best, query, screened, stack } = scratch;
     query.clear();
     query.resize(padded, 0.0);
+    screened.clear();
+    screened.resize(dim, 0.0);
     for (s, row) in slots.zip(out.chunks_exact_mut(k)) {
-        let q = &tree.points[s * dim..(s + 1) * dim];
-        query[..dim].copy_from_slice(q);
+        let exact = &tree.points[s * dim..(s + 1) * dim];
+        query[..dim].copy_from_slice(exact);
+        let norm = tree.screen.query(exact, screened);
+        let q = Query { exact, padded: query, screened, norm };
         best.clear();
         let own = tree.leaf_of[s];
-        scan(tree, own, s, q, k, best);
+        scan::<AVX2>(tree, own, s, &q, k, best);
         let mut bound = kth(best, k) * slack;
         stack.clear();
         stack.push((0.0, 0));
@@ -144,13 +256,13 @@ fn search_portable(tree: &Tree, slots: std::ops::Range<usize>, k: usize, out: &m
             match tree.nodes[id].children {
                 None => {
                     if id != own {
-                        scan(tree, id, s, q, k, best);
+                        scan::<AVX2>(tree, id, s, &q, k, best);
                         bound = kth(best, k) * slack;
                     }
                 }
                 Some((left, right)) => {
-                    let dl = box_distance(query, tree.node_box(left));
-                    let dr = box_distance(query, tree.node_box(right));
+                    let dl = box_distance(q.padded, tree.node_box(left));
+                    let dr = box_distance(q.padded, tree.node_box(right));
                     let ((near, dn), (far, df)) =
                         if dl <= dr { ((left, dl), (right, dr)) } else { ((right, dr), (left, dl)) };
                     if df < bound {
@@ -169,7 +281,7 @@ fn search_portable(tree: &Tree, slots: std::ops::Range<usize>, k: usize, out: &m
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn search_avx2(tree: &Tree, slots: std::ops::Range<usize>, k: usize, out: &mut [f64], scratch: &mut Scratch) {
-    search_portable(tree, slots, k, out, scratch)
+    search_with::<true>(tree, slots, k, out, scratch)
 }
 
 fn search(tree: &Tree, slots: std::ops::Range<usize>, k: usize, out: &mut [f64], scratch: &mut Scratch) {
@@ -180,7 +292,7 @@ fn search(tree: &Tree, slots: std::ops::Range<usize>, k: usize, out: &mut [f64],
             return unsafe { search_avx2(tree, slots, k, out, scratch) };
         }
     }
-    search_portable(tree, slots, k, out, scratch)
+    search_with::<false>(tree, slots, k, out, scratch)
 }
 
 /// Distances from each of the n points (row-major, n x dim) to its k nearest other points: an n x k
