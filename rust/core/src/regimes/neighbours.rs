@@ -413,6 +413,18 @@ mod tests {
         out
     }
 
+    /// The search without the AVX2 copy (which `search` picks wherever it can), rows in the caller's order.
+    fn portable(pts: &[f64], n: usize, dim: usize, k: usize, leaf: usize) -> Vec<f64> {
+        let tree = Tree::build(pts, n, dim, leaf, &Control::new()).unwrap();
+        let mut by_slot = vec![0.0; n * k];
+        search_with::<false>(&tree, 0..n, k, &mut by_slot, &mut Scratch::default());
+        let mut out = vec![0.0; n * k];
+        for (s, &r) in tree.row.iter().enumerate() {
+            out[r * k..(r + 1) * k].copy_from_slice(&by_slot[s * k..(s + 1) * k]);
+        }
+        out
+    }
+
     #[test]
     fn the_search_equals_brute_force_bit_for_bit() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
@@ -441,6 +453,7 @@ mod tests {
             let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
             let single = one.install(|| search_frame(&pts, n, dim, k, leaf, &Control::new())).unwrap();
             assert!(single == got, "case {case}: one thread differs");
+            assert!(portable(&pts, n, dim, k, leaf) == got, "case {case}: the portable search differs");
         }
     }
 
