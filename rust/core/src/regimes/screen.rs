@@ -96,7 +96,8 @@ impl Screen {
         let t = self.grow * ((w + e) * (w + e) + m * tiny32 / 2.0) * (1.0 + MARGIN);
         let rounded = t as f32;
         if f64::from(rounded) < t {
-            rounded.next_up()
+            // The next float up (t is not negative; f32::next_up is newer than the crate's minimum Rust).
+            f32::from_bits(rounded.to_bits() + 1)
         } else {
             rounded
         }
