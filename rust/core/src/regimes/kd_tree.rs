@@ -4,20 +4,24 @@
 //! Each node is split at the median of its widest coordinate and keeps the tight bounding box of its
 //! points, which prunes far better above a few dimensions than the cell the splitting planes leave
 //! (those cells are unbounded on the outside of the cloud). The points are stored in leaf order, and
-//! each leaf's points a second time coordinate by coordinate, padded with NaN to a whole number of
-//! `LANES`, so that the distances from a query to a leaf's points are computed `LANES` at a time by one
-//! loop of fixed length (independent sums the compiler turns into vector instructions; a NaN distance
-//! is never below a bound, so the padding never enters a result). The boxes are padded with zero
-//! coordinates to a multiple of four, the width the box distance is computed at.
+//! each leaf's points a second time in the single precision of the screen (`screen`), coordinate by
+//! coordinate, padded with NaN to a whole number of `LANES`, so that the screened distances from a query
+//! to a leaf's points are computed `LANES` at a time by one loop of fixed length (independent sums the
+//! compiler turns into vector instructions; a NaN distance passes no screen, so the padding never enters
+//! a result). The boxes are padded with zero coordinates to a multiple of four, the width the box
+//! distance is computed at.
 
 use crate::control::Control;
 use crate::error::Result;
+
+use super::screen::Screen;
 
 /// Most points per leaf. Smaller leaves prune more points but cost more box tests than they save: at
 /// 30,000 points of intrinsic dimension 10 (processor seconds under load, one thread, TwoNN / k = 10)
 /// 16 took 1.49 / 2.34 s, 32 took 1.21 / 2.03 s, 64 took 1.10 / 1.82 s and 128 took 1.02 / 1.88 s.
 pub(super) const LEAF: usize = 64;
-/// Points of a leaf whose distances to a query are computed together.
+/// Points of a leaf whose screened distances to a query are computed together (one 256-bit vector of
+/// single-precision numbers).
 pub(super) const LANES: usize = 8;
 /// Coordinates of a box distance computed together.
 pub(super) const WIDTH: usize = 4;
@@ -43,8 +47,10 @@ pub(super) struct Tree {
     pub leaf_of: Vec<usize>,
     /// Per node, its tight bounding box: `padded` lower then `padded` upper corners.
     boxes: Vec<f64>,
-    /// Each leaf's points coordinate by coordinate (see the module comment), from `column_at[leaf]`.
-    columns: Vec<f64>,
+    /// The single-precision screen of the points.
+    pub screen: Screen,
+    /// Each leaf's screened points coordinate by coordinate (see the module comment), from `column_at[leaf]`.
+    columns: Vec<f32>,
     column_at: Vec<usize>,
 }
 
@@ -60,6 +66,7 @@ impl Tree {
             nodes: Vec::new(),
             leaf_of: vec![0; n],
             boxes: Vec::new(),
+            screen: Screen::new(data, dim),
             columns: Vec::new(),
             column_at: Vec::new(),
         };
@@ -74,10 +81,10 @@ impl Tree {
             let len = (node.end - node.start).div_ceil(LANES) * LANES;
             let base = tree.columns.len();
             tree.column_at[id] = base;
-            tree.columns.resize(base + len * dim, f64::NAN);
+            tree.columns.resize(base + len * dim, f32::NAN);
             for (j, point) in tree.points[node.start * dim..node.end * dim].chunks_exact(dim).enumerate() {
                 for (c, &v) in point.iter().enumerate() {
-                    tree.columns[base + c * len + j] = v;
+                    tree.columns[base + c * len + j] = tree.screen.coordinate(v);
                 }
             }
             tree.leaf_of[node.start..node.end].fill(id);
@@ -122,9 +129,9 @@ impl Tree {
         &self.boxes[node * 2 * self.padded..(node + 1) * 2 * self.padded]
     }
 
-    /// The coordinates of the leaf `leaf` (coordinate-major, padded) and its padded length.
+    /// The screened coordinates of the leaf `leaf` (coordinate-major, padded) and its padded length.
     #[inline(always)]
-    pub fn leaf_columns(&self, leaf: usize) -> (&[f64], usize) {
+    pub fn leaf_columns(&self, leaf: usize) -> (&[f32], usize) {
         let node = self.nodes[leaf];
         let len = (node.end - node.start).div_ceil(LANES) * LANES;
         let at = self.column_at[leaf];

@@ -5,6 +5,7 @@
 //!
 //! - `principal`: the points rotated onto their principal axes (axes without spread dropped).
 //! - `kd_tree`: the k-d tree with tight boxes the search walks.
+//! - `screen`: the single-precision screen that spares the search most exact point distances.
 //! - `neighbours`: exact k-nearest-neighbour distances (one depth-first walk per query, parallel queries).
 //! - `dimension`: the TwoNN and Levina-Bickel estimators on those distances.
 
@@ -12,6 +13,7 @@ pub mod dimension;
 mod kd_tree;
 pub mod neighbours;
 mod principal;
+mod screen;
 
 pub use dimension::{levina_bickel, twonn, Dimension};
 pub use neighbours::nearest_distances;
