@@ -47,6 +47,8 @@ class Case:
     check: Callable[[Any, Any], tuple[bool, str]] | None = None
     target: str = ""
     repeat: int = 1
+    # Runs of each baseline (the best is kept); one unless a row is short enough for a fair best-of-n on both sides.
+    baseline_repeat: int = 1
     # A baseline too slow to run whole is timed on a sample of the work and scaled by this factor.
     baseline_scale: float = 1.0
 
@@ -98,7 +100,7 @@ def main() -> int:
             print(f"{case.name:<48} {t_ours:>9.4f}s {'-':<28} {'-':>10} {'-':>8}  -       {case.target}", flush=True)
             rows.append({"case": case.name, "scalecore_s": t_ours, "target": case.target})
         for label, fn in case.baselines:
-            t_base, theirs = timed(fn, 1)
+            t_base, theirs = timed(fn, case.baseline_repeat)
             t_base *= case.baseline_scale
             ok, note = case.check(ours, theirs) if case.check else (None, "")
             ratio = t_base / t_ours if t_ours > 0 else float("inf")

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scalecore import _coverage
 from scalecore._reference import profile as ref
-from scipy import stats
+from scipy import optimize, stats
 
 
 def power_runs(seed: int, n: int, noise: float = 0.02) -> tuple[sc.Runs, dict[str, float]]:
@@ -46,6 +46,31 @@ def reference(
     return ref.profile_interval(law, columns, runs.loss, start, q, small_sample=small_sample)
 
 
+def power_deviance_at(runs: sc.Runs, name: str, value: float) -> float:
+    """n ln(SSR / SSR_min) of the power law in log space with `name` held at `value`, the other two parameters
+    by Nelder-Mead from a grid of 49 starts."""
+    x, y = runs.x, runs.loss
+    fitted = sc.fit(runs, "power", objective="lsq_log").params
+
+    def ssr(p: dict[str, float]) -> float:
+        pred = p["E"] + p["A"] * x ** -p["alpha"]
+        return float(np.sum((np.log(y) - np.log(pred)) ** 2)) if np.all(pred > 0) else math.inf
+
+    free = [k for k in ("E", "A", "alpha") if k != name]
+    best = math.inf
+    for a in np.geomspace(0.05, 20.0, 7):
+        for b in np.geomspace(0.05, 20.0, 7):
+            start = [fitted[free[0]] * a, fitted[free[1]] * b]
+            res = optimize.minimize(
+                lambda v: ssr({name: value, free[0]: v[0], free[1]: v[1]}),
+                start,
+                method="Nelder-Mead",
+                options={"xatol": 1e-12, "fatol": 1e-16, "maxiter": 4000},
+            )
+            best = min(best, float(res.fun))
+    return len(y) * math.log(best / ssr(fitted))
+
+
 @settings(max_examples=6, deadline=None)
 @given(
     seed=st.integers(0, 2**31),
@@ -74,7 +99,12 @@ def test_power_law_intervals_match_the_scipy_reference(seed: int, n: int, name: 
             far_psi, far_dev = got.path[-1] if upper else got.path[0]
             far = math.log(far_psi) if log else far_psi
             assert far_dev < got.critical
-            assert far < theirs if upper else far > theirs
+            if far < theirs if upper else far > theirs:
+                continue
+            # The walk passed the reference's end below the critical value: the reference's local search
+            # (SLSQP from the previous point) must then have missed a better optimum there, which a multi-start
+            # search finds (seed 225, n 6, A: the reference's end 5.1e8 has deviance 3.4, not 8.9).
+            assert power_deviance_at(runs, name, conv(theirs)) < got.critical
         else:
             # the ends agree to a small fraction of the interval's width in internal units
             width = hi - lo if math.isfinite(hi - lo) else 1.0

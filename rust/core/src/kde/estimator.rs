@@ -436,11 +436,12 @@ impl Estimator {
 const COPY_BLOCK: usize = 1 << 16;
 
 /// An owned copy of the caller's samples for `Spec::x`, made by the pool's threads (a large sample's copy,
-/// page faults included, was a tenth of a 1-D FFTKDE call on one thread).
+/// page faults included, was a tenth of a 1-D FFTKDE call on one thread). Collected into fresh capacity:
+/// a zero-filled vector first cost a memset of its own (about 1 ms at 1e6 samples).
 pub fn owned_samples(x: &[f64]) -> Vec<f64> {
     use rayon::prelude::*;
-    let mut out = vec![0.0; x.len()];
-    out.par_chunks_mut(COPY_BLOCK).zip(x.par_chunks(COPY_BLOCK)).for_each(|(o, v)| o.copy_from_slice(v));
+    let mut out = Vec::with_capacity(x.len());
+    x.par_iter().with_min_len(COPY_BLOCK).copied().collect_into_vec(&mut out);
     out
 }
 
