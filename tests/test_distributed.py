@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -212,6 +213,14 @@ def test_bad_map_and_chunk_size_are_refused() -> None:
         sc.bootstrap_statistic([1.0, 2.0, 3.0], map=3)  # type: ignore[arg-type]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def sigterm_kept() -> Iterator[None]:
+    """The SIGTERM handler of the test process as it was before the module (set up first, so restored last)."""
+    previous = signal.getsignal(signal.SIGTERM)
+    yield
+    signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
 # --- a real Dask cluster -----------------------------------------------------------------------------------------
 
 
@@ -383,6 +392,12 @@ def ray_runtime() -> Iterator[Any]:
     try:
         yield ray
     finally:
+        # ray.init makes the driver answer SIGTERM by stopping its node and calling sys.exit(1), and the handler
+        # outlives ray.shutdown. A SIGTERM that reached the test process in this module's teardown ended a whole
+        # CI session (exit 1, no summary, right after the module's last test, on a loaded machine): from here to
+        # the end of the module (the Dask cluster closes after this) SIGTERM is ignored; `sigterm_kept` restores
+        # the handler pytest had.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         ray.shutdown()
 
 
