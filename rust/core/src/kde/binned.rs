@@ -8,7 +8,7 @@
 //! (-i omega step)^k / k! times the Gaussian's transform exp(-omega^2 h^2 / 2), all computed analytically
 //! (no sampled kernel, no aliasing while h >= 4 steps). The truncation error per point is at most
 //! (step/2)^4 / 24 |K''''|, i.e. a relative (step/h)^4 |He4(z)| / 384 at z bandwidths. The same Fourier
-//! coefficients times i omega give the derivative on the grid, and cubic Hermite interpolation between
+//! coefficients times i omega step give the derivative per step on the grid, and cubic Hermite interpolation between
 //! grid points adds an error of the same order, step^4 / 384 |f''''|. The step is chosen so that both
 //! together stay below the requested relative tolerance for every point within Z_MAX bandwidths of the
 //! query, which covers every query where the density exceeds 1e-3 of its maximum.
@@ -42,6 +42,7 @@ pub struct GaussianGrid {
     pub start: f64,
     pub step: f64,
     pub f: Vec<f64>,
+    /// The derivative times the step (the change per grid step), which stays finite where f' does not.
     pub df: Vec<f64>,
     pub peak: f64,
     /// Smallest and largest sample.
@@ -278,8 +279,9 @@ pub fn gaussian_grid(x: &[f64], w: Option<&[f64]>, h: f64, tol: f64, control: &C
         let c3 = c2 * c1 * (1.0 / 3.0);
         let kernel = (-0.5 * (omega * h).powi(2)).exp();
         let f_hat = (m0 + c1 * m1 + c2 * m2 + c3 * m3) * kernel;
-        // f + i f' in one inverse transform: both are real, and f' has spectrum i omega f_hat.
-        z[k] = f_hat * (1.0 - omega);
+        // f + i step f' in one inverse transform: both are real, and step f' has spectrum i theta f_hat. The
+        // derivative is kept per grid step: f' itself, of order 1 / h^2, overflows below h ~ 1e-154.
+        z[k] = f_hat * (1.0 - theta);
     }
     planner.plan_fft_inverse(n_fft).process(&mut z);
     let norm = 1.0 / (nf * step);
@@ -318,9 +320,9 @@ pub fn interpolate(grid: GridView, queries: &[f64], floor: f64) -> Result<(Vec<f
         let s = u - j as f64;
         let (s2, s3) = (s * s, s * s * s);
         let v = (2.0 * s3 - 3.0 * s2 + 1.0) * grid.f[j]
-            + (s3 - 2.0 * s2 + s) * grid.step * grid.df[j]
+            + (s3 - 2.0 * s2 + s) * grid.df[j]
             + (3.0 * s2 - 2.0 * s3) * grid.f[j + 1]
-            + (s3 - s2) * grid.step * grid.df[j + 1];
+            + (s3 - s2) * grid.df[j + 1];
         (v, v.is_nan() || v <= threshold)
     };
     let mut values = vec![0.0; queries.len()];
