@@ -40,9 +40,9 @@ def ncx2_logcdf(x: Any, k: Any, lam: Any, scale: Any = 1.0) -> Any:
 
     The Poisson mixture of central chi-squared CDFs summed in log space, so the value stays finite and accurate far
     in the lower tail where `scipy.stats.ncx2.logcdf` returns -inf; from lam = 1e5 a convolution integral, and from
-    k + lam = 1e16 the saddle-point approximation, whose error is below a double's resolution there (docs:
-    inductive_bias.md). Arguments broadcast; scalars in, a float out. k > 0, lam >= 0, scale > 0 (finite); x <= 0
-    gives -inf. A quadrature that does not settle raises `ConvergenceError` instead of returning NaN.
+    k + lam = 1e16 the saddle-point approximation, whose error is below a double's resolution there
+    (docs/inductive_bias.md). Arguments broadcast; scalars in, a float out. k > 0, lam >= 0, scale > 0 (finite);
+    x <= 0 gives -inf. A quadrature that does not settle raises `ConvergenceError` instead of returning NaN.
     """
     arrays = [_as_float(n, v) for n, v in (("x", x), ("k", k), ("lam", lam), ("scale", scale))]
     try:

@@ -80,6 +80,19 @@ pub fn step_for_tolerance(tol: f64) -> f64 {
     (tol * 384.0 / (2.0 * he4)).powf(0.25).min(0.25)
 }
 
+/// `s` as a fixed-size array for the vectorised first phase of the 1-D binnings (`grid_1d_gauss`,
+/// `grid_1d_moments`): itself when it is whole, else copied into the front of `pad`, whose remaining entries
+/// (NaN samples, zero weights) that phase gives no weight.
+#[inline(always)]
+pub(crate) fn whole<'a, const N: usize>(s: &'a [f64], pad: &'a mut [f64; N]) -> &'a [f64; N] {
+    match s.try_into() {
+        Ok(full) => full,
+        Err(_) => {
+            pad[..s.len()].copy_from_slice(s);
+            pad
+        }
+    }
+}
 /// Smallest 2^a 3^b >= n: sizes rustfft transforms fastest.
 pub(crate) fn smooth_size(n: usize) -> usize {
     let mut best = n.next_power_of_two();

@@ -25,7 +25,7 @@ use crate::error::{CoreError, Result};
 use crate::fastmath::exp as fast_exp;
 use crate::parallel::map_blocks;
 
-use super::binned::smooth_size;
+use super::binned::{smooth_size, whole};
 
 /// Coarsest grid step (in bandwidths) binned directly; coarser grids are refined.
 const S_MAX: f64 = 0.1;
@@ -145,20 +145,8 @@ fn bin<const J: usize>(hist: &mut [f64], x: &[f64], w: Option<&[f64]>, (start, i
     let (mut xb, mut wb) = ([f64::NAN; CHUNK], [0.0f64; CHUNK]);
     for (k, xs) in x.chunks(CHUNK).enumerate() {
         let ws = w.map(|w| &w[k * CHUNK..k * CHUNK + xs.len()]);
-        let xc: &[f64; CHUNK] = match xs.try_into() {
-            Ok(full) => full,
-            Err(_) => {
-                xb[..xs.len()].copy_from_slice(xs);
-                &xb
-            }
-        };
-        let wc: Option<&[f64; CHUNK]> = ws.map(|ws| match ws.try_into() {
-            Ok(full) => full,
-            Err(_) => {
-                wb[..ws.len()].copy_from_slice(ws);
-                &wb
-            }
-        });
+        let xc = whole(xs, &mut xb);
+        let wc = ws.map(|ws| whole(ws, &mut wb));
         match wc {
             // Unit weights folded away by the compiler.
             None => chunk_moments::<J>(xc, None, &mut cell, &mut pw, geo),

@@ -20,6 +20,7 @@
 
 use crate::control::Control;
 use crate::error::Result;
+use crate::kde::binned::whole;
 use crate::kde::grid_1d::{Layout, Shape, NEAR, POINT_BLOCK, SCATTER_MEMORY};
 use crate::kde::kernels::Kernel;
 use crate::parallel::map_blocks;
@@ -118,21 +119,9 @@ fn accumulate<const K: usize>(
     // A last partial chunk is padded with NaN, which phase 1 skips.
     let (mut xb, mut wb) = ([f64::NAN; CHUNK], [0.0f64; CHUNK]);
     for (k, xs) in x.chunks(CHUNK).enumerate() {
-        let xc: &[f64; CHUNK] = match xs.try_into() {
-            Ok(full) => full,
-            Err(_) => {
-                xb[..xs.len()].copy_from_slice(xs);
-                &xb
-            }
-        };
+        let xc = whole(xs, &mut xb);
         let ws = w.map(|w| &w[first + k * CHUNK..first + k * CHUNK + xs.len()]);
-        let wc: Option<&[f64; CHUNK]> = ws.map(|ws| match ws.try_into() {
-            Ok(full) => full,
-            Err(_) => {
-                wb[..ws.len()].copy_from_slice(ws);
-                &wb
-            }
-        });
+        let wc = ws.map(|ws| whole(ws, &mut wb));
         match wc {
             // Unit weights folded away by the compiler.
             None => chunk_moments::<K>(xc, None, &mut group, &mut pw, geo),

@@ -201,8 +201,9 @@ fn scan<const AVX2: bool>(tree: &Tree, leaf: usize, slot: usize, q: &Query, k: u
             unsafe {
                 screen_avx2(block, len, first..end, q.screened, limit)
             }
+            // No AVX2 copy exists elsewhere; the portable screen gives the same mask.
             #[cfg(not(target_arch = "x86_64"))]
-            unreachable!()
+            screen_portable(block, len, first..end, q.screened, limit)
         } else {
             screen_portable(block, len, first..end, q.screened, limit)
         };
