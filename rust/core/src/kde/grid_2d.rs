@@ -19,25 +19,26 @@ use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::fastmath::exp as fast_exp;
 use crate::kde::grid_1d::is_equispaced;
+use crate::kde::grid_2d_gauss::{table, AxisFactors, BATCH};
 use crate::kde::kernels::Kernel;
 use crate::kde::radial::{log_norm, whitened_norm};
 use crate::parallel::map_blocks;
 
 /// Grid rows per parallel block: fixed, so every value is summed in the same order for any thread count.
-const ROWS: usize = 32;
+const ROWS: usize = 64;
 
 /// An ascending axis and how the points within an interval are found: by arithmetic when it is equispaced
 /// (np.linspace's axes), else by binary search.
-struct Axis<'a> {
-    g: &'a [f64],
+pub(super) struct Axis<'a> {
+    pub(super) g: &'a [f64],
     /// Origin and inverse step of an equispaced axis.
     even: Option<(f64, f64)>,
-    /// The step, when the points are equispaced to 1e-12 steps (the Gaussian factors' recurrence).
-    step: Option<f64>,
+    /// The step, when the points are equispaced to 1e-12 steps (the Gaussian factors' table).
+    pub(super) step: Option<f64>,
 }
 
 impl<'a> Axis<'a> {
-    fn new(g: &'a [f64]) -> Self {
+    pub(super) fn new(g: &'a [f64]) -> Self {
         let m = g.len();
         let even = is_equispaced(g).then(|| (g[0], (m - 1) as f64 / (g[m - 1] - g[0])));
         let step = even
@@ -46,26 +47,11 @@ impl<'a> Axis<'a> {
         Axis { g, even, step }
     }
 
-    /// exp(-((g[k] - c) / l)^2 / 2) for k in [k0, k1), into `out`. On an evenly spaced axis by the
-    /// recurrence f_(k+1) = f_k r_k, r_(k+1) = r_k e^(-d^2) (d = step / l), outward from the point nearest
-    /// to c, where every ratio is below 1 (no overflow; far factors underflow to 0 as the exact ones would):
-    /// three exponentials instead of one a point, to a relative error of a few ulp per step.
-    fn gauss(&self, k0: usize, k1: usize, c: f64, inv_l: f64, out: &mut Vec<f64>) {
-        out.clear();
-        let Some(step) = self.step.filter(|&s| s * inv_l <= 1.0 && k1 > k0) else {
-            out.extend(self.g[k0..k1].iter().map(|&v| {
-                let t = (v - c) * inv_l;
-                fast_exp(-0.5 * t * t)
-            }));
-            return;
-        };
-        out.resize(k1 - k0, 0.0);
-        let d = step * inv_l;
-        let decay = fast_exp(-d * d);
-        let (lo, hi) = (self.g[k0], self.g[k1 - 1]);
-        let near = if c <= lo {
+    /// The point of [k0, k1) (non-empty) nearest to c.
+    pub(super) fn nearest(&self, k0: usize, k1: usize, c: f64) -> usize {
+        if c <= self.g[k0] {
             k0
-        } else if c >= hi {
+        } else if c >= self.g[k1 - 1] {
             k1 - 1
         } else {
             let (_, j) = self.span(c, c); // j - 1 is the point at or just above c, within a spare point
@@ -75,27 +61,13 @@ impl<'a> Axis<'a> {
             } else {
                 j
             }
-        };
-        let z = (self.g[near] - c) * inv_l;
-        let f0 = fast_exp(-0.5 * z * z);
-        let (mut f, mut r) = (f0, fast_exp(-z * d - 0.5 * d * d));
-        for v in out[near - k0..].iter_mut() {
-            *v = f;
-            f *= r;
-            r *= decay;
-        }
-        let (mut f, mut r) = (f0, fast_exp(z * d - 0.5 * d * d));
-        for v in out[..near - k0].iter_mut().rev() {
-            f *= r;
-            r *= decay;
-            *v = f;
         }
     }
 
     /// The indices [k0, k1) of the points in [lo, hi]; on an equispaced axis with a point to spare on either
     /// side (rounding must not lose a point; an extra one adds a term the kernel makes 0 or negligible).
     #[inline]
-    fn span(&self, lo: f64, hi: f64) -> (usize, usize) {
+    pub(super) fn span(&self, lo: f64, hi: f64) -> (usize, usize) {
         let n = self.g.len();
         match self.even {
             Some((origin, inv)) => {
@@ -237,35 +209,53 @@ pub fn tensor_grid_2d(
     let (ax, ay) = (Axis::new(gx), Axis::new(gy));
     let my = gy.len();
     let xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
+    let half_y = rho * l11 * widen;
+    let (table_x, table_y) = match separable {
+        true => (table(&ax, inv_diag[0], reach_x), table(&ay, inv_diag[1], half_y)),
+        false => (Vec::new(), Vec::new()),
+    };
     let blocks = map_blocks(gx.len(), ROWS, |r0, r1| -> Result<Vec<f64>> {
         control.check()?;
         let mut out = vec![0.0f64; (r1 - r0) * my];
         let lo = xs.partition_point(|&v| v < gx[r0] - reach_x);
         let hi = xs.partition_point(|&v| v <= gx[r1 - 1] + reach_x);
-        let (mut factors, mut row_factors) = (Vec::new(), Vec::new());
+        if separable {
+            // Each sample's factors along both axes, then a multiply-add per term.
+            let (mut fx, mut fy) = (
+                AxisFactors::new(&ax, &table_x, inv_diag[0], reach_x),
+                AxisFactors::new(&ay, &table_y, inv_diag[1], half_y),
+            );
+            let (mut row_factors, mut factors) = (Vec::new(), Vec::new());
+            for batch in pts[lo..hi].chunks(BATCH) {
+                fx.start(batch.iter().map(|p| p.0));
+                fy.start(batch.iter().map(|p| p.1));
+                for (j, &(x0, x1, wt)) in batch.iter().enumerate() {
+                    let ((w0, w1), (k0, k1)) = (fx.window(j), fy.window(j));
+                    let (i0, i1) = (w0.max(r0), w1.min(r1));
+                    if i0 >= i1 || k0 >= k1 {
+                        continue;
+                    }
+                    fx.factors(j, x0, &mut row_factors);
+                    fy.factors(j, x1, &mut factors);
+                    for (i, &f) in (i0..i1).zip(&row_factors[i0 - w0..]) {
+                        let row = &mut out[(i - r0) * my + k0..(i - r0) * my + k1];
+                        #[cfg(target_arch = "x86_64")]
+                        if avx2 {
+                            // SAFETY: the CPU supports AVX2 (checked above), the only requirement of the call.
+                            unsafe { axpy_avx2(row, wt * f, &factors) };
+                            continue;
+                        }
+                        axpy(row, wt * f, &factors);
+                    }
+                }
+            }
+            out.iter_mut().for_each(|v| *v *= scale);
+            return Ok(out);
+        }
         let mut z = [0.0f64; 2];
         for &(x0, x1, wt) in &pts[lo..hi] {
             let (i0, i1) = ax.span(x0 - reach_x, x0 + reach_x);
             let (i0, i1) = (i0.max(r0), i1.min(r1));
-            if separable {
-                // exp(-z1^2 / 2) along the second axis once, then a multiply-add per row.
-                let half = rho * l11 * widen;
-                let (k0, k1) = ay.span(x1 - half, x1 + half);
-                ay.gauss(k0, k1, x1, inv_diag[1], &mut factors);
-                ax.gauss(i0, i1.max(i0), x0, inv_diag[0], &mut row_factors);
-                for (i, &f) in (i0..i1).zip(&row_factors) {
-                    let c = wt * f;
-                    let row = &mut out[(i - r0) * my + k0..(i - r0) * my + k1];
-                    #[cfg(target_arch = "x86_64")]
-                    if avx2 {
-                        // SAFETY: the CPU supports AVX2 (checked above), the only requirement of the call.
-                        unsafe { axpy_avx2(row, c, &factors) };
-                        continue;
-                    }
-                    axpy(row, c, &factors);
-                }
-                continue;
-            }
             for i in i0..i1 {
                 let z0 = (gx[i] - x0) * inv_diag[0];
                 let left = rho * rho - z0 * z0;

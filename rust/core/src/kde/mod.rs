@@ -12,6 +12,7 @@ pub mod grid_1d;
 mod grid_1d_gauss;
 mod grid_1d_moments;
 pub mod grid_2d;
+mod grid_2d_gauss;
 mod integrals;
 pub mod isj_2d;
 pub mod kernels;
