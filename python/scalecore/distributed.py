@@ -121,8 +121,13 @@ def ray_map(*, retries: int = 3, n_threads: int | None = 1) -> MapLike:
             # instance of the original class.
             return list(ray.get(tasks))
         except BaseException as exc:
-            for t in tasks:
-                ray.cancel(t)
+            # Ctrl-C cancels the chunks still running. After a lost chunk they are left to finish and their
+            # results dropped: in Ray (2.60 here) a cancel that crosses a task's completion aborts the driver
+            # process (`Check failed: it != submissible_tasks_.end()`, ray-project/ray#54846), which ended a
+            # test session with exit code 1, so the cancel is kept for the one case that needs it.
+            if isinstance(exc, KeyboardInterrupt):
+                for t in tasks:
+                    ray.cancel(t)
             if isinstance(exc, WorkerCrashedError):
                 raise _lost(-1, len(tasks), "its worker died on every try", exc) from exc
             raise

@@ -19,7 +19,7 @@ use crate::control::Control;
 use crate::error::{CoreError, Result};
 use crate::fastmath::exp as fast_exp;
 use crate::kde::grid_1d::is_equispaced;
-use crate::kde::grid_2d_gauss::{table, AxisFactors, BATCH};
+use crate::kde::grid_2d_gauss::{add_block, table, AxisFactors};
 use crate::kde::kernels::Kernel;
 use crate::kde::radial::{log_norm, whitened_norm};
 use crate::parallel::map_blocks;
@@ -83,12 +83,6 @@ impl<'a> Axis<'a> {
     }
 }
 
-/// row[k] += c f[k]: the separable Gaussian's inner loop.
-#[inline(always)]
-fn axpy(row: &mut [f64], c: f64, f: &[f64]) {
-    row.iter_mut().zip(f).for_each(|(o, v)| *o += c * v);
-}
-
 /// row[k] += wt k((z0^2 + ((gy[k] - centre) / l11)^2) / a^2) for a radial kernel given as a function of the
 /// squared scaled distance: the inner loop of every kernel but the tophat and the cosine.
 #[inline(always)]
@@ -102,12 +96,6 @@ fn radial_row(
         let z1 = (v - centre) * inv_l11;
         *o += wt * f((z0sq + z1 * z1) * inv_a2);
     });
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn axpy_avx2(row: &mut [f64], c: f64, f: &[f64]) {
-    axpy(row, c, f)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -220,35 +208,11 @@ pub fn tensor_grid_2d(
         let lo = xs.partition_point(|&v| v < gx[r0] - reach_x);
         let hi = xs.partition_point(|&v| v <= gx[r1 - 1] + reach_x);
         if separable {
-            // Each sample's factors along both axes, then a multiply-add per term.
             let (mut fx, mut fy) = (
                 AxisFactors::new(&ax, &table_x, inv_diag[0], reach_x),
                 AxisFactors::new(&ay, &table_y, inv_diag[1], half_y),
             );
-            let (mut row_factors, mut factors) = (Vec::new(), Vec::new());
-            for batch in pts[lo..hi].chunks(BATCH) {
-                fx.start(batch.iter().map(|p| p.0));
-                fy.start(batch.iter().map(|p| p.1));
-                for (j, &(x0, x1, wt)) in batch.iter().enumerate() {
-                    let ((w0, w1), (k0, k1)) = (fx.window(j), fy.window(j));
-                    let (i0, i1) = (w0.max(r0), w1.min(r1));
-                    if i0 >= i1 || k0 >= k1 {
-                        continue;
-                    }
-                    fx.factors(j, x0, &mut row_factors);
-                    fy.factors(j, x1, &mut factors);
-                    for (i, &f) in (i0..i1).zip(&row_factors[i0 - w0..]) {
-                        let row = &mut out[(i - r0) * my + k0..(i - r0) * my + k1];
-                        #[cfg(target_arch = "x86_64")]
-                        if avx2 {
-                            // SAFETY: the CPU supports AVX2 (checked above), the only requirement of the call.
-                            unsafe { axpy_avx2(row, wt * f, &factors) };
-                            continue;
-                        }
-                        axpy(row, wt * f, &factors);
-                    }
-                }
-            }
+            add_block(&mut out, (r0, r1, my), &pts[lo..hi], &mut fx, &mut fy);
             out.iter_mut().for_each(|v| *v *= scale);
             return Ok(out);
         }
