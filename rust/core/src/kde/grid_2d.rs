@@ -11,9 +11,8 @@
 //! kernels rho is where a term falls below e^-cut of the kernel's peak, with cut = ln(1e4 / (w_max tol)):
 //! the density at a grid point above 1e-3 of the maximum is at least 1e-3 w_max K(0) (the maximum is at
 //! least the largest sample's own term), and the dropped terms add at most e^-cut K(0), so the relative
-//! error stays below tol / 10. A Gaussian with a diagonal H is separable: each sample's factors along the
-//! second axis are computed once per row block and reused for every row, leaving one multiply-add per
-//! term.
+//! error stays below tol / 10. A Gaussian with a diagonal H is separable: each sample's kernel is the
+//! outer product of its factors along the two axes, one multiply-add per term (`grid_2d_gauss`).
 
 use crate::control::Control;
 use crate::error::{CoreError, Result};
