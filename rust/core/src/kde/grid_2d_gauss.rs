@@ -5,7 +5,9 @@
 //! On an evenly spaced axis (step s), with `near` the point nearest to c, z = (g_near - c) / l and
 //! d = s / l, the factor j points away from `near` is
 //!
-//!     exp(-z^2 / 2) * q^j * exp(-(j d)^2 / 2),   q = e^(-z d) after `near`, e^(z d) before it.
+//! ```text
+//! exp(-z^2 / 2) * q^j * exp(-(j d)^2 / 2),   q = e^(-z d) after `near`, e^(z d) before it.
+//! ```
 //!
 //! The last factor is a table shared by every sample. The first two are three exponentials a sample,
 //! evaluated for a batch of samples at once in loops that vectorise (one at a time, their latency had
