@@ -59,7 +59,7 @@ def cases(quick: bool) -> list[Case]:
             name=f"fit hoffmann grid (4500 starts; reference {len(grid)}), {label}",
             ours=lambda: _fit(runs, "hoffmann"),
             baselines=[
-                # scalecore._reference's general objective (like baselines.md's 14 ms per start) ...
+                # scalecore._reference's general objective (about 14 ms per start, like a typical notebook's) ...
                 ("scipy L-BFGS-B + reference objective", lambda: fit_grid_general(cols, runs.loss, grid)),
                 # ... and a hand-tuned NumPy closure, three to four times quicker per start.
                 ("scipy L-BFGS-B + tuned NumPy closure", lambda: fit_grid("chinchilla", cols, runs.loss, grid)),

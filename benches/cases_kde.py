@@ -1,4 +1,4 @@
-"""Kernel density benchmarks (baselines.md, KDE rows): scalecore beside scipy gaussian_kde, KDEpy FFTKDE (and
+"""Kernel density benchmarks: scalecore beside scipy gaussian_kde, KDEpy FFTKDE (and
 its ISJ), statsmodels KDEUnivariate and scikit-learn KernelDensity, each with its error against the exact sum.
 
 Every case uses one bandwidth (scipy's 'scott') for everybody; errors are max relative errors where the

@@ -14,8 +14,9 @@
 //! the factor, which is itself at least e^-Y: J is the smallest order with Y^J / J! e^(2Y) <= tol / 10. A
 //! grid coarser than S_MAX bandwidths is refined by an integer factor first (Y grows with s), and further
 //! where fewer moments per sample outweigh the larger transforms (`plan`).
-//! Terms beyond rho bandwidths are dropped as in `grid_2d` (rho^2 / 2 = ln(1e4 / (w_max tol))): where the
-//! density exceeds 1e-3 of its maximum the dropped terms are below tol / 10 of it.
+//! Terms beyond rho bandwidths are dropped as in `grid_2d`, with the largest normalised weight w_max as the
+//! bound on the peak (rho^2 / 2 = ln(1e4 / (w_max tol))): where the density exceeds 1e-3 of its maximum the
+//! dropped terms are below tol / 10 of it.
 
 use rustfft::num_complex::Complex;
 use rustfft::FftPlanner;

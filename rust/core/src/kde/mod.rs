@@ -17,6 +17,7 @@ mod integrals;
 pub mod isj_2d;
 pub mod kernels;
 pub mod multivariate;
+mod peak_bound;
 pub mod per_dimension;
 pub mod queries;
 pub mod radial;
