@@ -37,8 +37,10 @@ its truncation set from the heaviest-cell peak bound (kde/peak_bound.rs), best o
 virtual machine showing 50 % steal time (so KDEpy's own best moved between 2.6 and 4.9 ms from run to run;
 2026-12-02, `python benches/run.py FFTKDE`, five runs): d=1 gaussian 1.1-1.7x, epa 1.1-1.7x; d=2 gaussian
 1.0-1.7x (2.8-3.5 ms against KDEpy's 3.4-5.0; 1.5x and 1.7x in the last two runs, after the factors were written
-in place), epa 1.0-1.5x; relative errors as above. The same session: (a) 1.77 s vs 99.5 s (56.2x); (b) 0.028 s
-vs 0.76 s (27.4x) (`python benches/run.py compat.bootstrap`, quiet).
+in place), epa 1.0-1.5x; relative errors as above. Three more runs of the committed code, machine otherwise
+idle (load average 0.1-1.0): d=1 gaussian 1.4x / 1.9x / 1.6x, epa 1.6x / 1.6x / 1.4x; d=2 gaussian 1.1x / 1.1x /
+1.9x (ours 2.9-3.1 ms; KDEpy 3.3-5.5), epa 1.2x / 1.5x / 1.5x. The same session: (a) 1.77 s vs 99.5 s
+(56.2x); (b) 0.028 s vs 0.76 s (27.4x) (`python benches/run.py compat.bootstrap`, quiet).
 """
 
 from __future__ import annotations
