@@ -8,12 +8,12 @@
 //! spans L10 z0 +- L11 sqrt(rho^2 - z0^2)). So every term is the exact sum's term and the cost is
 //! O(n log n + n * (grid points in a support)), with no binning error. Compact kernels have rho = a and
 //! decide their support edge as the exact sum does (`radial::whitened_norm`). For the Gaussian and Laplace
-//! kernels rho is where a term falls below e^-cut of the kernel's peak, with cut = ln(1e4 / (m tol)) and m K(0)
-//! a lower bound on the density's maximum (`peak_bound`: the largest sample's own term, or the weight of
+//! kernels rho is where a term falls below e^-cut of the kernel's peak, with cut = ln(1e4 / (m tol)) and
+//! m K(0) a lower bound on the density's maximum (`peak_bound`: the largest sample's own term, or the weight of
 //! the heaviest cell of two bandwidths times the kernel at its half-diagonal): the density at a grid point
 //! above 1e-3 of the maximum is at least 1e-3 m K(0), and the dropped terms add at most e^-cut K(0), so the
-//! relative error stays below tol / 10. A Gaussian with a diagonal H is separable: each sample's kernel is the
-//! outer product of its factors along the two axes, one multiply-add per term, and the work is split by
+//! relative error stays below tol / 10. A Gaussian with a diagonal H is separable: each sample's kernel is
+//! the outer product of its factors along the two axes, one multiply-add per term, and the work is split by
 //! samples rather than by rows, so that each sample forms its factors once (`grid_2d_gauss`).
 
 use crate::control::Control;

@@ -27,8 +27,8 @@
 //! Adding a sample's terms row by row is bound by the stores (a load, a multiply-add and a store per four
 //! terms). So the samples of a batch whose windows along the second axis start at the same point, or a few
 //! points apart, are taken four at a time, and each row gets their four terms in one pass (a store per
-//! sixteen terms); a sample adds 0 where its window along either axis does not reach. The grouping depends only on the sample and
-//! the grid, so every value is still summed in a fixed order.
+//! sixteen terms); a sample adds 0 where its window along either axis does not reach. The grouping depends
+//! only on the sample and the grid, so every value is still summed in a fixed order.
 
 use crate::control::Control;
 use crate::error::Result;
@@ -82,10 +82,8 @@ pub(super) fn separable_sum(
     let chunk = CHUNK.max((4.0 * my as f64 / width) as usize);
     let slab = |part: &[Point]| -> Result<(usize, Vec<f64>)> {
         control.check()?;
-        let (r0, _) = ax.span(part[0].0 - reach.0, part[0].0 - reach.0);
-        let last = part[part.len() - 1].0;
-        let (_, r1) = ax.span(last + reach.0, last + reach.0);
-        let r1 = r1.max(r0);
+        // The rows the chunk reaches (its samples are sorted along the first axis).
+        let (r0, r1) = ax.span(part[0].0 - reach.0, part[part.len() - 1].0 + reach.0);
         let mut rows = vec![0.0f64; (r1 - r0) * my];
         let mut fx = AxisFactors::new(ax, &table_x, inv_l.0, reach.0);
         let mut fy = AxisFactors::new(ay, &table_y, inv_l.1, reach.1);
@@ -236,8 +234,8 @@ fn add_block(
 
 /// out[r][k0 + k] += c0 f0[k] + c1 f1[k] + c2 f2[k] + c3 f3[k] on every row r of `out` (`my` points a row),
 /// with (c0, .., c3) = coef[r] and f_s the quarter s of `cols`: one pass of loads and stores for four
-/// samples' terms. An AVX2 copy is chosen at run time,
-/// with no fused multiply-adds, so the bits are the same either way.
+/// samples' terms. An AVX2 copy is chosen at run time, with no fused multiply-adds, so the bits are the
+/// same either way.
 fn add_four(out: &mut [f64], at: (usize, usize), coef: &[[f64; 4]], cols: &[f64]) {
     #[inline(always)]
     fn go(out: &mut [f64], (my, k0): (usize, usize), coef: &[[f64; 4]], cols: &[f64]) {
